@@ -1,0 +1,64 @@
+"""The `fcnet` command: a thin layer over the library.
+
+Each concern keeps its commands in its own module (`fcnet.cli.data`, ...), which
+exposes a list `COMMANDS`. A user error (ValueError, OSError) ends as one line on
+stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from fcnet import __version__
+
+# Modules that contribute commands, in the order `fcnet --help` lists them.
+_COMMAND_MODULES = ("data", "gradcheck", "compare", "tasks", "demo", "serve")
+
+
+class _Group(click.Group):
+    """A click group that turns user errors into one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except (ValueError, OSError) as exc:
+            click.echo(f"fcnet: error: {_one_line(exc)}", err=True)
+            ctx.exit(2)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:
+        text = f"{exc.filename}: {exc.strerror}"
+    return " ".join(text.split())
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fcnet")
+def cli() -> None:
+    """fcnet: fully-connected networks in numpy, PyTorch and TensorFlow."""
+
+
+def _register() -> None:
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"fcnet.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"fcnet.cli.{name}":
+                continue
+            raise
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `fcnet` console script."""
+    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="fcnet")
