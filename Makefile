@@ -4,14 +4,17 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test lint bench venv clean browser
+
+# The studio's browser tests drive Debian's Chromium; install it where missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Create the virtual environment and install fcnet with every extra, once:
 # the stamp is rebuilt only when pyproject.toml changes.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[backends,dev]'
+	$(PY) -m pip install --quiet -e '.[backends,studio,dev]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -23,7 +26,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests examples benchmarks
 	$(VENV)/bin/ruff format --check src tests examples benchmarks
 
-test: lint
+browser:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
+
+test: lint browser
 	$(VENV)/bin/pytest -n 2 -q
 
 bench: $(STAMP)
