@@ -1,0 +1,401 @@
+"""`NetSpec`: the one description of a network that every backend builds from.
+
+A spec is plain data (pydantic, unknown keys refused), read and written as JSON or TOML:
+
+    >>> spec = NetSpec(input_size=784, hidden=[LayerSpec(width=256)], output_size=10,
+    ...                loss="cross_entropy")
+    >>> spec.weight_shapes()
+    {'0.weight': (256, 784), '0.bias': (256,), '2.weight': (10, 256), '2.bias': (10,)}
+
+Every bad value raises `SpecError` (a ValueError) with one line naming the key, the
+allowed values and what came.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from fcnet._fileio import atomic_write_text
+
+ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
+LOSSES = ("mse", "cross_entropy", "bce_with_logits", "bce")
+OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw")
+SCHEDULES = ("none", "step", "exponential", "cosine")
+INITS = ("normal", "xavier_uniform", "xavier_normal", "he_normal", "he_uniform")
+DTYPES = ("float32", "float64")
+
+Activation = Literal["relu", "leaky_relu", "sigmoid", "tanh", "identity"]
+
+
+class SpecError(ValueError):
+    """A network description that cannot be built: names the key, the allowed values, what came."""
+
+
+class _Strict(BaseModel):
+    """Base of every spec model: unknown keys refused, assignments validated, SpecError out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise SpecError(_describe(exc, type(self))) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Assignments are validated as a whole new spec, so a failed one changes nothing."""
+        if name in type(self).model_fields:
+            data = {k: getattr(self, k) for k in type(self).model_fields}
+            data[name] = value
+            try:
+                value = getattr(type(self).model_validate(data), name)
+            except ValidationError as exc:
+                raise SpecError(_describe(exc, type(self))) from None
+        super().__setattr__(name, value)
+
+    def replace(self, **changes: Any) -> Any:
+        """A validated copy with `changes` applied (the spec itself is left as it is)."""
+        data = {k: getattr(self, k) for k in type(self).model_fields}
+        data.update(changes)
+        return type(self)(**data)
+
+
+class LayerSpec(_Strict):
+    """One hidden layer: Linear(width) then its activation, then Dropout when dropout > 0."""
+
+    width: int = Field(ge=1)
+    activation: Activation = "relu"
+    bias: bool = True
+    dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
+
+
+class ScheduleSpec(_Strict):
+    """The learning-rate schedule, counted in optimiser steps (t = 0 for the first step)."""
+
+    name: Literal["none", "step", "exponential", "cosine"] = "none"
+    step_size: int = Field(default=1000, ge=1)
+    gamma: float = Field(default=0.1, gt=0.0)
+    warmup_steps: int = Field(default=0, ge=0)
+    total_steps: int | None = Field(default=None, ge=1)
+    min_lr: float = Field(default=0.0, ge=0.0)
+
+    @model_validator(mode="after")
+    def _check(self) -> ScheduleSpec:
+        if self.name == "cosine":
+            if self.total_steps is None:
+                raise ValueError("total_steps: schedule 'cosine' needs total_steps (an int >= 1)")
+            if self.total_steps <= self.warmup_steps:
+                raise ValueError(
+                    f"total_steps: must exceed warmup_steps={self.warmup_steps}, "
+                    f"got {self.total_steps}"
+                )
+        elif self.warmup_steps:
+            raise ValueError(
+                f"warmup_steps: only schedule 'cosine' warms up, "
+                f"got warmup_steps={self.warmup_steps} with schedule {self.name!r}"
+            )
+        return self
+
+    def lr_at(self, lr: float, t: int) -> float:
+        """The learning rate of step t (0-based) for base rate `lr`, as every backend uses it."""
+        if self.name == "step":
+            return lr * self.gamma ** (t // self.step_size)
+        if self.name == "exponential":
+            return lr * self.gamma**t
+        if self.name == "cosine":
+            assert self.total_steps is not None
+            if t < self.warmup_steps:
+                return lr * (t + 1) / self.warmup_steps
+            span = self.total_steps - self.warmup_steps
+            frac = min(t - self.warmup_steps, span) / span
+            return self.min_lr + (lr - self.min_lr) * (1 + math.cos(math.pi * frac)) / 2
+        return lr
+
+
+class OptimizerSpec(_Strict):
+    """An optimiser with torch.optim's formulas and defaults (see docs/backends.md)."""
+
+    name: Literal["sgd", "rmsprop", "adam", "adamw"] = "adam"
+    lr: float = Field(default=1e-3, gt=0.0)
+    momentum: float = Field(default=0.0, ge=0.0, lt=1.0)
+    nesterov: bool = False
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = Field(default=1e-8, ge=0.0)
+    alpha: float = Field(default=0.99, ge=0.0, le=1.0)
+    weight_decay: float = Field(default=0.0, ge=0.0)
+    clip_norm: float | None = Field(default=None, gt=0.0)
+    schedule: ScheduleSpec = Field(default_factory=ScheduleSpec)
+
+    @model_validator(mode="after")
+    def _check(self) -> OptimizerSpec:
+        for i, beta in enumerate(self.betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"betas[{i}]: expected 0 <= beta < 1, got {beta!r}")
+        if self.momentum and self.name not in ("sgd", "rmsprop"):
+            raise ValueError(
+                f"momentum: only 'sgd' and 'rmsprop' take momentum, "
+                f"got momentum={self.momentum} with {self.name!r}"
+            )
+        if self.nesterov and (self.name != "sgd" or self.momentum == 0):
+            raise ValueError(
+                "nesterov: needs optimizer 'sgd' with momentum > 0, "
+                f"got {self.name!r} with momentum={self.momentum}"
+            )
+        if self.schedule.name == "cosine" and self.schedule.min_lr > self.lr:
+            raise ValueError(
+                f"schedule.min_lr: expected <= lr={self.lr}, got {self.schedule.min_lr}"
+            )
+        return self
+
+
+class NetSpec(_Strict):
+    """A fully-connected network, its loss, optimiser, initialisation, dtype and seed.
+
+    Canonical layer order (PyTorch `nn.Sequential` indices, which name the weights): for
+    each hidden layer Linear, its activation (Identity for "identity"), Dropout when
+    dropout > 0; then the output Linear, then Sigmoid when output_activation is "sigmoid".
+    """
+
+    input_size: int = Field(ge=1)
+    hidden: list[LayerSpec] = Field(default_factory=list)
+    output_size: int = Field(ge=1)
+    output_bias: bool = True
+    output_activation: Literal["none", "sigmoid"] = "none"
+    loss: Literal["mse", "cross_entropy", "bce_with_logits", "bce"] = "mse"
+    reduction: Literal["mean", "sum"] = "mean"
+    optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
+    init: Literal["normal", "xavier_uniform", "xavier_normal", "he_normal", "he_uniform"] = (
+        "he_normal"
+    )
+    dtype: Literal["float32", "float64"] = "float32"
+    seed: int = Field(default=0, ge=0)
+
+    @field_validator("hidden", mode="before")
+    @classmethod
+    def _widths(cls, value: Any) -> Any:
+        """`hidden = [256, 128]` is short for two relu layers of those widths."""
+        if isinstance(value, list):
+            return [
+                {"width": v} if isinstance(v, int) and not isinstance(v, bool) else v for v in value
+            ]
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> NetSpec:
+        if self.loss == "bce" and self.output_activation != "sigmoid":
+            raise ValueError(
+                "output_activation: loss 'bce' takes probabilities, so it needs "
+                f"output_activation 'sigmoid', got {self.output_activation!r} "
+                "(or use loss 'bce_with_logits')"
+            )
+        if self.output_activation == "sigmoid" and self.loss != "bce":
+            raise ValueError(
+                "output_activation: 'sigmoid' goes only with loss 'bce', "
+                f"got loss {self.loss!r} (allowed output_activation here: 'none')"
+            )
+        if self.loss in ("bce", "bce_with_logits") and self.output_size != 1:
+            raise ValueError(
+                f"output_size: loss {self.loss!r} is binary and needs output_size 1, "
+                f"got {self.output_size}"
+            )
+        if self.loss == "cross_entropy" and self.output_size < 2:
+            raise ValueError(
+                "output_size: loss 'cross_entropy' needs output_size >= 2 (one logit per class), "
+                f"got {self.output_size} (for two classes with one output use 'bce_with_logits')"
+            )
+        if self.reduction == "sum" and self.loss not in ("mse", "bce"):
+            raise ValueError(
+                f"reduction: 'sum' is offered for losses 'mse' and 'bce', "
+                f"got loss {self.loss!r} (allowed: 'mean')"
+            )
+        return self
+
+    # ----- the canonical layout ----------------------------------------------------------
+
+    def layers(self) -> list[tuple[str, Any]]:
+        """The canonical layer list: ("linear", (in, out, bias)), (activation name, None),
+        ("dropout", p) or ("sigmoid", None); the list index is the weight-name index."""
+        out: list[tuple[str, Any]] = []
+        width = self.input_size
+        for layer in self.hidden:
+            out.append(("linear", (width, layer.width, layer.bias)))
+            out.append((layer.activation, None))
+            if layer.dropout > 0:
+                out.append(("dropout", layer.dropout))
+            width = layer.width
+        out.append(("linear", (width, self.output_size, self.output_bias)))
+        if self.output_activation == "sigmoid":
+            out.append(("sigmoid", None))
+        return out
+
+    def weight_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Canonical weight names and shapes: "<index>.weight" (out, in), "<index>.bias" (out,)."""
+        shapes: dict[str, tuple[int, ...]] = {}
+        for i, (kind, arg) in enumerate(self.layers()):
+            if kind == "linear":
+                n_in, n_out, bias = arg
+                shapes[f"{i}.weight"] = (n_out, n_in)
+                if bias:
+                    shapes[f"{i}.bias"] = (n_out,)
+        return shapes
+
+    # ----- dict, JSON, TOML --------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> NetSpec:
+        """Validate a plain dict (as read from JSON or TOML)."""
+        if not isinstance(d, dict):
+            raise SpecError(f"spec: expected a table/object of keys, got {type(d).__name__}")
+        try:
+            return cls.model_validate(d)
+        except ValidationError as exc:
+            raise SpecError(_describe(exc, cls)) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (betas as a list, None kept)."""
+        return self.model_dump(mode="json")
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "spec JSON") -> NetSpec:
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        return cls.from_dict(d)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> NetSpec:
+        """Read a spec from `.json` or `.toml`. A TOML file may hold it under `[net]`."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in (".json", ".toml"):
+            raise SpecError(f"{path}: expected a .json or .toml spec file, got {suffix!r}")
+        text = path.read_text(encoding="utf-8")
+        if suffix == ".json":
+            return _with_source(path, lambda: cls.from_json(text, source=str(path)))
+        try:
+            d = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise SpecError(f"{path}: not valid TOML ({exc})") from None
+        if "net" in d and isinstance(d["net"], dict):
+            d = d["net"]
+        return _with_source(path, lambda: cls.from_dict(d))
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the spec as `.json` or `.toml` (atomically). TOML omits unset (None) keys."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
+        elif suffix == ".toml":
+            atomic_write_text(path, tomli_w.dumps(self.model_dump(mode="json", exclude_none=True)))
+        else:
+            raise SpecError(f"{path}: expected a .json or .toml spec file, got {suffix!r}")
+
+
+def _with_source(path: Path, fn):
+    try:
+        return fn()
+    except SpecError as exc:
+        msg = str(exc)
+        raise SpecError(msg if msg.startswith(str(path)) else f"{path}: {msg}") from None
+
+
+# ----- pydantic errors -> one line ----------------------------------------------------------
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The spec model class found by following `loc` (field names, list indices) from `model`."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(part)
+        if field is None:
+            return None
+        current = _inner_model(field.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "spec"
+
+
+def _describe(exc: ValidationError, model: type[BaseModel]) -> str:
+    """The first pydantic error as one line: the key, what is allowed, what came."""
+    errors = exc.errors(include_url=False)
+    # a misspelt key explains the "missing" one beside it: report it first
+    err = min(errors, key=lambda e: e.get("type") != "extra_forbidden")
+    loc = tuple(err.get("loc", ()))
+    kind = err.get("type", "")
+    value = err.get("input")
+    ctx = err.get("ctx") or {}
+    n_more = len(errors) - 1
+    more = f" (and {n_more} more error{'s' * (n_more > 1)})" if n_more else ""
+    if kind == "extra_forbidden":
+        owner = _model_at(model, loc[:-1]) or model
+        allowed = ", ".join(owner.model_fields)
+        where = _key(loc[:-1])
+        prefix = f"{where}: " if loc[:-1] else ""
+        return f"{prefix}unknown key {loc[-1]!r} (allowed: {allowed}){more}"
+    if kind == "missing":
+        return f"{_key(loc)}: required key is missing{more}"
+    if kind == "literal_error":
+        return f"{_key(loc)}: expected one of {ctx.get('expected')}, got {value!r}{more}"
+    if kind == "value_error" and "error" in ctx:
+        text = str(ctx["error"])
+        if not loc:
+            return f"{text}{more}"
+        sep = "." if re.match(r"^[\w\[\]]+(\.[\w\[\]]+)*: ", text) else ": "
+        return f"{_key(loc)}{sep}{text}{more}"
+    msg = err.get("msg", "invalid value")
+    return f"{_key(loc)}: {msg[:1].lower() + msg[1:]}, got {value!r}{more}"
+
+
+__all__ = [
+    "ACTIVATIONS",
+    "DTYPES",
+    "INITS",
+    "LOSSES",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "LayerSpec",
+    "NetSpec",
+    "OptimizerSpec",
+    "ScheduleSpec",
+    "SpecError",
+]
