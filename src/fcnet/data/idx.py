@@ -1,0 +1,336 @@
+"""The IDX format (MNIST's): read and write, fast, and safe on malformed input.
+
+An IDX file is a 4-byte magic number ``00 00 <type code> <ndim>``, then ``ndim``
+big-endian uint32 dimensions, then the payload: ``prod(dims)`` values of the type,
+big-endian, in C order. Type codes: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32,
+0x0D float32, 0x0E float64. Files may be gzipped (recognised by the bytes 1f 8b).
+
+Safety: every malformed input raises `IdxFormatError` before anything larger than
+the input itself is allocated. A raw file's header is checked against the file size
+before the payload is read; a gzip stream is inflated incrementally and stops at the
+header's size plus one byte, so a small .gz never inflates to gigabytes in memory.
+
+Speed: a raw file is read straight into the array's memory (no copy for one-byte
+types; multi-byte types are byte-swapped in place); a .gz is inflated in chunks
+into the array's memory.
+
+>>> import numpy as np, io
+>>> a = np.arange(6, dtype=np.int16).reshape(2, 3)
+>>> buf = io.BytesIO(); _ = buf.write(idx_header(a) + a.astype(">i2").tobytes())
+>>> read_idx(buf.getvalue()).tolist()
+[[0, 1, 2], [3, 4, 5]]
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import math
+import os
+import stat
+import sys
+import zlib
+from typing import BinaryIO
+
+import numpy as np
+
+from fcnet._fileio import atomic_write
+
+__all__ = ["TYPE_CODES", "IdxFormatError", "idx_header", "idx_sha256", "read_idx", "write_idx"]
+
+# Type code -> numpy dtype as stored (big-endian).
+TYPE_CODES: dict[int, np.dtype] = {
+    0x08: np.dtype("u1"),
+    0x09: np.dtype("i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+_CODE_OF = {dt.newbyteorder("="): code for code, dt in TYPE_CODES.items()}
+_SUPPORTED = ", ".join(f"0x{c:02X} {dt.newbyteorder('=').name}" for c, dt in TYPE_CODES.items())
+_SUPPORTED_NAMES = ", ".join(dt.newbyteorder("=").name for dt in TYPE_CODES.values())
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_MAX_HEADER = 4 + 4 * 255
+# Deflate cannot expand better than about 1032:1; a header asking for more than this
+# from a gzip stream of a given size is absurd, and is refused before any allocation.
+_DEFLATE_MAX_RATIO = 1032
+_CHUNK = 4 << 20  # bytes inflated per step
+
+Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
+
+
+class IdxFormatError(ValueError):
+    """A malformed IDX file (bad header, wrong payload size, corrupt gzip stream)."""
+
+
+def idx_header(array: np.ndarray) -> bytes:
+    """The IDX header (magic number and dimensions) that describes `array`."""
+    array = np.asarray(array)
+    code = _type_code(array.dtype)
+    if not 1 <= array.ndim <= 255:
+        raise ValueError(f"IDX holds 1 to 255 dimensions, got an array of {array.ndim}")
+    if any(d >= 2**32 for d in array.shape):
+        raise ValueError(f"IDX dimensions are uint32, got shape {array.shape}")
+    dims = b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    return bytes([0, 0, code, array.ndim]) + dims
+
+
+def idx_sha256(array: np.ndarray) -> str:
+    """SHA-256 (hex) of the uncompressed IDX bytes of `array`, i.e. of a raw IDX file holding it.
+
+    For an array returned by `read_idx`, this is the SHA-256 of the file (decompressed).
+    """
+    array = np.asarray(array)
+    h = hashlib.sha256(idx_header(array))
+    stored = np.ascontiguousarray(array, dtype=TYPE_CODES[_type_code(array.dtype)])
+    h.update(memoryview(stored).cast("B"))
+    return h.hexdigest()
+
+
+def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None = None) -> None:
+    """Write `array` (uint8, int8, int16, int32, float32 or float64; 1 to 255 dims) as IDX.
+
+    `compress=None` gzips when the name ends in ".gz". The file is written atomically
+    (a temporary file beside it, then renamed), so a reader never sees half of it.
+    """
+    array = np.asarray(array)
+    header = idx_header(array)  # checks dtype and shape
+    if compress is None:
+        compress = os.fspath(path).endswith(".gz")
+    payload = np.ascontiguousarray(array, dtype=TYPE_CODES[_type_code(array.dtype)])
+    with atomic_write(path, "wb") as fh:
+        if compress:
+            with gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=6) as gz:
+                gz.write(header)
+                gz.write(memoryview(payload).cast("B"))
+        else:
+            fh.write(header)
+            fh.write(memoryview(payload).cast("B"))
+
+
+def read_idx(source: Source) -> np.ndarray:
+    """Read an IDX file, raw or gzipped, into an array of native byte order.
+
+    `source`: a path (str or PathLike), the file's bytes, or a binary file object.
+    Returns an array of the header's shape and type (uint8, int8, int16, int32,
+    float32 or float64), writable and owning its memory.
+
+    Raises `IdxFormatError` (a ValueError) naming the source when the content is
+    malformed; a missing or unreadable file raises OSError.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return _read_buffer("<bytes>", memoryview(source).cast("B"), copy=True)
+    if isinstance(source, (str, os.PathLike)):
+        return _read_path(os.fspath(source))
+    if hasattr(source, "read"):
+        name = str(getattr(source, "name", "<file object>"))
+        data = source.read()
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError(
+                f"read_idx: {name} is not a binary file object (read() gave {type(data).__name__})"
+            )
+        return _read_buffer(name, memoryview(data), copy=isinstance(data, bytes))
+    raise TypeError(
+        "read_idx: source must be a path, bytes or a binary file object, "
+        f"got {type(source).__name__}"
+    )
+
+
+# --------------------------------------------------------------------------- internals
+
+
+def _type_code(dtype: np.dtype) -> int:
+    code = _CODE_OF.get(np.dtype(dtype).newbyteorder("="))
+    if code is None:
+        raise ValueError(
+            f"IDX cannot store dtype {np.dtype(dtype).name}; supported: {_SUPPORTED_NAMES}"
+        )
+    return code
+
+
+def _read_path(path: str) -> np.ndarray:
+    with open(path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):  # a pipe or device: its size is unknown
+            return _read_buffer(path, memoryview(fh.read()), copy=True)
+        prefix = fh.read(_MAX_HEADER)
+        if prefix[:2] == _GZIP_MAGIC:
+            fh.seek(0)
+            return _read_gzip(path, memoryview(fh.read()))
+        dtype, shape, hlen = _parse_header(path, _Cursor(memoryview(prefix)).read)
+        nbytes = _payload_bytes(path, shape, dtype)
+        have = st.st_size - hlen
+        if have != nbytes:
+            raise IdxFormatError(_size_message(path, have, shape, dtype, nbytes))
+        out = np.empty(nbytes, np.uint8)
+        fh.seek(hlen)
+        view, got = memoryview(out), 0
+        while got < nbytes:
+            n = fh.readinto(view[got:])
+            if not n:
+                raise IdxFormatError(_size_message(path, got, shape, dtype, nbytes))
+            got += n
+        if fh.read(1):  # the file grew while we read it
+            raise IdxFormatError(
+                f"{path}: file changed while being read (now longer than {st.st_size} bytes)"
+            )
+        return _finish(out, dtype, shape)
+
+
+def _read_buffer(name: str, data: memoryview, *, copy: bool) -> np.ndarray:
+    """Parse a whole file held in memory; `copy` when `data` must not be aliased."""
+    if data[:2] == _GZIP_MAGIC:
+        return _read_gzip(name, data)
+    cursor = _Cursor(data)
+    dtype, shape, hlen = _parse_header(name, cursor.read)
+    nbytes = _payload_bytes(name, shape, dtype)
+    if len(data) - hlen != nbytes:
+        raise IdxFormatError(_size_message(name, len(data) - hlen, shape, dtype, nbytes))
+    out = np.frombuffer(data, np.uint8, count=nbytes, offset=hlen)
+    if copy or not out.flags.writeable:
+        out = out.copy()
+    return _finish(out, dtype, shape)
+
+
+def _read_gzip(name: str, data: memoryview) -> np.ndarray:
+    inflater = _Inflater(name, data)
+    dtype, shape, _ = _parse_header(name, inflater.read)
+    nbytes = _payload_bytes(name, shape, dtype)
+    bound = _DEFLATE_MAX_RATIO * len(data) + 1024
+    if nbytes > bound:
+        raise IdxFormatError(
+            f"{name}: header {shape} of {dtype.name} needs {nbytes} bytes, more than a gzip "
+            f"stream of {len(data)} bytes can inflate to (at most about {bound})"
+        )
+    # np.empty commits memory only as it is written, so a lying header costs nothing.
+    out = np.empty(nbytes, np.uint8)
+    got = inflater.readinto(memoryview(out))
+    if got < nbytes:
+        raise IdxFormatError(_size_message(name, got, shape, dtype, nbytes))
+    if inflater.read(1):
+        raise IdxFormatError(
+            f"{name}: payload inflates to more than {nbytes} bytes, "
+            f"header {shape} of {dtype.name} needs {nbytes}"
+        )
+    return _finish(out, dtype, shape)
+
+
+def _parse_header(name: str, read) -> tuple[np.dtype, tuple[int, ...], int]:
+    """Read and check the magic number and dimensions; `read(n)` gives up to n bytes."""
+    magic = read(4)
+    if not magic:
+        raise IdxFormatError(f"{name}: empty file, expected an IDX header")
+    if len(magic) < 4:
+        raise IdxFormatError(
+            f"{name}: file has {len(magic)} bytes, too short for an IDX magic number (4 bytes)"
+        )
+    if magic[0] or magic[1]:
+        raise IdxFormatError(
+            f"{name}: first two bytes are {magic[0]:02x} {magic[1]:02x}, an IDX file starts "
+            f"with 00 00 (or 1f 8b when gzipped)"
+        )
+    code, ndim = magic[2], magic[3]
+    if code not in TYPE_CODES:
+        raise IdxFormatError(
+            f"{name}: unknown type code 0x{code:02X}, expected one of {_SUPPORTED}"
+        )
+    if ndim == 0:
+        raise IdxFormatError(f"{name}: header declares 0 dimensions, expected 1 to 255")
+    raw = read(4 * ndim)
+    if len(raw) < 4 * ndim:
+        raise IdxFormatError(
+            f"{name}: header declares {ndim} dimensions ({4 + 4 * ndim} header bytes) "
+            f"but the file has only {4 + len(raw)} bytes"
+        )
+    shape = tuple(int.from_bytes(raw[i : i + 4], "big") for i in range(0, 4 * ndim, 4))
+    return TYPE_CODES[code], shape, 4 + 4 * ndim
+
+
+def _payload_bytes(name: str, shape: tuple[int, ...], dtype: np.dtype) -> int:
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > sys.maxsize:
+        raise IdxFormatError(
+            f"{name}: header dimensions {shape} of {dtype.name} multiply to {nbytes} bytes, "
+            f"beyond any array (at most {sys.maxsize})"
+        )
+    return nbytes
+
+
+def _size_message(name: str, have: int, shape, dtype: np.dtype, nbytes: int) -> str:
+    return f"{name}: payload has {have} bytes, header {shape} of {dtype.name} needs {nbytes}"
+
+
+def _finish(buf: np.ndarray, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+    """View the uint8 payload `buf` (owned, writable) as `dtype`, native byte order, `shape`."""
+    arr = buf.view(dtype)
+    if not dtype.isnative:
+        arr.byteswap(inplace=True)
+        arr = arr.view(dtype.newbyteorder("="))
+    return arr.reshape(shape)
+
+
+class _Cursor:
+    """read(n) over a buffer."""
+
+    def __init__(self, data: memoryview):
+        self._data, self._pos = data, 0
+
+    def read(self, n: int) -> bytes:
+        chunk = bytes(self._data[self._pos : self._pos + n])
+        self._pos += len(chunk)
+        return chunk
+
+
+class _Inflater:
+    """Incremental gzip inflation with bounded output (members may be concatenated)."""
+
+    def __init__(self, name: str, data: memoryview):
+        self._name = name
+        self._d = zlib.decompressobj(wbits=31)
+        self._input: bytes | memoryview = data
+
+    def readinto(self, view: memoryview) -> int:
+        """Fill `view` as far as the stream goes; return the number of bytes written."""
+        got = 0
+        while got < len(view):
+            chunk = self._next(min(len(view) - got, _CHUNK))
+            if not chunk:
+                break
+            view[got : got + len(chunk)] = chunk
+            got += len(chunk)
+        return got
+
+    def read(self, n: int) -> bytes:
+        """Up to `n` bytes (fewer only at the end of the stream)."""
+        out = io.BytesIO()
+        while out.tell() < n:
+            chunk = self._next(n - out.tell())
+            if not chunk:
+                break
+            out.write(chunk)
+        return out.getvalue()
+
+    def _next(self, limit: int) -> bytes:
+        """At most `limit` (> 0) inflated bytes; b"" only at the clean end of the data."""
+        while True:
+            if self._d.eof:
+                rest = self._d.unused_data
+                if not rest:
+                    return b""
+                if rest[:2] != _GZIP_MAGIC:
+                    raise IdxFormatError(
+                        f"{self._name}: {len(rest)} bytes of trailing garbage after the gzip stream"
+                    )
+                self._d, self._input = zlib.decompressobj(wbits=31), rest
+            try:
+                chunk = self._d.decompress(self._input, limit)
+            except zlib.error as exc:
+                raise IdxFormatError(f"{self._name}: corrupt gzip stream ({exc})") from None
+            self._input = self._d.unconsumed_tail
+            if chunk:
+                return chunk
+            if not self._d.eof and not self._input:
+                raise IdxFormatError(f"{self._name}: truncated gzip stream")
