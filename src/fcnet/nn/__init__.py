@@ -1,0 +1,70 @@
+"""The numpy engine: fully-connected layers with hand-derived backpropagation.
+
+Its shape follows PyTorch's on purpose (Linear with W of shape (out, in), Sequential with
+torch's parameter names, losses then `.backward()`, torch.optim's update rules), so that
+a learner moves between the two with ease. numpy only: nothing here imports torch or
+tensorflow. See docs/backprop.md for the derivation each backward implements.
+
+Randomness: every layer that draws numbers (Linear's initialisation, Dropout's masks)
+takes `rng=`, a `numpy.random.Generator`; pass the same Generator to all of them to seed
+a whole model from one seed: `rng = np.random.default_rng(seed)`.
+"""
+
+from fcnet.nn.activations import ACTIVATIONS, Identity, LeakyReLU, ReLU, Sigmoid, Tanh, activation
+from fcnet.nn.gradcheck import gradcheck
+from fcnet.nn.init import INITS
+from fcnet.nn.layers import Dropout, Linear
+from fcnet.nn.losses import (
+    LOSSES,
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    Loss,
+    MSELoss,
+    loss,
+)
+from fcnet.nn.module import Module
+from fcnet.nn.optim import (
+    OPTIMIZERS,
+    SGD,
+    Adam,
+    AdamW,
+    Optimizer,
+    RMSprop,
+    clip_grad_norm,
+    optimizer,
+)
+from fcnet.nn.parameter import Parameter
+from fcnet.nn.sequential import Sequential
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "LOSSES",
+    "OPTIMIZERS",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "Loss",
+    "MSELoss",
+    "Module",
+    "Optimizer",
+    "Parameter",
+    "RMSprop",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "activation",
+    "clip_grad_norm",
+    "gradcheck",
+    "loss",
+    "optimizer",
+]

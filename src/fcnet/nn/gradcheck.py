@@ -1,0 +1,74 @@
+"""`gradcheck`: compare backpropagation with central finite differences, in float64."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from fcnet.nn.layers import Dropout
+from fcnet.nn.losses import Loss
+from fcnet.nn.sequential import Sequential
+
+
+def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
+    """max_i |a_i - n_i| / max(max_i |a_i|, max_i |n_i|): the largest difference, relative
+    to the gradient's scale (0 when both are exactly zero).
+
+    Scaling by the largest entry rather than entry by entry keeps the float64 rounding of
+    a difference quotient (about 1e-10 absolute) from looking large where one entry of the
+    gradient happens to be tiny, while a wrong entry anywhere still shows."""
+    scale = max(float(np.abs(analytic).max(initial=0)), float(np.abs(numeric).max(initial=0)))
+    if scale == 0.0:
+        return 0.0
+    return float(np.abs(analytic - numeric).max()) / scale
+
+
+def gradcheck(
+    model: Sequential, loss_fn: Loss, x: np.ndarray, y: np.ndarray, eps: float = 1e-6
+) -> dict[str, float]:
+    """Largest relative error (see `relative_error`) between backprop's gradient and
+    the central difference (L(w + eps) - L(w - eps)) / (2 eps), per parameter and for the
+    input x (key "input").
+
+    Works on a float64 copy of `model` (the model itself is left alone). Dropout masks
+    are frozen by replaying each Dropout generator's state before every forward pass.
+    Returns {"0.weight": err, "0.bias": err, ..., "input": err}.
+    """
+    model = copy.deepcopy(model).astype(np.float64)
+    x = np.array(x, dtype=np.float64)
+    y = np.array(y) if np.asarray(y).dtype.kind in "iu" else np.array(y, dtype=np.float64)
+    rngs = {id(m.rng): m.rng for m in model.layers if isinstance(m, Dropout)}.values()
+    states = [(rng, copy.deepcopy(rng.bit_generator.state)) for rng in rngs]
+
+    def loss_at(inp: np.ndarray) -> float:
+        for rng, state in states:
+            rng.bit_generator.state = copy.deepcopy(state)
+        return loss_fn(model.forward(inp), y)
+
+    loss_at(x)
+    model.zero_grad()
+    dx = model.backward(loss_fn.backward())  # (N, in)
+    analytic = {name: p.grad.copy() for name, p in model.named_parameters()}
+    errors = {}
+    for name, p in model.named_parameters():
+        numeric = _central_difference(lambda: loss_at(x), p.data, eps)
+        errors[name] = relative_error(analytic[name], numeric)
+    errors["input"] = relative_error(dx, _central_difference(lambda: loss_at(x), x, eps))
+    return errors
+
+
+def _central_difference(f, w: np.ndarray, eps: float) -> np.ndarray:
+    """(f(w + eps e_i) - f(w - eps e_i)) / (2 eps) for every entry i of w (changed in place
+    and restored)."""
+    grad = np.empty_like(w)
+    flat, g = w.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + eps
+        up = f()
+        flat[i] = old - eps
+        down = f()
+        flat[i] = old
+        g[i] = (up - down) / (2 * eps)
+    return grad
