@@ -1,0 +1,136 @@
+"""`fcnet data info` and `fcnet data show`: look inside IDX files (MNIST and its kin)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+from pathlib import Path
+
+import click
+import numpy as np
+
+from fcnet._fileio import atomic_write_bytes
+from fcnet.data.idx import idx_header, idx_sha256, read_idx
+
+# Grey levels, light to dark ink, each pixel drawn two characters wide (cells are tall).
+_SHADES = " ░▒▓█"
+
+
+@click.group()
+def data() -> None:
+    """Inspect IDX data files (raw or .gz)."""
+
+
+@data.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def info(path: Path) -> None:
+    """Type code, dtype, shape, size, SHA-256, min and max of the IDX file PATH."""
+    array = read_idx(path)
+    file_bytes = path.stat().st_size
+    code = idx_header(array)[2]
+    rows = [
+        ("file", str(path)),
+        ("type code", f"0x{code:02X}"),
+        ("dtype", array.dtype.name),
+        ("shape", str(array.shape)),
+        ("bytes", f"{file_bytes} on disk, {array.nbytes} of data"),
+        ("sha256", f"{_file_sha256(path)} (file)"),
+        ("sha256 idx", f"{idx_sha256(array)} (uncompressed IDX bytes)"),
+        ("min", _fmt(array.min()) if array.size else "- (empty)"),
+        ("max", _fmt(array.max()) if array.size else "- (empty)"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        click.echo(f"{key:<{width}}  {value}")
+
+
+@data.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--index", "-i", "index", type=int, required=True, help="Which image (0-based).")
+@click.option(
+    "--labels",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="IDX file of labels, one per image, to print the image's label.",
+)
+@click.option(
+    "--png", type=click.Path(dir_okay=False, path_type=Path), help="Also save the image as PNG."
+)
+@click.option(
+    "--scale",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="PNG pixels per image pixel.",
+)
+def show(path: Path, index: int, labels: Path | None, png: Path | None, scale: int) -> None:
+    """Draw image INDEX of the IDX file PATH in the terminal (and its label)."""
+    images = _as_images(path, read_idx(path))
+    n = len(images)
+    if not 0 <= index < n:
+        raise ValueError(f"--index {index} is out of range: {path} holds {n} images (0 to {n - 1})")
+    image = images[index]
+    label = None
+    if labels is not None:
+        label_array = read_idx(labels)
+        if label_array.ndim != 1 or len(label_array) != n:
+            raise ValueError(
+                f"{labels}: expected {n} labels of shape ({n},) for {path}, got {label_array.shape}"
+            )
+        label = label_array[index].item()
+    grey = _to_unit(image)
+    click.echo(render(grey))
+    click.echo(f"{path.name}[{index}]" + (f"  label: {label}" if label is not None else ""))
+    if png is not None:
+        _save_png(png, grey, scale)
+        click.echo(f"saved {png}")
+
+
+def render(grey: np.ndarray) -> str:
+    """Draw a 2-D image of values in [0, 1] (0 blank, 1 full ink) with block characters."""
+    levels = np.minimum((grey * len(_SHADES)).astype(np.int64), len(_SHADES) - 1)
+    return "\n".join("".join(_SHADES[v] * 2 for v in row) for row in levels.tolist())
+
+
+def _as_images(path: Path, array: np.ndarray) -> np.ndarray:
+    """(N, H, W) images from an IDX array: (N, H, W) as is, (N, H*W) when H*W is a square."""
+    if array.ndim == 3:
+        return array
+    if array.ndim == 2 and math.isqrt(array.shape[1]) ** 2 == array.shape[1] > 0:
+        side = math.isqrt(array.shape[1])
+        return array.reshape(len(array), side, side)
+    raise ValueError(f"{path}: expected images of shape (N, H, W) or (N, H*W), got {array.shape}")
+
+
+def _to_unit(image: np.ndarray) -> np.ndarray:
+    """Scale to [0, 1]: uint8 by 255, anything else by its own min and max."""
+    if image.dtype == np.uint8:
+        return image.astype(np.float32) / 255
+    x = np.nan_to_num(image.astype(np.float64))
+    lo, hi = x.min(), x.max()
+    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
+
+
+def _save_png(path: Path, grey: np.ndarray, scale: int) -> None:
+    from PIL import Image
+
+    pixels = np.round(grey * 255).astype(np.uint8)
+    pixels = np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="PNG")
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fmt(value: np.generic) -> str:
+    return str(value.item())
+
+
+COMMANDS = [data]
