@@ -1,0 +1,102 @@
+"""The numpy backend: the spec's network on fcnet.nn, the hand-derived engine.
+
+`fcnet.nn.Sequential` in the canonical layer order, an `fcnet.nn` loss and optimiser
+(torch.optim's formulas), the spec's schedule applied before each step, `clip_grad_norm`.
+Its state (weights, optimiser buffers, step count, dropout generator) resumes bit-exactly.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from fcnet import nn
+from fcnet.backends._base import ModelBase
+from fcnet.backends._common import check_device, initial_weights
+from fcnet.spec import NetSpec
+
+
+def build_sequential(spec: NetSpec, rng: np.random.Generator) -> nn.Sequential:
+    """The spec's network as an `fcnet.nn.Sequential` (indices in the canonical order)."""
+    layers: list[nn.Module] = []
+    for kind, arg in spec.layers():
+        if kind == "linear":
+            n_in, n_out, bias = arg
+            layers.append(nn.Linear(n_in, n_out, bias, spec.init, rng=rng, dtype=spec.dtype))
+        elif kind == "dropout":
+            layers.append(nn.Dropout(arg, rng=rng))
+        else:
+            layers.append(nn.activation(kind))
+    return nn.Sequential(*layers)
+
+
+def build_optimizer(spec: NetSpec, params: list[nn.Parameter]) -> nn.Optimizer:
+    o = spec.optimizer
+    if o.name == "sgd":
+        kw = dict(momentum=o.momentum, nesterov=o.nesterov)
+    elif o.name == "rmsprop":
+        kw = dict(alpha=o.alpha, eps=o.eps, momentum=o.momentum)
+    else:
+        kw = dict(betas=tuple(o.betas), eps=o.eps)
+    return nn.optimizer(o.name, params, lr=o.lr, weight_decay=o.weight_decay, **kw)
+
+
+class Model(ModelBase):
+    """The numpy backend's model: `self.net` is the `fcnet.nn.Sequential`."""
+
+    backend = "numpy"
+
+    def __init__(self, spec: NetSpec, device: str = "cpu") -> None:
+        super().__init__(spec)
+        if check_device(device) != "cpu":
+            raise ValueError(f"device: the numpy backend runs on the CPU only, got {device!r}")
+        self.device = "cpu"
+        # one generator for the layers; dropout masks draw from it after initialisation
+        self.rng = np.random.default_rng(spec.seed)
+        self.net = build_sequential(spec, self.rng)
+        self.net.load_state_dict(initial_weights(spec))
+        self.loss_fn = nn.loss(spec.loss, reduction=spec.reduction)
+        self.optimizer = build_optimizer(spec, self.net.parameters())
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        self.net.eval()
+        return np.array(self.net(x), dtype=self.spec.dtype, copy=True)
+
+    def _train_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        o = self.spec.optimizer
+        self.net.train()
+        self.optimizer.lr = o.schedule.lr_at(o.lr, self.steps)
+        loss = self.loss_fn(self.net(x), y)
+        self.net.zero_grad()
+        self.net.backward(self.loss_fn.backward(), need_input_grad=False)
+        if o.clip_norm is not None:
+            nn.clip_grad_norm(self.net.parameters(), o.clip_norm)
+        self.optimizer.step()
+        return loss
+
+    def _evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        self.net.eval()
+        out = self.net(x)
+        return self.loss_fn(out, y), out
+
+    def _get_weights(self) -> dict[str, np.ndarray]:
+        return self.net.state_dict()
+
+    def _set_weights(self, d: dict[str, np.ndarray]) -> None:
+        self.net.load_state_dict(d)
+
+    def _get_state(self) -> dict[str, np.ndarray]:
+        out = {f"optim.{k}": v for k, v in self.optimizer.state_dict().items()}
+        out["rng"] = np.array(json.dumps(self.rng.bit_generator.state))
+        return out
+
+    def _set_state(self, d: dict[str, np.ndarray]) -> None:
+        opt = {k[len("optim.") :]: v for k, v in d.items() if k.startswith("optim.")}
+        if opt:
+            self.optimizer.load_state_dict(opt)
+        if "rng" in d:
+            try:
+                self.rng.bit_generator.state = json.loads(str(d["rng"]))
+            except (ValueError, TypeError, KeyError) as exc:
+                raise ValueError(f"state: 'rng' is not a numpy generator state ({exc})") from None
