@@ -1,0 +1,504 @@
+"""The safe parser for the functions users type: `fcnet fit "sin(3*x) + 0.3*x**2"`.
+
+`parse(text)` reads the text with Python's `ast` module (`ast.parse(text, mode="eval")`),
+walks the tree against a strict whitelist of node types, and builds a tree of small numpy
+closures from it. The user's text never reaches eval, exec or compile: the only thing
+ever run is fcnet's own closures, on numpy arrays.
+
+Accepted: the variables `x` and `y`; numbers; `+ - * / **`, unary minus; parentheses;
+comparisons `< <= > >= == !=` (1.0 where true, 0.0 where false; chains like `0 < x < 1`
+work); the constants `pi` and `e`; and the functions in `FUNCTIONS`. Refused, with an
+`ExprError` that quotes the text and points at the offending part: every other name,
+call, attribute, subscript, string, lambda, comprehension and keyword argument; `^`
+("use ** for powers"); a constant exponent beyond +-100 and powers inside exponents;
+text over 1,000 characters, more than 200 nodes or nesting deeper than 50.
+
+>>> f = parse("where(x < 0, 0, sin(x))")
+>>> f(np.array([-1.0, 0.5]))
+array([0.        , 0.47942554])
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = ["FUNCTIONS", "MAX_DEPTH", "MAX_LENGTH", "MAX_NODES", "ExprError", "Expression", "parse"]
+
+MAX_LENGTH = 1000  # characters of text
+MAX_NODES = 200  # ast nodes (names, numbers, operations, calls)
+MAX_DEPTH = 50  # nesting of operations
+MAX_EXPONENT = 100.0  # largest |constant exponent|
+
+VARIABLES = ("x", "y")
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+
+def _sigmoid(a: Any) -> Any:
+    # 1 / (1 + exp(-a)) written with tanh: no overflow for large |a|.
+    return 0.5 * (np.tanh(0.5 * a) + 1.0)
+
+
+def _relu(a: Any) -> Any:
+    return np.maximum(a, 0.0)
+
+
+def _where(cond: Any, a: Any, b: Any) -> Any:
+    return np.where(np.asarray(cond) != 0, a, b)
+
+
+# name -> (numpy function, number of arguments)
+FUNCTIONS: dict[str, tuple[Callable[..., Any], int]] = {
+    "sin": (np.sin, 1),
+    "cos": (np.cos, 1),
+    "tan": (np.tan, 1),
+    "arcsin": (np.arcsin, 1),
+    "arccos": (np.arccos, 1),
+    "arctan": (np.arctan, 1),
+    "sinh": (np.sinh, 1),
+    "cosh": (np.cosh, 1),
+    "tanh": (np.tanh, 1),
+    "exp": (np.exp, 1),
+    "log": (np.log, 1),
+    "log2": (np.log2, 1),
+    "log10": (np.log10, 1),
+    "sqrt": (np.sqrt, 1),
+    "abs": (np.abs, 1),
+    "floor": (np.floor, 1),
+    "ceil": (np.ceil, 1),
+    "sign": (np.sign, 1),
+    "relu": (_relu, 1),
+    "sigmoid": (_sigmoid, 1),
+    "minimum": (np.minimum, 2),
+    "maximum": (np.maximum, 2),
+    "where": (_where, 3),
+}
+
+# Names people reach for, and what fcnet calls them.
+_ALIASES = {
+    "asin": "arcsin",
+    "acos": "arccos",
+    "atan": "arctan",
+    "ln": "log",
+    "min": "minimum",
+    "max": "maximum",
+    "fabs": "abs",
+    "π": "pi",
+    "X": "x",
+    "Y": "y",
+}
+
+_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.divide,
+    ast.Pow: np.power,
+}
+_CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Lt: np.less,
+    ast.LtE: np.less_equal,
+    ast.Gt: np.greater,
+    ast.GtE: np.greater_equal,
+    ast.Eq: np.equal,
+    ast.NotEq: np.not_equal,
+}
+_OPERATOR_TEXT = {
+    ast.Mod: "%",
+    ast.FloorDiv: "//",
+    ast.MatMult: "@",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+}
+_REFUSED = {
+    ast.Attribute: "attribute access is not allowed",
+    ast.Subscript: "indexing with [...] is not allowed",
+    ast.Lambda: "lambda is not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "comprehensions are not allowed",
+    ast.List: "lists are not allowed",
+    ast.Tuple: "tuples are not allowed",
+    ast.Set: "sets are not allowed",
+    ast.Dict: "dicts are not allowed",
+    ast.JoinedStr: "strings are not allowed",
+    ast.IfExp: "'a if c else b' is not allowed (use where(c, a, b))",
+    ast.BoolOp: "'and' / 'or' are not allowed (multiply or add comparisons, or use where)",
+    ast.NamedExpr: "':=' is not allowed",
+    ast.Starred: "'*' unpacking is not allowed",
+    ast.Await: "'await' is not allowed",
+    ast.Yield: "'yield' is not allowed",
+    ast.YieldFrom: "'yield' is not allowed",
+    ast.Slice: "slices are not allowed",
+}
+# Node kinds that do not count towards the size limit (contexts and operator tokens).
+_UNCOUNTED = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+
+_Env = dict[str, Any]
+_Fn = Callable[[_Env], Any]
+
+
+class ExprError(ValueError):
+    """An expression fcnet refuses. The first line of the message stands on its own.
+
+    `str(error)` is `bad expression "TEXT": REASON at column N (HINT)`, then a second line with
+    the text and a third with a caret under the offending part. `.text`, `.reason` and
+    `.column` (1-based, or None) hold the pieces.
+    """
+
+    def __init__(self, text: str, reason: str, column: int | None = None, hint: str = "") -> None:
+        self.text = text
+        self.reason = reason
+        self.column = column
+        shown = _printable(text)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        where = f" at column {column}" if column is not None else ""
+        message = f'bad expression "{shown}": {reason}{where}{hint}'
+        if column is not None:
+            line, caret = _window(text, column)
+            message += f"\n    {line}\n    {' ' * caret}^"
+        super().__init__(message)
+
+
+def _printable(text: str) -> str:
+    """`text` with newlines, tabs and other unprintable characters escaped (one line)."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def _window(text: str, column: int) -> tuple[str, int]:
+    """At most ~80 characters of `text` around `column`, and the caret's offset in them."""
+    i = max(0, min(column - 1, len(text)))
+    shown = _printable(text)
+    i = len(_printable(text[:i]))
+    if len(shown) <= 80:
+        return shown, i
+    start = max(0, i - 38)
+    end = min(len(shown), start + 76)
+    line = ("..." if start else "") + shown[start:end] + ("..." if end < len(shown) else "")
+    return line, i - start + (3 if start else 0)
+
+
+class Expression:
+    """A parsed expression: call it as `f(x)` or, when it uses y, `f(x, y)`.
+
+    Inputs are numpy arrays (or numbers) of any shape; they broadcast against each other
+    and the result has their common shape, even for a constant expression. Float inputs
+    keep their dtype (float32 in, float32 out); others become float64. numpy's warnings
+    (log of a negative number) are silenced: such points come back as NaN or inf, and
+    the caller decides what to do with them.
+    """
+
+    def __init__(self, text: str, fn: _Fn, variables: tuple[str, ...], nodes: int) -> None:
+        self.text = text
+        self.variables = variables
+        self.nodes = nodes
+        self._fn = fn
+
+    def __repr__(self) -> str:
+        return f"Expression({self.text!r}, variables={self.variables})"
+
+    def __call__(self, x: ArrayLike, y: ArrayLike | None = None) -> np.ndarray:
+        if y is None and "y" in self.variables:
+            raise ExprError(self.text, "uses x and y: call it as f(x, y)")
+        xs = _as_float(x)
+        arrays = [xs] if y is None else [xs, _as_float(y)]
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        dtype = np.result_type(*arrays)
+        env: _Env = {"x": xs, "y": arrays[-1], "dtype": dtype}
+        with np.errstate(all="ignore"):
+            out = np.asarray(self._fn(env), dtype=dtype)
+        if out.shape != shape:
+            out = np.broadcast_to(out, shape).copy()
+        return out
+
+
+def _as_float(a: ArrayLike) -> np.ndarray:
+    arr = np.asarray(a)
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    return arr
+
+
+def parse(text: str) -> Expression:
+    """Parse `text` into an `Expression`, or raise `ExprError` saying what and where.
+
+    >>> f = parse("x**2 + y")
+    >>> f.variables, float(f(3.0, 1.0))
+    (('x', 'y'), 10.0)
+    """
+    if not isinstance(text, str):
+        raise ExprError(repr(text), f"expected a string, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExprError(text, f"too long: {len(text)} characters (at most {MAX_LENGTH})")
+    if not text.strip():
+        raise ExprError(text, "empty: expected math in x, such as sin(x)")
+    for i, ch in enumerate(text):
+        if not ch.isprintable():
+            raise ExprError(text, "expected one line of printable text", i + 1)
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as err:
+        raise _syntax_error(text, err) from None
+    except (ValueError, MemoryError, RecursionError) as err:
+        raise ExprError(text, f"cannot be read: {err}") from None
+    lead = len(text) - len(text.lstrip())
+    builder = _Builder(text, lead)
+    builder.check_size(tree.body)
+    fn, _ = builder.build(tree.body)
+    variables = ("x", "y") if "y" in builder.used else ("x",)
+    return Expression(text, fn, variables, builder.nodes)
+
+
+def _syntax_error(text: str, err: SyntaxError) -> ExprError:
+    lead = len(text) - len(text.lstrip())
+    body = text.strip()
+    offset = err.offset if err.offset and 0 < err.offset <= len(body) else len(body) + 1
+    msg = err.msg or "invalid syntax"
+    hint = ""
+    if "decimal literal" in msg:
+        hint = " (write 2*x for a product)"
+    elif "never closed" in msg or "unmatched" in msg or "does not match" in msg:
+        msg = f"unbalanced parentheses: {msg}"
+    else:
+        msg = f"syntax error: {msg}"
+    return ExprError(text, msg, lead + offset, hint)
+
+
+def _name_hint(name: str, choices: list[str]) -> str:
+    if name in _ALIASES:
+        return f"; did you mean {_ALIASES[name]}?"
+    close = difflib.get_close_matches(name, choices, n=1)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+class _Builder:
+    """Walks the ast against the whitelist; returns (closure, constant or None) per node."""
+
+    def __init__(self, text: str, lead: int) -> None:
+        self.text = text
+        self.lead = lead  # characters of leading whitespace stripped before parsing
+        self.body = text.strip().encode("utf-8")
+        self.used: set[str] = set()
+        self.nodes = 0
+
+    def error(
+        self, node: ast.AST | None, reason: str, byte_offset: int | None = None, hint: str = ""
+    ) -> ExprError:
+        """An ExprError pointing at `node` (or at `byte_offset` into the text)."""
+        if byte_offset is None and node is not None:
+            byte_offset = node.col_offset if isinstance(node, ast.expr) else None
+        column = None
+        if byte_offset is not None:
+            # ast counts UTF-8 bytes; the caret counts characters.
+            chars = len(self.body[:byte_offset].decode("utf-8", errors="ignore"))
+            column = self.lead + chars + 1
+        return ExprError(self.text, reason, column, hint)
+
+    def check_size(self, root: ast.AST) -> None:
+        """Refuse more than MAX_NODES nodes or nesting deeper than MAX_DEPTH, before any
+        recursion over the tree."""
+        stack = [(root, 1)]
+        while stack:
+            node, depth = stack.pop()
+            if isinstance(node, _UNCOUNTED):
+                continue
+            self.nodes += 1
+            if self.nodes > MAX_NODES:
+                raise self.error(None, f"too large: more than {MAX_NODES} operations and terms")
+            if depth > MAX_DEPTH:
+                raise self.error(
+                    node, f"nested too deeply: more than {MAX_DEPTH} levels of operations"
+                )
+            stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+    def build(self, node: ast.AST, in_exponent: bool = False) -> tuple[_Fn, float | None]:
+        if isinstance(node, ast.Constant):
+            return self._constant(node)
+        if isinstance(node, ast.Name):
+            return self._name(node)
+        if isinstance(node, ast.UnaryOp):
+            return self._unary(node, in_exponent)
+        if isinstance(node, ast.BinOp):
+            return self._binop(node, in_exponent)
+        if isinstance(node, ast.Compare):
+            return self._compare(node, in_exponent)
+        if isinstance(node, ast.Call):
+            return self._call(node, in_exponent)
+        if isinstance(node, ast.Attribute):
+            dot = node.value.end_col_offset
+            raise self.error(node, f"attribute access '.{node.attr}' is not allowed", dot)
+        reason, paren, hint = _REFUSED.get(
+            type(node), f"{type(node).__name__} is not allowed"
+        ).partition(" (")
+        raise self.error(node, reason, hint=paren + hint)
+
+    @staticmethod
+    def _fold(value: Any) -> tuple[_Fn, float]:
+        folded = float(value)
+
+        def fn(env: _Env) -> float:
+            return folded
+
+        return fn, folded
+
+    def _constant(self, node: ast.Constant) -> tuple[_Fn, float]:
+        value = node.value
+        if isinstance(value, str | bytes):
+            raise self.error(node, "strings are not allowed")
+        if isinstance(value, bool) or value is None or value is Ellipsis:
+            raise self.error(node, f"{value!r} is not a number")
+        if isinstance(value, complex):
+            raise self.error(node, "complex numbers are not allowed")
+        if not isinstance(value, int | float):
+            raise self.error(node, f"{type(value).__name__} is not allowed")
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise self.error(node, "number too large")
+        return self._fold(number)
+
+    def _name(self, node: ast.Name) -> tuple[_Fn, float | None]:
+        name = node.id
+        if name in VARIABLES:
+            self.used.add(name)
+
+            def fn(env: _Env) -> Any:
+                return env[name]
+
+            return fn, None
+        if name in CONSTANTS:
+            return self._fold(CONSTANTS[name])
+        if name in FUNCTIONS:
+            raise self.error(node, f"'{name}' is a function", hint=f": call it as {name}(...)")
+        allowed = [*VARIABLES, *CONSTANTS]
+        hint = _name_hint(name, allowed + list(FUNCTIONS))
+        raise self.error(
+            node, f"unknown name '{name}'", hint=f"{hint} (allowed: {', '.join(allowed)})"
+        )
+
+    def _unary(self, node: ast.UnaryOp, in_exponent: bool) -> tuple[_Fn, float | None]:
+        if isinstance(node.op, ast.Not):
+            raise self.error(node, "'not' is not allowed", hint=" (use 1 - (comparison))")
+        if isinstance(node.op, ast.Invert):
+            raise self.error(node, "'~' is not allowed")
+        operand, const = self.build(node.operand, in_exponent)
+        if isinstance(node.op, ast.UAdd):
+            return operand, const
+        if const is not None:
+            return self._fold(-const)
+
+        def fn(env: _Env) -> Any:
+            return np.negative(operand(env))
+
+        return fn, None
+
+    def _binop(self, node: ast.BinOp, in_exponent: bool) -> tuple[_Fn, float | None]:
+        op_type = type(node.op)
+        # Point at the operator: it sits between the end of the left operand and the right.
+        op_at = node.left.end_col_offset
+        if op_type is ast.BitXor:
+            raise self.error(node, "'^' is not a power", op_at, ": use ** for powers (x**2)")
+        if op_type not in _BINOPS:
+            sym = _OPERATOR_TEXT.get(op_type, type(node.op).__name__)
+            raise self.error(
+                node, f"operator '{sym}' is not allowed", op_at, " (allowed: + - * / **)"
+            )
+        is_pow = op_type is ast.Pow
+        if is_pow and in_exponent:
+            raise self.error(node, "a power inside an exponent (a power tower) is not allowed")
+        left, lconst = self.build(node.left, in_exponent)
+        right, rconst = self.build(node.right, in_exponent or is_pow)
+        if is_pow and rconst is not None and abs(rconst) > MAX_EXPONENT:
+            raise self.error(
+                node.right,
+                f"exponent {rconst:g} is too large",
+                hint=f" (at most {MAX_EXPONENT:g} in absolute value)",
+            )
+        op = _BINOPS[op_type]
+        if lconst is not None and rconst is not None:
+            with np.errstate(all="ignore"):
+                return self._fold(op(np.float64(lconst), np.float64(rconst)))
+
+        def fn(env: _Env) -> Any:
+            return op(left(env), right(env))
+
+        return fn, None
+
+    def _compare(self, node: ast.Compare, in_exponent: bool) -> tuple[_Fn, float | None]:
+        terms = [self.build(node.left, in_exponent)]
+        ops = []
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            if type(op) not in _CMPOPS:
+                word = {ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+                raise self.error(
+                    comparator,
+                    f"'{word.get(type(op), type(op).__name__)}' is not allowed",
+                    hint=" (allowed: < <= > >= == !=)",
+                )
+            ops.append(_CMPOPS[type(op)])
+            terms.append(self.build(comparator, in_exponent))
+        fns = [t[0] for t in terms]
+
+        if all(t[1] is not None for t in terms):
+            truth = all(bool(op(terms[i][1], terms[i + 1][1])) for i, op in enumerate(ops))
+            return self._fold(1.0 if truth else 0.0)
+
+        def fn(env: _Env) -> Any:
+            values = [f(env) for f in fns]
+            result = ops[0](values[0], values[1])
+            for i in range(1, len(ops)):  # a chain 0 < x < 1 is (0 < x) and (x < 1)
+                result = np.logical_and(result, ops[i](values[i], values[i + 1]))
+            return np.asarray(result).astype(env["dtype"])
+
+        return fn, None
+
+    def _call(self, node: ast.Call, in_exponent: bool) -> tuple[_Fn, float | None]:
+        if not isinstance(node.func, ast.Name):
+            if isinstance(node.func, ast.Attribute):
+                return self.build(node.func)  # refused, pointing at the attribute
+            raise self.error(node, "only the listed functions can be called")
+        name = node.func.id
+        if name not in FUNCTIONS:
+            if name in VARIABLES or name in CONSTANTS:
+                raise self.error(node, f"'{name}' is not a function", hint=f" (write {name}*(...))")
+            hint = _name_hint(name, list(FUNCTIONS))
+            raise self.error(
+                node,
+                f"unknown function '{name}'",
+                hint=f"{hint} (allowed: {', '.join(FUNCTIONS)})",
+            )
+        if node.keywords:
+            kw = node.keywords[0]
+            raise self.error(kw.value, f"keyword arguments are not allowed in {name}(...)")
+        func, arity = FUNCTIONS[name]
+        if len(node.args) != arity:
+            plural = "s" if arity != 1 else ""
+            raise self.error(node, f"{name} takes {arity} argument{plural}, got {len(node.args)}")
+        built = [self.build(arg, in_exponent) for arg in node.args]
+        if all(c is not None for _, c in built):
+            with np.errstate(all="ignore"):
+                return self._fold(func(*(np.float64(c) for _, c in built)))
+        args = [f for f, _ in built]
+        if arity == 1:
+            (a,) = args
+
+            def fn(env: _Env) -> Any:
+                return func(a(env))
+
+        else:
+
+            def fn(env: _Env) -> Any:
+                return func(*(f(env) for f in args))
+
+        return fn, None
