@@ -4,6 +4,8 @@ An IDX file is a 4-byte magic number ``00 00 <type code> <ndim>``, then ``ndim``
 big-endian uint32 dimensions, then the payload: ``prod(dims)`` values of the type,
 big-endian, in C order. Type codes: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32,
 0x0D float32, 0x0E float64. Files may be gzipped (recognised by the bytes 1f 8b).
+The format allows 1 to 255 dimensions; numpy arrays hold at most 64, so a file
+with more is refused with IdxFormatError.
 
 Safety: every malformed input raises `IdxFormatError` before anything larger than
 the input itself is allocated. A raw file's header is checked against the file size
@@ -14,10 +16,9 @@ Speed: a raw file is read straight into the array's memory (no copy for one-byte
 types; multi-byte types are byte-swapped in place); a .gz is inflated in chunks
 into the array's memory.
 
->>> import numpy as np, io
+>>> import numpy as np
 >>> a = np.arange(6, dtype=np.int16).reshape(2, 3)
->>> buf = io.BytesIO(); _ = buf.write(idx_header(a) + a.astype(">i2").tobytes())
->>> read_idx(buf.getvalue()).tolist()
+>>> read_idx(idx_header(a) + a.astype(">i2").tobytes()).tolist()
 [[0, 1, 2], [3, 4, 5]]
 """
 
@@ -58,6 +59,7 @@ _MAX_HEADER = 4 + 4 * 255
 # from a gzip stream of a given size is absurd, and is refused before any allocation.
 _DEFLATE_MAX_RATIO = 1032
 _CHUNK = 4 << 20  # bytes inflated per step
+_NUMPY_MAX_NDIM = 64  # the format allows 255 dimensions; numpy 2 arrays hold at most 64
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
@@ -70,8 +72,8 @@ def idx_header(array: np.ndarray) -> bytes:
     """The IDX header (magic number and dimensions) that describes `array`."""
     array = np.asarray(array)
     code = _type_code(array.dtype)
-    if not 1 <= array.ndim <= 255:
-        raise ValueError(f"IDX holds 1 to 255 dimensions, got an array of {array.ndim}")
+    if array.ndim == 0:
+        raise ValueError("IDX holds 1 to 255 dimensions, got a 0-d array (a scalar)")
     if any(d >= 2**32 for d in array.shape):
         raise ValueError(f"IDX dimensions are uint32, got shape {array.shape}")
     dims = b"".join(int(d).to_bytes(4, "big") for d in array.shape)
@@ -86,7 +88,7 @@ def idx_sha256(array: np.ndarray) -> str:
     array = np.asarray(array)
     h = hashlib.sha256(idx_header(array))
     stored = np.ascontiguousarray(array, dtype=TYPE_CODES[_type_code(array.dtype)])
-    h.update(memoryview(stored).cast("B"))
+    h.update(stored.reshape(-1).view(np.uint8))
     return h.hexdigest()
 
 
@@ -105,10 +107,10 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None 
         if compress:
             with gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=6) as gz:
                 gz.write(header)
-                gz.write(memoryview(payload).cast("B"))
+                gz.write(payload.reshape(-1).view(np.uint8))
         else:
             fh.write(header)
-            fh.write(memoryview(payload).cast("B"))
+            fh.write(payload.reshape(-1).view(np.uint8))
 
 
 def read_idx(source: Source) -> np.ndarray:
@@ -244,6 +246,11 @@ def _parse_header(name: str, read) -> tuple[np.dtype, tuple[int, ...], int]:
         raise IdxFormatError(
             f"{name}: header declares {ndim} dimensions ({4 + 4 * ndim} header bytes) "
             f"but the file has only {4 + len(raw)} bytes"
+        )
+    if ndim > _NUMPY_MAX_NDIM:
+        raise IdxFormatError(
+            f"{name}: header declares {ndim} dimensions, more than a numpy array can hold "
+            f"({_NUMPY_MAX_NDIM})"
         )
     shape = tuple(int.from_bytes(raw[i : i + 4], "big") for i in range(0, 4 * ndim, 4))
     return TYPE_CODES[code], shape, 4 + 4 * ndim
