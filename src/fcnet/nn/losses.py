@@ -166,7 +166,7 @@ class BCELoss(Loss):
     divided by N * out for "mean".
     """
 
-    _EPS = 1e-12  # torch's floor on p (1 - p) in the gradient
+    _EPS = float(np.float32(1e-12))  # torch's floor on p (1 - p): 1e-12 as a C float
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         p = _check_pred("BCELoss", pred)  # (N, out)

@@ -303,3 +303,125 @@ def clip_grad_norm(params: Iterable[Parameter], max_norm: float) -> float:
     for p in params:
         p.grad *= coef
     return float(total)
+
+
+class LRScheduler:
+    """Base of the schedules: they count optimiser steps. Making one sets the optimiser's
+    lr to the value for step t = 0; call `step()` after each `optimizer.step()` to move
+    to the next (torch's convention, with one scheduler step per optimiser step)."""
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise ValueError(
+                f"{type(self).__name__}: expected an fcnet.nn Optimizer, got {optimizer!r}"
+            )
+        self.optimizer = optimizer
+        self.base_lr = optimizer.lr
+        self.t = 0
+        optimizer.lr = self.lr_at(0)
+
+    def lr_at(self, t: int) -> float:
+        """The learning rate for optimiser step t (t = 0 for the first step)."""
+        raise NotImplementedError
+
+    def step(self) -> None:
+        self.t += 1
+        self.optimizer.lr = self.lr_at(self.t)
+
+    def get_last_lr(self) -> list[float]:
+        return [self.optimizer.lr]
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"t": np.array(self.t), "base_lr": np.array(self.base_lr)}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.t, self.base_lr = int(state["t"]), float(state["base_lr"])
+        self.optimizer.lr = self.lr_at(self.t)
+
+
+def _positive_int(name: str, value: Any, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        raise ValueError(f"{name}: expected an int >= {low}, got {value!r}")
+    return int(value)
+
+
+class StepLR(LRScheduler):
+    """lr_t = lr * gamma ** (t // step_size)."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        self.step_size = _positive_int("StepLR step_size", step_size)
+        self.gamma = _check("StepLR gamma", gamma, 0.0)
+        super().__init__(optimizer)
+
+    def lr_at(self, t: int) -> float:
+        return self.base_lr * self.gamma ** (t // self.step_size)
+
+
+class ExponentialLR(LRScheduler):
+    """lr_t = lr * gamma ** t."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        self.gamma = _check("ExponentialLR gamma", gamma, 0.0)
+        super().__init__(optimizer)
+
+    def lr_at(self, t: int) -> float:
+        return self.base_lr * self.gamma**t
+
+
+class CosineWarmupLR(LRScheduler):
+    """Linear warm-up, then cosine decay to min_lr at total_steps (and min_lr after):
+
+    lr_t = lr * (t + 1) / warmup_steps                                  for t < warmup_steps
+    lr_t = min_lr + (lr - min_lr) (1 + cos(pi (t - warmup) / (total - warmup))) / 2   after.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        total_steps: int,
+        warmup_steps: int = 0,
+        min_lr: float = 0.0,
+    ) -> None:
+        self.warmup_steps = _positive_int("CosineWarmupLR warmup_steps", warmup_steps, 0)
+        self.total_steps = _positive_int("CosineWarmupLR total_steps", total_steps)
+        if self.total_steps <= self.warmup_steps:
+            raise ValueError(
+                f"CosineWarmupLR total_steps: expected more than warmup_steps "
+                f"({self.warmup_steps}), got {total_steps}"
+            )
+        self.min_lr = _check("CosineWarmupLR min_lr", min_lr, 0.0)
+        super().__init__(optimizer)
+
+    def lr_at(self, t: int) -> float:
+        lr, w, T = self.base_lr, self.warmup_steps, self.total_steps
+        if t < w:
+            return lr * (t + 1) / w
+        progress = min((t - w) / (T - w), 1.0)
+        return self.min_lr + (lr - self.min_lr) * (1 + math.cos(math.pi * progress)) / 2
+
+
+SCHEDULES = ("none", "step", "exponential", "cosine")
+
+
+def make_schedule(
+    name: str,
+    optimizer: Optimizer,
+    *,
+    step_size: int = 1000,
+    gamma: float = 0.1,
+    warmup_steps: int = 0,
+    total_steps: int | None = None,
+    min_lr: float = 0.0,
+) -> LRScheduler | None:
+    """The schedule a `ScheduleSpec` names (None for "none"); cosine needs total_steps."""
+    if name not in SCHEDULES:
+        raise ValueError(f"schedule: expected one of {', '.join(SCHEDULES)}, got {name!r}")
+    if name == "none":
+        return None
+    if name == "step":
+        return StepLR(optimizer, step_size, gamma)
+    if name == "exponential":
+        return ExponentialLR(optimizer, gamma)
+    if total_steps is None:
+        raise ValueError("cosine schedule total_steps: expected an int >= 1, got None")
+    return CosineWarmupLR(optimizer, total_steps, warmup_steps, min_lr)
