@@ -1,0 +1,139 @@
+"""A user's table for binary classification: numeric features and one two-class label column.
+
+`load_csv(path, label)` reads a CSV file with a header row. Every column but `label` is
+a feature and must hold finite numbers; the label column must hold exactly two distinct
+values. A bad row is an error naming its line (1-based, the header is line 1), so the
+user can go straight to it.
+
+>>> data = load_csv("patients.csv", label="sick")  # doctest: +SKIP
+>>> data.x.shape, data.y[:5], data.classes  # doctest: +SKIP
+((303, 13), array([1., 0., 0., 1., 1.], dtype=float32), ('0', '1'))
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CsvData:
+    """Features x (n, d) float32, labels y (n,) float32 in {0, 1}, names of both."""
+
+    x: np.ndarray
+    y: np.ndarray
+    features: tuple[str, ...]
+    classes: tuple[str, str]  # (negative, positive) as written in the file
+
+
+def load_csv(path: str | os.PathLike[str], label: str, positive: str | None = None) -> CsvData:
+    """Read `path`: a header row, then one sample per row; `label` names the class column.
+
+    positive: the label value that counts as the positive class; by default the larger
+    of two numbers (1 of 0/1), otherwise the later of the two values in sorted order.
+    Raises OSError for an unreadable file, ValueError naming the line for a bad row.
+    """
+    path = Path(path)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        try:
+            rows = list(csv.reader(fh))
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: not a readable CSV file ({exc})") from None
+    # csv.reader skips nothing: blank lines come as [] and keep the line numbers right.
+    numbered = [(i + 1, row) for i, row in enumerate(rows) if row and any(c.strip() for c in row)]
+    if not numbered:
+        raise ValueError(f"{path}: empty file, expected a header row and data rows")
+    header_line, header = numbered[0]
+    header = [h.strip() for h in header]
+    if len(set(header)) != len(header):
+        dup = next(h for h in header if header.count(h) > 1)
+        raise ValueError(f"{path}, line {header_line}: column name {dup!r} appears twice")
+    if label not in header:
+        raise ValueError(
+            f"{path}: no column {label!r} in the header (columns: {', '.join(header)})"
+        )
+    if len(header) < 2:
+        raise ValueError(f"{path}: expected feature columns beside {label!r}, got none")
+    data = numbered[1:]
+    if not data:
+        raise ValueError(f"{path}: expected data rows after the header, got none")
+    li = header.index(label)
+    features = tuple(h for i, h in enumerate(header) if i != li)
+    x = np.empty((len(data), len(header) - 1), dtype=np.float32)
+    labels: list[str] = []
+    for r, (line, row) in enumerate(data):
+        if len(row) != len(header):
+            raise ValueError(f"{path}, line {line}: expected {len(header)} fields, got {len(row)}")
+        labels.append(row[li].strip())
+        values = row[:li] + row[li + 1 :]
+        for c, text in enumerate(values):
+            x[r, c] = _number(text, path, line, features[c])
+        if not labels[-1]:
+            raise ValueError(f"{path}, line {line}, column {label!r}: the label is empty")
+    classes = _classes(labels, positive, path, label)
+    y = (np.asarray(labels) == classes[1]).astype(np.float32)
+    return CsvData(x=x, y=y, features=features, classes=classes)
+
+
+def _number(text: str, path: Path, line: int, column: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(
+            f"{path}, line {line}, column {column!r}: expected a number, got {text.strip()!r}"
+        ) from None
+    if not math.isfinite(value):
+        raise ValueError(
+            f"{path}, line {line}, column {column!r}: expected a finite number, got {text!r}"
+        )
+    return value
+
+
+def _classes(labels: list[str], positive: str | None, path: Path, label: str) -> tuple[str, str]:
+    distinct = sorted(set(labels))
+    if len(distinct) != 2:
+        shown = ", ".join(repr(v) for v in distinct[:6]) + (", ..." if len(distinct) > 6 else "")
+        raise ValueError(
+            f"{path}: column {label!r} must hold exactly two classes, got {len(distinct)}: {shown}"
+        )
+    if positive is None:
+        numbers = _as_numbers(distinct)
+        positive = distinct[1] if numbers is None else distinct[int(np.argmax(numbers))]
+    elif positive not in distinct:
+        raise ValueError(
+            f"positive: expected one of the labels in column {label!r} "
+            f"({distinct[0]!r}, {distinct[1]!r}), got {positive!r}"
+        )
+    negative = distinct[0] if distinct[1] == positive else distinct[1]
+    return negative, positive
+
+
+def _as_numbers(values: list[str]) -> list[float] | None:
+    try:
+        return [float(v) for v in values]
+    except ValueError:
+        return None
+
+
+def standardize(
+    x: np.ndarray, mean: np.ndarray | None = None, std: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x - mean) / std column-wise, float32; mean and std computed from x unless given.
+
+    Constant columns get std 1, so they become 0 rather than NaN. Compute the statistics
+    on the training rows and pass them for the test rows.
+    """
+    if mean is None or std is None:
+        mean = x.mean(axis=0, dtype=np.float64)
+        std = x.std(axis=0, dtype=np.float64)
+        std = np.where(std > 0, std, 1.0)
+    out = ((x - mean) / std).astype(np.float32)
+    return out, np.asarray(mean), np.asarray(std)
+
+
+__all__ = ["CsvData", "load_csv", "standardize"]

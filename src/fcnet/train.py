@@ -1,0 +1,499 @@
+"""The one training loop the tasks share: batches, epochs, evaluation, guard rails.
+
+`train(model, x, y, ...)` runs mini-batch epochs on any backend's `Model`, evaluates the
+named data sets (validation, test, ...) after every epoch, and keeps a `History` of one
+record per epoch. Around that loop sit the guard rails:
+
+- a non-finite loss stops training with `TrainingDiverged`, naming the epoch and step;
+- Ctrl-C (or a callback raising KeyboardInterrupt) between two steps writes a checkpoint
+  and raises `Interrupted`; `train(..., resume=True)` continues from it, bit for bit on
+  the numpy backend (the model's state, the shuffling generator's state, the epoch's
+  permutation and the position in it all go into the checkpoint);
+- early stopping watches a validation metric and restores the best weights.
+
+Checkpoints are `.npz` files (no pickle) written atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from fcnet._fileio import atomic_write, atomic_write_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fcnet.backends import Model
+
+MONITORS = ("loss", "accuracy", "auc")
+_CHECKPOINT_VERSION = 1
+
+Scorer = Callable[["Model", np.ndarray, np.ndarray], dict[str, float]]
+
+
+class TrainingDiverged(ValueError):
+    """The loss became NaN or infinite: the message names the epoch, the step and what to try."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Training was interrupted (Ctrl-C); `checkpoint` is where it was saved, or None."""
+
+    def __init__(self, message: str, checkpoint: Path | None, epoch: int, step: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.checkpoint = checkpoint
+        self.epoch = epoch
+        self.step = step
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Callback:
+    """Hooks into the loop; override what you need. Raising KeyboardInterrupt is Ctrl-C."""
+
+    def on_step_end(self, epoch: int, step: int, loss: float) -> None:
+        """After optimiser step `step` (1-based within the epoch) of epoch `epoch` (1-based)."""
+
+    def on_epoch_end(self, record: dict[str, Any]) -> None:
+        """After an epoch's evaluation; `record` is the line written to metrics.jsonl."""
+
+
+@dataclass
+class History:
+    """What training produced: a record per epoch, and how it ended."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    best_epoch: int | None = None
+    best_value: float | None = None
+    stopped_early: bool = False
+    seconds: float = 0.0
+
+    def column(self, key: str) -> list[float]:
+        """The values of `key` over the epochs (NaN where an epoch lacks it)."""
+        return [float(r.get(key, math.nan)) for r in self.records]
+
+
+def default_scorer(model: Model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """`model.evaluate`: the loss, and the accuracy for classification losses."""
+    return {k: float(v) for k, v in model.evaluate(x, y).items()}
+
+
+def train(
+    model: Model,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    epochs: int,
+    batch_size: int,
+    seed: int = 0,
+    evals: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    scorer: Scorer = default_scorer,
+    early_stopping: bool = False,
+    monitor: str = "loss",
+    patience: int = 5,
+    sample_weights: np.ndarray | None = None,
+    callbacks: Sequence[Callback] = (),
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: float = 60.0,
+    resume: bool = False,
+    metrics_log: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+    label: str = "train",
+) -> History:
+    """Train `model` on (x, y) for `epochs` epochs of mini-batches of `batch_size`.
+
+    evals: named (x, y) sets scored by `scorer` after every epoch; the record gets
+        "<name>_<metric>" for each (for the set named "train", its loss is left out:
+        "train_loss" is the mean of the epoch's batch losses).
+    early_stopping: stop when "val_<monitor>" (monitor: loss, accuracy or auc) has not
+        improved for `patience` epochs, then restore the best weights. Needs evals["val"].
+    sample_weights: draw each epoch's batches with replacement, with probability
+        proportional to these weights (a weighted sampler), instead of a permutation.
+    checkpoint: the .npz written on Ctrl-C, every `checkpoint_every` seconds and at the
+        end; resume=True continues from it. metrics_log: the JSON-lines file of records.
+    """
+    evals = dict(evals or {})
+    _check_args(x, y, epochs, batch_size, evals, early_stopping, monitor, patience)
+    n = len(x)
+    if sample_weights is not None:
+        sample_weights = np.asarray(sample_weights, dtype=np.float64)
+        if sample_weights.shape != (n,) or not np.all(sample_weights >= 0):
+            raise ValueError(
+                f"sample_weights: expected {n} non-negative numbers, got shape "
+                f"{sample_weights.shape}"
+            )
+        sample_weights = sample_weights / sample_weights.sum()
+    n_batches = math.ceil(n / batch_size)
+    ckpt = Path(checkpoint) if checkpoint is not None else None
+    key = f"val_{monitor}"
+    minimise = monitor == "loss"
+
+    state = _LoopState(rng=np.random.default_rng([seed, 7]))
+    if resume:
+        if ckpt is None:
+            raise ValueError("resume: needs a checkpoint path")
+        state = _load_checkpoint(ckpt, model)
+        if metrics_log is not None:  # drop lines written after the checkpoint
+            atomic_write_text(metrics_log, "".join(_json_line(r) for r in state.history.records))
+    elif metrics_log is not None:
+        atomic_write_text(metrics_log, "")
+    history = state.history
+
+    stop = _StopFlag()
+    bar = _Bar(enabled=progress, label=label, epochs=epochs, n_batches=n_batches)
+    t_start = time.perf_counter() - history.seconds
+    last_save = time.perf_counter()
+    epoch = state.epoch
+    in_step = False
+    try:
+        with stop.installed(), bar:
+            bar.start(epoch, state.step)
+            while epoch < epochs and not history.stopped_early:
+                if state.order is None:
+                    state.order = _epoch_order(state.rng, n, sample_weights)
+                    state.step, state.loss_sum, state.seconds = 0, 0.0, 0.0
+                state.t_epoch = time.perf_counter() - state.seconds
+                order = state.order
+                while state.step < n_batches:
+                    idx = order[state.step * batch_size : (state.step + 1) * batch_size]
+                    in_step = True
+                    loss = model.train_step(x[idx], y[idx])
+                    in_step = False
+                    state.step += 1
+                    if not math.isfinite(loss):
+                        raise TrainingDiverged(
+                            _diverged_message(model, loss, epoch + 1, state.step, n_batches)
+                        )
+                    state.loss_sum += loss
+                    bar.step(state.loss_sum / state.step)
+                    for cb in callbacks:
+                        cb.on_step_end(epoch + 1, state.step, loss)
+                    if stop.flag:
+                        raise KeyboardInterrupt
+                record = {"epoch": epoch + 1, "train_loss": state.loss_sum / n_batches}
+                for name, (ex, ey) in evals.items():
+                    for metric, value in scorer(model, ex, ey).items():
+                        if not (name == "train" and metric == "loss"):
+                            record[f"{name}_{metric}"] = float(value)
+                record["seconds"] = round(time.perf_counter() - state.t_epoch, 4)
+                history.records.append(record)
+                epoch += 1
+                state.epoch, state.order = epoch, None
+                if metrics_log is not None:
+                    with open(metrics_log, "a", encoding="utf-8") as fh:
+                        fh.write(_json_line(record))
+                if early_stopping:
+                    _early_stop_update(state, model, record[key], epoch, minimise, patience)
+                history.seconds = time.perf_counter() - t_start
+                bar.epoch_done(record)
+                for cb in callbacks:
+                    cb.on_epoch_end(record)
+                if stop.flag:
+                    raise KeyboardInterrupt
+                if ckpt is not None and time.perf_counter() - last_save > checkpoint_every:
+                    _save_checkpoint(ckpt, model, state)
+                    last_save = time.perf_counter()
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Interrupted):
+            raise
+        raise _interrupted(ckpt, model, state, epoch, in_step) from None
+
+    history.seconds = time.perf_counter() - t_start
+    if early_stopping and state.best_weights is not None:
+        model.set_weights(state.best_weights)
+    if ckpt is not None:
+        _save_checkpoint(ckpt, model, state)
+    return history
+
+
+# ----- the loop's state, and its checkpoint -------------------------------------------------
+
+
+@dataclass
+class _LoopState:
+    """Everything besides the model that exact resumption needs."""
+
+    rng: np.random.Generator
+    history: History = field(default_factory=History)
+    epoch: int = 0  # epochs completed
+    order: np.ndarray | None = None  # the current epoch's sample order, None between epochs
+    step: int = 0  # steps done in the current epoch
+    loss_sum: float = 0.0
+    seconds: float = 0.0  # seconds spent in the current epoch before an interruption
+    wait: int = 0
+    best_weights: dict[str, np.ndarray] | None = None
+    t_epoch: float = 0.0  # perf_counter() at the (resumed) start of the current epoch
+
+
+def _epoch_order(rng: np.random.Generator, n: int, weights: np.ndarray | None) -> np.ndarray:
+    if weights is None:
+        return rng.permutation(n)
+    return rng.choice(n, size=n, replace=True, p=weights)
+
+
+def _early_stop_update(
+    state: _LoopState, model: Model, value: float, epoch: int, minimise: bool, patience: int
+) -> None:
+    history = state.history
+    best = history.best_value
+    better = best is None or (value < best if minimise else value > best)
+    if better and math.isfinite(value):
+        history.best_value, history.best_epoch, state.wait = float(value), epoch, 0
+        state.best_weights = {k: np.array(v, copy=True) for k, v in model.get_weights().items()}
+    else:
+        state.wait += 1
+        if state.wait >= patience:
+            history.stopped_early = True
+
+
+def _save_checkpoint(path: Path, model: Model, state: _LoopState) -> None:
+    """Write the model's state and the loop's state to `path` atomically (npz, no pickle)."""
+    h = state.history
+    meta = {
+        "version": _CHECKPOINT_VERSION,
+        "backend": getattr(model, "backend", None),
+        "epoch": state.epoch,
+        "step": state.step,
+        "loss_sum": state.loss_sum,
+        "seconds": state.seconds,
+        "wait": state.wait,
+        "rng": state.rng.bit_generator.state,
+        "history": {
+            "records": h.records,
+            "best_epoch": h.best_epoch,
+            "best_value": h.best_value,
+            "stopped_early": h.stopped_early,
+            "seconds": h.seconds,
+        },
+    }
+    arrays: dict[str, np.ndarray] = {"__meta__": np.array(json.dumps(meta))}
+    for k, v in model.get_state().items():
+        arrays[f"state/{k}"] = np.asarray(v)
+    if state.order is not None:
+        arrays["order"] = state.order
+    for k, v in (state.best_weights or {}).items():
+        arrays[f"best/{k}"] = np.asarray(v)
+    with atomic_write(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def _load_checkpoint(path: Path, model: Model) -> _LoopState:
+    if not path.is_file():
+        raise FileNotFoundError(2, "no checkpoint to resume from", str(path))
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        meta = json.loads(str(arrays.pop("__meta__")))
+    except (OSError, ValueError, KeyError, EOFError) as exc:
+        raise ValueError(f"{path}: not an fcnet checkpoint ({exc})") from None
+    if meta.get("version") != _CHECKPOINT_VERSION:
+        raise ValueError(f"{path}: checkpoint version {meta.get('version')!r} is not supported")
+    backend = getattr(model, "backend", None)
+    if meta.get("backend") != backend:
+        raise ValueError(
+            f"{path}: the checkpoint was written by backend {meta.get('backend')!r}, "
+            f"cannot resume it on {backend!r}"
+        )
+    model.set_state({k[6:]: v for k, v in arrays.items() if k.startswith("state/")})
+    rng = np.random.default_rng()
+    rng.bit_generator.state = meta["rng"]
+    h = meta["history"]
+    best = {k[5:]: v for k, v in arrays.items() if k.startswith("best/")}
+    return _LoopState(
+        rng=rng,
+        history=History(
+            records=h["records"],
+            best_epoch=h["best_epoch"],
+            best_value=h["best_value"],
+            stopped_early=h["stopped_early"],
+            seconds=h["seconds"],
+        ),
+        epoch=meta["epoch"],
+        order=arrays.get("order"),
+        step=meta["step"],
+        loss_sum=meta["loss_sum"],
+        seconds=meta["seconds"],
+        wait=meta["wait"],
+        best_weights=best or None,
+    )
+
+
+def _interrupted(
+    ckpt: Path | None, model: Model, state: _LoopState, epoch: int, in_step: bool
+) -> Interrupted:
+    where = f"epoch {epoch + 1}, step {state.step}"
+    if in_step:
+        msg = f"interrupted inside an optimiser step ({where}); no checkpoint written"
+        return Interrupted(msg, None, epoch + 1, state.step)
+    if ckpt is None:
+        return Interrupted(f"interrupted at {where}", None, epoch + 1, state.step)
+    if state.order is not None:
+        state.seconds = time.perf_counter() - state.t_epoch
+    _save_checkpoint(ckpt, model, state)
+    msg = f"interrupted at {where}; checkpoint saved to {ckpt}"
+    return Interrupted(msg, ckpt, epoch + 1, state.step)
+
+
+def _diverged_message(model: Model, loss: float, epoch: int, step: int, n_batches: int) -> str:
+    spec = getattr(model, "spec", None)
+    hints = []
+    if spec is not None:
+        hints.append(f"a lower learning rate (lr is {spec.optimizer.lr:g})")
+        if spec.reduction == "sum":
+            hints.append('reduction "mean" instead of "sum"')
+        if spec.optimizer.clip_norm is None:
+            hints.append("gradient clipping (optimizer.clip_norm)")
+    else:
+        hints.append("a lower learning rate")
+    return (
+        f"training diverged: the loss became {loss} at epoch {epoch}, step {step} of "
+        f"{n_batches}; try {', or '.join(hints)}"
+    )
+
+
+def _json_line(record: Mapping[str, Any]) -> str:
+    return json.dumps(record, allow_nan=True) + "\n"
+
+
+def _check_args(x, y, epochs, batch_size, evals, early_stopping, monitor, patience) -> None:
+    if len(x) != len(y):
+        raise ValueError(f"x and y: expected the same number of rows, got {len(x)} and {len(y)}")
+    if len(x) == 0:
+        raise ValueError("x: expected at least one training sample, got none")
+    if not (isinstance(epochs, int) and epochs >= 1):
+        raise ValueError(f"epochs: expected an int >= 1, got {epochs!r}")
+    if not (isinstance(batch_size, int) and batch_size >= 1):
+        raise ValueError(f"batch_size: expected an int >= 1, got {batch_size!r}")
+    if monitor not in MONITORS:
+        raise ValueError(f"monitor: expected one of {', '.join(MONITORS)}, got {monitor!r}")
+    if early_stopping:
+        if "val" not in evals:
+            raise ValueError("early_stopping: needs a validation set (evals['val'])")
+        if not (isinstance(patience, int) and patience >= 1):
+            raise ValueError(f"patience: expected an int >= 1, got {patience!r}")
+
+
+# ----- Ctrl-C between steps ------------------------------------------------------------------
+
+
+class _StopFlag:
+    """The first Ctrl-C sets `flag` (checked between steps); a second one interrupts at once."""
+
+    def __init__(self) -> None:
+        self.flag = False
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.getsignal(signal.SIGINT)
+
+        def handler(signum, frame):
+            if self.flag:
+                raise KeyboardInterrupt
+            self.flag = True
+
+        try:
+            signal.signal(signal.SIGINT, handler)
+        except ValueError:  # not allowed here (embedded interpreter)
+            yield
+            return
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+# ----- progress -----------------------------------------------------------------------------
+
+
+class _Bar:
+    """A rich progress bar over epochs and batches; nothing at all when disabled."""
+
+    def __init__(self, enabled: bool, label: str, epochs: int, n_batches: int) -> None:
+        self.enabled = enabled
+        self.label, self.epochs, self.n_batches = label, epochs, n_batches
+        self.info = ""
+        self._progress = None
+
+    def __enter__(self) -> _Bar:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[info]}"),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(None, None, None)
+
+    def start(self, epoch: int, step: int) -> None:
+        if self._progress is None:
+            return
+        p = self._progress
+        self._epochs = p.add_task(self.label, total=self.epochs, completed=epoch, info="")
+        self._batches = p.add_task(
+            f"epoch {epoch + 1}", total=self.n_batches, completed=step, info=""
+        )
+
+    def step(self, running_loss: float) -> None:
+        if self._progress is not None:
+            self._progress.update(
+                self._batches, advance=1, info=f"loss {running_loss:.4g}{self.info}"
+            )
+
+    def epoch_done(self, record: Mapping[str, Any]) -> None:
+        if self._progress is None:
+            return
+        shown = [
+            f"{k} {v:.4g}"
+            for k, v in record.items()
+            if k not in ("epoch", "seconds", "train_loss") and isinstance(v, float)
+        ][:4]
+        self.info = "  " + "  ".join(shown) if shown else ""
+        epoch = record["epoch"]
+        self._progress.update(
+            self._epochs, completed=epoch, info=f"train_loss {record['train_loss']:.4g}{self.info}"
+        )
+        self._progress.reset(self._batches, total=self.n_batches, description=f"epoch {epoch + 1}")
+
+
+__all__ = [
+    "MONITORS",
+    "Callback",
+    "History",
+    "Interrupted",
+    "TrainingDiverged",
+    "default_scorer",
+    "train",
+]
