@@ -58,7 +58,7 @@ _MAX_HEADER = 4 + 4 * 255
 # Deflate cannot expand better than about 1032:1; a header asking for more than this
 # from a gzip stream of a given size is absurd, and is refused before any allocation.
 _DEFLATE_MAX_RATIO = 1032
-_CHUNK = 4 << 20  # bytes inflated per step
+_CHUNK = 1 << 20  # bytes inflated per step
 _NUMPY_MAX_NDIM = 64  # the format allows 255 dimensions; numpy 2 arrays hold at most 64
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
