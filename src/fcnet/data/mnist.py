@@ -154,6 +154,9 @@ def download_mnist(
                 req = urllib.request.Request(url, headers={"User-Agent": "fcnet"})
                 with urllib.request.urlopen(req, timeout=timeout) as resp:
                     data = resp.read(_MAX_DOWNLOAD + 1)
+            except urllib.error.HTTPError as exc:
+                problems.append(f"{url}: HTTP {exc.code} {exc.reason}")
+                continue
             except (urllib.error.URLError, OSError, ValueError) as exc:
                 problems.append(f"{url}: {getattr(exc, 'reason', exc)}")
                 continue
