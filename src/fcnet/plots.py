@@ -1,0 +1,550 @@
+"""Every figure fcnet draws, one function each, written as a PNG.
+
+matplotlib runs on its Agg backend (selected here, before pyplot is imported), so
+plotting works without a display. Each function takes arrays and a path, writes the PNG
+atomically (a reader never sees half a file), closes its figure and returns the Path.
+Figures have fixed sizes (`FIGSIZES`, at `DPI` dots per inch), so a run's plots line up.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
+
+from fcnet._fileio import atomic_write
+
+__all__ = [
+    "DPI",
+    "FIGSIZES",
+    "auc_curve",
+    "confusion",
+    "digits",
+    "fit_curve",
+    "fit_heatmaps",
+    "loss_curves",
+    "misclassified_grid",
+    "roc",
+    "sweep",
+    "weight_images",
+]
+
+DPI = 100
+# Figure size in inches per function; the PNG is (width * DPI) x (height * DPI) pixels.
+FIGSIZES: dict[str, tuple[float, float]] = {
+    "loss_curves": (7.0, 4.0),  # one panel; each further metric adds 3.5 inches of width
+    "fit_curve": (7.0, 5.5),
+    "fit_heatmaps": (13.0, 4.0),
+    "sweep": (6.0, 4.5),
+    "confusion": (6.5, 5.5),
+    "misclassified_grid": (8.0, 8.0),
+    "weight_images": (8.0, 8.0),
+    "roc": (5.5, 5.5),
+    "auc_curve": (6.5, 4.0),
+    "digits": (8.0, 8.0),
+}
+_SPLITS = ("train", "val", "test")
+_SPLIT_NAMES = {"train": "train", "val": "validation", "test": "test"}
+_SPLIT_STYLE = {"train": "-", "val": "--", "test": ":"}
+
+PathLike = str | os.PathLike[str]
+
+
+def _closes_figures_on_error(fn: Callable[..., Path]) -> Callable[..., Path]:
+    """Close the figures a plotting function opened if it raises (bad input found late)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Path:
+        before = set(plt.get_fignums())
+        try:
+            return fn(*args, **kwargs)
+        except BaseException:
+            for num in set(plt.get_fignums()) - before:
+                plt.close(num)
+            raise
+
+    return wrapper
+
+
+def _figure(name: str, nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Figure, Any]:
+    width, height = FIGSIZES[name]
+    return plt.subplots(
+        nrows, ncols, figsize=(width, height), dpi=DPI, layout="constrained", **kwargs
+    )
+
+
+def _save(fig: Figure, path: PathLike) -> Path:
+    """Write `fig` to `path` as a PNG, atomically, and close it whatever happens."""
+    out = Path(path)
+    try:
+        with atomic_write(out, "wb") as fh:
+            fig.savefig(fh, format="png", dpi=DPI)
+    finally:
+        plt.close(fig)
+    return out
+
+
+def _vector(a: ArrayLike, name: str) -> np.ndarray:
+    arr = np.asarray(a, dtype=np.float64)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.ravel()
+    if arr.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D array, got shape {arr.shape}")
+    return arr
+
+
+def _images(images: ArrayLike, name: str, shape: tuple[int, int] = (28, 28)) -> np.ndarray:
+    """(k, h, w) images from (k, h, w) or flattened (k, h*w)."""
+    arr = np.asarray(images, dtype=np.float32)
+    if arr.ndim == 2 and arr.shape[1] == shape[0] * shape[1]:
+        arr = arr.reshape(-1, *shape)
+    if arr.ndim != 3:
+        raise ValueError(
+            f"{name}: expected images (k, {shape[0]}, {shape[1]}) or (k, {shape[0] * shape[1]}),"
+            f" got shape {arr.shape}"
+        )
+    return arr
+
+
+def _grid(k: int, max_cols: int = 8) -> tuple[int, int]:
+    cols = max(1, min(max_cols, math.ceil(math.sqrt(k))))
+    return max(1, math.ceil(k / cols)), cols
+
+
+def _series(history: Sequence[Mapping[str, Any]], key: str) -> np.ndarray:
+    """history[i][key] as floats, NaN where a row lacks it (the line breaks there)."""
+    return np.array([float(row[key]) if row.get(key) is not None else np.nan for row in history])
+
+
+def _epochs(history: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    if all("epoch" in row for row in history):
+        return np.array([float(row["epoch"]) for row in history])
+    return np.arange(1, len(history) + 1, dtype=np.float64)
+
+
+def _check_history(history: Sequence[Mapping[str, Any]]) -> None:
+    if len(history) == 0 or not all(isinstance(row, Mapping) for row in history):
+        raise ValueError("history: expected a non-empty list of per-epoch dicts")
+
+
+def _present(history: Sequence[Mapping[str, Any]], metric: str) -> list[str]:
+    """The keys `<split>_<metric>` that hold at least one value, in train/val/test order."""
+    keys = [f"{split}_{metric}" for split in _SPLITS]
+    return [k for k in keys if any(row.get(k) is not None for row in history)]
+
+
+# --------------------------------------------------------------------------- training
+
+
+@_closes_figures_on_error
+def loss_curves(
+    history: Sequence[Mapping[str, Any]],
+    path: PathLike,
+    metrics: Sequence[str] = ("loss",),
+) -> Path:
+    """Training curves per epoch: one panel per metric (loss first), one line per split.
+
+    `history` is a list of per-epoch dicts, as in metrics.jsonl: `epoch` (optional),
+    `train_loss`, `val_loss`, `val_accuracy`, `test_accuracy`, `train_auc`, ...; for each
+    name in `metrics` the keys `train_<name>`, `val_<name>` and `test_<name>` that are
+    present are drawn; a metric with none is left out. The loss goes on a log scale when it
+    spans more than a factor 20.
+    """
+    _check_history(history)
+    panels = [(m, keys) for m in metrics if (keys := _present(history, m))]
+    if not panels:
+        wanted = ", ".join(f"train_{m}/val_{m}" for m in metrics)
+        raise ValueError(f"history: expected keys such as {wanted}, found none")
+    width, height = FIGSIZES["loss_curves"]
+    fig, axes = plt.subplots(
+        1,
+        len(panels),
+        figsize=(width + 3.5 * (len(panels) - 1), height),
+        dpi=DPI,
+        layout="constrained",
+        squeeze=False,
+    )
+    epochs = _epochs(history)
+    marker = "o" if len(history) <= 30 else None
+    for ax, (metric, keys) in zip(axes[0], panels, strict=True):
+        for key in keys:
+            split = key.split("_", 1)[0]
+            ax.plot(
+                epochs,
+                _series(history, key),
+                _SPLIT_STYLE[split],
+                marker=marker,
+                markersize=3,
+                label=_SPLIT_NAMES[split],
+            )
+        values = np.concatenate([_series(history, k) for k in keys])
+        finite = values[np.isfinite(values)]
+        if metric == "loss" and finite.size and finite.min() > 0:
+            if finite.max() / finite.min() > 20:
+                ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(metric.replace("_", " "))
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    return _save(fig, path)
+
+
+@_closes_figures_on_error
+def auc_curve(history: Sequence[Mapping[str, Any]], path: PathLike) -> Path:
+    """ROC AUC per epoch for train, validation and test (whichever are in `history`).
+
+    A gap that opens between the train and test lines is over-fitting; the dotted line at
+    0.5 is a coin toss.
+    """
+    _check_history(history)
+    keys = _present(history, "auc")
+    if not keys:
+        raise ValueError("history: expected train_auc, val_auc or test_auc keys, found none")
+    fig, ax = _figure("auc_curve")
+    epochs = _epochs(history)
+    for key in keys:
+        split = key.split("_", 1)[0]
+        ax.plot(
+            epochs,
+            _series(history, key),
+            _SPLIT_STYLE[split],
+            marker="o",
+            markersize=3,
+            label=_SPLIT_NAMES[split],
+        )
+    ax.axhline(0.5, color="grey", linestyle=":", linewidth=1, label="chance (0.5)")
+    values = np.concatenate([_series(history, k) for k in keys])
+    finite = values[np.isfinite(values)]
+    ax.set_ylim(min(0.4, float(finite.min()) - 0.02) if finite.size else 0.4, 1.02)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("ROC AUC")
+    ax.set_title("ROC AUC per epoch")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right")
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+@_closes_figures_on_error
+def fit_curve(
+    x: ArrayLike,
+    y_true: ArrayLike,
+    y_fit: ArrayLike,
+    path: PathLike,
+    *,
+    x_train: ArrayLike | None = None,
+    y_train: ArrayLike | None = None,
+    kinks: ArrayLike | None = None,
+) -> Path:
+    """A one-variable fit: the target and the network's curve above, the residual below.
+
+    x, y_true, y_fit: (n,) on a dense grid. x_train, y_train: the training points, drawn
+    as dots. kinks: the x where each hidden ReLU unit switches on (x = -b_i / w_i), drawn
+    as ticks along the bottom: a one-layer ReLU net is piecewise linear between them.
+    """
+    xs = _vector(x, "x")
+    yt = _vector(y_true, "y_true")
+    yf = _vector(y_fit, "y_fit")
+    if not (xs.shape == yt.shape == yf.shape):
+        raise ValueError(
+            f"x, y_true, y_fit: expected the same length, got {xs.size}, {yt.size}, {yf.size}"
+        )
+    order = np.argsort(xs, kind="stable")
+    xs, yt, yf = xs[order], yt[order], yf[order]
+    fig, (top, bottom) = _figure(
+        "fit_curve", 2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    if x_train is not None and y_train is not None:
+        xt, ytr = _vector(x_train, "x_train"), _vector(y_train, "y_train")
+        if xt.shape != ytr.shape:
+            raise ValueError(
+                f"x_train, y_train: expected the same length, got {xt.size} and {ytr.size}"
+            )
+        top.scatter(
+            xt, ytr, s=6, color="0.6", alpha=0.5, label=f"training points ({xt.size})", zorder=1
+        )
+    top.plot(xs, yt, color="black", linewidth=2, label="target", zorder=2)
+    top.plot(xs, yf, color="tab:red", linewidth=1.5, linestyle="--", label="network", zorder=3)
+    if kinks is not None:
+        k = _vector(kinks, "kinks")
+        k = k[np.isfinite(k) & (k >= xs[0]) & (k <= xs[-1])]
+        if k.size:
+            top.vlines(
+                k,
+                0,
+                0.05,
+                transform=top.get_xaxis_transform(),
+                color="tab:blue",
+                linewidth=1,
+                label=f"ReLU kinks in range ({k.size})",
+            )
+    residual = yf - yt
+    mse = float(np.mean(residual**2))
+    worst = float(np.max(np.abs(residual))) if residual.size else 0.0
+    top.set_title(f"fit: MSE {mse:.3g}, largest |error| {worst:.3g}")
+    top.set_ylabel("y")
+    top.grid(True, alpha=0.3)
+    top.legend(fontsize="small")
+    bottom.plot(xs, residual, color="tab:red", linewidth=1)
+    bottom.axhline(0, color="black", linewidth=0.8)
+    bottom.set_xlabel("x")
+    bottom.set_ylabel("network - target")
+    bottom.grid(True, alpha=0.3)
+    return _save(fig, path)
+
+
+@_closes_figures_on_error
+def fit_heatmaps(
+    X: ArrayLike, Y: ArrayLike, Z_true: ArrayLike, Z_fit: ArrayLike, path: PathLike
+) -> Path:
+    """A two-variable fit as three heat maps: target, network (same colour scale), error.
+
+    X, Y: the grid, either (ny, nx) arrays from np.meshgrid or the 1-D axes (nx,) and
+    (ny,); Z_true, Z_fit: (ny, nx).
+    """
+    zt = np.asarray(Z_true, dtype=np.float64)
+    zf = np.asarray(Z_fit, dtype=np.float64)
+    if zt.ndim != 2 or zt.shape != zf.shape:
+        raise ValueError(
+            f"Z_true, Z_fit: expected two (ny, nx) arrays of one shape, got {zt.shape} and "
+            f"{zf.shape}"
+        )
+    gx, gy = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+    if gx.ndim == 1 and gy.ndim == 1:
+        gx, gy = np.meshgrid(gx, gy)
+    if gx.shape != zt.shape or gy.shape != zt.shape:
+        raise ValueError(
+            f"X, Y: expected the grid of Z {zt.shape} (or its axes), got {np.shape(X)} and "
+            f"{np.shape(Y)}"
+        )
+    fig, axes = _figure("fit_heatmaps", 1, 3, sharex=True, sharey=True)
+    lo = float(np.nanmin([np.nanmin(zt), np.nanmin(zf)]))
+    hi = float(np.nanmax([np.nanmax(zt), np.nanmax(zf)]))
+    err = zf - zt
+    bound = float(np.nanmax(np.abs(err))) or 1.0
+    panels = [
+        (zt, "target", "viridis", lo, hi),
+        (zf, "network", "viridis", lo, hi),
+        (err, f"network - target (max |error| {bound:.3g})", "RdBu_r", -bound, bound),
+    ]
+    for ax, (z, title, cmap, vmin, vmax) in zip(axes, panels, strict=True):
+        mesh = ax.pcolormesh(gx, gy, z, shading="auto", cmap=cmap, vmin=vmin, vmax=vmax)
+        fig.colorbar(mesh, ax=ax, shrink=0.85)
+        ax.set_title(title)
+        ax.set_xlabel("x")
+        ax.set_aspect("auto")
+    axes[0].set_ylabel("y")
+    return _save(fig, path)
+
+
+@_closes_figures_on_error
+def sweep(
+    widths: ArrayLike,
+    errors: ArrayLike | Mapping[str, ArrayLike],
+    path: PathLike,
+) -> Path:
+    """Test error against hidden width, log-log: the universal approximation theorem.
+
+    `errors` is one sequence (test error per width) or a dict of them, e.g.
+    {"train": [...], "test": [...]}. Errors <= 0 cannot go on a log axis and are left out.
+    """
+    w = _vector(widths, "widths")
+    series = dict(errors) if isinstance(errors, Mapping) else {"test": errors}
+    fig, ax = _figure("sweep")
+    for name, values in series.items():
+        e = _vector(values, f"errors[{name!r}]")
+        if e.shape != w.shape:
+            raise ValueError(
+                f"widths, errors: expected the same length, got {w.size} and {e.size} ({name})"
+            )
+        ok = (e > 0) & np.isfinite(e)
+        ax.plot(w[ok], e[ok], marker="o", label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(w)
+    ax.set_xticklabels([f"{int(v)}" if float(v).is_integer() else f"{v:g}" for v in w])
+    ax.minorticks_off()
+    ax.set_xlabel("hidden units")
+    ax.set_ylabel("mean squared error")
+    ax.set_title("error against hidden width")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------- classification
+
+
+@_closes_figures_on_error
+def confusion(cm: ArrayLike, path: PathLike, labels: Sequence[str] | None = None) -> Path:
+    """A confusion matrix (rows true, columns predicted) with the count in every cell.
+
+    Colours show each row's share (recall per class), so a rare class reads as clearly as
+    a common one.
+    """
+    counts = np.asarray(cm)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.shape[0] == 0:
+        raise ValueError(f"cm: expected a square (k, k) matrix, got shape {counts.shape}")
+    k = counts.shape[0]
+    names = [str(i) for i in range(k)] if labels is None else [str(s) for s in labels]
+    if len(names) != k:
+        raise ValueError(f"labels: expected {k} names, got {len(names)}")
+    rows = counts.sum(axis=1, keepdims=True)
+    share = np.divide(counts, rows, out=np.zeros(counts.shape), where=rows > 0)
+    fig, ax = _figure("confusion")
+    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    fig.colorbar(image, ax=ax, label="share of the true class")
+    size = "small" if k <= 12 else "x-small"
+    for i in range(k):  # k x k cells, k small (classes, not samples)
+        for j in range(k):
+            ax.text(
+                j,
+                i,
+                f"{int(counts[i, j])}",
+                ha="center",
+                va="center",
+                fontsize=size,
+                color="white" if share[i, j] > 0.5 else "black",
+            )
+    ax.set_xticks(range(k), names)
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    total = counts.sum()
+    acc = np.trace(counts) / total if total else 0.0
+    ax.set_title(f"confusion matrix ({int(total)} samples, accuracy {acc:.2%})")
+    return _save(fig, path)
+
+
+@_closes_figures_on_error
+def misclassified_grid(
+    images: ArrayLike,
+    true: ArrayLike,
+    pred: ArrayLike,
+    confidence: ArrayLike,
+    path: PathLike,
+) -> Path:
+    """The misclassified images given, each titled "true T, pred P (confidence%)".
+
+    images: (k, 28, 28) or (k, 784); true, pred: (k,) labels; confidence: (k,) the
+    probability the network gave its (wrong) prediction. With k = 0 the PNG says so.
+    """
+    imgs = _images(images, "images")
+    t = np.asarray(true).ravel()
+    p = np.asarray(pred).ravel()
+    c = np.asarray(confidence, dtype=np.float64).ravel()
+    k = imgs.shape[0]
+    if not (t.size == p.size == c.size == k):
+        raise ValueError(
+            f"images, true, pred, confidence: expected {k} of each, got {t.size}, {p.size}, "
+            f"{c.size}"
+        )
+    if k == 0:
+        fig, ax = _figure("misclassified_grid")
+        ax.text(0.5, 0.5, "no misclassified images", ha="center", va="center", fontsize=16)
+        ax.set_axis_off()
+        return _save(fig, path)
+    nrows, ncols = _grid(k)
+    fig, axes = _figure("misclassified_grid", nrows, ncols, squeeze=False)
+    for i, ax in enumerate(axes.ravel()):
+        ax.set_axis_off()
+        if i < k:
+            ax.imshow(imgs[i], cmap="gray_r", interpolation="nearest")
+            ax.set_title(
+                f"true {t[i]}, pred {p[i]}\n({c[i]:.0%})", fontsize="small", color="tab:red"
+            )
+    fig.suptitle("most confident mistakes")
+    return _save(fig, path)
+
+
+@_closes_figures_on_error
+def weight_images(
+    W: ArrayLike, path: PathLike, shape: tuple[int, int] = (28, 28), max_images: int = 64
+) -> Path:
+    """The first layer's weights, one image per hidden unit: what each unit looks for.
+
+    W: (hidden, h*w) in PyTorch's (out, in) layout (or (h*w, hidden), transposed here).
+    Each image has its own symmetric colour scale: red positive, blue negative.
+    """
+    w = np.asarray(W, dtype=np.float32)
+    n_in = shape[0] * shape[1]
+    if w.ndim == 2 and w.shape[1] != n_in and w.shape[0] == n_in:
+        w = w.T
+    if w.ndim != 2 or w.shape[1] != n_in:
+        raise ValueError(f"W: expected weights (hidden, {n_in}) for images {shape}, got {w.shape}")
+    if max_images < 1:
+        raise ValueError(f"max_images: expected at least 1, got {max_images}")
+    w = w[:max_images]
+    nrows, ncols = _grid(w.shape[0])
+    fig, axes = _figure("weight_images", nrows, ncols, squeeze=False)
+    for i, ax in enumerate(axes.ravel()):
+        ax.set_axis_off()
+        if i < w.shape[0]:
+            bound = float(np.abs(w[i]).max()) or 1.0
+            ax.imshow(
+                w[i].reshape(shape), cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest"
+            )
+    fig.suptitle(f"first-layer weights, {w.shape[0]} units")
+    return _save(fig, path)
+
+
+@_closes_figures_on_error
+def roc(curves: Mapping[str, tuple[ArrayLike, ArrayLike, float]], path: PathLike) -> Path:
+    """ROC curves: `curves` maps a name ("train", "test") to (fpr, tpr, auc)."""
+    if not curves:
+        raise ValueError("curves: expected at least one name -> (fpr, tpr, auc)")
+    fig, ax = _figure("roc")
+    for name, value in curves.items():
+        if len(value) != 3:
+            raise ValueError(f"curves[{name!r}]: expected (fpr, tpr, auc), got {len(value)} items")
+        fpr, tpr, auc = value
+        f, t = _vector(fpr, f"curves[{name!r}] fpr"), _vector(tpr, f"curves[{name!r}] tpr")
+        if f.shape != t.shape:
+            raise ValueError(
+                f"curves[{name!r}]: expected fpr and tpr of one length, got {f.size} and {t.size}"
+            )
+        ax.plot(f, t, drawstyle="default", label=f"{name} (AUC {float(auc):.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="chance")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_aspect("equal")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title("ROC curve")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right")
+    return _save(fig, path)
+
+
+@_closes_figures_on_error
+def digits(images: ArrayLike, labels: ArrayLike, path: PathLike) -> Path:
+    """A grid of sample images (k, 28, 28) or (k, 784), each titled with its label."""
+    imgs = _images(images, "images")
+    lab = np.asarray(labels).ravel()
+    if imgs.shape[0] == 0 or lab.size != imgs.shape[0]:
+        raise ValueError(
+            f"images, labels: expected k >= 1 of each, got {imgs.shape[0]} and {lab.size}"
+        )
+    nrows, ncols = _grid(imgs.shape[0], max_cols=10)
+    fig, axes = _figure("digits", nrows, ncols, squeeze=False)
+    for i, ax in enumerate(axes.ravel()):
+        ax.set_axis_off()
+        if i < imgs.shape[0]:
+            ax.imshow(imgs[i], cmap="gray_r", interpolation="nearest")
+            ax.set_title(str(lab[i]), fontsize="small")
+    return _save(fig, path)
