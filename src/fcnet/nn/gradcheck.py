@@ -25,11 +25,14 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
 
 
 def gradcheck(
-    model: Sequential, loss_fn: Loss, x: np.ndarray, y: np.ndarray, eps: float = 1e-6
+    model: Sequential, loss_fn: Loss, x: np.ndarray, y: np.ndarray, eps: float = 1e-5
 ) -> dict[str, float]:
     """Largest relative error (see `relative_error`) between backprop's gradient and
     the central difference (L(w + eps) - L(w - eps)) / (2 eps), per parameter and for the
     input x (key "input").
+
+    eps = 1e-5 is near the best step for central differences in float64, (3 * 2^-52)^(1/3):
+    the truncation error grows as eps^2 and the rounding error as 2^-52 / eps.
 
     Works on a float64 copy of `model` (the model itself is left alone). Dropout masks
     are frozen by replaying each Dropout generator's state before every forward pass.
