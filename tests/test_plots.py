@@ -212,3 +212,30 @@ def test_leaf_modules_import_no_framework():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_alternative_call_forms_used_by_the_tasks(tmp_path):
+    """The forms fcnet.tasks calls (keyword path, title, samples=, extent=, aucs=)."""
+    x = np.linspace(-1, 1, 50)
+    out = plots.fit_curve(
+        x, x**2, x**2 + 0.01, samples=(x[::5], x[::5] ** 2), title="x**2", path=tmp_path / "f.png"
+    )
+    _check_png(out, "fit_curve")
+    with pytest.raises(ValueError, match="samples: expected"):
+        plots.fit_curve(x, x, x, tmp_path / "x.png", x_train=x, samples=(x, x))
+    z = np.add.outer(np.linspace(0, 1, 12), np.linspace(0, 2, 15))  # (ny, nx)
+    heat = plots.fit_heatmaps(z, z * 1.01, path=tmp_path / "h.png", extent=(0, 2, 0, 1), title="t")
+    _check_png(heat, "fit_heatmaps")
+    with pytest.raises(ValueError, match="extent: expected"):
+        plots.fit_heatmaps(z, z, path=tmp_path / "x.png")
+    sw = plots.sweep(
+        [2, 4, 8], [0.1, 0.01, 0.001], [0.5, 0.2, 0.1], title="s", path=tmp_path / "s.png"
+    )
+    _check_png(sw, "sweep")
+    with pytest.raises(ValueError, match="path: expected"):
+        plots.sweep([2, 4, 8], [0.1, 0.01, 0.001])
+    curves = {"train": ([0, 0, 1], [0, 1, 1]), "test": ([0, 0.5, 1], [0, 0.5, 1])}
+    _check_png(plots.roc(curves, tmp_path / "r.png", aucs={"train": 1.0}), "roc")
+    history = _history()
+    _check_png(plots.loss_curves(history, path=tmp_path / "l.png", title="MNIST"), "loss_curves")
+    _check_png(plots.auc_curve(history, tmp_path / "a.png", title="binary"), "auc_curve")

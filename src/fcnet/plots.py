@@ -85,10 +85,16 @@ def _figure(name: str, nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[F
     )
 
 
-def _save(fig: Figure, path: PathLike) -> Path:
-    """Write `fig` to `path` as a PNG, atomically, and close it whatever happens."""
+def _save(fig: Figure, path: PathLike, title: str | None = None) -> Path:
+    """Write `fig` to `path` as a PNG, atomically, and close it whatever happens.
+
+    `title`, when given, heads the figure (before any title the function gave it).
+    """
     out = Path(path)
     try:
+        if title:
+            own = fig.get_suptitle()
+            fig.suptitle(f"{title}: {own}" if own else title)
         with atomic_write(out, "wb") as fh:
             fig.savefig(fh, format="png", dpi=DPI)
     finally:
@@ -153,6 +159,8 @@ def loss_curves(
     history: Sequence[Mapping[str, Any]],
     path: PathLike,
     metrics: Sequence[str] = ("loss",),
+    *,
+    title: str | None = None,
 ) -> Path:
     """Training curves per epoch: one panel per metric (loss first), one line per split.
 
@@ -160,7 +168,8 @@ def loss_curves(
     `train_loss`, `val_loss`, `val_accuracy`, `test_accuracy`, `train_auc`, ...; for each
     name in `metrics` the keys `train_<name>`, `val_<name>` and `test_<name>` that are
     present are drawn; a metric with none is left out. The loss goes on a log scale when it
-    spans more than a factor 20.
+    spans more than a factor 20. `title` (optional) heads the figure, as in every function
+    here.
     """
     _check_history(history)
     panels = [(m, keys) for m in metrics if (keys := _present(history, m))]
@@ -199,11 +208,13 @@ def loss_curves(
         ax.set_title(metric.replace("_", " "))
         ax.grid(True, alpha=0.3)
         ax.legend()
-    return _save(fig, path)
+    return _save(fig, path, title)
 
 
 @_closes_figures_on_error
-def auc_curve(history: Sequence[Mapping[str, Any]], path: PathLike) -> Path:
+def auc_curve(
+    history: Sequence[Mapping[str, Any]], path: PathLike, *, title: str | None = None
+) -> Path:
     """ROC AUC per epoch for train, validation and test (whichever are in `history`).
 
     A gap that opens between the train and test lines is over-fitting; the dotted line at
@@ -234,7 +245,7 @@ def auc_curve(history: Sequence[Mapping[str, Any]], path: PathLike) -> Path:
     ax.set_title("ROC AUC per epoch")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right")
-    return _save(fig, path)
+    return _save(fig, path, title)
 
 
 # --------------------------------------------------------------------------- fitting
@@ -250,13 +261,20 @@ def fit_curve(
     x_train: ArrayLike | None = None,
     y_train: ArrayLike | None = None,
     kinks: ArrayLike | None = None,
+    samples: tuple[ArrayLike, ArrayLike] | None = None,
+    title: str | None = None,
 ) -> Path:
     """A one-variable fit: the target and the network's curve above, the residual below.
 
     x, y_true, y_fit: (n,) on a dense grid. x_train, y_train: the training points, drawn
-    as dots. kinks: the x where each hidden ReLU unit switches on (x = -b_i / w_i), drawn
-    as ticks along the bottom: a one-layer ReLU net is piecewise linear between them.
+    as dots (`samples=(x_train, y_train)` says the same). kinks: the x where each hidden
+    ReLU unit switches on (x = -b_i / w_i), drawn as ticks along the bottom: a one-layer
+    ReLU net is piecewise linear between them.
     """
+    if samples is not None:
+        if x_train is not None or len(samples) != 2:
+            raise ValueError("samples: expected (x_train, y_train), instead of x_train/y_train")
+        x_train, y_train = samples
     xs = _vector(x, "x")
     yt = _vector(y_true, "y_true")
     yf = _vector(y_fit, "y_fit")
@@ -305,18 +323,38 @@ def fit_curve(
     bottom.set_xlabel("x")
     bottom.set_ylabel("network - target")
     bottom.grid(True, alpha=0.3)
-    return _save(fig, path)
+    return _save(fig, path, title)
 
 
 @_closes_figures_on_error
 def fit_heatmaps(
-    X: ArrayLike, Y: ArrayLike, Z_true: ArrayLike, Z_fit: ArrayLike, path: PathLike
+    X: ArrayLike,
+    Y: ArrayLike,
+    Z_true: ArrayLike | None = None,
+    Z_fit: ArrayLike | None = None,
+    path: PathLike | None = None,
+    *,
+    extent: tuple[float, float, float, float] | None = None,
+    title: str | None = None,
 ) -> Path:
     """A two-variable fit as three heat maps: target, network (same colour scale), error.
 
     X, Y: the grid, either (ny, nx) arrays from np.meshgrid or the 1-D axes (nx,) and
-    (ny,); Z_true, Z_fit: (ny, nx).
+    (ny,); Z_true, Z_fit: (ny, nx), rows along y. Also accepted:
+    `fit_heatmaps(Z_true, Z_fit, path=..., extent=(x0, x1, y0, y1))`, an evenly spaced grid
+    over that box.
     """
+    if Z_true is None and Z_fit is None:
+        if extent is None or len(extent) != 4:
+            raise ValueError(
+                "extent: expected (x0, x1, y0, y1) when only Z_true and Z_fit are given"
+            )
+        Z_true, Z_fit = X, Y
+        ny, nx = np.shape(Z_true) if np.ndim(Z_true) == 2 else (0, 0)
+        X = np.linspace(extent[0], extent[1], nx)
+        Y = np.linspace(extent[2], extent[3], ny)
+    if Z_true is None or Z_fit is None or path is None:
+        raise ValueError("fit_heatmaps: expected X, Y, Z_true, Z_fit and path")
     zt = np.asarray(Z_true, dtype=np.float64)
     zf = np.asarray(Z_fit, dtype=np.float64)
     if zt.ndim != 2 or zt.shape != zf.shape:
@@ -342,36 +380,54 @@ def fit_heatmaps(
         (zf, "network", "viridis", lo, hi),
         (err, f"network - target (max |error| {bound:.3g})", "RdBu_r", -bound, bound),
     ]
-    for ax, (z, title, cmap, vmin, vmax) in zip(axes, panels, strict=True):
+    for ax, (z, name, cmap, vmin, vmax) in zip(axes, panels, strict=True):
         mesh = ax.pcolormesh(gx, gy, z, shading="auto", cmap=cmap, vmin=vmin, vmax=vmax)
         fig.colorbar(mesh, ax=ax, shrink=0.85)
-        ax.set_title(title)
+        ax.set_title(name)
         ax.set_xlabel("x")
         ax.set_aspect("auto")
     axes[0].set_ylabel("y")
-    return _save(fig, path)
+    return _save(fig, path, title)
 
 
 @_closes_figures_on_error
 def sweep(
     widths: ArrayLike,
     errors: ArrayLike | Mapping[str, ArrayLike],
-    path: PathLike,
+    *args: Any,
+    path: PathLike | None = None,
+    title: str | None = None,
 ) -> Path:
     """Test error against hidden width, log-log: the universal approximation theorem.
 
-    `errors` is one sequence (test error per width) or a dict of them, e.g.
-    {"train": [...], "test": [...]}. Errors <= 0 cannot go on a log axis and are left out.
+    `errors` is the test MSE per width, or a dict of named series, e.g.
+    {"train": [...], "test": [...]}. Called as `sweep(widths, errors, path)`, or as
+    `sweep(widths, test_mse, max_abs_error, path=...)` to add the largest absolute error
+    on the grid as a second line. Values <= 0 cannot go on a log axis and are left out.
     """
+    more = list(args)
+    if path is None and more and isinstance(more[-1], str | os.PathLike):
+        path = more.pop()
+    if path is None:
+        raise ValueError("path: expected the PNG file to write, got none")
+    if len(more) > 1 or (more and isinstance(errors, Mapping)):
+        raise ValueError("errors: expected one series (or a dict) and at most a second one")
     w = _vector(widths, "widths")
-    series = dict(errors) if isinstance(errors, Mapping) else {"test": errors}
-    fig, ax = _figure("sweep")
-    for name, values in series.items():
+    if isinstance(errors, Mapping):
+        series = dict(errors)
+    else:
+        series = {"test MSE": errors}
+        if more:
+            series["max |error|"] = more[0]
+    for name, values in series.items():  # check everything before drawing anything
         e = _vector(values, f"errors[{name!r}]")
         if e.shape != w.shape:
             raise ValueError(
                 f"widths, errors: expected the same length, got {w.size} and {e.size} ({name})"
             )
+    fig, ax = _figure("sweep")
+    for name, values in series.items():
+        e = _vector(values, name)
         ok = (e > 0) & np.isfinite(e)
         ax.plot(w[ok], e[ok], marker="o", label=name)
     ax.set_xscale("log")
@@ -380,18 +436,24 @@ def sweep(
     ax.set_xticklabels([f"{int(v)}" if float(v).is_integer() else f"{v:g}" for v in w])
     ax.minorticks_off()
     ax.set_xlabel("hidden units")
-    ax.set_ylabel("mean squared error")
+    ax.set_ylabel("error on the test grid" if len(series) > 1 else "mean squared error")
     ax.set_title("error against hidden width")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return _save(fig, path, title)
 
 
 # --------------------------------------------------------------------------- classification
 
 
 @_closes_figures_on_error
-def confusion(cm: ArrayLike, path: PathLike, labels: Sequence[str] | None = None) -> Path:
+def confusion(
+    cm: ArrayLike,
+    path: PathLike,
+    labels: Sequence[str] | None = None,
+    *,
+    title: str | None = None,
+) -> Path:
     """A confusion matrix (rows true, columns predicted) with the count in every cell.
 
     Colours show each row's share (recall per class), so a rare class reads as clearly as
@@ -428,7 +490,7 @@ def confusion(cm: ArrayLike, path: PathLike, labels: Sequence[str] | None = None
     total = counts.sum()
     acc = np.trace(counts) / total if total else 0.0
     ax.set_title(f"confusion matrix ({int(total)} samples, accuracy {acc:.2%})")
-    return _save(fig, path)
+    return _save(fig, path, title)
 
 
 @_closes_figures_on_error
@@ -438,6 +500,8 @@ def misclassified_grid(
     pred: ArrayLike,
     confidence: ArrayLike,
     path: PathLike,
+    *,
+    title: str | None = None,
 ) -> Path:
     """The misclassified images given, each titled "true T, pred P (confidence%)".
 
@@ -458,7 +522,7 @@ def misclassified_grid(
         fig, ax = _figure("misclassified_grid")
         ax.text(0.5, 0.5, "no misclassified images", ha="center", va="center", fontsize=16)
         ax.set_axis_off()
-        return _save(fig, path)
+        return _save(fig, path, title)
     nrows, ncols = _grid(k)
     fig, axes = _figure("misclassified_grid", nrows, ncols, squeeze=False)
     for i, ax in enumerate(axes.ravel()):
@@ -469,12 +533,17 @@ def misclassified_grid(
                 f"true {t[i]}, pred {p[i]}\n({c[i]:.0%})", fontsize="small", color="tab:red"
             )
     fig.suptitle("most confident mistakes")
-    return _save(fig, path)
+    return _save(fig, path, title)
 
 
 @_closes_figures_on_error
 def weight_images(
-    W: ArrayLike, path: PathLike, shape: tuple[int, int] = (28, 28), max_images: int = 64
+    W: ArrayLike,
+    path: PathLike,
+    shape: tuple[int, int] = (28, 28),
+    max_images: int = 64,
+    *,
+    title: str | None = None,
 ) -> Path:
     """The first layer's weights, one image per hidden unit: what each unit looks for.
 
@@ -500,25 +569,46 @@ def weight_images(
                 w[i].reshape(shape), cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest"
             )
     fig.suptitle(f"first-layer weights, {w.shape[0]} units")
-    return _save(fig, path)
+    return _save(fig, path, title)
 
 
 @_closes_figures_on_error
-def roc(curves: Mapping[str, tuple[ArrayLike, ArrayLike, float]], path: PathLike) -> Path:
-    """ROC curves: `curves` maps a name ("train", "test") to (fpr, tpr, auc)."""
+def roc(
+    curves: Mapping[str, tuple[Any, ...]],
+    path: PathLike,
+    *,
+    aucs: Mapping[str, float] | None = None,
+    title: str | None = None,
+) -> Path:
+    """ROC curves: `curves` maps a name ("train", "test") to (fpr, tpr, auc).
+
+    (fpr, tpr) pairs are accepted too, with the AUCs in `aucs` (name -> AUC) or, failing
+    that, the area under the points given.
+    """
     if not curves:
         raise ValueError("curves: expected at least one name -> (fpr, tpr, auc)")
-    fig, ax = _figure("roc")
+    lines = []
     for name, value in curves.items():
-        if len(value) != 3:
+        if len(value) not in (2, 3):
             raise ValueError(f"curves[{name!r}]: expected (fpr, tpr, auc), got {len(value)} items")
-        fpr, tpr, auc = value
-        f, t = _vector(fpr, f"curves[{name!r}] fpr"), _vector(tpr, f"curves[{name!r}] tpr")
+        f, t = (
+            _vector(value[0], f"curves[{name!r}] fpr"),
+            _vector(value[1], f"curves[{name!r}] tpr"),
+        )
         if f.shape != t.shape:
             raise ValueError(
                 f"curves[{name!r}]: expected fpr and tpr of one length, got {f.size} and {t.size}"
             )
-        ax.plot(f, t, drawstyle="default", label=f"{name} (AUC {float(auc):.3f})")
+        if len(value) == 3:
+            auc = float(value[2])
+        elif aucs is not None and name in aucs:
+            auc = float(aucs[name])
+        else:
+            auc = float(np.trapezoid(t, f))
+        lines.append((name, f, t, auc))
+    fig, ax = _figure("roc")
+    for name, f, t, auc in lines:
+        ax.plot(f, t, label=f"{name} (AUC {auc:.3f})")
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="chance")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.01)
@@ -528,11 +618,13 @@ def roc(curves: Mapping[str, tuple[ArrayLike, ArrayLike, float]], path: PathLike
     ax.set_title("ROC curve")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right")
-    return _save(fig, path)
+    return _save(fig, path, title)
 
 
 @_closes_figures_on_error
-def digits(images: ArrayLike, labels: ArrayLike, path: PathLike) -> Path:
+def digits(
+    images: ArrayLike, labels: ArrayLike, path: PathLike, *, title: str | None = None
+) -> Path:
     """A grid of sample images (k, 28, 28) or (k, 784), each titled with its label."""
     imgs = _images(images, "images")
     lab = np.asarray(labels).ravel()
@@ -547,4 +639,4 @@ def digits(images: ArrayLike, labels: ArrayLike, path: PathLike) -> Path:
         if i < imgs.shape[0]:
             ax.imshow(imgs[i], cmap="gray_r", interpolation="nearest")
             ax.set_title(str(lab[i]), fontsize="small")
-    return _save(fig, path)
+    return _save(fig, path, title)
