@@ -1,0 +1,362 @@
+"""fcnet studio's web app: three pages (Fit, Digits, Runs) over a small JSON API.
+
+`create_app(runs_dir)` returns the FastAPI app; `fcnet serve` runs it with uvicorn on
+127.0.0.1. Every request is checked here: a bad one gets a 4xx with `{"error": "..."}`,
+one line the page shows, and no request can take the server down. Live training updates
+are Server-Sent Events, one stream per training session; closing the stream (the tab)
+stops the training.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import re
+import threading
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fcnet import __version__
+from fcnet.expr import ExprError
+from fcnet.studio import runs as runs_mod
+from fcnet.studio.digits import decode_image, mnist_input
+from fcnet.studio.sessions import SessionRegistry, TooManySessions, TrainingSession
+from fcnet.studio.training import (
+    DigitsSession,
+    DigitsTrainRequest,
+    FitRequest,
+    FitSession,
+    ModelStore,
+    _Request,
+    available_backends,
+    check_backend,
+    predict_digit,
+)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+MAX_BODY_BYTES = 1024 * 1024
+_PAGES = {"fit": "fit.html", "digits": "digits.html", "runs": "runs.html"}
+_SESSION_ID = re.compile(r"[0-9a-f]{16}")
+# Seconds between keep-alive comments on an idle event stream.
+_HEARTBEAT_S = 2.0
+
+
+class PauseRequest(_Request):
+    paused: bool
+
+
+class PredictRequest(_Request):
+    """Digits page: the canvas as a PNG data URL, and which model to ask."""
+
+    model: str = Field(min_length=1, max_length=200)
+    image: str = Field(min_length=1, max_length=MAX_BODY_BYTES)
+
+
+def _error(status: int, message: str, keep_lines: bool = False) -> JSONResponse:
+    """`{"error": message}`: one line, or as it is when its lines mean something (a caret)."""
+    text = str(message).strip() if keep_lines else " ".join(str(message).split())
+    return JSONResponse({"error": text}, status_code=status)
+
+
+class BodyLimit:
+    """Refuse request bodies over `max_bytes` with 413, by Content-Length or as they stream."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        too_big = _error(413, f"request body: expected at most {self.max_bytes} bytes")
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                await _error(400, "Content-Length: expected an integer")(scope, receive, send)
+                return
+            if declared > self.max_bytes:
+                await too_big(scope, receive, send)
+                return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooBig
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooBig:
+            if not started:
+                await too_big(scope, receive, send)
+
+
+class _BodyTooBig(Exception):
+    pass
+
+
+class NotFound(Exception):
+    """A session, model or run that is not there: 404."""
+
+
+class _Studio:
+    """The app's state: where the runs are, the training sessions, the loaded models."""
+
+    def __init__(self, runs_dir: Path) -> None:
+        self.runs_dir = runs_dir
+        self.sessions = SessionRegistry()
+        self.store = ModelStore()
+        self._run_models: dict[str, tuple[float, Any, threading.Lock]] = {}
+        self._lock = threading.Lock()
+
+    def model(self, model_id: str) -> tuple[Any, threading.Lock]:
+        """The Digits model named `model_id`: "run:<name>" or "session:<id>"."""
+        if model_id.startswith("session:"):
+            model = self.store.get(model_id)
+            if model is None:
+                raise NotFound(f"model: no model {model_id!r} (train one, or pick a run)")
+            return model, self._lock_for(model_id)
+        if not model_id.startswith("run:"):
+            raise ValueError(f"model: expected 'run:<name>' or 'session:<id>', got {model_id!r}")
+        name = model_id[4:]
+        path = runs_mod.run_path(self.runs_dir, name) / runs_mod.MODEL_FILE
+        if not path.is_file():
+            raise NotFound(f"model: run {name!r} has no {runs_mod.MODEL_FILE}")
+        spec = runs_mod.read_model_spec(path)
+        if not spec or spec.get("input_size") != 784 or spec.get("output_size") != 10:
+            raise ValueError(f"model: run {name!r} is not a 784-input, 10-class MNIST model")
+        mtime = path.stat().st_mtime
+        with self._lock:
+            cached = self._run_models.get(name)
+        if cached is None or cached[0] != mtime:
+            from fcnet.backends import load
+
+            cached = (mtime, load(path), threading.Lock())
+            with self._lock:
+                self._run_models[name] = cached
+        return cached[1], cached[2]
+
+    def _lock_for(self, model_id: str) -> threading.Lock:
+        with self._lock:
+            key = f"lock:{model_id}"
+            if key not in self._run_models:
+                self._run_models[key] = (0.0, None, threading.Lock())
+            return self._run_models[key][2]
+
+
+def _describe(exc: RequestValidationError) -> str:
+    """One line from pydantic's errors: field, what was expected, what came."""
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        got = err.get("input")
+        text = f"{loc}: {msg}" if loc else msg
+        if err.get("type") not in ("missing", "json_invalid") and not isinstance(got, dict):
+            shown = repr(got)
+            text += f", got {shown[:60] + '...' if len(shown) > 60 else shown}"
+        parts.append(text)
+    return "; ".join(parts) or "invalid request"
+
+
+def create_app(runs_dir: str | Path = "runs") -> FastAPI:
+    """The studio's FastAPI app, reading runs from `runs_dir` (it may not exist yet)."""
+    studio = _Studio(Path(runs_dir))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        studio.sessions.stop_all()
+
+    app = FastAPI(
+        title="fcnet studio",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    app.state.studio = studio
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    # ----- errors: always one JSON line ----------------------------------------------------
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, _describe(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, exc.detail)
+
+    @app.exception_handler(ValueError)
+    async def _value(request: Request, exc: ValueError) -> JSONResponse:
+        # ExprError points at the offending part with a caret on its own line: keep it.
+        return _error(400, str(exc), keep_lines=isinstance(exc, ExprError))
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return _error(404, str(exc))
+
+    @app.exception_handler(FileNotFoundError)
+    async def _missing(request: Request, exc: FileNotFoundError) -> JSONResponse:
+        return _error(404, str(exc))
+
+    @app.exception_handler(TooManySessions)
+    async def _busy(request: Request, exc: TooManySessions) -> JSONResponse:
+        return _error(429, str(exc))
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        return _error(500, f"internal error: {type(exc).__name__}: {exc}")
+
+    # ----- pages ---------------------------------------------------------------------------
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> RedirectResponse:
+        return RedirectResponse("/fit")
+
+    def page(name: str):
+        async def handler() -> FileResponse:
+            return FileResponse(STATIC_DIR / _PAGES[name], media_type="text/html")
+
+        return handler
+
+    for name in _PAGES:
+        app.add_api_route(f"/{name}", page(name), methods=["GET"], include_in_schema=False)
+
+    # ----- API -----------------------------------------------------------------------------
+
+    @app.get("/api/health")
+    async def health() -> dict[str, Any]:
+        return {"ok": True, "version": __version__}
+
+    @app.get("/api/options")
+    async def options() -> dict[str, Any]:
+        return {"backends": available_backends()}
+
+    @app.post("/api/fit")
+    def fit(req: FitRequest) -> dict[str, Any]:
+        check_backend(req.backend)
+        session = FitSession(req)  # parses and checks the expression
+        studio.sessions.add(session)
+        return session.start_payload()
+
+    @app.post("/api/digits/train")
+    def digits_train(req: DigitsTrainRequest) -> dict[str, Any]:
+        check_backend(req.backend)
+        session = studio.sessions.add(DigitsSession(req, studio.store))
+        return {"session": session.id}
+
+    @app.get("/api/digits/models")
+    def digits_models() -> dict[str, Any]:
+        return {"models": studio.store.listing() + runs_mod.mnist_models(studio.runs_dir)}
+
+    @app.post("/api/digits/predict")
+    def digits_predict(req: PredictRequest) -> dict[str, Any]:
+        model, lock = studio.model(req.model)
+        image = mnist_input(decode_image(req.image))
+        if image is None:
+            return {"probs": None, "prediction": None, "input": [0.0] * 784}
+        probs = predict_digit(model, image, lock)
+        return {
+            "probs": probs,
+            "prediction": int(np.argmax(probs)),
+            "input": [round(float(v), 3) for v in image.reshape(-1)],
+        }
+
+    def session_or_404(session_id: str) -> TrainingSession:
+        session = studio.sessions.get(session_id) if _SESSION_ID.fullmatch(session_id) else None
+        if session is None:
+            raise NotFound(f"session: no training session {session_id[:40]!r}")
+        return session
+
+    @app.get("/api/sessions/{session_id}/events")
+    async def events(session_id: str) -> StreamingResponse:
+        session = session_or_404(session_id)
+        if session.started or not session.active:
+            raise ValueError(f"session: {session_id} is already streaming or finished")
+        session.start()
+        return StreamingResponse(
+            _stream(session),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @app.post("/api/sessions/{session_id}/pause")
+    async def pause(session_id: str, req: PauseRequest) -> dict[str, Any]:
+        session = session_or_404(session_id)
+        session.pause(req.paused)
+        return {"status": session.status}
+
+    @app.post("/api/sessions/{session_id}/stop")
+    async def stop(session_id: str) -> dict[str, Any]:
+        session = session_or_404(session_id)
+        session.stop()
+        return {"status": "stopping" if session.active else session.status}
+
+    @app.get("/api/runs")
+    def runs() -> dict[str, Any]:
+        return {"runs_dir": str(studio.runs_dir), "runs": runs_mod.list_runs(studio.runs_dir)}
+
+    @app.get("/api/runs/{name}")
+    def run(name: str) -> dict[str, Any]:
+        return runs_mod.run_detail(studio.runs_dir, name)
+
+    @app.get("/api/runs/{name}/plots/{plot}")
+    def run_plot(name: str, plot: str) -> FileResponse:
+        return FileResponse(runs_mod.plot_path(studio.runs_dir, name, plot), media_type="image/png")
+
+    return app
+
+
+async def _stream(session: TrainingSession):
+    """A session's events as Server-Sent Events; when the reader goes, the training stops."""
+    idle = 0.0
+    try:
+        yield "retry: 60000\n\n"
+        while True:
+            try:
+                event = session.events.get_nowait()
+            except queue.Empty:
+                if not session.active and session.events.empty() and session.finished:
+                    break
+                await asyncio.sleep(0.02)
+                idle += 0.02
+                if idle >= _HEARTBEAT_S:
+                    idle = 0.0
+                    yield ": keep-alive\n\n"
+                continue
+            idle = 0.0
+            yield f"event: {event['type']}\ndata: {json.dumps(event, allow_nan=False)}\n\n"
+            if event["type"] in ("done", "failed"):
+                break
+    finally:
+        session.stop()  # the tab closed (or the training ended): stop its thread

@@ -1,0 +1,365 @@
+"""What the studio trains: a function of x (Fit) and a quick MNIST classifier (Digits).
+
+Each request is a pydantic model with every bound spelled out (the server refuses
+anything else with a 4xx); each training is a `TrainingSession` whose thread builds the
+network with `fcnet.build` on the chosen backend and emits progress events.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import threading
+import time
+from collections import OrderedDict
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+import fcnet
+from fcnet.data.synthetic import function_grid, function_samples
+from fcnet.spec import LayerSpec, NetSpec, OptimizerSpec
+from fcnet.studio.digits import softmax
+from fcnet.studio.sessions import TrainingSession
+
+Activation = Literal["relu", "leaky_relu", "sigmoid", "tanh", "identity"]
+Optimizer = Literal["sgd", "rmsprop", "adam", "adamw"]
+Backend = Literal["numpy", "torch", "tensorflow"]
+
+# Points of the curve sent to the page (the fit is drawn on this grid).
+GRID_POINTS = 200
+# At most this many progress events a second, so a learner can watch the fit move.
+MAX_UPDATES_PER_S = 25.0
+
+
+def available_backends() -> list[str]:
+    """The backends this Python can run: numpy always, torch and tensorflow if installed."""
+    found = ["numpy"]
+    for name, module in (("torch", "torch"), ("tensorflow", "tensorflow")):
+        if importlib.util.find_spec(module) is not None:
+            found.append(name)
+    return found
+
+
+def check_backend(backend: str) -> None:
+    if backend not in available_backends():
+        raise ValueError(
+            f"backend: {backend!r} is not installed here; available: "
+            + ", ".join(available_backends())
+        )
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FitRequest(_Request):
+    """Fit page: a network of `depth` hidden layers of `width` units fits f(x) on [x_min, x_max]."""
+
+    expr: str = Field(min_length=1, max_length=200)
+    x_min: float = Field(default=-3.0, ge=-1000.0, le=1000.0)
+    x_max: float = Field(default=3.0, ge=-1000.0, le=1000.0)
+    width: int = Field(default=16, ge=1, le=1024)
+    depth: int = Field(default=1, ge=1, le=4)
+    activation: Activation = "relu"
+    optimizer: Optimizer = "adam"
+    lr: float = Field(default=0.01, gt=0.0, le=10.0)
+    backend: Backend = "numpy"
+    steps: int = Field(default=2000, ge=1, le=20000)
+    samples: int = Field(default=256, ge=8, le=4096)
+    noise: float = Field(default=0.0, ge=0.0, le=100.0)
+    every: int = Field(default=10, ge=1, le=1000)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+    @model_validator(mode="after")
+    def _range(self) -> FitRequest:
+        if not self.x_min < self.x_max:
+            raise ValueError(f"expected x_min < x_max, got {self.x_min} and {self.x_max}")
+        return self
+
+
+class DigitsTrainRequest(_Request):
+    """Digits page: a quick MNIST classifier, 784-(width x depth)-10, a few epochs."""
+
+    width: int = Field(default=128, ge=1, le=1024)
+    depth: int = Field(default=1, ge=1, le=4)
+    activation: Activation = "relu"
+    optimizer: Optimizer = "adam"
+    lr: float = Field(default=1e-3, gt=0.0, le=10.0)
+    epochs: int = Field(default=1, ge=1, le=5)
+    samples: int = Field(default=60000, ge=100, le=60000)
+    batch_size: int = Field(default=128, ge=1, le=4096)
+    backend: Backend = "numpy"
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
+def parse_function(text: str):
+    """`text` parsed exactly as `fcnet fit` parses it; only functions of x alone are taken."""
+    from fcnet.expr import parse
+
+    f = parse(text)  # ExprError (a ValueError) for anything it refuses
+    extra = sorted(set(getattr(f, "variables", ())) - {"x"})
+    if extra:
+        raise ValueError(
+            f"expr: the Fit page takes a function of x alone, got {text!r} "
+            f"with variable(s) {', '.join(extra)}"
+        )
+    return f
+
+
+def _throttle(session: TrainingSession, last: float) -> float:
+    """Keep progress events at most MAX_UPDATES_PER_S; returns the time of this one."""
+    wait = last + 1.0 / MAX_UPDATES_PER_S - time.monotonic()
+    if wait > 0:
+        session._stop.wait(wait)
+    return time.monotonic()
+
+
+class FitSession(TrainingSession):
+    """Fit f(x) with a fully-connected network; progress carries the curve and the kinks.
+
+    x is scaled to [-1, 1] and y standardised for training (so every range trains alike);
+    the curve, the kinks and the loss are sent back in the user's units.
+    """
+
+    kind = "fit"
+
+    def __init__(self, req: FitRequest) -> None:
+        super().__init__()
+        self.req = req
+        f = parse_function(req.expr)
+        rng = np.random.default_rng(req.seed)
+        ranges = [(req.x_min, req.x_max)]
+        # The same samples and checks as `fcnet fit` (non-finite values name the x).
+        x, y = function_samples(f, req.samples, ranges, rng, req.noise, expr=req.expr)
+        grid, target = function_grid(f, ranges, GRID_POINTS, expr=req.expr)
+        self.grid, self.target = grid[:, 0], target[:, 0]  # (G,), (G,)
+        if np.abs(target).max() > 1e12:
+            raise ValueError(
+                f"expr: {req.expr!r} reaches {np.abs(target).max():.3g}; "
+                "expected |f(x)| <= 1e12 on the range"
+            )
+        self.center, self.half = (req.x_max + req.x_min) / 2, (req.x_max - req.x_min) / 2
+        self.y_mean, self.y_std = float(y.mean()), float(y.std()) or 1.0
+        self.x = ((x - self.center) / self.half).astype(np.float32)  # (N, 1)
+        self.y = ((y - self.y_mean) / self.y_std).astype(np.float32)  # (N, 1)
+        self.spec = NetSpec(
+            input_size=1,
+            hidden=[LayerSpec(width=req.width, activation=req.activation)] * req.depth,
+            output_size=1,
+            loss="mse",
+            optimizer=OptimizerSpec(name=req.optimizer, lr=req.lr),
+            seed=req.seed,
+        )
+
+    def start_payload(self) -> dict[str, Any]:
+        """What the page draws before the first step: the target on the grid."""
+        return {
+            "session": self.id,
+            "x": _round(self.grid),
+            "target": _round(self.target),
+            "steps": self.req.steps,
+            "kinks": self.req.activation in ("relu", "leaky_relu"),
+        }
+
+    def _curve(self, model) -> np.ndarray:
+        xg = ((self.grid - self.center) / self.half)[:, None].astype(np.float32)  # (G, 1)
+        pred = np.asarray(model.predict(xg), dtype=np.float64).reshape(-1)  # (G,)
+        return pred * self.y_std + self.y_mean
+
+    def _kinks(self, model) -> list[float]:
+        """x = -b_i / w_i for each first-layer unit with w_i != 0, inside the range."""
+        if self.req.activation not in ("relu", "leaky_relu"):
+            return []
+        weights = model.get_weights()
+        w = np.asarray(weights["0.weight"], dtype=np.float64).reshape(-1)  # (width,)
+        b = np.asarray(weights.get("0.bias", np.zeros_like(w)), dtype=np.float64).reshape(-1)
+        on = w != 0
+        xk = self.center + self.half * (-b[on] / w[on])
+        xk = xk[(xk >= self.req.x_min) & (xk <= self.req.x_max)]
+        return _round(np.sort(xk))
+
+    def _spread_kinks(self, model) -> None:
+        """Move each first-layer unit's switch point -b/w to its own stratum of the range.
+
+        With zero biases every unit would switch at the middle of the range and a ReLU
+        network often stalls in a poor fit; spread evenly, the units start covering the
+        whole range (the weights keep their initialisation).
+        """
+        weights = model.get_weights()
+        if "0.bias" not in weights:
+            return
+        w = np.asarray(weights["0.weight"])[:, 0]  # (width,)
+        n = w.shape[0]
+        rng = np.random.default_rng(self.req.seed)
+        u = (np.arange(n) + rng.uniform(0.0, 1.0, n)) / n * 2.0 - 1.0  # in [-1, 1]
+        weights["0.bias"] = (-w * u).astype(weights["0.bias"].dtype)
+        model.set_weights(weights)
+
+    def _progress(self, model, step: int, loss: float | None) -> dict[str, Any]:
+        return {
+            "type": "progress",
+            "step": step,
+            "steps": self.req.steps,
+            "loss": loss,
+            "y": _round(self._curve(model)),
+            "kinks": self._kinks(model),
+        }
+
+    def run(self) -> None:
+        req = self.req
+        model = fcnet.build(self.spec, req.backend)
+        self._spread_kinks(model)
+        self.emit(self._progress(model, 0, None))
+        scale = self.y_std**2  # the loss in the user's units
+        last = time.monotonic()
+        for step in range(1, req.steps + 1):
+            self.checkpoint()
+            loss = float(model.train_step(self.x, self.y)) * scale
+            if not math.isfinite(loss):
+                raise ValueError(
+                    f"the loss became {loss} at step {step}; try a lower learning rate "
+                    f"(now {req.lr:g})"
+                )
+            if step % req.every == 0 or step == req.steps:
+                last = _throttle(self, last)
+                self.emit(self._progress(model, step, loss))
+        curve = self._curve(model)
+        self.emit(
+            {
+                "type": "done",
+                "status": "done",
+                "step": req.steps,
+                "grid_mse": float(np.mean((curve - self.target) ** 2)),
+                "max_abs_error": float(np.max(np.abs(curve - self.target))),
+            }
+        )
+
+
+def _round(a: np.ndarray) -> list[float]:
+    """A float array as a short JSON list (6 significant digits are plenty for a chart)."""
+    return [float(f"{v:.6g}") for v in np.asarray(a, dtype=np.float64).reshape(-1)]
+
+
+# ----- Digits ------------------------------------------------------------------------------
+
+_mnist_lock = threading.Lock()
+_mnist_cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def load_mnist_arrays():
+    """(x_train, y_train, x_test, y_test): the shipped MNIST, images (N, 784) float32 in
+    [0, 1] (as `fcnet mnist` trains), labels int64; read once per process and kept."""
+    with _mnist_lock:
+        if "shipped" not in _mnist_cache:
+            from fcnet.data.mnist import load_mnist
+
+            _mnist_cache["shipped"] = (*load_mnist("train"), *load_mnist("test"))
+        return _mnist_cache["shipped"]
+
+
+class ModelStore:
+    """Digits models trained from the page, by id ("session:<id>"), the newest few kept."""
+
+    def __init__(self, keep: int = 8) -> None:
+        self.keep = keep
+        self._models: OrderedDict[str, tuple[Any, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, model_id: str, model: Any, label: str) -> None:
+        with self._lock:
+            self._models[model_id] = (model, label)
+            while len(self._models) > self.keep:
+                self._models.popitem(last=False)
+
+    def get(self, model_id: str) -> Any | None:
+        with self._lock:
+            item = self._models.get(model_id)
+        return None if item is None else item[0]
+
+    def listing(self) -> list[dict[str, str]]:
+        with self._lock:
+            return [{"id": k, "label": label} for k, (_, label) in reversed(self._models.items())]
+
+
+class DigitsSession(TrainingSession):
+    """Train a quick MNIST classifier; progress carries step, epoch and the running loss."""
+
+    kind = "digits"
+
+    def __init__(self, req: DigitsTrainRequest, store: ModelStore) -> None:
+        super().__init__()
+        self.req = req
+        self.store = store
+        self.spec = NetSpec(
+            input_size=784,
+            hidden=[LayerSpec(width=req.width, activation=req.activation)] * req.depth,
+            output_size=10,
+            loss="cross_entropy",
+            optimizer=OptimizerSpec(name=req.optimizer, lr=req.lr),
+            seed=req.seed,
+        )
+
+    def run(self) -> None:
+        req = self.req
+        self.emit({"type": "status", "status": "loading MNIST"})
+        x_train, y_train, x_test, y_test = load_mnist_arrays()
+        x_train, y_train = x_train[: req.samples], y_train[: req.samples]
+        model = fcnet.build(self.spec, req.backend)
+        rng = np.random.default_rng(req.seed)
+        n = len(x_train)
+        per_epoch = math.ceil(n / req.batch_size)
+        steps = per_epoch * req.epochs
+        every = max(1, steps // 100)
+        step, running, last = 0, None, 0.0
+        for epoch in range(1, req.epochs + 1):
+            order = rng.permutation(n)
+            for start in range(0, n, req.batch_size):
+                self.checkpoint()
+                idx = order[start : start + req.batch_size]
+                loss = float(model.train_step(x_train[idx], y_train[idx]))
+                if not math.isfinite(loss):
+                    raise ValueError(
+                        f"the loss became {loss} at epoch {epoch}, step {step + 1}; "
+                        f"try a lower learning rate (now {req.lr:g})"
+                    )
+                step += 1
+                running = loss if running is None else 0.95 * running + 0.05 * loss
+                if step % every == 0 or step == steps:
+                    last = _throttle(self, last) if step < steps else last
+                    self.emit(
+                        {
+                            "type": "progress",
+                            "step": step,
+                            "steps": steps,
+                            "epoch": epoch,
+                            "epochs": req.epochs,
+                            "loss": running,
+                        }
+                    )
+        logits = np.asarray(model.predict(x_test))  # (10000, 10)
+        accuracy = float(np.mean(logits.argmax(axis=1) == y_test))
+        widths = "-".join(str(req.width) for _ in range(req.depth))
+        label = (
+            f"trained here: 784-{widths}-10, {req.epochs} epoch(s), test accuracy {accuracy:.2%}"
+        )
+        model_id = f"session:{self.id}"
+        self.store.add(model_id, model, label)
+        self.emit(
+            {
+                "type": "done",
+                "status": "done",
+                "test_accuracy": accuracy,
+                "model": model_id,
+                "label": label,
+            }
+        )
+
+
+def predict_digit(model: Any, image: np.ndarray, lock: threading.Lock) -> list[float]:
+    """Probabilities 0-9 for one 28x28 image (values 0..1)."""
+    x = image.reshape(1, 784).astype(np.float32)
+    with lock:
+        logits = np.asarray(model.predict(x), dtype=np.float64)  # (1, 10)
+    return [float(p) for p in softmax(logits)[0]]
