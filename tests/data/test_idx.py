@@ -186,3 +186,21 @@ def test_reads_the_shipped_mnist_labels():
 
 def test_format_error_is_a_value_error():
     assert issubclass(IdxFormatError, ValueError)
+
+
+@pytest.mark.parametrize("in_chunk, out_chunk", [(1, 1), (7, 5), (64, 3)])
+def test_tiny_inflate_steps_give_the_same_results(monkeypatch, in_chunk, out_chunk):
+    monkeypatch.setattr(idx_module, "_IN_CHUNK", in_chunk)
+    monkeypatch.setattr(idx_module, "_CHUNK", out_chunk)
+    array = _sample("int32", (5, 7))
+    header, payload = idx_header(array), array.astype(">i4").tobytes()
+    one = gzip.compress(header + payload)
+    two = gzip.compress(header) + gzip.compress(payload[:50]) + gzip.compress(payload[50:])
+    for data in (one, two, two + gzip.compress(b"")):
+        np.testing.assert_array_equal(read_idx(data), array)
+    with pytest.raises(IdxFormatError, match="3 bytes of trailing garbage"):
+        read_idx(two + b"abc")
+    with pytest.raises(IdxFormatError, match="truncated gzip stream"):
+        read_idx(two[:-1])
+    with pytest.raises(IdxFormatError, match="payload inflates to more than 140 bytes"):
+        read_idx(two + gzip.compress(b"\x00"))

@@ -59,6 +59,7 @@ _MAX_HEADER = 4 + 4 * 255
 # from a gzip stream of a given size is absurd, and is refused before any allocation.
 _DEFLATE_MAX_RATIO = 1032
 _CHUNK = 1 << 20  # bytes inflated per step
+_IN_CHUNK = 256 << 10  # compressed bytes given to zlib per step
 _NUMPY_MAX_NDIM = 64  # the format allows 255 dimensions; numpy 2 arrays hold at most 64
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
@@ -292,12 +293,17 @@ class _Cursor:
 
 
 class _Inflater:
-    """Incremental gzip inflation with bounded output (members may be concatenated)."""
+    """Incremental gzip inflation with bounded output (members may be concatenated).
+
+    The compressed data is fed in slices of `_IN_CHUNK` bytes, so zlib's copy of the
+    unconsumed input (`unconsumed_tail`) stays small.
+    """
 
     def __init__(self, name: str, data: memoryview):
         self._name = name
+        self._data, self._pos = data, 0  # compressed input not yet given to zlib
+        self._pending: bytes = b""  # input given to zlib but left unconsumed
         self._d = zlib.decompressobj(wbits=31)
-        self._input: bytes | memoryview = data
 
     def readinto(self, view: memoryview) -> int:
         """Fill `view` as far as the stream goes; return the number of bytes written."""
@@ -325,19 +331,25 @@ class _Inflater:
         while True:
             if self._d.eof:
                 rest = self._d.unused_data
-                if not rest:
+                left = len(rest) + len(self._data) - self._pos
+                if not left:
                     return b""
-                if rest[:2] != _GZIP_MAGIC:
+                if (rest + bytes(self._data[self._pos : self._pos + 2]))[:2] != _GZIP_MAGIC:
                     raise IdxFormatError(
-                        f"{self._name}: {len(rest)} bytes of trailing garbage after the gzip stream"
+                        f"{self._name}: {left} bytes of trailing garbage after the gzip stream"
                     )
-                self._d, self._input = zlib.decompressobj(wbits=31), rest
+                self._d, self._pending = zlib.decompressobj(wbits=31), rest
+            if self._pending:
+                data, self._pending = self._pending, b""
+            else:
+                data = self._data[self._pos : self._pos + _IN_CHUNK]
+                self._pos += len(data)
             try:
-                chunk = self._d.decompress(self._input, limit)
+                chunk = self._d.decompress(data, limit)
             except zlib.error as exc:
                 raise IdxFormatError(f"{self._name}: corrupt gzip stream ({exc})") from None
-            self._input = self._d.unconsumed_tail
+            self._pending = self._d.unconsumed_tail
             if chunk:
                 return chunk
-            if not self._d.eof and not self._input:
+            if not self._d.eof and not self._pending and self._pos >= len(self._data):
                 raise IdxFormatError(f"{self._name}: truncated gzip stream")
