@@ -1,0 +1,444 @@
+"""Section 3, MNIST MLP: the same network trained by six contestants, side by side.
+
+784-256-10 ReLU, softmax cross-entropy, batch 128, Adam (lr 1e-3), float32, shuffled
+every epoch, test accuracy after every epoch (its time excluded). Contestants:
+`fcnet-numpy`, `fcnet-torch`, `fcnet-tensorflow` (fcnet.build + Model.train_step /
+predict), `pytorch` (a hand-written loop over tensors, no DataLoader), `keras`
+(`model.fit`, a callback records each epoch's time and accuracy) and `sklearn`
+(`MLPClassifier.partial_fit`, one call per epoch; alpha=0 so that no contestant has
+weight decay). Each contestant runs in its own subprocess, so that its peak memory and
+thread settings are its own: THREADS threads for BLAS/OpenMP (environment and
+threadpoolctl), torch.set_num_threads, tf.config.threading.
+
+Run one contestant by hand: `python -m benchmarks.bench_mnist --contestant pytorch`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks._common import (
+    REPO_ROOT,
+    THREADS,
+    limit_threads,
+    median,
+    peak_rss_mb,
+    setup_tensorflow,
+    setup_torch,
+    thread_env,
+    tiny,
+)
+
+CONTESTANTS = ("fcnet-numpy", "fcnet-torch", "fcnet-tensorflow", "pytorch", "keras", "sklearn")
+TARGET = 0.975
+"""Test accuracy whose first attainment `s_to_target` times."""
+BATCH = 128
+HIDDEN = 256
+LR = 1e-3
+
+
+def flops_per_epoch(n_train: int) -> float:
+    """GEMM flops of one epoch: forward, dW and dX per layer (not the first layer's dX).
+
+    2*m*n*k per product; per sample that is 2*(784*256) twice for layer 1 and
+    2*(256*10) three times for layer 2.
+    """
+    return 2.0 * n_train * (784 * HIDDEN * 2 + HIDDEN * 10 * 3)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def load_data(n_train: int | None, n_test: int | None) -> tuple[np.ndarray, ...]:
+    """The shipped MNIST (verified) as float32 in [0, 1], (N, 784), int64 labels.
+
+    Returns x, y, x_test, y_test; `n_train` / `n_test` keep the first that many samples
+    (None: all of them).
+    """
+    from fcnet.data.mnist import load_mnist
+
+    x, y = load_mnist("train")
+    xt, yt = load_mnist("test")
+    return (
+        np.ascontiguousarray(x[:n_train]),
+        y[:n_train],
+        np.ascontiguousarray(xt[:n_test]),
+        yt[:n_test],
+    )
+
+
+# ------------------------------------------------------------------- contestants
+
+
+def _batches(perm: np.ndarray):
+    for i in range(0, len(perm), BATCH):
+        yield perm[i : i + BATCH]
+
+
+def _train_fcnet(backend: str, data, epochs: int, seed: int) -> dict[str, Any]:
+    if backend == "torch":
+        setup_torch()
+    elif backend == "tensorflow":
+        setup_tensorflow()
+    import fcnet
+    from fcnet.spec import NetSpec
+
+    x, y, xt, yt = data
+    spec = NetSpec.from_dict(
+        {
+            "input_size": 784,
+            "hidden": [{"width": HIDDEN, "activation": "relu"}],
+            "output_size": 10,
+            "loss": "cross_entropy",
+            "optimizer": {"name": "adam", "lr": LR},
+            "dtype": "float32",
+            "seed": seed,
+        }
+    )
+    model = fcnet.build(spec, backend)
+    rng = np.random.default_rng(seed)
+    epoch_s, acc = [], []
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        for idx in _batches(rng.permutation(len(x))):
+            model.train_step(x[idx], y[idx])
+        epoch_s.append(time.perf_counter() - t0)
+        acc.append(float(np.mean(np.argmax(model.predict(xt), axis=1) == yt)))
+    return {"epoch_s": epoch_s, "accuracy": acc, "dtype": "float32"}
+
+
+def _train_pytorch(data, epochs: int, seed: int) -> dict[str, Any]:
+    torch = setup_torch()
+    from torch import nn
+
+    torch.manual_seed(seed)
+    x, y, xt, yt = (torch.from_numpy(a) for a in data)
+    model = nn.Sequential(nn.Linear(784, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    loss_fn = nn.CrossEntropyLoss()
+    epoch_s, acc = [], []
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        model.train()
+        perm = torch.randperm(len(x))
+        for i in range(0, len(x), BATCH):
+            idx = perm[i : i + BATCH]
+            opt.zero_grad()
+            loss = loss_fn(model(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+        epoch_s.append(time.perf_counter() - t0)
+        model.eval()
+        with torch.inference_mode():
+            acc.append(float((model(xt).argmax(1) == yt).float().mean()))
+    return {"epoch_s": epoch_s, "accuracy": acc, "dtype": "float32"}
+
+
+def _train_keras(data, epochs: int, seed: int) -> dict[str, Any]:
+    setup_tensorflow()
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    x, y, xt, yt = data
+    model = keras.Sequential(
+        [
+            keras.Input((784,)),
+            keras.layers.Dense(HIDDEN, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
+    # epsilon 1e-8 as torch.optim.Adam and fcnet (Keras's default is 1e-7).
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=LR, epsilon=1e-8),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    epoch_s: list[float] = []
+    acc: list[float] = []
+
+    class Record(keras.callbacks.Callback):
+        """Each epoch's training seconds, then the test accuracy (its time excluded)."""
+
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch > 0:  # epoch 0 counts from the fit call (data set-up, tracing)
+                self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            epoch_s.append(time.perf_counter() - self.t0)
+            logits = np.asarray(self.model(xt, training=False))
+            acc.append(float(np.mean(np.argmax(logits, axis=1) == yt)))
+
+    record = Record()
+    record.t0 = time.perf_counter()
+    model.fit(x, y, batch_size=BATCH, epochs=epochs, shuffle=True, verbose=0, callbacks=[record])
+    return {"epoch_s": epoch_s, "accuracy": acc, "dtype": str(model.layers[0].kernel.dtype)}
+
+
+def _train_sklearn(data, epochs: int, seed: int) -> dict[str, Any]:
+    import warnings
+
+    from sklearn.neural_network import MLPClassifier
+
+    x, y, xt, yt = data
+    clf = MLPClassifier(
+        hidden_layer_sizes=(HIDDEN,),
+        activation="relu",
+        solver="adam",
+        alpha=0.0,
+        batch_size=BATCH,
+        learning_rate_init=LR,
+        shuffle=True,
+        random_state=seed,
+    )
+    classes = np.arange(10)
+    epoch_s, acc = [], []
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf.partial_fit(x, y, classes=classes)
+        epoch_s.append(time.perf_counter() - t0)
+        acc.append(float(np.mean(clf.predict(xt) == yt)))
+    return {"epoch_s": epoch_s, "accuracy": acc, "dtype": str(clf.coefs_[0].dtype)}
+
+
+def train(contestant: str, epochs: int, n_train: int | None, n_test: int | None, seed: int):
+    """Train `contestant` in this process; return its per-epoch seconds and accuracies."""
+    _limits = limit_threads()
+    data = load_data(n_train, n_test)
+    if contestant.startswith("fcnet-"):
+        backend = contestant.removeprefix("fcnet-")
+        out = _train_fcnet(backend, data, epochs, seed)
+    elif contestant == "pytorch":
+        out = _train_pytorch(data, epochs, seed)
+    elif contestant == "keras":
+        out = _train_keras(data, epochs, seed)
+    elif contestant == "sklearn":
+        out = _train_sklearn(data, epochs, seed)
+    else:
+        raise ValueError(
+            f"--contestant: expected one of {', '.join(CONTESTANTS)}, got {contestant!r}"
+        )
+    del _limits
+    out["n_train"] = len(data[0])
+    out["n_test"] = len(data[2])
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+# ------------------------------------------------------------------- the section
+
+
+def _run_worker(contestant: str, epochs: int, n_train, n_test, seed: int, timeout: float):
+    """Run `train` for `contestant` in a fresh interpreter; its result, or {"error": ...}."""
+    with tempfile.TemporaryDirectory(prefix="fcnet-bench-") as tmp:
+        out = Path(tmp) / "result.json"
+        cmd = [
+            sys.executable,
+            "-m",
+            "benchmarks.bench_mnist",
+            "--contestant",
+            contestant,
+            "--epochs",
+            str(epochs),
+            "--seed",
+            str(seed),
+            "--out",
+            str(out),
+        ]
+        if n_train is not None:
+            cmd += ["--n-train", str(n_train)]
+        if n_test is not None:
+            cmd += ["--n-test", str(n_test)]
+        env = thread_env()
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
+        )
+        try:
+            proc = subprocess.run(
+                cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout
+            )
+        except subprocess.TimeoutExpired:
+            return {"error": f"timed out after {timeout:.0f} s"}
+        if proc.returncode != 0 or not out.exists():
+            lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+            return {"error": lines[-1] if lines else f"exit code {proc.returncode}"}
+        return json.loads(out.read_text())
+
+
+def _summarise(runs: list[dict[str, Any]], n_train: int) -> dict[str, Any]:
+    """The contestant's figures from its repetitions (each a full training run)."""
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return {"error": runs[0]["error"] if runs else "not run"}
+    # Epoch 1 carries one-off costs (tracing, allocation): the median is over epochs 2+.
+    later = [s for r in ok for s in (r["epoch_s"][1:] or r["epoch_s"])]
+    s_per_epoch = median(later)
+    to_target = []
+    for r in ok:
+        cum = np.cumsum(r["epoch_s"])
+        hit = [i for i, a in enumerate(r["accuracy"]) if a >= TARGET]
+        to_target.append(float(cum[hit[0]]) if hit else None)
+    reached = [t for t in to_target if t is not None]
+    gflops = flops_per_epoch(n_train) / s_per_epoch / 1e9 if s_per_epoch else None
+    return {
+        "s_per_epoch": s_per_epoch,
+        "s_to_target": median(reached) if len(reached) * 2 > len(ok) else None,
+        "test_accuracy": median([r["accuracy"][-1] for r in ok]),
+        "gflops": gflops,
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in ok),
+        "dtype": ok[0]["dtype"],
+        "repetitions": len(ok),
+        "accuracy_per_epoch": ok[0]["accuracy"],
+        "epoch_s": [r["epoch_s"] for r in ok],
+        "s_to_target_per_run": to_target,
+    }
+
+
+def run(quick: bool = False, peak_gflops: float | None = None) -> dict:
+    """Train every contestant; per contestant the figures the issue asks for.
+
+    `peak_gflops` is the GEMM section's peak (measured here briefly when not given);
+    each contestant's `fraction_of_peak` is its achieved GFLOP/s over it.
+    """
+    if tiny():
+        epochs, n_train, n_test, repeats, timeout = 1, 512, 256, 1, 300
+    elif quick:
+        epochs, n_train, n_test, repeats, timeout = 2, 12000, 10000, 1, 300
+    else:
+        epochs, n_train, n_test, repeats, timeout = 10, None, None, 3, 1200
+    repeats = int(os.environ.get("FCNET_BENCH_MNIST_REPEATS", repeats))
+    runs: dict[str, list[dict[str, Any]]] = {c: [] for c in CONTESTANTS}
+    for rep in range(repeats):
+        order = CONTESTANTS if rep % 2 == 0 else CONTESTANTS[::-1]
+        if tiny():  # the harness test: timings mean nothing, so use both cores at once
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=THREADS) as pool:
+                job = functools.partial(
+                    _run_worker,
+                    epochs=epochs,
+                    n_train=n_train,
+                    n_test=n_test,
+                    seed=rep,
+                    timeout=timeout,
+                )
+                outs = pool.map(job, order)
+                for c, out in zip(order, outs, strict=True):
+                    runs[c].append(out)
+            continue
+        for c in order:
+            runs[c].append(_run_worker(c, epochs, n_train, n_test, seed=rep, timeout=timeout))
+    n = n_train if n_train is not None else 60000
+    if peak_gflops is None:
+        from benchmarks import bench_gemm
+
+        peak_gflops = bench_gemm.run(quick=True)["peak_gflops"]
+    result: dict[str, Any] = {
+        "settings": {
+            "network": f"784-{HIDDEN}-10 ReLU, softmax cross-entropy",
+            "batch": BATCH,
+            "optimizer": f"Adam lr {LR:g}",
+            "epochs": epochs,
+            "n_train": n,
+            "n_test": n_test if n_test is not None else 10000,
+            "repetitions": repeats,
+            "threads": THREADS,
+            "target_accuracy": TARGET,
+            "peak_gflops": peak_gflops,
+            "note": (
+                "each repetition is a full training run in its own subprocess; s_per_epoch is "
+                "the median over epochs 2.. of all repetitions; s_to_target the median over "
+                "repetitions of the training seconds (evaluation excluded) until test "
+                "accuracy first reached the target; order alternates across repetitions"
+            ),
+        }
+    }
+    for c in CONTESTANTS:
+        entry = _summarise(runs[c], n)
+        if entry.get("gflops") and peak_gflops:
+            entry["fraction_of_peak"] = entry["gflops"] / peak_gflops
+        result[c] = entry
+    a, b = result["fcnet-numpy"].get("s_per_epoch"), result["pytorch"].get("s_per_epoch")
+    result["ratio_numpy_vs_pytorch"] = a / b if a and b else None
+    return result
+
+
+def table(result: dict) -> Any:
+    """A rich table of `run`'s result."""
+    from rich.table import Table
+
+    st = result.get("settings", {})
+    t = Table(
+        title=(
+            f"MNIST MLP 784-256-10, batch {st.get('batch')}, Adam, {st.get('epochs')} epochs, "
+            f"{st.get('n_train')} train samples, threads {st.get('threads')}"
+        )
+    )
+    for col in ("contestant", "s/epoch", "s to 97.5%", "test acc", "GFLOP/s", "of peak"):
+        t.add_column(col, justify="left" if col == "contestant" else "right", no_wrap=True)
+    t.add_column("peak RSS MB", justify="right")
+    t.add_column("dtype")
+
+    def f(v: Any, fmt: str) -> str:
+        return format(v, fmt) if isinstance(v, (int, float)) else "-"
+
+    errors = []
+    for c in CONTESTANTS:
+        e = result.get(c, {})
+        if "error" in e:
+            t.add_row(c, "[red]error[/red]")
+            errors.append(f"{c}: {e['error']}")
+            continue
+        t.add_row(
+            c,
+            f(e.get("s_per_epoch"), ".3f"),
+            f(e.get("s_to_target"), ".2f") if e.get("s_to_target") is not None else "never",
+            f(e.get("test_accuracy"), ".4f"),
+            f(e.get("gflops"), ".1f"),
+            f(e.get("fraction_of_peak"), ".0%"),
+            f(e.get("peak_rss_mb"), ".0f"),
+            str(e.get("dtype", "-")),
+        )
+    ratio = result.get("ratio_numpy_vs_pytorch")
+    t.caption = (
+        f"fcnet-numpy / pytorch seconds per epoch: {f(ratio, '.2f')}; "
+        f"GEMM peak {f(st.get('peak_gflops'), '.1f')} GFLOP/s; "
+        f"{st.get('repetitions')} repetition(s), medians"
+    )
+    if errors:
+        t.caption += "\n[red]" + "\n".join(errors) + "[/red]"
+    return t
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Worker entry point: train one contestant and write its result as JSON."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--contestant", required=True, choices=CONTESTANTS)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--n-train", type=int, default=None)
+    p.add_argument("--n-test", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=None)
+    args = p.parse_args(argv)
+    result = train(args.contestant, args.epochs, args.n_train, args.n_test, args.seed)
+    text = json.dumps(result)
+    if args.out is None:
+        print(text)
+    else:
+        args.out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""The benchmark harness (`python -m benchmarks`): it runs, and results.json keeps its shape.
+
+The end-to-end test runs the quick harness on tiny data (--tiny: a few hundred samples,
+1 epoch), so that `make bench` never rots; it checks keys and types, never speed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # `benchmarks` lives at the repository root, beside src/
+    sys.path.insert(0, str(REPO))
+
+from benchmarks.__main__ import _section_names, jsonable  # noqa: E402
+from benchmarks.bench_mnist import CONTESTANTS, _summarise, flops_per_epoch  # noqa: E402
+
+from benchmarks import SECTIONS  # noqa: E402
+
+KEYS = ["idx_read", "gemm", "mnist_mlp", "fit", "auc", "agreement"]
+
+
+def _harness(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _number(v, lo=0.0, hi=math.inf) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi
+
+
+def test_sections_are_the_six_top_level_keys_in_order():
+    assert list(SECTIONS) == KEYS
+
+
+def test_only_accepts_aliases_and_commas_and_keeps_run_order():
+    assert _section_names(None) == KEYS
+    assert _section_names(["auc,gemm", "mnist"]) == ["gemm", "mnist_mlp", "auc"]
+    with pytest.raises(ValueError, match=r"--only: expected one of .* got 'gpu'"):
+        _section_names(["gemm,gpu"])
+
+
+def test_jsonable_turns_numpy_and_non_finite_values_into_json():
+    obj = {"a": np.float32(1.5), "b": np.arange(3), "c": float("nan"), "d": (np.int64(2), math.inf)}
+    out = jsonable(obj)
+    assert out == {"a": 1.5, "b": [0, 1, 2], "c": None, "d": [2, None]}
+    json.dumps(out, allow_nan=False)
+
+
+def test_summarise_times_the_target_from_training_seconds_only():
+    runs = [
+        {"epoch_s": [3.0, 1.0, 1.0], "accuracy": [0.95, 0.976, 0.98], "peak_rss_mb": 10.0},
+        {"epoch_s": [3.0, 2.0, 2.0], "accuracy": [0.95, 0.97, 0.975], "peak_rss_mb": 12.0},
+        {"epoch_s": [3.0, 1.0, 3.0], "accuracy": [0.95, 0.96, 0.97], "peak_rss_mb": 11.0},
+    ]
+    for r in runs:
+        r["dtype"] = "float32"
+    e = _summarise(runs, n_train=60000)
+    assert e["s_per_epoch"] == 1.5  # median of epochs 2.. of all runs: 1, 1, 2, 2, 1, 3
+    assert e["s_to_target_per_run"] == [4.0, 7.0, None]
+    assert e["s_to_target"] == 5.5  # two of three runs reached it: their median
+    assert e["test_accuracy"] == 0.975
+    assert e["peak_rss_mb"] == 12.0
+    assert e["gflops"] == pytest.approx(flops_per_epoch(60000) / 1.5 / 1e9)
+    never = _summarise(runs[2:], n_train=60000)
+    assert never["s_to_target"] is None
+
+
+def test_flops_count_three_gemms_per_layer_but_not_the_first_dx():
+    # 784-256-10: layer 1 forward + dW, layer 2 forward + dW + dX, 2*m*n*k each.
+    assert flops_per_epoch(128) == 2 * 128 * 784 * 256 * 2 + 2 * 128 * 256 * 10 * 3
+
+
+def test_unknown_section_is_a_usage_error():
+    proc = _harness("--only", "nope", timeout=60)
+    assert proc.returncode == 2
+    assert "--only: expected one of" in proc.stderr
+
+
+def test_only_one_section_marks_the_others_skipped(tmp_path):
+    out = tmp_path / "r.json"
+    proc = _harness("--quick", "--tiny", "--only", "gemm", "--out", str(out), timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert list(data) == KEYS
+    assert _number(data["gemm"]["peak_gflops"], lo=1e-3)
+    for key in KEYS[:1] + KEYS[2:]:
+        assert "skipped" in data[key]
+
+
+def test_quick_harness_on_tiny_data_writes_every_figure(tmp_path):
+    out = tmp_path / "results.json"
+    proc = _harness("--quick", "--tiny", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert list(data) == KEYS
+    for key in KEYS:
+        assert isinstance(data[key], dict), key
+        if "error" in data[key]:
+            assert isinstance(data[key]["error"], str) and data[key]["error"], key
+
+    gemm = data["gemm"]
+    assert _number(gemm["peak_gflops"], lo=1e-3)
+    assert gemm["peak_gflops"] == max(gemm[lib]["square_gflops"] for lib in ("numpy", "torch"))
+    assert all(_number(v, lo=1e-3) for v in gemm["numpy"]["mlp_shapes_gflops"].values())
+    env = gemm["environment"]
+    assert env["threads"] == 2
+    assert isinstance(env["cpu_model"], str) and env["cpu_model"]
+    assert env["date"][:2] == "20"
+    for lib in ("numpy", "torch", "tensorflow", "scikit-learn"):
+        assert isinstance(env["versions"][lib], str), lib
+    assert any(b.get("internal_api") for b in env["blas"])
+
+    mlp = data["mnist_mlp"]
+    assert mlp["settings"]["threads"] == 2 and mlp["settings"]["epochs"] == 1
+    for c in CONTESTANTS:
+        e = mlp[c]
+        if "error" in e:
+            assert c.startswith("fcnet-"), f"{c} needs no fcnet yet failed: {e['error']}"
+            continue
+        assert _number(e["s_per_epoch"], lo=1e-9), c
+        assert e["s_to_target"] is None or _number(e["s_to_target"], lo=1e-9), c
+        assert _number(e["test_accuracy"], 0.0, 1.0), c
+        assert e["test_accuracy"] > 0.2, c  # 512 samples, one epoch: well above chance
+        assert _number(e["gflops"], lo=1e-9) and _number(e["fraction_of_peak"], lo=1e-9), c
+        assert _number(e["peak_rss_mb"], lo=10.0), c
+    ratio = mlp["ratio_numpy_vs_pytorch"]
+    if "error" in mlp["fcnet-numpy"]:
+        assert ratio is None
+    else:
+        want = mlp["fcnet-numpy"]["s_per_epoch"] / mlp["pytorch"]["s_per_epoch"]
+        assert ratio == pytest.approx(want)
+
+    fit = data["fit"]
+    for c in ("fcnet-numpy", "pytorch", "sklearn"):
+        if c == "fcnet-numpy" and "error" in fit[c]:
+            continue
+        assert _number(fit[c]["test_mse"]) and _number(fit[c]["seconds"], lo=1e-9), c
+    assert fit["settings"]["steps"] == fit["settings"]["epochs"] * 4  # 256 points, batch 64
+
+    agreement = data["agreement"]
+    if "error" not in agreement:
+        assert _number(agreement["max_loss_rel_diff"])
+        assert isinstance(agreement["within_tolerance"], bool)
