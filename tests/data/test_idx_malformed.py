@@ -164,3 +164,43 @@ def test_a_claim_within_the_deflate_bound_but_unmet_is_short_payload(tmp_path):
     # 5000 bytes claimed (a stream this size could hold them), 10 inflated: the stream ends early
     data = gzip.compress(idx_header(np.zeros(5000, np.uint8)) + bytes(10))
     _read_all_ways(tmp_path, data, r"payload has 10 bytes, header \(5000,\) of uint8 needs 5000")
+
+
+def test_a_decompressing_file_object_is_read_only_as_far_as_the_header_says():
+    # gzip.open inflates by itself, so read_idx sees raw IDX of unknown length
+    import io
+
+    bomb = io.BytesIO(_bomb(idx_header(np.zeros(10, np.uint8)), 64 << 20))
+    tracemalloc.start()
+    try:
+        with gzip.open(bomb) as fh, pytest.raises(IdxFormatError) as info:
+            read_idx(fh)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "payload has more than 16777" in str(info.value)
+    assert "header (10,) of uint8 needs 10" in str(info.value)
+    assert peak < 8 << 20  # a few chunks, never the 64 MiB
+
+
+def test_a_file_object_that_returns_short_reads():
+    import io
+
+    class Trickle(io.RawIOBase):
+        def __init__(self, data):
+            self._data = data
+
+        def readable(self):
+            return True
+
+        def readinto(self, b):
+            n = min(len(b), 3, len(self._data))
+            b[:n], self._data = self._data[:n], self._data[n:]
+            return n
+
+    array = np.arange(20, dtype=np.int16)
+    data = idx_header(array) + array.astype(">i2").tobytes()
+    np.testing.assert_array_equal(read_idx(Trickle(data)), array)
+    np.testing.assert_array_equal(read_idx(Trickle(gzip.compress(data))), array)
+    with pytest.raises(IdxFormatError, match=r"payload has 39 bytes, header \(20,\) of int16"):
+        read_idx(Trickle(data[:-1]))

@@ -60,6 +60,7 @@ _MAX_HEADER = 4 + 4 * 255
 _DEFLATE_MAX_RATIO = 1032
 _CHUNK = 1 << 20  # bytes inflated per step
 _IN_CHUNK = 256 << 10  # compressed bytes given to zlib per step
+_MAX_COUNT = 16 << 20  # trailing bytes of a file object counted for the message, at most
 _NUMPY_MAX_NDIM = 64  # the format allows 255 dimensions; numpy 2 arrays hold at most 64
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
@@ -129,13 +130,7 @@ def read_idx(source: Source) -> np.ndarray:
     if isinstance(source, (str, os.PathLike)):
         return _read_path(os.fspath(source))
     if hasattr(source, "read"):
-        name = str(getattr(source, "name", "<file object>"))
-        data = source.read()
-        if not isinstance(data, (bytes, bytearray)):
-            raise TypeError(
-                f"read_idx: {name} is not a binary file object (read() gave {type(data).__name__})"
-            )
-        return _read_buffer(name, memoryview(data), copy=isinstance(data, bytes))
+        return _read_fileobj(str(getattr(source, "name", "<file object>")), source)
     raise TypeError(
         "read_idx: source must be a path, bytes or a binary file object, "
         f"got {type(source).__name__}"
@@ -181,6 +176,52 @@ def _read_path(path: str) -> np.ndarray:
                 f"{path}: file changed while being read (now longer than {st.st_size} bytes)"
             )
         return _finish(out, dtype, shape)
+
+
+def _read_fileobj(name: str, fh: BinaryIO) -> np.ndarray:
+    """Read from a file object, taking no more than the header's size plus one byte.
+
+    (The object may itself decompress, as gzip.open's does: its length is then unknown.)
+    """
+    prefix = _read_upto(name, fh, _MAX_HEADER)
+    if prefix[:2] == _GZIP_MAGIC:
+        return _read_gzip(name, memoryview(prefix + _read_upto(name, fh, -1)))
+    dtype, shape, hlen = _parse_header(name, _Cursor(memoryview(prefix)).read)
+    nbytes = _payload_bytes(name, shape, dtype)
+    payload = bytearray(prefix[hlen:])
+    while len(payload) <= nbytes:
+        chunk = _read_upto(name, fh, min(nbytes + 1 - len(payload), _CHUNK))
+        if not chunk:
+            break
+        payload += chunk
+    if len(payload) != nbytes:
+        have, more = len(payload), ""
+        while have > nbytes and (chunk := _read_upto(name, fh, _CHUNK)):  # count, don't keep
+            have += len(chunk)
+            if have > nbytes + _MAX_COUNT:  # a decompressing object may go on for gigabytes
+                more = "more than "
+                break
+        raise IdxFormatError(
+            f"{name}: payload has {more}{have} bytes, header {shape} of {dtype.name} needs {nbytes}"
+        )
+    return _finish(np.frombuffer(payload, np.uint8), dtype, shape)
+
+
+def _read_upto(name: str, fh: BinaryIO, n: int) -> bytes:
+    """Up to `n` bytes from `fh` (all that is left when n < 0); fewer only at its end."""
+    if n < 0:
+        data = fh.read()
+        parts = [data]
+    else:
+        parts, left = [], n
+        while left > 0 and (data := fh.read(left)):
+            parts.append(data)
+            left -= len(data)
+    if parts and not isinstance(parts[0], (bytes, bytearray)):
+        raise TypeError(
+            f"read_idx: {name} is not a binary file object (read() gave {type(parts[0]).__name__})"
+        )
+    return b"".join(parts)
 
 
 def _read_buffer(name: str, data: memoryview, *, copy: bool) -> np.ndarray:
