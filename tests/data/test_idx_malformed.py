@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import tracemalloc
 import zlib
 
@@ -178,8 +179,10 @@ def test_a_decompressing_file_object_is_read_only_as_far_as_the_header_says():
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert "payload has more than 16777" in str(info.value)
-    assert "header (10,) of uint8 needs 10" in str(info.value)
+    assert re.fullmatch(
+        r"<file object>: payload has more than 1677\d{4} bytes, header \(10,\) of uint8 needs 10",
+        str(info.value),
+    )
     assert peak < 8 << 20  # a few chunks, never the 64 MiB
 
 

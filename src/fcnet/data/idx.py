@@ -130,7 +130,8 @@ def read_idx(source: Source) -> np.ndarray:
     if isinstance(source, (str, os.PathLike)):
         return _read_path(os.fspath(source))
     if hasattr(source, "read"):
-        return _read_fileobj(str(getattr(source, "name", "<file object>")), source)
+        name = getattr(source, "name", None)
+        return _read_fileobj(str(name) if name not in (None, "") else "<file object>", source)
     raise TypeError(
         "read_idx: source must be a path, bytes or a binary file object, "
         f"got {type(source).__name__}"
