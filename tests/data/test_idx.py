@@ -204,3 +204,12 @@ def test_tiny_inflate_steps_give_the_same_results(monkeypatch, in_chunk, out_chu
         read_idx(two[:-1])
     with pytest.raises(IdxFormatError, match="payload inflates to more than 140 bytes"):
         read_idx(two + gzip.compress(b"\x00"))
+
+
+def test_non_contiguous_and_foreign_order_arrays_are_written_in_c_order(tmp_path):
+    base = _sample("float32", (4, 6), seed=1)
+    for array in (np.asfortranarray(base), base[:, ::2], base.astype(">f4"), base.T):
+        write_idx(tmp_path / "a.idx", array)
+        back = read_idx(tmp_path / "a.idx")
+        assert back.dtype == np.dtype("=f4")
+        np.testing.assert_array_equal(back, array)
