@@ -1,9 +1,15 @@
-"""The three exercises end to end: `fit`, `mnist`, `binary`. Each trains, evaluates, writes
-a run folder (config.json, metrics.jsonl, result.json, the model, PNG plots) and returns a
-`TaskResult` with `.metrics` and `.out_dir`."""
+"""The three exercises end to end: `fit`, `mnist`, `binary`.
+
+Each trains with its progress shown, evaluates, writes a run folder (run.json,
+config.json, metrics.jsonl, result.json, checkpoint.npz, the model, PNG plots) and
+returns a `TaskResult` with `.metrics` and `.out_dir`. `evaluate(run_dir)` measures a
+saved run again.
+"""
 
 from fcnet.tasks._common import TaskResult
+from fcnet.tasks.binary import binary
+from fcnet.tasks.evaluate import evaluate
 from fcnet.tasks.fit import fit
 from fcnet.tasks.mnist import mnist
 
-__all__ = ["TaskResult", "fit", "mnist"]
+__all__ = ["TaskResult", "binary", "evaluate", "fit", "mnist"]
