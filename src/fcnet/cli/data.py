@@ -22,7 +22,7 @@ def data() -> None:
     """Inspect IDX data files (raw or .gz)."""
 
 
-@data.command()
+@data.command(short_help="Type code, dtype, shape, bytes, SHA-256, min, max.")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def info(path: Path) -> None:
     """Type code, dtype, shape, size, SHA-256, min and max of the IDX file PATH."""
@@ -45,7 +45,7 @@ def info(path: Path) -> None:
         click.echo(f"{key:<{width}}  {value}")
 
 
-@data.command()
+@data.command(short_help="Draw one image in the terminal (optionally as PNG).")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--index", "-i", "index", type=int, required=True, help="Which image (0-based).")
 @click.option(
