@@ -176,6 +176,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     gzip_s = statistics.median(gz_times["gzip_dc"]) if gzip_dc else None
     return {
         "file": stem,
+        "tiny": tiny,
         "shape": list(ours.shape),
         "raw_bytes": raw_bytes,
         "gz_bytes": gz_path.stat().st_size,
@@ -187,16 +188,16 @@ def run(quick: bool = False) -> dict[str, Any]:
             "read_idx_peak_mib": peaks["read_idx_raw"],
             "course_struct_peak_mib": peaks["course_struct_raw"],
             "read_idx_mb_per_s": raw_bytes / ours_raw / 1e6,
-            "target_s": TARGET_RAW_S,
-            "meets_target": ours_raw <= TARGET_RAW_S,
+            "target_s": None if tiny else TARGET_RAW_S,  # the targets are for the 47 MB file
+            "meets_target": None if tiny else ours_raw <= TARGET_RAW_S,
         },
         "gz": {
             "read_idx_s": ours_gz,
             "gzip_dc_s": gzip_s,
             "vs_gzip_dc": (ours_gz / gzip_s) if gzip_s else None,
             "read_idx_peak_mib": peaks["read_idx_gz"],
-            "target_s": TARGET_GZ_S,
-            "meets_target": ours_gz <= TARGET_GZ_S,
+            "target_s": None if tiny else TARGET_GZ_S,
+            "meets_target": None if tiny else ours_gz <= TARGET_GZ_S,
         },
         "times_s": {
             "raw_read_idx": raw_times["read_idx"],
@@ -211,46 +212,34 @@ def _f(value: Any, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+def _verdict(case: dict[str, Any]) -> str:
+    if case["meets_target"] is None:
+        return "no target (tiny run)"
+    return f"target <= {case['target_s']} s: {'met' if case['meets_target'] else 'MISSED'}"
+
+
 def table(result: dict[str, Any]) -> str:
     """The figures as a small plain-text table."""
     raw, gz = result["raw"], result["gz"]
     rows = [
         ("case", "contestant", "median s", "peak MiB", "note"),
-        (
-            "raw",
-            "read_idx",
-            _f(raw["read_idx_s"], ".4f"),
-            _f(raw["read_idx_peak_mib"], ".0f"),
-            f"target <= {raw['target_s']} s: {'met' if raw['meets_target'] else 'MISSED'}",
-        ),
-        (
-            "raw",
-            "course struct",
-            _f(raw["course_struct_s"], ".3f"),
-            _f(raw["course_struct_peak_mib"], ".0f"),
-            f"read_idx is {raw['speedup']:.0f}x faster",
-        ),
-        (
-            "gz",
-            "read_idx",
-            _f(gz["read_idx_s"], ".4f"),
-            _f(gz["read_idx_peak_mib"], ".0f"),
-            f"target <= {gz['target_s']} s: {'met' if gz['meets_target'] else 'MISSED'}",
-        ),
+        ("raw", "read_idx", _f(raw["read_idx_s"], ".4f"), _f(raw["read_idx_peak_mib"], ".0f"),
+         _verdict(raw)),
+        ("raw", "course struct", _f(raw["course_struct_s"], ".3f"),
+         _f(raw["course_struct_peak_mib"], ".0f"), f"read_idx is {raw['speedup']:.0f}x faster"),
+        ("gz", "read_idx", _f(gz["read_idx_s"], ".4f"), _f(gz["read_idx_peak_mib"], ".0f"),
+         _verdict(gz)),
         ("gz", "gzip -dc", _f(gz["gzip_dc_s"], ".4f"), "-", "inflate only, to /dev/null"),
-    ]
+    ]  # fmt: skip
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = [
         f"{result['file']} {tuple(result['shape'])}: {result['raw_bytes']} bytes raw, "
         f"{result['gz_bytes']} gz; medians of {result['repeats']} (gz: >= 3)"
     ]
     for r in rows:
-        lines.append(
-            "  ".join(
-                c.ljust(w) if i < 2 else c.rjust(w) if i < 4 else c
-                for i, (c, w) in enumerate(zip(r, widths, strict=True))
-            )
-        )
+        cells = [c.ljust(w) if i < 2 else c.rjust(w) if i < 4 else c
+                 for i, (c, w) in enumerate(zip(r, widths, strict=True))]  # fmt: skip
+        lines.append("  ".join(cells))
     return "\n".join(lines)
 
 
