@@ -92,33 +92,31 @@ class BodyLimit:
             if declared > self.max_bytes:
                 await too_big(scope, receive, send)
                 return
-        seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        if length is not None:  # the server delivers no more than was declared
+            await self.app(scope, receive, send)
+            return
+        # No Content-Length (a chunked body): read it here, bounded, then replay it.
+        body = bytearray()
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _BodyTooBig
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooBig:
-            if not started:
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
                 await too_big(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
 
-class _BodyTooBig(Exception):
-    pass
+        await self.app(scope, replay, send)
 
 
 class NotFound(Exception):

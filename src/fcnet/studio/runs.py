@@ -118,7 +118,8 @@ def read_model_spec(path: Path) -> dict[str, Any] | None:
 def is_run(path: Path) -> bool:
     """A run folder holds at least one of the files the tasks write."""
     return any(
-        (path / f).is_file() for f in ("config.json", "metrics.jsonl", "result.json", MODEL_FILE)
+        (path / f).is_file()
+        for f in ("run.json", "config.json", "metrics.jsonl", "result.json", MODEL_FILE)
     )
 
 
@@ -137,11 +138,15 @@ def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
         metrics = result.get("metrics") if isinstance(result, dict) else None
         if not isinstance(metrics, dict) and isinstance(result, dict):
             metrics = {k: v for k, v in result.items() if isinstance(v, int | float)}
+        meta = _read_json(path / "run.json")
+        task = meta.get("task") if isinstance(meta, dict) else None
+        if not isinstance(task, str) and isinstance(result, dict):
+            task = result.get("task")
         mtime = path.stat().st_mtime
         runs.append(
             {
                 "name": path.name,
-                "task": path.name.split("-", 1)[0],
+                "task": task if isinstance(task, str) else path.name.split("-", 1)[0],
                 "modified": datetime.fromtimestamp(mtime, UTC).strftime("%Y-%m-%d %H:%M UTC"),
                 "mtime": mtime,
                 "has_model": (path / MODEL_FILE).is_file(),
@@ -162,6 +167,7 @@ def run_detail(runs_dir: Path, name: str) -> dict[str, Any]:
     )
     return {
         "name": name,
+        "run": _read_json(path / "run.json"),
         "config": _read_json(path / "config.json"),
         "result": _read_json(path / "result.json"),
         "metrics": read_metrics(path / "metrics.jsonl"),

@@ -60,7 +60,7 @@ class FitRequest(_Request):
     expr: str = Field(min_length=1, max_length=200)
     x_min: float = Field(default=-3.0, ge=-1000.0, le=1000.0)
     x_max: float = Field(default=3.0, ge=-1000.0, le=1000.0)
-    width: int = Field(default=16, ge=1, le=1024)
+    width: int = Field(default=32, ge=1, le=1024)
     depth: int = Field(default=1, ge=1, le=4)
     activation: Activation = "relu"
     optimizer: Optimizer = "adam"

@@ -52,7 +52,8 @@
         return b;
       };
       body.append(el("tr", {},
-        el("td", {}, run.name), el("td", {}, run.modified),
+        el("td", {}, run.name, el("div", { class: "small-note" }, run.task)),
+        el("td", {}, run.modified),
         el("td", { class: "num" }, metricsText(run.metrics)),
         el("td", {}, el("div", { class: "pick" }, pick("a"), pick("b")))));
     });
@@ -89,7 +90,7 @@
       options: {
         parsing: false,
         scales: {
-          x: { type: "linear", title: { display: true, text: "epoch" } },
+          x: { type: "linear", title: { display: true, text: "epoch" }, ticks: { precision: 0 } },
           y: { type: logY && positive ? "logarithmic" : "linear" },
         },
         plugins: { title: { display: true, text: title } },
@@ -135,7 +136,11 @@
           el("img", { src, alt: p, loading: "lazy" })), el("figcaption", {}, p));
       })));
     }
-    parts.push(el("details", {}, el("summary", {}, "config.json"),
+    if (run.run && run.run.options) {
+      parts.push(el("details", {}, el("summary", {}, "options (run.json)"),
+        el("pre", {}, JSON.stringify(run.run.options, null, 2))));
+    }
+    parts.push(el("details", { open: "" }, el("summary", {}, "config.json (the network)"),
       el("pre", {}, JSON.stringify(run.config, null, 2))));
     pane.replaceChildren(...parts);
     pane.dataset.run = run.name;

@@ -65,7 +65,8 @@ window.studio = (() => {
 
   if (window.Chart) {
     Chart.defaults.animation = false;
-    Chart.defaults.font.family = getComputedStyle(document.documentElement).fontFamily;
+    Chart.defaults.font.family =
+      'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif';
     Chart.defaults.maintainAspectRatio = false;
   }
   document.addEventListener("DOMContentLoaded", markNav);

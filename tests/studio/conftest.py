@@ -1,0 +1,200 @@
+"""Fixtures for the studio: a runs folder with a real tiny MNIST model, a live server, a browser."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+RUN_FIT = "fit-20260101-100000"
+RUN_MNIST = "mnist-20260101-110000"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def digit_one_png(size: int = 280, light: bool = False) -> str:
+    """A data URL of a PNG with a stroke shaped like a 1, as the page's canvas sends it."""
+    ink, paper = ("black", "white") if light else ("white", "black")
+    img = Image.new("RGB", (size, size), paper)
+    s = size / 280
+    ImageDraw.Draw(img).line(
+        [(120 * s, 75 * s), (148 * s, 50 * s), (145 * s, 230 * s)], fill=ink, width=round(20 * s)
+    )
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _tiny_mnist_model():
+    """784-32-10 on the numpy engine, 2 epochs over 2,000 shipped MNIST images (a few s)."""
+    import fcnet
+    from fcnet.data.mnist import load_mnist
+    from fcnet.spec import LayerSpec, NetSpec, OptimizerSpec
+
+    x, y = load_mnist("train")
+    x, y = x[:2000], y[:2000]
+    spec = NetSpec(
+        input_size=784,
+        hidden=[LayerSpec(width=32)],
+        output_size=10,
+        loss="cross_entropy",
+        optimizer=OptimizerSpec(name="adam", lr=3e-3),
+    )
+    model = fcnet.build(spec, "numpy")
+    rng = np.random.default_rng(0)
+    for _ in range(2):
+        order = rng.permutation(len(x))
+        for start in range(0, len(x), 100):
+            idx = order[start : start + 100]
+            model.train_step(x[idx], y[idx])
+    x_test, y_test = load_mnist("test")
+    accuracy = float(np.mean(model.predict(x_test[:2000]).argmax(axis=1) == y_test[:2000]))
+    return model, accuracy
+
+
+def _png(path: Path, color: tuple[int, int, int]) -> None:
+    Image.new("RGB", (64, 48), color).save(path)
+
+
+@pytest.fixture(scope="session")
+def runs_dir(tmp_path_factory) -> Path:
+    """A runs folder as the tasks write it: a fit run (no model) and an mnist run (model)."""
+    root = tmp_path_factory.mktemp("runs")
+    fit = root / RUN_FIT
+    fit.mkdir()
+    (fit / "run.json").write_text(json.dumps({"task": "fit", "options": {"expr": "sin(x)"}}))
+    (fit / "config.json").write_text(json.dumps({"input_size": 1, "hidden": [{"width": 64}]}))
+    lines = [
+        {"epoch": e, "train_loss": 1.0 / e, "val_loss": 1.2 / e, "val_mse": 0.5 / e, "seconds": 0.1}
+        for e in range(1, 6)
+    ]
+    lines.insert(2, "not json")
+    (fit / "metrics.jsonl").write_text(
+        "\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n"
+    )
+    (fit / "result.json").write_text(
+        json.dumps({"task": "fit", "metrics": {"test_mse": 1e-4, "max_abs_error": 0.02}})
+    )
+    _png(fit / "fit.png", (200, 30, 30))
+    _png(fit / "loss.png", (30, 30, 200))
+    (fit / "notes.txt").write_text("not a plot")
+
+    mnist = root / RUN_MNIST
+    mnist.mkdir()
+    model, accuracy = _tiny_mnist_model()
+    model.save(mnist / "model.npz")
+    (mnist / "run.json").write_text(json.dumps({"task": "mnist", "options": {"epochs": 2}}))
+    (mnist / "config.json").write_text(json.dumps(model.spec.to_dict()))
+    (mnist / "metrics.jsonl").write_text(
+        json.dumps({"epoch": 1, "train_loss": 0.9, "val_accuracy": 0.8})
+        + "\n"
+        + json.dumps({"epoch": 2, "train_loss": 0.5, "val_accuracy": accuracy})
+        + "\n"
+    )
+    (mnist / "result.json").write_text(
+        json.dumps({"task": "mnist", "metrics": {"test_accuracy": accuracy}})
+    )
+    _png(mnist / "confusion.png", (30, 160, 30))
+    (root / "not-a-run").mkdir()  # no run files: not listed
+    return root
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """The studio app served by uvicorn in a thread on 127.0.0.1:<free port>."""
+
+    def __init__(self, runs_dir: Path) -> None:
+        import uvicorn
+
+        from fcnet.studio import create_app
+
+        self.app = create_app(runs_dir)
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            timeout_graceful_shutdown=1,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the studio server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def session(self, session_id: str):
+        return self.app.state.studio.sessions.get(session_id)
+
+
+@pytest.fixture(scope="session")
+def live_server(runs_dir):
+    with LiveServer(runs_dir) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh tab at 1280x800 that may reach only the studio server."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    # Never reach the internet: anything not addressed to the studio is aborted.
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(live_server.url) else route.abort()
+        ),
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
