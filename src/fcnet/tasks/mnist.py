@@ -229,7 +229,13 @@ def write_report(
     first = min(int(k.split(".")[0]) for k in model.get_weights() if k.endswith("weight"))
     w1 = model.get_weights()[f"{first}.weight"]
     files = [
-        run.plot("loss_curves", "curves.png", history.records, ("loss", "accuracy"), title="MNIST"),
+        run.plot(
+            "loss_curves",
+            "curves.png",
+            history.records,
+            metrics=("loss", "accuracy"),
+            title="MNIST",
+        ),
         run.plot("confusion", "confusion.png", cm),
         run.plot(
             "misclassified_grid",
