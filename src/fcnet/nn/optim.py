@@ -70,6 +70,8 @@ class Optimizer:
         self.lr = float(state["lr"])
         for name in self._buffers:
             bufs = getattr(self, name)
+            if not bufs:  # a buffer this configuration does not keep (Adam without amsgrad)
+                continue
             for i, p in enumerate(self.params):
                 key = f"{name}.{i}"
                 if key not in state:
