@@ -157,7 +157,8 @@ def train(
     epoch = state.epoch
     in_step = False
     try:
-        with stop.installed(), bar:
+        # overflow shows as a non-finite loss, which the guard below reports in one line
+        with stop.installed(), bar, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             bar.start(epoch, state.step)
             while epoch < epochs and not history.stopped_early:
                 if state.order is None:

@@ -1,0 +1,268 @@
+"""The shared training loop: resume bit for bit, NaN guard, early stopping, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from typing import ClassVar
+
+import numpy as np
+import pytest
+
+from fcnet.backends import build
+from fcnet.spec import LayerSpec, NetSpec, OptimizerSpec, ScheduleSpec
+from fcnet.train import Callback, Interrupted, TrainingDiverged, train
+
+
+def _spec(**kw) -> NetSpec:
+    base = dict(
+        input_size=6,
+        hidden=[LayerSpec(width=16, dropout=0.1)],
+        output_size=3,
+        loss="cross_entropy",
+        optimizer=OptimizerSpec(
+            name="adam", lr=1e-2, schedule=ScheduleSpec(name="cosine", total_steps=40)
+        ),
+        seed=3,
+    )
+    base.update(kw)
+    return NetSpec(**base)
+
+
+def _data(n=100, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 6)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 1).astype(np.int64)
+    return x, y
+
+
+class _StopAt(Callback):
+    """Raise KeyboardInterrupt (a simulated Ctrl-C) after a given step of an epoch."""
+
+    def __init__(self, epoch: int, step: int) -> None:
+        self.epoch, self.step = epoch, step
+
+    def on_step_end(self, epoch, step, loss):
+        if (epoch, step) == (self.epoch, self.step):
+            raise KeyboardInterrupt
+
+
+def _same_state(a, b) -> None:
+    sa, sb = a.get_state(), b.get_state()
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        assert np.array_equal(sa[k], sb[k]), k
+    assert a.steps == b.steps
+
+
+def _records(h):
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in h.records]
+
+
+def test_interrupted_mid_epoch_then_resumed_is_bit_identical(tmp_path):
+    x, y = _data()
+    val = _data(40, seed=1)
+    kw = dict(epochs=4, batch_size=10, seed=5, evals={"val": val}, progress=False)
+    straight = build(_spec())
+    h_straight = train(straight, x, y, **kw)
+
+    model = build(_spec())
+    ckpt = tmp_path / "ckpt.npz"
+    log = tmp_path / "metrics.jsonl"
+    with pytest.raises(Interrupted) as info:
+        train(model, x, y, checkpoint=ckpt, metrics_log=log, callbacks=[_StopAt(3, 4)], **kw)
+    assert info.value.checkpoint == ckpt and ckpt.is_file()
+    assert "epoch 3, step 4" in str(info.value)
+    assert len(log.read_text().splitlines()) == 2
+
+    resumed = build(_spec())  # fresh weights: everything must come from the checkpoint
+    h = train(resumed, x, y, checkpoint=ckpt, metrics_log=log, resume=True, **kw)
+    _same_state(resumed, straight)
+    assert _records(h) == _records(h_straight)
+    assert len(log.read_text().splitlines()) == 4
+
+
+def test_two_epochs_plus_two_resumed_equal_four(tmp_path):
+    spec = _spec(optimizer=OptimizerSpec(name="adam", lr=1e-2))  # constant lr
+    x, y = _data()
+    straight = build(spec)
+    train(straight, x, y, epochs=4, batch_size=16, seed=2, progress=False)
+    model = build(spec)
+    ckpt = tmp_path / "c.npz"
+    train(model, x, y, epochs=2, batch_size=16, seed=2, checkpoint=ckpt, progress=False)
+    assert not np.array_equal(model.get_weights()["0.weight"], straight.get_weights()["0.weight"])
+    again = build(spec)
+    train(
+        again, x, y, epochs=4, batch_size=16, seed=2, checkpoint=ckpt, resume=True, progress=False
+    )
+    _same_state(again, straight)
+
+
+def test_checkpoint_is_plain_npz_without_pickle(tmp_path):
+    x, y = _data()
+    ckpt = tmp_path / "c.npz"
+    train(build(_spec()), x, y, epochs=1, batch_size=32, checkpoint=ckpt, progress=False)
+    with np.load(ckpt, allow_pickle=False) as z:
+        assert all(z[k].dtype != object for k in z.files)
+        meta = json.loads(str(z["__meta__"]))
+    assert meta["epoch"] == 1 and meta["backend"] == "numpy"
+    assert zipfile.is_zipfile(ckpt)
+    assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left no temporary file
+
+
+def test_nan_loss_stops_with_epoch_step_and_advice():
+    spec = NetSpec(
+        input_size=6,
+        hidden=[LayerSpec(width=16)],
+        output_size=1,
+        loss="mse",
+        reduction="sum",
+        optimizer=OptimizerSpec(name="sgd", lr=1e3),
+    )
+    x, y = _data()
+    y = (10 * y).astype(np.float32)
+    with pytest.raises(
+        TrainingDiverged,
+        match=r"epoch 1, step \d+ of 10.*lower learning rate.*"
+        r"reduction \"mean\" instead of \"sum\"",
+    ):
+        train(build(spec), x, y, epochs=3, batch_size=10, progress=False)
+
+
+def test_early_stopping_restores_the_best_weights():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 6)).astype(np.float32)
+    y = rng.integers(0, 3, 40)  # random labels: validation loss soon rises
+    val = (rng.standard_normal((200, 6)).astype(np.float32), rng.integers(0, 3, 200))
+    spec = _spec(hidden=[LayerSpec(width=64)], optimizer=OptimizerSpec(name="adam", lr=3e-2))
+    model = build(spec)
+
+    class Keep(Callback):
+        weights: ClassVar[dict] = {}
+
+        def on_epoch_end(self, record):
+            self.weights[record["epoch"]] = model.get_weights()
+
+    keep = Keep()
+    h = train(
+        model,
+        x,
+        y,
+        epochs=100,
+        batch_size=8,
+        evals={"val": val},
+        early_stopping=True,
+        patience=3,
+        callbacks=[keep],
+        progress=False,
+    )
+    losses = h.column("val_loss")
+    assert h.stopped_early and len(h.records) < 100
+    assert h.best_epoch == int(np.argmin(losses)) + 1
+    assert len(h.records) == h.best_epoch + 3
+    best = keep.weights[h.best_epoch]
+    last = keep.weights[len(h.records)]
+    now = model.get_weights()
+    assert all(np.array_equal(now[k], best[k]) for k in now)
+    assert not all(np.array_equal(now[k], last[k]) for k in now)
+
+
+def test_early_stopping_on_accuracy_maximises():
+    x, y = _data()
+    model = build(_spec(optimizer=OptimizerSpec(name="adam", lr=1e-2)))
+    h = train(
+        model,
+        x,
+        y,
+        epochs=6,
+        batch_size=10,
+        evals={"val": _data(40, 1)},
+        early_stopping=True,
+        monitor="accuracy",
+        patience=10,
+        progress=False,
+    )
+    acc = h.column("val_accuracy")
+    assert h.best_value == max(acc) and h.best_epoch == acc.index(max(acc)) + 1
+
+
+def test_evaluation_records_every_set_and_train_metric_names():
+    x, y = _data()
+    h = train(
+        build(_spec()),
+        x,
+        y,
+        epochs=2,
+        batch_size=25,
+        evals={"train": (x, y), "val": _data(30, 1), "test": _data(30, 2)},
+        progress=False,
+    )
+    r = h.records[-1]
+    assert set(r) == {
+        "epoch",
+        "train_loss",
+        "train_accuracy",
+        "val_loss",
+        "val_accuracy",
+        "test_loss",
+        "test_accuracy",
+        "seconds",
+    }
+    assert r["epoch"] == 2 and all(np.isfinite(v) for v in r.values())
+
+
+def test_weighted_sampling_draws_only_weighted_samples():
+    x, y = _data()
+    seen = []
+
+    class Spy:
+        backend, steps, spec = "spy", 0, None
+
+        def train_step(self, xb, yb):
+            seen.append(xb[:, 5].copy())
+            return 0.0
+
+    w = np.zeros(len(x))
+    w[:10] = 1.0
+    train(Spy(), x, y, epochs=3, batch_size=7, sample_weights=w, progress=False)
+    drawn = np.concatenate(seen)
+    assert len(drawn) == 3 * len(x)
+    assert set(drawn.tolist()) <= set(x[:10, 5].tolist())
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        (dict(epochs=0), "epochs: expected an int >= 1"),
+        (dict(batch_size=0), "batch_size: expected an int >= 1"),
+        (dict(monitor="f1"), "monitor: expected one of loss, accuracy, auc"),
+        (dict(early_stopping=True), r"early_stopping: needs a validation set"),
+    ],
+)
+def test_bad_arguments_are_one_line_value_errors(kw, match):
+    x, y = _data()
+    args = dict(epochs=1, batch_size=10, progress=False) | kw
+    with pytest.raises(ValueError, match=match):
+        train(build(_spec()), x, y, **args)
+
+
+def test_resume_refuses_another_backends_checkpoint(tmp_path):
+    x, y = _data()
+    ckpt = tmp_path / "c.npz"
+    train(build(_spec()), x, y, epochs=1, batch_size=50, checkpoint=ckpt, progress=False)
+    meta_fixed = dict(np.load(ckpt, allow_pickle=False))
+    meta = json.loads(str(meta_fixed["__meta__"]))
+    meta["backend"] = "torch"
+    meta_fixed["__meta__"] = np.array(json.dumps(meta))
+    np.savez(ckpt, **meta_fixed)
+    with pytest.raises(ValueError, match="written by backend 'torch'"):
+        train(
+            build(_spec()),
+            x,
+            y,
+            epochs=2,
+            batch_size=50,
+            checkpoint=ckpt,
+            resume=True,
+            progress=False,
+        )
