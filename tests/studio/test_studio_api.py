@@ -413,3 +413,13 @@ def test_serve_help_defaults_to_loopback():
     result = CliRunner().invoke(cli, ["serve", "--help"])
     assert result.exit_code == 0
     assert "127.0.0.1" in result.output and "--runs" in result.output
+
+
+def test_fit_on_the_torch_backend(client):
+    pytest.importorskip("torch")
+    assert "torch" in client.get("/api/options").json()["backends"]
+    body = {"expr": "abs(x)", "backend": "torch", "width": 8, "steps": 60, "every": 30}
+    start = client.post("/api/fit", json=body).json()
+    evs = events(client, start["session"])
+    assert [e["step"] for e in evs if e["type"] == "progress"] == [0, 30, 60]
+    assert evs[-1]["type"] == "done" and evs[-1]["grid_mse"] < 1.0

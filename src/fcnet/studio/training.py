@@ -34,10 +34,12 @@ MAX_UPDATES_PER_S = 25.0
 
 
 def available_backends() -> list[str]:
-    """The backends this Python can run: numpy always, torch and tensorflow if installed."""
+    """The backends this Python can run: numpy always; torch and tensorflow where both the
+    framework and fcnet's backend module for it are installed (nothing is imported)."""
     found = ["numpy"]
-    for name, module in (("torch", "torch"), ("tensorflow", "tensorflow")):
-        if importlib.util.find_spec(module) is not None:
+    for name, framework in (("torch", "torch"), ("tensorflow", "tensorflow")):
+        module = f"fcnet.backends.{'tf' if name == 'tensorflow' else name}_backend"
+        if importlib.util.find_spec(framework) and importlib.util.find_spec(module):
             found.append(name)
     return found
 
