@@ -423,3 +423,47 @@ def test_fit_on_the_torch_backend(client):
     evs = events(client, start["session"])
     assert [e["step"] for e in evs if e["type"] == "progress"] == [0, 30, 60]
     assert evs[-1]["type"] == "done" and evs[-1]["grid_mse"] < 1.0
+
+
+def test_only_local_host_names_are_answered(runs_dir):
+    with TestClient(create_app(runs_dir)) as c:
+        assert c.get("/api/health", headers={"Host": "127.0.0.1:8000"}).status_code == 200
+        assert c.get("/api/health", headers={"Host": "[::1]:8000"}).status_code == 200
+        r = c.get("/api/health", headers={"Host": "rebind.example:8000"})
+        assert r.status_code == 400
+        assert "Host: expected one of" in r.json()["error"]
+    with TestClient(create_app(runs_dir, hosts=None)) as c:
+        assert c.get("/api/health", headers={"Host": "studio.lan"}).status_code == 200
+
+
+def test_fcnet_serve_runs_the_app_on_loopback(runs_dir):
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "fcnet", "serve", "--port", str(port), "--runs", str(runs_dir)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(url + "/api/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stdout.read()
+                assert time.monotonic() < deadline, "fcnet serve did not answer in 30 s"
+                time.sleep(0.2)
+        assert health.json()["ok"] is True
+        page = httpx.get(url + "/", follow_redirects=True)
+        assert page.status_code == 200 and "<title>Fit" in page.text
+        runs = httpx.get(url + "/api/runs").json()["runs"]
+        assert {r["name"] for r in runs} == {RUN_FIT, RUN_MNIST}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=20)
+    assert f"http://127.0.0.1:{port}/" in out

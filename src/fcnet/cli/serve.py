@@ -46,20 +46,22 @@ def serve(host: str, port: int, runs_dir: str) -> None:
         import uvicorn
 
         from fcnet.studio import create_app
+        from fcnet.studio.app import LOCAL_HOSTS
     except ModuleNotFoundError as exc:
         raise OSError(
             f"fcnet serve needs the studio extra (pip install 'fcnet[studio]'); missing {exc.name}"
         ) from None
     _check_port(host, port)
-    if host not in _LOOPBACK:
+    if host not in _LOOPBACK:  # the user asked for it: any Host header is answered
         click.echo(
             f"warning: listening on {host}: anyone who can reach it can train on this machine",
             err=True,
         )
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"fcnet studio: http://{shown}:{port}/  (runs from {runs_dir}/; Ctrl-C stops)")
+    local = host in _LOOPBACK
     uvicorn.run(
-        create_app(runs_dir),
+        create_app(runs_dir, hosts=LOCAL_HOSTS if local else None),
         host=host,
         port=port,
         log_level="warning",

@@ -119,6 +119,32 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "testserver")
+
+
+class HostCheck:
+    """Answer only requests whose Host is one of `hosts` (None: any).
+
+    A web page elsewhere cannot reach the studio through a domain that resolves to
+    127.0.0.1 (DNS rebinding): its requests carry that domain as Host and get 400.
+    """
+
+    def __init__(self, app: ASGIApp, hosts: tuple[str, ...] | None = LOCAL_HOSTS) -> None:
+        self.app = app
+        self.hosts = None if hosts is None else {h.lower() for h in hosts}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.hosts is not None:
+            host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
+            name = host[1:].split("]")[0] if host.startswith("[") else host.rsplit(":", 1)[0]
+            if name not in self.hosts:
+                await _error(400, f"Host: expected one of {sorted(self.hosts)}, got {host!r}")(
+                    scope, receive, send
+                )
+                return
+        await self.app(scope, receive, send)
+
+
 class NotFound(Exception):
     """A session, model or run that is not there: 404."""
 
@@ -183,8 +209,14 @@ def _describe(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def create_app(runs_dir: str | Path = "runs") -> FastAPI:
-    """The studio's FastAPI app, reading runs from `runs_dir` (it may not exist yet)."""
+def create_app(
+    runs_dir: str | Path = "runs", *, hosts: tuple[str, ...] | None = LOCAL_HOSTS
+) -> FastAPI:
+    """The studio's FastAPI app, reading runs from `runs_dir` (it may not exist yet).
+
+    hosts: the Host names it answers (loopback by default; None for any, as when
+    `fcnet serve --host` names another address).
+    """
     studio = _Studio(Path(runs_dir))
 
     @asynccontextmanager
@@ -202,6 +234,7 @@ def create_app(runs_dir: str | Path = "runs") -> FastAPI:
     )
     app.state.studio = studio
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(HostCheck, hosts=hosts)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # ----- errors: always one JSON line ----------------------------------------------------
