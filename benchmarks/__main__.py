@@ -162,16 +162,19 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {k: {"skipped": "not selected (--only)"} for k in SECTIONS}
     extra: dict[str, Any] = {}
     t_all = time.perf_counter()
+    load_start = list(os.getloadavg())
     for key in keys:
         console.rule(key)
         module, result = run_section(key, args.quick, extra)
         if key == "gemm" and isinstance(result.get("peak_gflops"), float):
             extra["peak_gflops"] = result["peak_gflops"]
+            extra["gemm"] = result
         results[key] = result
         console.print(_table(module, key, result))
         console.print(f"[dim]{key}: {result['wall_s']:.1f} s[/dim]")
         write_results(args.out, results)
     env = environment()
+    env["load_average_at_start"] = load_start
     results["gemm"]["environment"] = env
     write_results(args.out, results)
     failed = [k for k in keys if "error" in results[k]]

@@ -153,4 +153,5 @@ def environment() -> dict[str, Any]:
             "scikit-learn": _version("scikit-learn"),
         },
         "blas": blas,
+        "load_average": list(os.getloadavg()),  # the machine is shared: how busy it was
     }
