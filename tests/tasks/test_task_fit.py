@@ -1,0 +1,158 @@
+"""fcnet.tasks.fit: the run folder, the folded scaling, sweep, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from fcnet.backends import load
+from fcnet.expr import ExprError
+from fcnet.spec import NetSpec
+from fcnet.tasks import evaluate, fit
+from fcnet.train import Callback, Interrupted
+
+SMALL = dict(samples=400, epochs=30, hidden="16", batch_size=16, lr=1e-2, quiet=True)
+
+
+def test_fit_writes_a_complete_run_folder(workdir, only_run_folder):
+    r = fit("sin(x)", range=(-3, 3), out="run", **SMALL)
+    out = workdir / "run"
+    assert r.out_dir == out.relative_to(workdir) or r.out_dir.resolve() == out
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "run.json",
+        "config.json",
+        "metrics.jsonl",
+        "result.json",
+        "model.npz",
+        "checkpoint.npz",
+        "fit.png",
+        "loss.png",
+    } <= names
+    spec = NetSpec.load(out / "config.json")
+    assert [layer.width for layer in spec.hidden] == [16] and spec.loss == "mse"
+    lines = [json.loads(s) for s in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r_["epoch"] for r_ in lines] == list(range(1, 31))
+    assert {"train_loss", "val_loss", "test_loss", "test_mse", "seconds"} <= set(lines[-1])
+    assert lines[-1]["train_loss"] < lines[0]["train_loss"]
+    saved = json.loads((out / "result.json").read_text())
+    assert saved["metrics"] == r.metrics
+    assert set(r.metrics) >= {"test_mse", "max_abs_error"}
+    assert r.metrics["test_mse"] < 0.05
+    # model.npz takes raw x and gives raw y: the scaling was folded into the weights
+    model = load(out / "model.npz", backend="numpy")
+    x = np.linspace(-3, 3, 10_001, dtype=np.float32)[:, None]
+    err = model.predict(x)[:, 0].astype(np.float64) - np.sin(x[:, 0].astype(np.float64))
+    assert np.mean(err**2) == pytest.approx(r.metrics["test_mse"], rel=1e-3)
+    assert evaluate(out)["test_mse"] == pytest.approx(r.metrics["test_mse"], rel=1e-3)
+    only_run_folder()
+
+
+def test_fit_two_variables_and_noise(workdir):
+    r = fit("x * y", range=(-1, 1), yrange=(0, 2), noise=0.01, out="run", **dict(SMALL, epochs=5))
+    assert np.isfinite(r.metrics["test_mse"]) and r.metrics["test_mse"] < 0.5
+    assert NetSpec.load(r.out_dir / "config.json").input_size == 2
+    assert (r.out_dir / "fit.png").is_file()
+
+
+def test_sweep_fits_one_network_per_width(workdir):
+    r = fit("abs(x)", sweep=True, hidden="2,8", out="run", samples=200, epochs=5, quiet=True)
+    rows = r.details["sweep"]
+    assert [row["width"] for row in rows] == [2, 8]
+    assert (r.out_dir / "sweep.png").is_file()
+    assert (r.out_dir / "w2-model.npz").is_file() and (r.out_dir / "w8-model.npz").is_file()
+    assert NetSpec.load(r.out_dir / "w8-config.json").hidden[0].width == 8
+
+
+class _CtrlC(Callback):
+    def on_epoch_end(self, record):
+        if record["epoch"] == 2:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_then_resume_equals_an_uninterrupted_run(workdir):
+    opts = dict(SMALL, epochs=4)
+    full = fit("sin(x)", out="full", **opts)
+    with pytest.raises(Interrupted, match=r"fcnet fit --resume part"):
+        fit("sin(x)", out="part", callbacks=[_CtrlC()], **opts)
+    assert (workdir / "part" / "checkpoint.npz").is_file()
+    assert not (workdir / "part" / "model.npz").exists()
+    resumed = fit(resume="part", quiet=True)
+    a = load(workdir / "full" / "model.npz", backend="numpy").get_weights()
+    b = load(workdir / "part" / "model.npz", backend="numpy").get_weights()
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert resumed.metrics == full.metrics
+
+
+def test_two_plus_two_epochs_with_a_constant_rate_config(workdir):
+    spec = NetSpec(
+        input_size=1,
+        hidden=[{"width": 16}],
+        output_size=1,
+        loss="mse",
+        optimizer={"name": "adam", "lr": 0.003},
+    )
+    spec.save(workdir / "net.json")
+    opts = dict(samples=200, batch_size=32, quiet=True, config="net.json")
+    fit("x**2", out="four", epochs=4, **opts)
+    fit("x**2", out="two", epochs=2, **opts)
+    fit(resume="two", epochs=4)
+    assert (workdir / "two" / "metrics.jsonl").read_text().count("\n") == 4
+    a = load(workdir / "four" / "model.npz", backend="numpy").get_weights()
+    b = load(workdir / "two" / "model.npz", backend="numpy").get_weights()
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_config_file_and_flags_override_it(workdir):
+    spec = NetSpec(
+        input_size=1,
+        hidden=[{"width": 8, "activation": "tanh"}],
+        output_size=1,
+        loss="mse",
+        optimizer={"name": "sgd", "lr": 0.05},
+    )
+    spec.save(workdir / "net.toml")
+    r = fit(
+        "x", config="net.toml", lr=0.01, hidden="4,4", out="run", samples=100, epochs=2, quiet=True
+    )
+    got = NetSpec.load(r.out_dir / "config.json")
+    assert [(h.width, h.activation) for h in got.hidden] == [(4, "tanh"), (4, "tanh")]
+    assert got.optimizer.name == "sgd" and got.optimizer.lr == 0.01
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        (dict(expr="os.system('x')"), "os"),
+        (dict(expr="sin(x)", range=(2, 1)), "--range: expected finite A < B"),
+        (dict(expr="log(x)", range=(-1, 1)), "not finite at"),
+        (dict(expr="sin(x)", epochs=0), "--epochs: expected an int >= 1"),
+        (dict(expr="sin(x)", backend="jax"), "--backend: expected one of"),
+        (dict(expr="sin(x)", monitor="auc"), "--monitor: expected one of loss"),
+        (dict(expr="sin(x)", hidden="a,b"), "--hidden: expected comma-separated widths"),
+        (dict(expr="sin(x)", activation="swish"), "activation"),
+        (dict(expr="sin(x)", config="missing.json"), "missing.json"),
+        (dict(resume="nowhere"), "nowhere: not an fcnet run folder"),
+    ],
+)
+def test_bad_input_is_one_line(workdir, kw, match):
+    with pytest.raises((ValueError, OSError), match=match) as info:
+        fit(**kw, out="run", quiet=True)
+    if not isinstance(info.value, ExprError):  # it draws a caret under the text: the CLI
+        assert "\n" not in str(info.value)  # joins its lines (tests/cli/test_tasks_cli.py)
+
+
+def test_an_existing_folder_is_never_overwritten(workdir):
+    (workdir / "run").mkdir()
+    (workdir / "run" / "mine.txt").write_text("keep me")
+    with pytest.raises(ValueError, match="exists and is not an empty folder"):
+        fit("x", out="run", quiet=True)
+    assert [p.name for p in (workdir / "run").iterdir()] == ["mine.txt"]
+
+
+def test_resume_refuses_changed_options(workdir):
+    fit("x", out="run", **dict(SMALL, epochs=1))
+    with pytest.raises(ValueError, match="only --epochs and --quiet may change, got --lr"):
+        fit(resume="run", lr=0.5)
