@@ -111,7 +111,7 @@ class ModelBase:
         native = native_backend_of(path)
         if path.suffix.lower() == ".npz":
             _, weights, _ = read_npz(path)
-            self.set_weights(weights)
+            self._set_weights(check_weights(self.spec, weights, source=str(path)))
         elif native == self.backend:
             if not path.is_file():
                 raise FileNotFoundError(2, "no such weights file", str(path))

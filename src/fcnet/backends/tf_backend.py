@@ -22,7 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from fcnet.backends._base import ModelBase
-from fcnet.backends._common import check_device, describe_file, initial_weights, sniff
+from fcnet.backends._common import (
+    check_device,
+    check_weights,
+    describe_file,
+    initial_weights,
+    sniff,
+)
 from fcnet.spec import NetSpec, OptimizerSpec
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -375,4 +381,4 @@ class Model(ModelBase):
             weights[f"{i}.weight"] = layer.kernel.numpy().T
             if layer.use_bias:
                 weights[f"{i}.bias"] = layer.bias.numpy()
-        self.set_weights(weights)
+        self._set_weights(check_weights(self.spec, weights, source=str(path)))

@@ -19,6 +19,7 @@ from fcnet._fileio import atomic_write
 from fcnet.backends._base import ModelBase
 from fcnet.backends._common import (
     check_device,
+    check_weights,
     describe_file,
     initial_weights,
     sniff,
@@ -225,4 +226,5 @@ class Model(ModelBase):
             isinstance(v, torch.Tensor) for v in state.values()
         ):
             raise ValueError(f"{path}: expected a state_dict (names -> tensors)")
-        self.set_weights({k: v.numpy() for k, v in state.items()})
+        arrays = {k: v.numpy() for k, v in state.items()}
+        self._set_weights(check_weights(self.spec, arrays, source=str(path)))
