@@ -82,15 +82,28 @@ def _common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--quiet", "-q", is_flag=True, default=None, help="No progress bar or epoch lines."
         ),
+        click.option(
+            "--distributed",
+            is_flag=True,
+            default=None,
+            help="Data-parallel (PyTorch DDP) under torchrun: torchrun --nproc_per_node=N "
+            "-m fcnet TASK --backend torch --distributed. --batch-size is the global batch.",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
     return fn
 
 
-def _run(task: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def _run(
+    task: Callable[..., Any], *args: Any, distributed: bool | None = None, **kwargs: Any
+) -> Any:
     """Call a task; Ctrl-C ends with its one-line message and exit code 130."""
     try:
+        if distributed:  # one rank of a torchrun launch (docs/distributed.md)
+            from fcnet.distributed import run_task
+
+            return run_task(task, *args, **kwargs)
         return task(*args, **kwargs)
     except Interrupted as exc:
         click.echo(f"fcnet: {exc.message}", err=True)

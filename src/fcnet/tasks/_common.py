@@ -230,7 +230,23 @@ def start_run(
 
     given: the options the caller passed (None = not given). A new run refuses an
     existing non-empty --out folder: nothing the user had is overwritten.
+    In a distributed run only rank 0 does this; the other ranks get a silent Run in a
+    scratch folder (fcnet.distributed).
     """
+    from fcnet import distributed
+
+    session = distributed.current()
+    if session is not None:
+        return session.start_run(_start_run, task, given, defaults, resume)
+    return _start_run(task, given, defaults, resume)
+
+
+def _start_run(
+    task: str,
+    given: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    resume: str | os.PathLike[str] | None,
+) -> Run:
     given = {k: v for k, v in given.items() if v is not None}
     if resume is not None:
         out_dir = Path(resume)
@@ -380,8 +396,12 @@ def cosine(warmup_steps: int = 0, min_lr: float = 0.0) -> ScheduleSpec:
 
 
 def build_model(spec: NetSpec, backend: str) -> Model:
+    from fcnet import distributed
     from fcnet.backends import build
 
+    session = distributed.current()
+    if session is not None:  # torch under DistributedDataParallel
+        return session.build(spec, backend)
     return build(spec, backend=backend)
 
 

@@ -1,0 +1,550 @@
+"""Data-parallel training with PyTorch's DistributedDataParallel, launched by torchrun.
+
+    torchrun --nproc_per_node=2 -m fcnet mnist --backend torch --distributed
+
+Every process runs the whole task. The process group comes from torchrun's environment
+(RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT): gloo on CPUs, nccl on GPUs
+(GPU LOCAL_RANK for each process), with a timeout (FCNET_DIST_TIMEOUT seconds, default
+300) so that a lost process ends the run with an error instead of a hang.
+
+- Data: every process holds the whole training set and walks the training loop's
+  per-epoch permutation (drawn from the one --seed, so the same on every rank). The batch
+  size is the *global* batch: rank r takes rows r, r + W, r + 2W, ... of each global
+  batch, which is the shard `DistributedSampler(shuffle=True)` gives each rank (there is
+  no padding: a short last batch is split as it comes, and the loss is weighted so the
+  result is exactly the one-process step).
+- Model: the torch backend's `nn.Sequential` wrapped in `DistributedDataParallel`, which
+  averages the gradients across ranks; each rank's loss is its part of the global batch's
+  loss times W, so the averaged gradient is the global batch's gradient and W processes
+  with global batch B take the same steps as one process with batch B.
+- Metrics: the training loss of each step, `evaluate` and `predict` are reduced (or
+  gathered) across the ranks, so every rank sees the same numbers and takes the same
+  early-stopping decisions. They are collective: every rank must call them together,
+  which it does by running the same task code.
+- Output: only rank 0 prints and writes the run folder and checkpoints; the other ranks
+  get a `Run` in a private scratch folder that writes nothing and prints nothing. A
+  resumed run's config.json and checkpoint.npz are sent from rank 0 to the others, so
+  several machines need no shared file system.
+
+`run_task` is what `fcnet <task> --distributed` calls; `current()` is the session the
+tasks' `build_model` and `start_run` consult (None outside a distributed run).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime
+import json
+import math
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fcnet.backends import Model
+    from fcnet.spec import NetSpec
+    from fcnet.tasks._common import Run
+
+ENV = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+"""What torchrun sets for each process and `--distributed` needs (LOCAL_RANK too, if any)."""
+TIMEOUT_ENV = "FCNET_DIST_TIMEOUT"
+BACKEND_ENV = "FCNET_DIST_BACKEND"
+DEFAULT_TIMEOUT = 300.0
+# Files a resumed run reads from its folder, sent from rank 0 to the other ranks.
+_RESUME_FILES = ("config.json", "checkpoint.npz")
+
+_CURRENT: Session | None = None
+
+
+class DistributedError(ConnectionError):
+    """A process of a distributed run failed, timed out or was stopped; one line, with the fix."""
+
+
+def current() -> Session | None:
+    """The distributed session of this process, or None outside `fcnet ... --distributed`."""
+    return _CURRENT
+
+
+# ----- launching ------------------------------------------------------------------------------
+
+
+def launch_command(task: str, nproc: int | str = "N", extra: str = "") -> str:
+    """The torchrun command line that runs `task` data-parallel (for messages)."""
+    tail = f" {extra}" if extra else ""
+    return f"torchrun --nproc_per_node={nproc} -m fcnet {task} --backend torch --distributed{tail}"
+
+
+def check_launch(task: str, backend: str | None, env: dict[str, str] | None = None) -> None:
+    """ValueError (one line, saying how to launch) unless `--distributed` can run here."""
+    env = dict(os.environ if env is None else env)
+    if backend != "torch":
+        raise ValueError(
+            f"--distributed: trains with PyTorch's DistributedDataParallel, so it needs "
+            f"--backend torch, got {backend!r}; launch it as: {launch_command(task)}"
+        )
+    missing = [k for k in ENV if not env.get(k)]
+    if missing:
+        raise ValueError(
+            f"--distributed: expected to be started by torchrun ({', '.join(missing)} not "
+            f"set); launch it as: {launch_command(task)}"
+        )
+    for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_PORT"):
+        if key in env and not env[key].isdigit():
+            raise ValueError(f"--distributed: expected {key} to be an int >= 0, got {env[key]!r}")
+    if int(env["RANK"]) >= int(env["WORLD_SIZE"]):
+        raise ValueError(
+            f"--distributed: expected RANK < WORLD_SIZE, got {env['RANK']} and {env['WORLD_SIZE']}"
+        )
+
+
+def _timeout_seconds(env: dict[str, str]) -> float:
+    text = env.get(TIMEOUT_ENV, "")
+    if not text:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{TIMEOUT_ENV}: expected a number of seconds > 0, got {text!r}")
+    return value
+
+
+def run_task(task: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a task (fcnet.tasks.fit, mnist, binary) as one rank of a data-parallel run.
+
+    What `fcnet <task> --distributed` calls: checks the launch (ValueError when the
+    backend is not torch or torchrun's environment is missing), opens the process group,
+    runs the task, and tears the group down whatever happens.
+    """
+    name = task.__name__
+    backend = kwargs.get("backend")
+    if backend is None and kwargs.get("resume") is not None:
+        from fcnet.tasks._common import read_run
+
+        backend = read_run(kwargs["resume"], name)["options"].get("backend")
+    check_launch(name, backend or "numpy")
+    with session(name):
+        return task(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def session(task: str = "fit", env: dict[str, str] | None = None) -> Iterator[Session]:
+    """Open the process group from torchrun's environment; always tear it down."""
+    global _CURRENT
+    if _CURRENT is not None:
+        raise RuntimeError("a distributed session is already open in this process")
+    env = dict(os.environ if env is None else env)
+    check_launch(task, "torch", env)
+    s = Session(task, env)
+    _CURRENT = s
+    try:
+        with s._sigterm_raises():
+            s._open()
+            yield s
+    finally:
+        _CURRENT = None
+        s._close()
+
+
+# ----- the session ----------------------------------------------------------------------------
+
+
+class Session:
+    """One process of a data-parallel run: its rank, the process group, the scratch folder."""
+
+    def __init__(self, task: str, env: dict[str, str]) -> None:
+        self.task = task
+        self.rank = int(env["RANK"])
+        self.world_size = int(env["WORLD_SIZE"])
+        self.local_rank = int(env.get("LOCAL_RANK", "0") or 0)
+        self.local_world_size = int(env.get("LOCAL_WORLD_SIZE", "0") or 0) or self.world_size
+        self.timeout = _timeout_seconds(env)
+        self.run_dir: Path | None = None
+        self._scratch: Path | None = None
+        self._opened = False
+        wanted = env.get(BACKEND_ENV, "").lower()
+        if wanted not in ("", "gloo", "nccl"):
+            raise ValueError(f"{BACKEND_ENV}: expected gloo or nccl, got {wanted!r}")
+        import torch
+
+        gpu = torch.cuda.is_available()
+        if wanted == "nccl" and not gpu:
+            raise ValueError(f"{BACKEND_ENV}=nccl: needs a CUDA GPU, and torch sees none")
+        self.backend = wanted or ("nccl" if gpu else "gloo")
+        if self.backend == "nccl":
+            if self.local_rank >= torch.cuda.device_count():
+                raise ValueError(
+                    f"LOCAL_RANK {self.local_rank}: this machine has only "
+                    f"{torch.cuda.device_count()} GPU(s); start at most that many processes "
+                    f"per machine (--nproc_per_node)"
+                )
+            self.device = f"cuda:{self.local_rank}"
+        else:
+            self.device = "cpu"
+
+    @property
+    def is_main(self) -> bool:
+        """Rank 0: the process that prints and writes the run folder."""
+        return self.rank == 0
+
+    # ----- the process group ------------------------------------------------------------
+
+    def _open(self) -> None:
+        import torch
+        import torch.distributed as dist
+
+        if self.device.startswith("cuda"):
+            torch.cuda.set_device(self.device)
+        try:
+            dist.init_process_group(
+                backend=self.backend,
+                init_method="env://",
+                timeout=datetime.timedelta(seconds=self.timeout),
+            )
+        except (RuntimeError, ValueError) as exc:
+            raise DistributedError(
+                f"rank {self.rank} of {self.world_size}: could not join the process group at "
+                f"{os.environ.get('MASTER_ADDR')}:{os.environ.get('MASTER_PORT')} within "
+                f"{self.timeout:g} s ({_first_line(exc)})"
+            ) from None
+        self._opened = True
+
+    def _close(self) -> None:
+        if self._opened:
+            import torch.distributed as dist
+
+            with contextlib.suppress(Exception):
+                dist.destroy_process_group()
+            self._opened = False
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    @contextlib.contextmanager
+    def _sigterm_raises(self) -> Iterator[None]:
+        """torchrun stops every process with SIGTERM when one fails: say so, then exit."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum, frame):
+            raise DistributedError(
+                f"rank {self.rank} of {self.world_size}: stopped by SIGTERM (torchrun stops "
+                f"every process when one of them fails){self._resume_hint()}"
+            )
+
+        previous = signal.signal(signal.SIGTERM, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    def lost(self, exc: BaseException, where: str = "") -> DistributedError:
+        """The error for a failed collective: which rank, what torch said, how to resume."""
+        at = f" {where}" if where else ""
+        return DistributedError(
+            f"rank {self.rank} of {self.world_size}: lost the other processes{at} "
+            f"({_first_line(exc)}; timeout {self.timeout:g} s){self._resume_hint()}"
+        )
+
+    def _resume_hint(self) -> str:
+        if not self.is_main:
+            return "; rank 0 reports the run folder"
+        if self.run_dir is None or not (self.run_dir / "checkpoint.npz").is_file():
+            return ""
+        cmd = launch_command(self.task, self.local_world_size, f"--resume {self.run_dir}")
+        return f"; the last checkpoint in {self.run_dir} is intact: continue with {cmd}"
+
+    # ----- collectives --------------------------------------------------------------------
+
+    def broadcast_bytes(self, data: bytes | None) -> bytes:
+        """Rank 0's `data` on every rank (the others pass None)."""
+        import torch
+        import torch.distributed as dist
+
+        size = torch.tensor([len(data) if self.is_main else 0], dtype=torch.int64)
+        size = size.to(self.device)
+        dist.broadcast(size, src=0)
+        buf = torch.empty(int(size.item()), dtype=torch.uint8, device=self.device)
+        if self.is_main:
+            buf.copy_(torch.frombuffer(bytearray(data), dtype=torch.uint8))
+        dist.broadcast(buf, src=0)
+        return buf.cpu().numpy().tobytes()
+
+    def _share(self, obj: Any) -> Any:
+        try:
+            return self.broadcast_json(obj)
+        except RuntimeError as exc:
+            raise self.lost(exc, "while starting the run") from None
+
+    def broadcast_json(self, obj: Any) -> Any:
+        """Rank 0's JSON-able `obj` on every rank."""
+        text = json.dumps(obj).encode() if self.is_main else None
+        return json.loads(self.broadcast_bytes(text).decode())
+
+    # ----- the hooks the tasks call -------------------------------------------------------
+
+    def build(self, spec: NetSpec, backend: str) -> DistributedModel:
+        """The spec's torch model on this rank's device, wrapped in DistributedDataParallel."""
+        from fcnet.backends import build
+
+        if backend != "torch":
+            raise ValueError(f"--distributed: needs --backend torch, got {backend!r}")
+        return DistributedModel(build(spec, backend="torch", device=self.device), self)
+
+    def start_run(
+        self,
+        make: Callable[..., Run],
+        task: str,
+        given: Any,
+        defaults: Any,
+        resume: str | os.PathLike[str] | None,
+    ) -> Run:
+        """Rank 0 makes (or reopens) the run folder; the others get a silent scratch Run.
+
+        Rank 0 sends the resolved options, and for a resumed run its config.json and
+        checkpoint.npz, so that every rank trains from the same state.
+        """
+        if self.is_main:
+            try:
+                run = make(task, given, defaults, resume)
+            except Exception as exc:
+                with contextlib.suppress(RuntimeError):
+                    self.broadcast_json({"error": _first_line(exc)})
+                raise
+            self.run_dir = run.out_dir
+            files = {}
+            if run.resuming:
+                for name in _RESUME_FILES:
+                    path = run.out_dir / name
+                    if path.is_file():
+                        files[name] = base64.b64encode(path.read_bytes()).decode("ascii")
+            self._share({"options": run.options, "resuming": run.resuming, "files": files})
+            return run
+        got = self._share(None)
+        if "error" in got:
+            raise ValueError(f"rank {self.rank}: rank 0 could not start the run: {got['error']}")
+        self._scratch = Path(tempfile.mkdtemp(prefix=f"fcnet-rank{self.rank}-"))
+        for name, data in got["files"].items():
+            (self._scratch / name).write_bytes(base64.b64decode(data))
+        options = {**got["options"], "quiet": True, "out": str(self._scratch)}
+        return _silent_run(task, self._scratch, options, bool(got["resuming"]))
+
+
+def _silent_run(task: str, out_dir: Path, options: dict[str, Any], resuming: bool) -> Run:
+    """A Run (of fcnet.tasks._common) that prints nothing and writes no file of the run."""
+    from rich.console import Console
+
+    from fcnet.tasks._common import Run
+
+    class SilentRun(Run):
+        def write_json(self, name: str, obj: Any) -> Path:
+            return self.path(name)
+
+        def write_text(self, name: str, text: str) -> Path:
+            return self.path(name)
+
+        def plot(self, fn_name: str, name: str, *args: Any, **kwargs: Any) -> Path | None:
+            return None
+
+        def save_model(self, model: Model, stem: str = "model") -> list[Path]:
+            return []
+
+    run = SilentRun(task, out_dir, options, resuming)
+    run.console = Console(quiet=True)
+    run.err = Console(stderr=True, quiet=True)
+    return run
+
+
+# ----- the model ------------------------------------------------------------------------------
+
+
+class DistributedModel:
+    """A torch backend Model whose `nn.Sequential` trains under DistributedDataParallel.
+
+    Same interface as every backend's Model (fcnet.backends.Model). `train_step(x, y)`
+    takes the *global* batch and trains on this rank's rows of it (r, r + W, ...);
+    `evaluate` and `predict` split their input the same way and reduce or gather the
+    results, so every rank gets the numbers one process would compute. Those three are
+    collective: all ranks call them together. Weights, state and files are the inner
+    model's (identical on every rank: DDP starts from rank 0's weights and every rank
+    applies the same averaged gradient).
+    """
+
+    backend = "torch"
+
+    def __init__(self, model: Model, session: Session) -> None:
+        import torch
+        from torch import nn
+        from torch.nn.parallel import DistributedDataParallel
+
+        self.inner = model
+        self.session = session
+        self.rank, self.world_size = session.rank, session.world_size
+        dev = model.device
+        self.ddp = DistributedDataParallel(
+            model.module, device_ids=[dev.index] if dev.type == "cuda" else None
+        )
+        spec = model.spec
+        if spec.loss == "mse":
+            self._loss_sum = nn.MSELoss(reduction="sum")
+        elif spec.loss == "cross_entropy":
+            self._loss_sum = nn.CrossEntropyLoss(reduction="sum")
+        elif spec.loss == "bce_with_logits":
+            self._loss_sum = nn.BCEWithLogitsLoss(reduction="sum")
+        else:
+            self._loss_sum = nn.BCELoss(reduction="sum")
+        # "sum" only for mse and bce (the spec's rule); the others always average
+        self._mean = not (spec.reduction == "sum" and spec.loss in ("mse", "bce"))
+        if self.rank:  # different dropout masks on each rank; rank 0 keeps one process's
+            torch.manual_seed(spec.seed + 100_003 * self.rank)
+
+    # ----- what the Model interface names -------------------------------------------------
+
+    @property
+    def spec(self) -> NetSpec:
+        return self.inner.spec
+
+    @property
+    def steps(self) -> int:
+        return self.inner.steps
+
+    def _shard(self, a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(a[self.rank :: self.world_size])
+
+    def _denominator(self, n_rows: int) -> float:
+        """What the summed loss is divided by to give the spec's reduction over n_rows."""
+        if not self._mean:
+            return 1.0
+        per_row = 1 if self.spec.loss == "cross_entropy" else self.spec.output_size
+        return float(max(n_rows * per_row, 1))
+
+    def train_step(self, x: Any, y: Any) -> float:
+        """One data-parallel optimiser step on the global batch (x, y); its loss (all ranks)."""
+        import torch
+        import torch.distributed as dist
+        from torch import nn
+
+        from fcnet.backends._common import check_xy
+
+        xa, ya = check_xy(self.spec, x, y)
+        inner = self.inner
+        denom = self._denominator(len(xa))
+        try:
+            inner.module.train()
+            inner.optimizer.zero_grad(set_to_none=True)
+            out = self.ddp(inner._tensor(self._shard(xa)))
+            loss_sum = self._loss_sum(out, inner._tensor(self._shard(ya)))
+            total = loss_sum.detach().to(torch.float64).reshape(1).clone()
+            work = dist.all_reduce(total, async_op=True)  # the batch loss, for the log
+            # DDP averages the W gradients; W times this rank's share gives their sum
+            (loss_sum * (self.world_size / denom)).backward()
+            if self.spec.optimizer.clip_norm is not None:
+                nn.utils.clip_grad_norm_(inner.module.parameters(), self.spec.optimizer.clip_norm)
+            inner.optimizer.step()
+            if inner.scheduler is not None:
+                inner.scheduler.step()
+            work.wait()
+        except RuntimeError as exc:
+            raise self.session.lost(exc, f"at optimiser step {inner.steps + 1}") from None
+        inner.steps += 1
+        return float(total.item()) / denom
+
+    def evaluate(self, x: Any, y: Any) -> dict[str, float]:
+        """{"loss", and "accuracy" for classification} over all of (x, y), split across ranks."""
+        import torch
+        import torch.distributed as dist
+
+        from fcnet.backends._common import accuracy, check_xy
+
+        xa, ya = check_xy(self.spec, x, y)
+        inner = self.inner
+        xs, ys = self._shard(xa), self._shard(ya)
+        inner.module.eval()
+        with torch.no_grad():
+            out = inner.module(inner._tensor(xs))
+            loss_sum = float(self._loss_sum(out, inner._tensor(ys)).item())
+        acc = accuracy(self.spec, out.cpu().numpy(), ys) if len(ys) else None
+        right = 0.0 if acc is None else acc * len(ys)
+        sums = torch.tensor([loss_sum, right], dtype=torch.float64, device=inner.device)
+        try:
+            dist.all_reduce(sums)
+        except RuntimeError as exc:
+            raise self.session.lost(exc, "while evaluating") from None
+        loss_total, right_total = sums.tolist()
+        result = {"loss": loss_total / self._denominator(len(xa))}
+        if self.spec.loss != "mse":
+            result["accuracy"] = right_total / len(xa)
+        return result
+
+    def predict(self, x: Any) -> np.ndarray:
+        """The network's output for all of x: each rank computes its rows, all gather them."""
+        import torch
+        import torch.distributed as dist
+
+        from fcnet.backends._common import check_x
+
+        xa = check_x(self.spec, x)
+        n, w = len(xa), self.world_size
+        rows = -(-n // w)
+        inner = self.inner
+        mine = inner._predict(self._shard(xa))  # (<= rows, out)
+        padded = np.zeros((rows, self.spec.output_size), dtype=mine.dtype)
+        padded[: len(mine)] = mine
+        local = torch.from_numpy(padded).to(inner.device)
+        parts = [torch.empty_like(local) for _ in range(w)]
+        try:
+            dist.all_gather(parts, local)
+        except RuntimeError as exc:
+            raise self.session.lost(exc, "while predicting") from None
+        out = np.empty((n, self.spec.output_size), dtype=mine.dtype)
+        for r, part in enumerate(parts):
+            out[r::w] = part.cpu().numpy()[: len(range(r, n, w))]
+        return out
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        return self.inner.get_weights()
+
+    def set_weights(self, d: dict[str, Any]) -> None:
+        self.inner.set_weights(d)
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        return self.inner.get_state()
+
+    def set_state(self, d: dict[str, Any]) -> None:
+        self.inner.set_state(d)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        self.inner.save(path)
+
+    def load_weights(self, path: str | os.PathLike[str]) -> None:
+        self.inner.load_weights(path)
+
+    def __repr__(self) -> str:
+        return f"<DistributedModel rank {self.rank} of {self.world_size}: {self.inner!r}>"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__
+
+
+__all__ = [
+    "DistributedError",
+    "DistributedModel",
+    "Session",
+    "check_launch",
+    "current",
+    "launch_command",
+    "run_task",
+    "session",
+]
