@@ -264,7 +264,7 @@ def load_mnist_arrays():
 class ModelStore:
     """Digits models trained from the page, by id ("session:<id>"), the newest few kept."""
 
-    def __init__(self, keep: int = 8) -> None:
+    def __init__(self, keep: int = 4) -> None:
         self.keep = keep
         self._models: OrderedDict[str, tuple[Any, str]] = OrderedDict()
         self._lock = threading.Lock()
