@@ -99,7 +99,12 @@ def _table(module: Any, key: str, result: dict[str, Any]) -> Any:
     fn = getattr(module, "table", None)
     if fn is not None:
         try:
-            return fn(result)
+            out = fn(result)
+            if isinstance(out, str):  # plain text: no rich markup in it
+                from rich.text import Text
+
+                return Text(out)
+            return out
         except Exception as exc:  # a broken table must not lose the figures
             return f"[red]{key}: table failed ({error_text(exc)})[/red]"
     return generic_table(key, result)

@@ -21,6 +21,7 @@ if str(REPO) not in sys.path:  # `benchmarks` lives at the repository root, besi
 
 from benchmarks.__main__ import _section_names, jsonable  # noqa: E402
 from benchmarks.bench_mnist import CONTESTANTS, _summarise, flops_per_epoch  # noqa: E402
+from benchmarks.report import render, targets  # noqa: E402
 
 from benchmarks import SECTIONS  # noqa: E402
 
@@ -154,3 +155,10 @@ def test_quick_harness_on_tiny_data_writes_every_figure(tmp_path):
     if "error" not in agreement:
         assert _number(agreement["max_loss_rel_diff"])
         assert isinstance(agreement["within_tolerance"], bool)
+
+    # RESULTS.md renders from this JSON, with a verdict for each of the 8 targets.
+    checks = targets(data)
+    assert len(checks) == 8 and all(ok in (True, False, None) for _, _, ok in checks)
+    text = render(data, "hand-written notes")
+    assert "## Targets (issue 6)" in text and "hand-written notes" in text
+    assert all(f"`{c}`" in text for c in CONTESTANTS if "error" not in mlp[c])

@@ -1,0 +1,374 @@
+"""Write benchmarks/RESULTS.md from benchmarks/results.json: tables, headline ratios, targets.
+
+    python -m benchmarks.report [--results benchmarks/results.json] [--out benchmarks/RESULTS.md]
+
+Everything is generated from the JSON except the text between the markers
+`<!-- notes -->` and `<!-- /notes -->` in the existing file (what limits a missed
+target, what was tried), which is carried over as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks._common import REPO_ROOT
+
+RESULTS = REPO_ROOT / "benchmarks" / "results.json"
+OUT = REPO_ROOT / "benchmarks" / "RESULTS.md"
+NOTES_START, NOTES_END = "<!-- notes -->", "<!-- /notes -->"
+CONTESTANTS = ("fcnet-numpy", "fcnet-torch", "fcnet-tensorflow", "pytorch", "keras", "sklearn")
+
+
+def _f(v: Any, fmt: str, none: str = "-") -> str:
+    return format(v, fmt) if isinstance(v, (int, float)) and not isinstance(v, bool) else none
+
+
+def _ok(flag: bool | None) -> str:
+    return "n/a" if flag is None else ("**met**" if flag else "**missed**")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out
+
+
+def targets(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """(target, measured, met) for each target of issue 6; met is None when not measured."""
+    out: list[tuple[str, str, bool | None]] = []
+    idx = r.get("idx_read", {})
+    raw, gz = idx.get("raw", {}), idx.get("gz", {})
+    sp = raw.get("speedup")
+    out.append(
+        (
+            "IDX raw read >= 50x faster than the struct loader",
+            f"{_f(sp, '.0f')}x",
+            sp >= 50 if sp else None,
+        )
+    )
+    vs = gz.get("vs_gzip_dc")
+    out.append(
+        (
+            "IDX gz read <= 1.5x `gzip -dc > /dev/null`",
+            f"{_f(vs, '.2f')}x",
+            vs <= 1.5 if vs else None,
+        )
+    )
+    m = r.get("mnist_mlp", {})
+    ours = m.get("fcnet-numpy", {})
+    ratio = m.get("ratio_numpy_vs_pytorch")
+    out.append(
+        (
+            "MNIST: fcnet-numpy s/epoch <= pytorch's",
+            f"ratio {_f(ratio, '.2f')}",
+            ratio <= 1.0 if isinstance(ratio, float) else None,
+        )
+    )
+    frac = ours.get("fraction_of_peak")
+    out.append(
+        (
+            "MNIST: fcnet-numpy >= 60% of the GEMM peak",
+            f"{_f(frac, '.0%')} ({_f(ours.get('gflops'), '.1f')} GFLOP/s)",
+            frac >= 0.6 if isinstance(frac, float) else None,
+        )
+    )
+    mine = ours.get("s_to_target")
+    others = {
+        c: m[c].get("s_to_target")
+        for c in CONTESTANTS[1:]
+        if isinstance(m.get(c), dict) and "error" not in m[c]
+    }
+    reached = {c: v for c, v in others.items() if v is not None}
+    best = min(reached.items(), key=lambda kv: kv[1]) if reached else None
+    measured = (f"{mine:.1f} s" if isinstance(mine, float) else "never") + (
+        f" vs {best[0]} {best[1]:.1f} s" if best else " (no other contestant reached it)"
+    )
+    met = (
+        None
+        if "error" in ours or not ours
+        else (mine is not None and all(mine < v for v in reached.values()))
+    )
+    out.append(("MNIST: 97.5% reached first by fcnet-numpy", measured, met))
+    fit = r.get("fit", {})
+    fo, fs = fit.get("fcnet-numpy", {}), fit.get("sklearn", {})
+    if "test_mse" in fo and "test_mse" in fs:
+        measured = (
+            f"MSE {fo['test_mse']:.3g} vs {fs['test_mse']:.3g}; "
+            f"{fo['seconds']:.2f} s vs {fs['seconds']:.2f} s"
+        )
+        met = fo["test_mse"] < fs["test_mse"] and fo["seconds"] < fs["seconds"]
+    else:
+        measured, met = "-", None
+    out.append(("Fit: lower test MSE than MLPRegressor, in less time", measured, met))
+    auc = r.get("auc", {})
+    diff, speed = auc.get("max_abs_diff"), auc.get("min_speedup")
+    out.append(
+        (
+            "AUC: identical to scikit-learn within 1e-12, >= 2x faster",
+            f"largest difference {_f(diff, '.1e')}, slowest speedup {_f(speed, '.1f')}x",
+            (diff <= 1e-12 and speed >= 2) if diff is not None and speed is not None else None,
+        )
+    )
+    ag = r.get("agreement", {})
+    rel = ag.get("max_loss_rel_diff")
+    out.append(
+        (
+            "Backends agree per step within 1e-6 relative (issue 4)",
+            _f(rel, ".1e"),
+            ag.get("within_tolerance") if rel is not None else None,
+        )
+    )
+    return out
+
+
+def _mnist_rows(m: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for c in CONTESTANTS:
+        e = m.get(c, {})
+        if "error" in e or not e:
+            rows.append([c, f"error: {e.get('error', 'not run')}", *["-"] * 7])
+            continue
+        rows.append(
+            [
+                f"`{c}`",
+                _f(e.get("s_per_epoch"), ".3f"),
+                _f(e.get("s_to_target"), ".1f", "never"),
+                _f(e.get("test_accuracy"), ".4f"),
+                _f(e.get("gflops"), ".1f"),
+                _f(e.get("fraction_of_peak"), ".0%"),
+                _f(e.get("gemm_share"), ".0%"),
+                _f(e.get("peak_rss_mb"), ".0f"),
+                str(e.get("dtype", "-")),
+            ]
+        )
+    return rows
+
+
+def render(r: dict[str, Any], notes: str) -> str:
+    """RESULTS.md's text for results `r`, with `notes` carried over between the markers."""
+    gemm = r.get("gemm", {})
+    env = gemm.get("environment", {})
+    v = env.get("versions", {})
+    blas = ", ".join(
+        f"{b.get('internal_api')} {b.get('version')} ({b.get('library')})"
+        for b in env.get("blas", [])
+        if b.get("user_api") == "blas"
+    )
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `python -m benchmarks.report` from `benchmarks/results.json` (`make bench`);",
+        "rerun both to refresh. The machine is shared with other work and noisy: ratios from",
+        "one run matter more than absolute seconds.",
+        "",
+        f"- Machine: {env.get('cpu_model', '?')}, {env.get('cpu_count', '?')} cores; "
+        f"{env.get('threads', '?')} threads for every framework",
+        f"- Date: {env.get('date', '?')}; load average (1, 5, 15 min) at the start "
+        f"{_loads(env.get('load_average_at_start'))}, at the end {_loads(env.get('load_average'))}",
+        f"- numpy {v.get('numpy')}, torch {v.get('torch')}, tensorflow {v.get('tensorflow')} "
+        f"(keras {v.get('keras')}), scikit-learn {v.get('scikit-learn')}, fcnet {v.get('fcnet')}",
+        f"- BLAS: {blas or '?'}",
+        "",
+        "## Targets (issue 6)",
+        "",
+    ]
+    lines += _table(["target", "measured", ""], [[t, m, _ok(ok)] for t, m, ok in targets(r)])
+    lines += ["", NOTES_START, notes.strip("\n"), NOTES_END, ""]
+
+    m = r.get("mnist_mlp", {})
+    st = m.get("settings", {})
+    lines += [
+        "## MNIST MLP",
+        "",
+        f"{st.get('network')}, batch {st.get('batch')}, {st.get('optimizer')}, float32, "
+        f"shuffled, {st.get('epochs')} epochs on {st.get('n_train')} samples, test accuracy "
+        f"on {st.get('n_test')} after every epoch (not timed). {st.get('repetitions')} "
+        f"repetition(s) of the whole training per contestant, each in its own process, "
+        f"order alternating; s/epoch is the median over epochs 2 to {st.get('epochs')} of "
+        f"all repetitions. {st.get('repetitions_note') or ''}",
+        "",
+    ]
+    lines += _table(
+        [
+            "contestant",
+            "s/epoch",
+            "s to 97.5%",
+            "test acc",
+            "GFLOP/s",
+            "of peak",
+            "GEMM share",
+            "peak RSS MB",
+            "dtype",
+        ],
+        _mnist_rows(m),
+    )
+    lines += [
+        "",
+        "fcnet-numpy / pytorch seconds per epoch: "
+        f"**{_f(m.get('ratio_numpy_vs_pytorch'), '.2f')}**. "
+        f"GFLOP/s counts 3 GEMMs per layer per batch (forward, dW, dX; not the first "
+        f"layer's dX); the peak is the GEMM section's best square product "
+        f"({_f(st.get('peak_gflops'), '.0f')} GFLOP/s). GEMM share: the seconds the "
+        f"epoch's products need at the best rate measured for each of their shapes "
+        f"({_f(st.get('gemm_floor_s_per_epoch'), '.3f')} s) over the measured s/epoch.",
+        "",
+        "## GEMM peak (float32, GFLOP/s, median)",
+        "",
+    ]
+    libs = [
+        k
+        for k in ("numpy", "torch")
+        if isinstance(gemm.get(k), dict) and "square_gflops" in gemm[k]
+    ]
+    if libs:
+        n = gemm.get("square_n")
+        rows = [[f"square {n}^3", *(_f(gemm[lib]["square_gflops"], ".1f") for lib in libs)]]
+        for name in gemm[libs[0]].get("mlp_shapes_gflops", {}):
+            rows.append(
+                [name, *(_f(gemm[lib]["mlp_shapes_gflops"].get(name), ".1f") for lib in libs)]
+            )
+        rows.append(
+            [
+                "GEMM seconds of one MNIST epoch",
+                *(_f(gemm[lib]["mlp_epoch_gemm_s"], ".3f") for lib in libs),
+            ]
+        )
+        lines += _table(["product", *libs], rows)
+    else:
+        lines.append(f"error: {gemm.get('error', 'not run')}")
+
+    fit = r.get("fit", {})
+    fst = fit.get("settings", {})
+    lines += [
+        "",
+        "## Function fitting",
+        "",
+        f"{fst.get('function')}, {fst.get('n_train')} training points, "
+        f"{fst.get('network')}, {fst.get('optimizer')}, batch {fst.get('batch')}, "
+        f"{fst.get('steps')} steps for everyone; test MSE on {fst.get('n_test')} grid points; "
+        f"medians of {fst.get('repetitions')} repetitions (seeds differ).",
+        "",
+    ]
+    rows = []
+    for c in ("fcnet-numpy", "pytorch", "sklearn"):
+        e = fit.get(c, {})
+        rows.append(
+            [f"`{c}`", _f(e.get("test_mse"), ".3g"), _f(e.get("seconds"), ".2f")]
+            if "error" not in e
+            else [f"`{c}`", f"error: {e['error']}", "-"]
+        )
+    lines += _table(["contestant", "test MSE", "seconds"], rows)
+
+    idx = r.get("idx_read", {})
+    lines += ["", "## IDX reading", ""]
+    if "raw" in idx:
+        raw, gz = idx["raw"], idx["gz"]
+        lines += _table(
+            ["case", "read_idx s", "other s", "ratio", "read_idx peak MiB", "other peak MiB"],
+            [
+                [
+                    "raw vs course struct loader",
+                    _f(raw.get("read_idx_s"), ".4f"),
+                    _f(raw.get("course_struct_s"), ".3f"),
+                    f"{_f(raw.get('speedup'), '.0f')}x faster",
+                    _f(raw.get("read_idx_peak_mib"), ".0f"),
+                    _f(raw.get("course_struct_peak_mib"), ".0f"),
+                ],
+                [
+                    "gz vs `gzip -dc > /dev/null`",
+                    _f(gz.get("read_idx_s"), ".4f"),
+                    _f(gz.get("gzip_dc_s"), ".4f"),
+                    f"{_f(gz.get('vs_gzip_dc'), '.2f')}x the time",
+                    _f(gz.get("read_idx_peak_mib"), ".0f"),
+                    "-",
+                ],
+            ],
+        )
+    else:
+        lines.append(f"error: {idx.get('error', 'not run')}")
+
+    auc = r.get("auc", {})
+    lines += ["", "## ROC AUC", ""]
+    if "cases" in auc:
+        lines += _table(
+            ["case", "distinct scores", "fcnet s", "sklearn s", "speedup", "abs diff"],
+            [
+                [
+                    name,
+                    f"{c.get('distinct_scores'):,}",
+                    _f(c.get("fcnet_s"), ".4f"),
+                    _f(c.get("sklearn_s"), ".4f"),
+                    f"{_f(c.get('speedup'), '.1f')}x",
+                    _f(c.get("max_abs_diff"), ".1e"),
+                ]
+                for name, c in auc["cases"].items()
+            ],
+        )
+        lines += ["", f"{auc.get('n'):,} scores; medians of {auc.get('repeats')}."]
+    else:
+        lines.append(f"error: {auc.get('error', 'not run')}")
+
+    ag = r.get("agreement", {})
+    lines += ["", "## Backend agreement (float64, per-step loss, relative to numpy)", ""]
+    rows = []
+    for name, c in ag.get("cases", {}).items():
+        if "error" in c:
+            rows.append([name, f"error: {c['error']}", "-", "-"])
+            continue
+        rows.append(
+            [
+                name,
+                _f(c["torch"]["max_loss_rel_diff"], ".1e"),
+                _f(c["tensorflow"]["max_loss_rel_diff"], ".1e"),
+                " / ".join(
+                    _f(c[b]["s_per_step"] * 1e3, ".2f") for b in ("numpy", "torch", "tensorflow")
+                ),
+            ]
+        )
+    if rows:
+        lines += _table(["case", "torch", "tensorflow", "ms/step numpy / torch / tf"], rows)
+        lines += ["", f"{ag.get('settings', {}).get('steps')} steps per case."]
+    else:
+        lines.append(f"error: {ag.get('error', 'not run')}")
+    return "\n".join(lines) + "\n"
+
+
+def _loads(v: Any) -> str:
+    return ", ".join(f"{x:.1f}" for x in v) if isinstance(v, list) else "?"
+
+
+def _notes(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    if NOTES_START in text and NOTES_END in text:
+        return text.split(NOTES_START, 1)[1].split(NOTES_END, 1)[0]
+    return ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Render RESULTS.md from results.json."""
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.report", description=__doc__.splitlines()[0]
+    )
+    p.add_argument("--results", type=Path, default=RESULTS)
+    p.add_argument("--out", type=Path, default=OUT)
+    args = p.parse_args(argv)
+    try:
+        r = json.loads(args.results.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        p.error(f"{args.results}: expected the JSON `python -m benchmarks` writes ({exc})")
+    from fcnet._fileio import atomic_write_text
+
+    atomic_write_text(args.out, render(r, _notes(args.out)))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
