@@ -11,7 +11,7 @@ import httpx
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import RUN_FIT, RUN_MNIST, digit_one_png
+from studio_support import RUN_FIT, RUN_MNIST, digit_one_png
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's notice about httpx2

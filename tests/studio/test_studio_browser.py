@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import CHROMIUM, RUN_FIT, RUN_MNIST
+from studio_support import CHROMIUM, RUN_FIT, RUN_MNIST
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing (make test installs it)"

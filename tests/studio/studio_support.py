@@ -1,0 +1,85 @@
+"""Helpers for the studio tests: names of the fixture runs, a drawn 1, a live server.
+
+A module of its own (not conftest) so that test files import it by a unique name.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import socket
+import threading
+import time
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+RUN_FIT = "fit-20260101-100000"
+RUN_MNIST = "mnist-20260101-110000"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def digit_one_png(size: int = 280, light: bool = False) -> str:
+    """A data URL of a PNG with a stroke shaped like a 1, as the page's canvas sends it."""
+    ink, paper = ("black", "white") if light else ("white", "black")
+    img = Image.new("RGB", (size, size), paper)
+    s = size / 280
+    ImageDraw.Draw(img).line(
+        [(120 * s, 75 * s), (148 * s, 50 * s), (145 * s, 230 * s)], fill=ink, width=round(20 * s)
+    )
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """The studio app served by uvicorn in a thread on 127.0.0.1:<free port>."""
+
+    def __init__(self, runs_dir: Path) -> None:
+        import uvicorn
+
+        from fcnet.studio import create_app
+
+        self.app = create_app(runs_dir)
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            timeout_graceful_shutdown=1,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the studio server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def session(self, session_id: str):
+        return self.app.state.studio.sessions.get(session_id)
