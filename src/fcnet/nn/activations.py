@@ -35,24 +35,31 @@ class LeakyReLU(Module):
         if isinstance(negative_slope, bool) or not isinstance(negative_slope, int | float):
             raise ValueError(f"LeakyReLU negative_slope: expected a float, got {negative_slope!r}")
         self.negative_slope = float(negative_slope)
-        self.positive: np.ndarray | None = None  # 1[z > 0], (N, d) bool
+        self.fprime: np.ndarray | None = None  # f'(z), (N, d)
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        self.positive = z > 0  # (N, d)
-        return np.where(self.positive, z, z * self.negative_slope)  # (N, d)
+        s = self.negative_slope
+        # f'(z) = 1[z > 0] (1 - s) + s: arithmetic on the mask, far faster than np.where
+        fprime = np.multiply(z > 0, 1 - s, dtype=z.dtype)  # (N, d)
+        fprime += s
+        self.fprime = fprime
+        return z * fprime  # (N, d)   a = f'(z) z, f being piecewise linear
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        # delta = dL/da * f'(z), f'(z) = 1 if z > 0 else negative_slope
-        return np.where(self.positive, grad_out, grad_out * self.negative_slope)  # (N, d)
+        # delta = dL/da * f'(z)
+        return grad_out * self.fprime  # (N, d)
 
     def config(self) -> dict[str, Any]:
         return {"type": "LeakyReLU", "negative_slope": self.negative_slope}
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-z)) without overflow: exp is only taken of -|z|."""
-    e = np.exp(-np.abs(z))  # in (0, 1]
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    """1 / (1 + exp(-z)), as torch computes it. For z < -88 (float32) exp(-z) overflows to
+    inf and the result is 0, the correctly rounded value, so the warning is silenced."""
+    with np.errstate(over="ignore"):
+        e = np.exp(-z)  # (N, d)
+    e += 1
+    return np.divide(1, e, out=e)
 
 
 class Sigmoid(Module):

@@ -249,12 +249,13 @@ class Adam(Optimizer):
             v += np.multiply(np.multiply(g, g, out=tmp), 1 - beta2, out=tmp)
             if self.amsgrad:
                 v = np.maximum(self.max_exp_avg_sq[i], v, out=self.max_exp_avg_sq[i])
-            # denom = sqrt(v) / sqrt(1 - beta2^t) + eps
+            # p = p - step_size m / (sqrt(v) / c + eps), c = sqrt(1 - beta2^t), computed as
+            # p - (step_size c) m / (sqrt(v) + eps c): one pass over memory fewer
             denom = np.sqrt(v, out=tmp)
-            denom /= bias_correction2_sqrt
-            denom += eps
-            # p = p - step_size * m / denom
-            p.data -= np.multiply(np.divide(m, denom, out=tmp), step_size, out=tmp)
+            denom += eps * bias_correction2_sqrt
+            update = np.divide(m, denom, out=tmp)
+            update *= step_size * bias_correction2_sqrt
+            p.data -= update
 
 
 class AdamW(Adam):
