@@ -105,19 +105,26 @@ def browser():
 def page(browser, live_server):
     """A fresh tab at 1280x800 that may reach only the studio server."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
-    # Never reach the internet: anything not addressed to the studio is aborted.
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(live_server.url) else route.abort()
-        ),
-    )
+    blocked: list[str] = []
+
+    def only_the_studio(route) -> None:
+        # Never reach the internet: anything not addressed to the studio is aborted, and
+        # counted (the pages must need nothing from elsewhere: Chart.js is vendored).
+        url = route.request.url
+        if url.startswith(live_server.url) or url.startswith("data:"):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    context.route("**/*", only_the_studio)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.js_errors = errors
     yield page
     context.close()
+    assert blocked == [], f"the page asked for outside resources: {blocked}"
 
 
 @pytest.fixture(scope="session")
