@@ -92,10 +92,11 @@ class BodyLimit:
             if declared > self.max_bytes:
                 await too_big(scope, receive, send)
                 return
-        if length is not None:  # the server delivers no more than was declared
+        if length is not None or b"transfer-encoding" not in headers:
+            # The server delivers no more than was declared (and nothing when undeclared).
             await self.app(scope, receive, send)
             return
-        # No Content-Length (a chunked body): read it here, bounded, then replay it.
+        # A chunked body: read it here, bounded, then replay it.
         body = bytearray()
         while True:
             message = await receive()
