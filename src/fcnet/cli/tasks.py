@@ -35,7 +35,7 @@ class OneLineCommand(click.Command):
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as exc:
-            raise UserError(f"{ctx.command_path}: {exc.format_message()}") from None
+            raise UserError(f"{ctx.info_name}: {exc.format_message()}") from None
 
 
 def _common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -228,6 +228,9 @@ def predict(
         raise UserError("--index: needs --idx FILE")
     if top < 1:
         raise UserError(f"--top: expected an int >= 1, got {top}")
+    from fcnet.tasks._common import read_run
+
+    read_run(run_dir, "mnist")  # a bad RUN_DIR is the first thing to hear about
     names = list(images) + [f"{idx_file}[{i}]" for i in index]
     pixels = [preprocess_image(p) for p in images]
     pixels += [idx_image(idx_file, i) for i in index] if idx_file is not None else []
