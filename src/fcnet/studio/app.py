@@ -38,7 +38,7 @@ from fcnet.studio.training import (
     FitRequest,
     FitSession,
     ModelStore,
-    _Request,
+    StrictRequest,
     available_backends,
     check_backend,
     predict_digit,
@@ -52,11 +52,11 @@ _SESSION_ID = re.compile(r"[0-9a-f]{16}")
 _HEARTBEAT_S = 2.0
 
 
-class PauseRequest(_Request):
+class PauseRequest(StrictRequest):
     paused: bool
 
 
-class PredictRequest(_Request):
+class PredictRequest(StrictRequest):
     """Digits page: the canvas as a PNG data URL, and which model to ask."""
 
     model: str = Field(min_length=1, max_length=200)
@@ -158,6 +158,7 @@ class _Studio:
         self.sessions = SessionRegistry()
         self.store = ModelStore()
         self._run_models: dict[str, tuple[float, Any, threading.Lock]] = {}
+        self._session_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def model(self, model_id: str) -> tuple[Any, threading.Lock]:
@@ -189,10 +190,7 @@ class _Studio:
 
     def _lock_for(self, model_id: str) -> threading.Lock:
         with self._lock:
-            key = f"lock:{model_id}"
-            if key not in self._run_models:
-                self._run_models[key] = (0.0, None, threading.Lock())
-            return self._run_models[key][2]
+            return self._session_locks.setdefault(model_id, threading.Lock())
 
 
 def _describe(exc: RequestValidationError) -> str:

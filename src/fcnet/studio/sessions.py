@@ -119,6 +119,10 @@ class TrainingSession:
         if self._stop.is_set():
             raise TrainingStopped
 
+    def sleep(self, seconds: float) -> None:
+        """Wait up to `seconds`, waking at once when the session is stopped."""
+        self._stop.wait(seconds)
+
     def emit(self, event: dict[str, Any]) -> None:
         """Queue an event for the stream; when the reader lags, drop the oldest progress."""
         event = {k: _finite(v) for k, v in event.items()}

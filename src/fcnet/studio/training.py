@@ -52,11 +52,13 @@ def check_backend(backend: str) -> None:
         )
 
 
-class _Request(BaseModel):
+class StrictRequest(BaseModel):
+    """A request body: unknown keys refused."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class FitRequest(_Request):
+class FitRequest(StrictRequest):
     """Fit page: a network of `depth` hidden layers of `width` units fits f(x) on [x_min, x_max]."""
 
     expr: str = Field(min_length=1, max_length=200)
@@ -81,7 +83,7 @@ class FitRequest(_Request):
         return self
 
 
-class DigitsTrainRequest(_Request):
+class DigitsTrainRequest(StrictRequest):
     """Digits page: a quick MNIST classifier, 784-(width x depth)-10, a few epochs."""
 
     width: int = Field(default=128, ge=1, le=1024)
@@ -114,7 +116,7 @@ def _throttle(session: TrainingSession, last: float) -> float:
     """Keep progress events at most MAX_UPDATES_PER_S; returns the time of this one."""
     wait = last + 1.0 / MAX_UPDATES_PER_S - time.monotonic()
     if wait > 0:
-        session._stop.wait(wait)
+        session.sleep(wait)
     return time.monotonic()
 
 
