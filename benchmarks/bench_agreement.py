@@ -130,7 +130,8 @@ def run(quick: bool = False) -> dict:
         },
         "cases": {},
     }
-    for name, case in CASES.items():
+    cases = dict(list(CASES.items())[:2]) if tiny() else CASES
+    for name, case in cases.items():
         try:
             result["cases"][name] = _case(case, steps)
         except Exception as exc:
