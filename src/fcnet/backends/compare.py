@@ -174,7 +174,7 @@ def format_table(result: dict[str, Any]) -> str:
     lines = [
         f"{result['steps']} steps, batch {result['batch_size']}, {result['dtype']}; "
         f"per-step loss against numpy, tolerance {result['tolerance']:.0e}",
-        f"{'backend':<12}{'max rel diff':>14}{'ms/step':>10}{'final loss':>14}  ",
+        f"{'backend':<12}{'max rel diff':>14}{'ms/step':>10}{'final loss':>14}",
     ]
     for name in result["backends"]:
         r = result[name]
