@@ -62,6 +62,7 @@ def test_user_errors_are_one_line_and_exit_2(run, tmp_path, args, parts):
     (tmp_path / "empty").mkdir()
     (tmp_path / "t.csv").write_text("a,y\n1,0\n2,one,1\n")
     _one_line_error(run(*args), *parts)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "t.csv"]  # no run folder
 
 
 def test_fit_then_evaluate(run, tmp_path):

@@ -140,6 +140,7 @@ def test_config_file_and_flags_override_it(workdir):
 def test_bad_input_is_one_line(workdir, kw, match):
     with pytest.raises((ValueError, OSError), match=match) as info:
         fit(**kw, out="run", quiet=True)
+    assert not (workdir / "run").exists()  # bad input leaves no run folder behind
     if not isinstance(info.value, ExprError):  # it draws a caret under the text: the CLI
         assert "\n" not in str(info.value)  # joins its lines (tests/cli/test_tasks_cli.py)
 

@@ -142,7 +142,7 @@ def fit(expr: str | None, range_: Any, **options: Any) -> None:
 @click.option(
     "--preset",
     type=click.Choice(["default", "best"]),
-    help="default: 784-512-256-10, 12 epochs; best: 784-1024-1024-10, dropout 0.2, 30 epochs.",
+    help="default: 784-512-256-10, 12 epochs; best: 784-1024-1024-10, dropout 0.2, 20 epochs.",
 )
 @click.option(
     "--data-dir",

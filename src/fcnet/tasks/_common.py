@@ -146,19 +146,34 @@ def check_options(o: Mapping[str, Any], monitors: Sequence[str] = MONITORS) -> N
 class Run:
     """One run folder: every file a task writes goes through here, and only here."""
 
-    def __init__(self, task: str, out_dir: Path, options: dict[str, Any], resuming: bool):
+    def __init__(
+        self,
+        task: str,
+        out_dir: Path,
+        options: dict[str, Any],
+        resuming: bool,
+        meta: dict[str, Any] | None = None,
+    ):
         from rich.console import Console
 
         self.task = task
         self.out_dir = out_dir
         self.options = options
         self.resuming = resuming
+        self._meta = meta  # run.json, written with the folder on the first file
         self.console: Console = Console()
         self.err: Console = Console(stderr=True, quiet=bool(options["quiet"]))
         self.files: list[Path] = []
         self.started = time.perf_counter()
 
     def path(self, name: str) -> Path:
+        """Where file `name` goes; the folder (and its run.json) is made on the first call,
+        so input that fails to load leaves nothing behind."""
+        if not self.out_dir.is_dir() or self._meta is not None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            meta, self._meta = self._meta, None
+            if meta is not None:
+                self.write_json("run.json", meta)
         return self.out_dir / name
 
     def write_json(self, name: str, obj: Any) -> Path:
@@ -284,19 +299,14 @@ def _start_run(
                 f"--out {out_dir}: exists and is not an empty folder; choose a new one "
                 f"(nothing is overwritten), or continue that run with --resume {out_dir}"
             )
-    options["out"] = str(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    run = Run(task, out_dir, _jsonable(options), resuming=False)
-    run.write_json(
-        "run.json",
-        {
-            "task": task,
-            "fcnet_version": __version__,
-            "started": datetime.now().isoformat(timespec="seconds"),
-            "options": run.options,
-        },
-    )
-    return run
+    options = _jsonable({**options, "out": str(out_dir)})
+    meta = {
+        "task": task,
+        "fcnet_version": __version__,
+        "started": datetime.now().isoformat(timespec="seconds"),
+        "options": options,
+    }
+    return Run(task, out_dir, options, resuming=False, meta=meta)
 
 
 def read_run(run_dir: str | os.PathLike[str], task: str | None = None) -> dict[str, Any]:
