@@ -420,6 +420,20 @@ class _StopFlag:
 # ----- progress -----------------------------------------------------------------------------
 
 
+# What the progress bar shows after each epoch, the first three present.
+_SHOWN = (
+    "val_loss",
+    "train_auc",
+    "val_auc",
+    "val_accuracy",
+    "val_mse",
+    "test_loss",
+    "test_auc",
+    "test_accuracy",
+    "test_mse",
+)
+
+
 class _Bar:
     """A rich progress bar over epochs and batches; nothing at all when disabled."""
 
@@ -476,11 +490,7 @@ class _Bar:
     def epoch_done(self, record: Mapping[str, Any]) -> None:
         if self._progress is None:
             return
-        shown = [
-            f"{k} {v:.4g}"
-            for k, v in record.items()
-            if k not in ("epoch", "seconds", "train_loss") and isinstance(v, float)
-        ][:4]
+        shown = [f"{k} {record[k]:.4g}" for k in _SHOWN if k in record][:3]
         self.info = "  " + "  ".join(shown) if shown else ""
         epoch = record["epoch"]
         self._progress.update(
