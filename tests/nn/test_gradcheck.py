@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fcnet import nn
-from fcnet.nn.gradcheck import relative_error
+from fcnet.nn.gradcheck import grid_case, relative_error
 
 TOL = 1e-6
 
@@ -47,10 +47,10 @@ def _targets(loss_name, n, rng):
 @pytest.mark.parametrize("loss_name", list(nn.LOSSES))
 @pytest.mark.parametrize("act", list(nn.ACTIVATIONS))
 def test_gradcheck_grid(act, loss_name, bias, batch, depth):
-    rng = np.random.default_rng([depth, batch, bias, len(act), len(loss_name)])
-    model = _net(act, loss_name, bias, depth, rng)
-    x = rng.standard_normal((batch, 3))
-    errors = nn.gradcheck(model, nn.loss(loss_name), x, _targets(loss_name, batch, rng))
+    model, loss_fn, x, y = grid_case(act, loss_name, bias, batch, depth, seed=0)
+    assert sum(isinstance(m, nn.Linear) for m in model.layers) == depth + 1
+    assert x.shape == (batch, 3)
+    errors = nn.gradcheck(model, loss_fn, x, y)
     names = {n for n, _ in model.named_parameters()} | {"input"}
     assert set(errors) == names
     assert max(errors.values()) < TOL, errors

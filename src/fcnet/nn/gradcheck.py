@@ -75,3 +75,47 @@ def _central_difference(f, w: np.ndarray, eps: float) -> np.ndarray:
         flat[i] = old
         g[i] = (up - down) / (2 * eps)
     return grad
+
+
+def grid_case(
+    activation: str, loss: str, bias: bool, batch: int, depth: int, seed: int = 0
+) -> tuple[Sequential, Loss, np.ndarray, np.ndarray]:
+    """A small float64 network, loss and batch for one point of the gradcheck grid:
+    `depth` hidden layers (Linear + activation) of widths 4, 5, 4 on 3 inputs, a Linear to 3
+    outputs (then Sigmoid for "bce", its input scaled down); He initialisation for the
+    ReLUs, Xavier for the others, so that no output saturates; biases drawn in [-0.5, 0.5]
+    (zero biases put z = 0 exactly on ReLU's kink whenever a whole layer is zero for a
+    sample)."""
+    from fcnet.nn.activations import Sigmoid
+    from fcnet.nn.activations import activation as make_activation
+    from fcnet.nn.layers import Linear
+    from fcnet.nn.losses import loss as make_loss
+
+    rng = np.random.default_rng([seed, depth, batch, int(bias), len(activation), len(loss)])
+    widths = [3, *[4, 5, 4][:depth], 3]
+    init = "he_normal" if activation in ("relu", "leaky_relu") else "xavier_normal"
+    layers = []
+    for i in range(len(widths) - 1):
+        layers.append(Linear(widths[i], widths[i + 1], bias, init, rng=rng, dtype="float64"))
+        if i < len(widths) - 2:
+            layers.append(make_activation(activation))
+    if loss == "bce":
+        layers.append(Sigmoid())
+    model = Sequential(*layers)
+    for name, p in model.named_parameters():
+        if name.endswith("bias"):
+            p.data[:] = rng.uniform(-0.5, 0.5, p.data.shape)
+    if loss == "bce":
+        # BCELoss on probabilities is ill-conditioned where the sigmoid saturates (1 - p
+        # loses its digits to cancellation): keep the outputs away from 0 and 1.
+        last = layers[-2]
+        for p in last.parameters():
+            p.data *= 0.25
+    x = rng.standard_normal((batch, 3))
+    if loss == "cross_entropy":
+        y = rng.integers(0, 3, batch)
+    elif loss in ("bce", "bce_with_logits"):
+        y = rng.random((batch, 3))
+    else:
+        y = rng.standard_normal((batch, 3))
+    return model, make_loss(loss), x, y
