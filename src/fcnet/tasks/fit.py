@@ -266,6 +266,7 @@ def _plots(run, f, ranges, model, history, x, y, x_grid, y_grid, grid_points) ->
                 y_grid[:, 0],
                 pred[:, 0],
                 samples=(x[:, 0], y[:, 0]),
+                kinks=_kinks(model, ranges[0]),
                 title=f.text,
             )
         )
@@ -282,6 +283,20 @@ def _plots(run, f, ranges, model, history, x, y, x_grid, y_grid, grid_points) ->
             )
         )
     return [p for p in files if p is not None]
+
+
+def _kinks(model: Model, x_range: tuple[float, float]) -> np.ndarray | None:
+    """Where each first-layer ReLU unit switches, x = -b / w, inside the range (one hidden
+    ReLU layer only: with more, the kinks are not just these)."""
+    spec = model.spec
+    if len(spec.hidden) != 1 or spec.hidden[0].activation != "relu" or spec.input_size != 1:
+        return None
+    w = model.get_weights()
+    W = w["0.weight"][:, 0].astype(np.float64)  # (H,)
+    b = w["0.bias"].astype(np.float64) if "0.bias" in w else np.zeros_like(W)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = -b / W
+    return k[np.isfinite(k) & (k >= x_range[0]) & (k <= x_range[1])]
 
 
 def _sweep(run: _common.Run, f: Expression, ranges, callbacks) -> TaskResult:
