@@ -10,10 +10,10 @@ The text computes the first layer's gradient as
     grad_h = h_copy (h_copy[h < 0] = 0)  # that is relu(h), the *activation*, not a gradient
     grad_w1 = x.T.dot(grad_h.dot(grad_y_pred.dot(w2.T)))
 
-which multiplies shapes (100, 100) by (64, 100) and fails, and in any case uses the
-ReLU's output where the chain rule needs the upstream gradient masked by ReLU's
-derivative. (Its torch version has the mirror mistake: it masks grad_h and then uses
-the unmasked grad_h_relu.) The chain rule gives, with f'(h) = 1[h > 0]:
+which fails (grad_h and grad_y_pred.dot(w2.T) are both (64, 100) and do not multiply),
+and in any case uses the ReLU's output where the chain rule needs the upstream gradient
+masked by ReLU's derivative. (Its torch version has the mirror mistake: it masks grad_h
+and then uses the unmasked grad_h_relu.) The chain rule gives, with f'(h) = 1[h > 0]:
 
     grad_h = (grad_y_pred @ w2.T) * (h > 0)
     grad_w1 = x.T @ grad_h
