@@ -280,3 +280,22 @@ def test_dropout_trains_and_eval_mode_is_deterministic(backend):
     assert np.all(np.isfinite(losses))
     x = data[0][0]
     np.testing.assert_array_equal(model.predict(x), model.predict(x))
+
+
+@pytest.mark.parametrize(
+    ("backend", "module", "pip"),
+    [("torch", "torch", "pip install torch"), ("tensorflow", "tensorflow", "tensorflow-cpu")],
+)
+def test_a_missing_framework_names_the_pip_package(backend, module, pip):
+    code = (
+        f"import sys; sys.modules[{module!r}] = None\n"
+        "from fcnet.backends import build\n"
+        "from fcnet.spec import NetSpec\n"
+        "try:\n"
+        f"    build(NetSpec(input_size=2, output_size=1), {backend!r})\n"
+        "except ValueError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert f"backend {backend!r} needs {module}, which is not installed" in out.stdout
+    assert pip in out.stdout
