@@ -77,12 +77,22 @@ def test_train_step_counts_and_lowers_the_loss(backend):
     assert np.mean(losses[-8:]) < 0.5 * np.mean(losses[:8])
 
 
+RESUME = {
+    "sgd_momentum_step": dict(
+        optimizer=dict(name="sgd", lr=0.05, momentum=0.9, schedule=dict(name="step", step_size=5))
+    ),
+    "adam_cosine_dropout": dict(
+        hidden=[{"width": 8, "dropout": 0.3}],
+        optimizer=dict(name="adam", lr=0.01, schedule=dict(name="cosine", total_steps=20)),
+    ),
+    "rmsprop_momentum": dict(optimizer=dict(name="rmsprop", lr=0.01, momentum=0.5)),
+}
+
+
+@pytest.mark.parametrize("case", list(RESUME))
 @pytest.mark.parametrize("backend", ALL)
-def test_resume_from_state_is_exact(backend):
-    spec = small_spec(
-        "cross_entropy",
-        optimizer=dict(name="sgd", lr=0.05, momentum=0.9, schedule=dict(name="step", step_size=5)),
-    )
+def test_resume_from_state_is_exact(backend, case):
+    spec = small_spec("cross_entropy", **RESUME[case])
     data = batches(spec, 20)
     a = build(spec, backend)
     for x, y in data[:10]:

@@ -337,8 +337,18 @@ class Model(ModelBase):
             if layer.use_bias:
                 layer.bias.assign(d[f"{i}.bias"])
 
+    def _dropout_seeds(self) -> dict[str, keras.Variable]:
+        """Each Dropout layer's seed-generator state (its masks' position in the stream)."""
+        return {
+            f"dropout.{i}": layer.seed_generator.state
+            for i, layer in enumerate(self.keras_model.layers)
+            if isinstance(layer, keras.layers.Dropout)
+        }
+
     def _get_state(self) -> dict[str, np.ndarray]:
-        return {f"optim.{i}": v.numpy().copy() for i, v in enumerate(self.optimizer.variables)}
+        out = {f"optim.{i}": v.numpy().copy() for i, v in enumerate(self.optimizer.variables)}
+        out.update({k: v.numpy().copy() for k, v in self._dropout_seeds().items()})
+        return out
 
     def _set_state(self, d: dict[str, np.ndarray]) -> None:
         variables = self.optimizer.variables
@@ -350,6 +360,9 @@ class Model(ModelBase):
             if tuple(a.shape) != tuple(v.shape):
                 raise ValueError(f"state: {key!r} expected shape {tuple(v.shape)}, got {a.shape}")
             v.assign(a.astype(v.dtype))
+        for key, v in self._dropout_seeds().items():
+            if key in d:
+                v.assign(np.asarray(d[key]).astype(np.int64))
 
     # ----- native file ------------------------------------------------------------------
 
