@@ -130,6 +130,8 @@ def _run(spec, steps, batch_size, backends, tol, seed, dtype, threads) -> dict[s
     names = [backend_name(b) for b in backends]
     if "numpy" not in names:
         names.insert(0, "numpy")
+    if tol is not None and not tol >= 0:
+        raise ValueError(f"tol: expected a number >= 0, got {tol!r}")
     tolerance = DEFAULT_TOL[spec.dtype] if tol is None else float(tol)
     data = synthetic_batches(spec, steps, batch_size, seed)
 
@@ -163,6 +165,11 @@ def _run(spec, steps, batch_size, backends, tol, seed, dtype, threads) -> dict[s
         tolerance=tolerance,
         ok=ok,
         backends=names,
+        net="-".join(
+            map(str, [spec.input_size, *(h.width for h in spec.hidden), spec.output_size])
+        ),
+        loss=spec.loss,
+        optimizer=spec.optimizer.name,
         notes=notes,
         threads=threads,
     )
@@ -172,7 +179,9 @@ def _run(spec, steps, batch_size, backends, tol, seed, dtype, threads) -> dict[s
 def format_table(result: dict[str, Any]) -> str:
     """The result as a few lines of text (what `fcnet compare` prints)."""
     lines = [
-        f"{result['steps']} steps, batch {result['batch_size']}, {result['dtype']}; "
+        f"net {result['net']}, loss {result['loss']}, optimizer {result['optimizer']}, "
+        f"{result['dtype']}",
+        f"{result['steps']} steps of batch {result['batch_size']}; "
         f"per-step loss against numpy, tolerance {result['tolerance']:.0e}",
         f"{'backend':<12}{'max rel diff':>14}{'ms/step':>10}{'final loss':>14}",
     ]

@@ -16,8 +16,16 @@ from fcnet.backends import BACKENDS
     type=click.Path(dir_okay=False, path_type=Path),
     help="A spec (.toml or .json; in a run .toml, its [net] table). Default: a 20-32-16-4 net.",
 )
-@click.option("--steps", type=click.IntRange(min=2), default=200, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option(
+    "--steps", type=click.IntRange(min=2), default=200, show_default=True, help="Optimiser steps."
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="Rows per batch (synthetic data shaped for the spec's loss).",
+)
 @click.option(
     "--dtype",
     type=click.Choice(["float64", "float32", "spec"]),
@@ -25,7 +33,12 @@ from fcnet.backends import BACKENDS
     show_default=True,
     help="float64 shows formula differences; 'spec' keeps the config's dtype.",
 )
-@click.option("--tol", type=float, default=None, help="Largest relative loss difference allowed.")
+@click.option(
+    "--tol",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Largest relative loss difference allowed [default: 1e-6 in float64, 1e-3 in float32].",
+)
 @click.option(
     "--backends",
     default=",".join(BACKENDS),
