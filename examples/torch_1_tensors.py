@@ -45,8 +45,10 @@ def train(iterations: int = 500, seed: int = 0, verbose: bool = True) -> list[fl
         grad_h[h < 0] = 0  # dL/dh = dL/dh_relu * relu'(h)
         # FIXED: the text has grad_w1 = x.t().mm(grad_h_relu). It masks grad_h and then
         # uses the unmasked grad_h_relu, so units whose ReLU was off (h < 0) still get a
-        # gradient: w1 moves in a direction that is not downhill, and the loss falls
-        # slowly or not at all. The chain rule needs grad_h.
+        # gradient, as if ReLU were the identity: that is not dL/dw1. On this toy problem
+        # the loss falls anyway (w2 alone can fit 64 random targets), which is how such a
+        # bug survives; a gradient check, or torch_2's autograd, exposes it. The chain
+        # rule needs grad_h.
         grad_w1 = x.t().mm(grad_h)  # dL/dw1  (D_in, H)
 
         w1 -= learning_rate * grad_w1
