@@ -54,3 +54,21 @@ def test_example_runs_from_the_command_line(name):
 def test_every_example_in_the_folder_is_tested():
     mine = {p.stem for p in EXAMPLES.glob("*.py") if p.stem.startswith(("torch_", "tf_"))}
     assert mine == set(PROGRESSION)
+
+
+def test_hand_written_gradients_match_autograd():
+    torch = pytest.importorskip("torch")
+    module = runpy.run_path(str(EXAMPLES / "torch_1_tensors.py"))
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.randn(6, 7, generator=g, dtype=torch.float64), torch.randn(6, 3, generator=g)
+    w1 = torch.randn(7, 5, generator=g, dtype=torch.float64, requires_grad=True)
+    w2 = torch.randn(5, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    y = y.double()
+    loss, grad_w1, grad_w2 = module["loss_and_gradients"](x, y, w1.detach(), w2.detach())
+    auto = (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum()
+    auto.backward()
+    assert loss == pytest.approx(auto.item())
+    torch.testing.assert_close(grad_w2, w2.grad)
+    torch.testing.assert_close(grad_w1, w1.grad)  # the text's grad_h_relu version fails here
+    h = x.mm(w1.detach())
+    assert (h < 0).any()  # so some ReLUs are off and the mask matters
