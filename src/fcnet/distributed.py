@@ -35,13 +35,17 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime
+import gc
 import json
 import math
 import os
+import re
 import shutil
 import signal
+import sys
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -123,7 +127,8 @@ def run_task(task: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
     What `fcnet <task> --distributed` calls: checks the launch (ValueError when the
     backend is not torch or torchrun's environment is missing), opens the process group,
-    runs the task, and tears the group down whatever happens.
+    runs the task and tears the group down. When another process fails, it prints
+    `fcnet: error: ...` (which rank, what torch said, how to resume) and exits with 2.
     """
     name = task.__name__
     backend = kwargs.get("backend")
@@ -132,8 +137,16 @@ def run_task(task: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
         backend = read_run(kwargs["resume"], name)["options"].get("backend")
     check_launch(name, backend or "numpy")
-    with session(name):
-        return task(*args, **kwargs)
+    try:
+        with session(name):
+            return task(*args, **kwargs)
+    except DistributedError as exc:
+        # after a failed collective gloo cannot be torn down cleanly (it may abort the
+        # process, or wait on the dead peer): say what happened and leave at once
+        sys.stdout.flush()
+        sys.stderr.write(f"fcnet: error: {_first_line(exc)}\n")
+        sys.stderr.flush()
+        os._exit(2)
 
 
 @contextlib.contextmanager
@@ -146,13 +159,17 @@ def session(task: str = "fit", env: dict[str, str] | None = None) -> Iterator[Se
     check_launch(task, "torch", env)
     s = Session(task, env)
     _CURRENT = s
+    failed = False
     try:
         with s._sigterm_raises():
             s._open()
             yield s
+    except DistributedError:
+        failed = True  # the group is broken: destroying it could hang or abort
+        raise
     finally:
         _CURRENT = None
-        s._close()
+        s._close(destroy=not failed)
 
 
 # ----- the session ----------------------------------------------------------------------------
@@ -171,6 +188,7 @@ class Session:
         self.run_dir: Path | None = None
         self._scratch: Path | None = None
         self._opened = False
+        self._models: list[weakref.ref[DistributedModel]] = []
         wanted = env.get(BACKEND_ENV, "").lower()
         if wanted not in ("", "gloo", "nccl"):
             raise ValueError(f"{BACKEND_ENV}: expected gloo or nccl, got {wanted!r}")
@@ -218,10 +236,17 @@ class Session:
             ) from None
         self._opened = True
 
-    def _close(self) -> None:
-        if self._opened:
+    def _close(self, destroy: bool = True) -> None:
+        if self._opened and destroy:
             import torch.distributed as dist
 
+            # DDP's reducer holds the group: free it first, or the group's C++ threads are
+            # destroyed at interpreter exit instead, where gloo may abort the process
+            for ref in self._models:
+                model = ref()
+                if model is not None:
+                    model.ddp = None
+            gc.collect()
             with contextlib.suppress(Exception):
                 dist.destroy_process_group()
             self._opened = False
@@ -299,7 +324,9 @@ class Session:
 
         if backend != "torch":
             raise ValueError(f"--distributed: needs --backend torch, got {backend!r}")
-        return DistributedModel(build(spec, backend="torch", device=self.device), self)
+        model = DistributedModel(build(spec, backend="torch", device=self.device), self)
+        self._models.append(weakref.ref(model))
+        return model
 
     def start_run(
         self,
@@ -534,8 +561,13 @@ class DistributedModel:
 
 
 def _first_line(exc: BaseException) -> str:
+    """The first line of an error, without gloo's source location and boilerplate advice."""
     text = str(exc).strip()
-    return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__
+    if not text:
+        return type(exc).__name__
+    line = re.sub(r"^\[[^\]]*\.(cc|cpp|h):\d+\]\s*", "", text.splitlines()[0])
+    line = line.split(" This is typically caused by")[0]
+    return " ".join(line.split())
 
 
 __all__ = [
