@@ -215,3 +215,18 @@ def test_bad_targets_are_value_errors(loss_fn, y, match):
 def test_unknown_names_and_bad_arguments(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_zero_grad_then_read_gives_zeros_and_writes_are_kept():
+    p = nn.Parameter(np.ones(3))
+    p.add_grad(np.full(3, 2.0))
+    p.zero_grad()
+    assert not p.grad.any()  # reads as zero
+    p.grad[0] = 5.0  # written after zero_grad: must be accumulated into, not replaced
+    p.add_grad(np.ones(3))
+    np.testing.assert_array_equal(p.grad, [6.0, 1.0, 1.0])
+    p.zero_grad()
+    p.add_grad(np.full(3, 4.0))
+    np.testing.assert_array_equal(p.grad, [4.0, 4.0, 4.0])
+    with pytest.raises(ValueError, match=r"grad: expected shape \(3,\), got \(2,\)"):
+        p.grad = np.ones(2)

@@ -21,17 +21,35 @@ def as_dtype(dtype: str | type | np.dtype) -> np.dtype:
 class Parameter:
     """A trainable array `data` and its gradient `grad` (same shape and dtype).
 
-    As in PyTorch, backward passes *add* into `grad`; `zero_grad()` clears it.
-    (After `zero_grad()` the next `add_grad` takes over the new array instead of
-    adding it to zeros: same result, one pass over memory fewer.)
+    As in PyTorch, backward passes *add* into `grad` and `zero_grad()` clears it. Two
+    shortcuts keep this free: `zero_grad()` only marks the gradient as zero (it is
+    filled with zeros if read before the next backward), and the first `add_grad`
+    after it takes the new array over instead of adding it to zeros. So read `p.grad`
+    afresh after a backward pass: it may be a new array.
     """
 
-    __slots__ = ("_zeroed", "data", "grad")
+    __slots__ = ("_grad", "_zeroed", "data")
 
     def __init__(self, data: np.ndarray) -> None:
-        self.data = np.ascontiguousarray(data)
-        self.grad = np.zeros_like(self.data)
-        self._zeroed = True
+        self.data = np.ascontiguousarray(data)  # shares memory with `data` when it can
+        self._grad = np.zeros_like(self.data)
+        self._zeroed = False
+
+    @property
+    def grad(self) -> np.ndarray:
+        """dL/d(data), summed over the backward passes since the last `zero_grad()`."""
+        if self._zeroed:  # marked zero and not yet filled: the caller may write into it
+            self._grad.fill(0)
+            self._zeroed = False
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: np.ndarray) -> None:
+        value = np.asarray(value)
+        if value.shape != self.data.shape:
+            raise ValueError(f"Parameter grad: expected shape {self.data.shape}, got {value.shape}")
+        self._grad = value.astype(self.data.dtype, copy=False)
+        self._zeroed = False
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -42,25 +60,24 @@ class Parameter:
         return self.data.dtype
 
     def zero_grad(self) -> None:
-        """Set the gradient to zero (in place, so references to `grad` stay valid)."""
-        self.grad.fill(0)
+        """Set the gradient to zero (lazily: see the class docstring)."""
         self._zeroed = True
 
     def add_grad(self, g: np.ndarray) -> None:
         """Accumulate `g` into `grad`. `g` must be a fresh array the caller gives away."""
         assert g.shape == self.data.shape and g.dtype == self.data.dtype, (g.shape, g.dtype)
         if self._zeroed:
-            self.grad = g
+            self._grad = g  # 0 + g, without the pass over memory
             self._zeroed = False
         else:
-            self.grad += g
+            self._grad += g
 
     def astype(self, dtype: str | type | np.dtype) -> Parameter:
         """Convert `data` and `grad` to `dtype` in place; returns self."""
         dt = as_dtype(dtype)
         if self.data.dtype != dt:
             self.data = self.data.astype(dt)
-            self.grad = self.grad.astype(dt)
+            self._grad = self._grad.astype(dt)
         return self
 
     def __repr__(self) -> str:
