@@ -153,6 +153,8 @@ def test_optimizer_defaults_are_torch_defaults(name):
 
     ours = inspect.signature(getattr(nn, name)).parameters
     ref = inspect.signature(getattr(torch.optim, name)).parameters
+    positional = [k for k, p in ref.items() if p.kind == p.POSITIONAL_OR_KEYWORD]
+    assert list(ours) == positional[: len(ours)]  # same order: positional calls agree
     for k, p in ours.items():
         if k == "params":
             continue

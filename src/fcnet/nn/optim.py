@@ -102,8 +102,8 @@ class SGD(Optimizer):
         lr: float = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,
-        nesterov: bool = False,
         weight_decay: float = 0.0,
+        nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr)
         self.momentum = _check("SGD momentum", momentum, 0.0)
