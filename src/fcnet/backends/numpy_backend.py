@@ -1,7 +1,7 @@
 """The numpy backend: the spec's network on fcnet.nn, the hand-derived engine.
 
 `fcnet.nn.Sequential` in the canonical layer order, an `fcnet.nn` loss and optimiser
-(torch.optim's formulas), the spec's schedule applied before each step, `clip_grad_norm`.
+(torch.optim's formulas), an `fcnet.nn` schedule stepped after each step, `clip_grad_norm`.
 Its state (weights, optimiser buffers, step count, dropout generator) resumes bit-exactly.
 """
 
@@ -14,6 +14,7 @@ import numpy as np
 from fcnet import nn
 from fcnet.backends._base import ModelBase
 from fcnet.backends._common import check_device, initial_weights
+from fcnet.nn.optim import make_schedule
 from fcnet.spec import NetSpec
 
 
@@ -58,6 +59,16 @@ class Model(ModelBase):
         self.net.load_state_dict(initial_weights(spec))
         self.loss_fn = nn.loss(spec.loss, reduction=spec.reduction)
         self.optimizer = build_optimizer(spec, self.net.parameters())
+        s = spec.optimizer.schedule
+        self.scheduler = make_schedule(
+            s.name,
+            self.optimizer,
+            step_size=s.step_size,
+            gamma=s.gamma,
+            warmup_steps=s.warmup_steps,
+            total_steps=s.total_steps,
+            min_lr=s.min_lr,
+        )  # None for "none"; stepped once per optimiser step, as in torch
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
         self.net.eval()
@@ -66,13 +77,14 @@ class Model(ModelBase):
     def _train_step(self, x: np.ndarray, y: np.ndarray) -> float:
         o = self.spec.optimizer
         self.net.train()
-        self.optimizer.lr = o.schedule.lr_at(o.lr, self.steps)
         loss = self.loss_fn(self.net(x), y)
         self.net.zero_grad()
         self.net.backward(self.loss_fn.backward(), need_input_grad=False)
         if o.clip_norm is not None:
             nn.clip_grad_norm(self.net.parameters(), o.clip_norm)
         self.optimizer.step()
+        if self.scheduler is not None:
+            self.scheduler.step()
         return loss
 
     def _evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -95,6 +107,10 @@ class Model(ModelBase):
         opt = {k[len("optim.") :]: v for k, v in d.items() if k.startswith("optim.")}
         if opt:
             self.optimizer.load_state_dict(opt)
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(
+                {"t": np.array(self.steps), "base_lr": np.array(self.spec.optimizer.lr)}
+            )
         if "rng" in d:
             try:
                 self.rng.bit_generator.state = json.loads(str(d["rng"]))
