@@ -230,3 +230,10 @@ def test_zero_grad_then_read_gives_zeros_and_writes_are_kept():
     np.testing.assert_array_equal(p.grad, [4.0, 4.0, 4.0])
     with pytest.raises(ValueError, match=r"grad: expected shape \(3,\), got \(2,\)"):
         p.grad = np.ones(2)
+
+
+@pytest.mark.parametrize("name", list(nn.LOSSES))
+def test_empty_batch_is_a_value_error(name):
+    y = np.zeros(0, np.int64) if name == "cross_entropy" else np.zeros((0, 3))
+    with pytest.raises(ValueError, match=r"at least one sample, got predictions of shape \(0, 3\)"):
+        nn.loss(name)(np.zeros((0, 3)), y)

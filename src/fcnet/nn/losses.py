@@ -59,6 +59,10 @@ def _check_pred(name: str, pred: np.ndarray) -> np.ndarray:
     if not isinstance(pred, np.ndarray) or pred.dtype.kind != "f" or pred.ndim != 2:
         got = f"{pred.dtype} array of shape {pred.shape}" if isinstance(pred, np.ndarray) else pred
         raise ValueError(f"{name}: expected predictions as a float array (N, out), got {got}")
+    if pred.shape[0] == 0:
+        raise ValueError(
+            f"{name}: expected at least one sample, got predictions of shape {pred.shape}"
+        )
     return pred
 
 
