@@ -59,7 +59,10 @@ class Linear(Module):
         return self.weight.data.dtype
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """z = x @ W.T + b for x of shape (N, in_features); keeps x (by reference) for
+        backward, so do not change x in place before calling backward."""
         W = self.weight.data  # (out, in)
+        x = np.asarray(x)
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(
                 f"{self!r}: expected input of shape (N, {self.in_features}), got {x.shape}"
