@@ -4,6 +4,10 @@
     >>> r.metrics["test_mse"] <= 1e-4                                # doctest: +SKIP
     True
 
+Defaults: 2,000 training points, one hidden layer of 64 ReLU units whose kinks start
+spread over the range, Adam at lr 1e-2 with a cosine schedule, 300 epochs of batches of
+64 (9,600 steps): sin on -pi..pi reaches a test MSE near 1e-5 in a few seconds.
+
 The inputs are scaled to [-1, 1] and the targets standardised for training; when it
 ends the scaling is folded into the first and last layers, so the saved model maps the
 raw x to the raw f(x). Test MSE and the largest absolute error are measured on a dense,
@@ -38,11 +42,11 @@ DEFAULTS: dict[str, Any] = {
     "sweep": False,
     "hidden": None,
     "batch_size": 64,
-    "epochs": 200,
+    "epochs": 300,
     "monitor": "loss",
 }
 DEFAULT_HIDDEN = 64
-DEFAULT_LR = 3e-3
+DEFAULT_LR = 1e-2
 GRID_1D = 10_001
 GRID_2D = 201
 
@@ -220,6 +224,8 @@ def _train_one(
     if not spec.output_bias:
         scale.mu = 0.0
     model = _common.build_model(spec, o["backend"])
+    if not run.resuming:
+        _spread_kinks(model, _common.stream(o["seed"], "init"))
     evals = {
         "val": (scale.x(val[0]), scale.y(val[1])),
         "test": (scale.x(test[0]), scale.y(test[1])),
@@ -239,6 +245,19 @@ def _train_one(
     )
     scale.fold(model)
     return model, history
+
+
+def _spread_kinks(model: Model, rng: np.random.Generator) -> None:
+    """Move each first-layer unit's switching point w.x + b = 0 to a random point of the
+    scaled input box [-1, 1]^d: b = -w.u. With the usual zero biases every ReLU kink
+    starts at the origin, and Adam needs thousands of steps to spread them out."""
+    w = model.get_weights()
+    if "0.bias" not in w or not model.spec.hidden:
+        return
+    W = w["0.weight"].astype(np.float64)  # (H, d)
+    u = rng.uniform(-1.0, 1.0, size=W.shape)  # (H, d), one point per unit
+    w["0.bias"] = (-(W * u).sum(axis=1)).astype(w["0.bias"].dtype)  # (H,)
+    model.set_weights(w)
 
 
 def _measure(
