@@ -124,6 +124,9 @@ def test_mnist_predict_and_idx(run, tmp_path):
     out = run("predict", "m", "--idx", idx, "--index", "0", "--index", "1")
     assert out.exit_code == 0 and len(out.stdout.strip().splitlines()) == 2
     _one_line_error(run("predict", "m", "--idx", idx), "--idx: needs --index")
+    acc = json.loads((tmp_path / "m" / "result.json").read_text())["metrics"]["test_accuracy"]
+    again = run("evaluate", "m", "--data-dir", str(shipped_root()))
+    assert again.exit_code == 0 and f"test_accuracy: {acc:.6g}" in again.stdout
 
 
 def test_binary_random_says_overfitting(run):
