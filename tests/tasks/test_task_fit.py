@@ -157,3 +157,12 @@ def test_resume_refuses_changed_options(workdir):
     fit("x", out="run", **dict(SMALL, epochs=1))
     with pytest.raises(ValueError, match="only --epochs and --quiet may change, got --lr"):
         fit(resume="run", lr=0.5)
+
+
+def test_more_epochs_on_resume_stretch_the_default_cosine_schedule(workdir):
+    opts = dict(samples=100, batch_size=50, hidden="4", quiet=True)  # 2 steps per epoch
+    fit("x", out="run", epochs=2, **opts)
+    assert NetSpec.load(workdir / "run" / "config.json").optimizer.schedule.total_steps == 4
+    r = fit(resume="run", epochs=5)
+    assert NetSpec.load(workdir / "run" / "config.json").optimizer.schedule.total_steps == 10
+    assert len(r.history.records) == 5 and r.history.records[-1]["train_loss"] > 0

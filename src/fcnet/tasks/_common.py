@@ -348,7 +348,16 @@ def resolve_spec(
     """
     o = run.options
     if run.resuming:
-        return NetSpec.load(run.path(config_name))
+        spec = NetSpec.load(run.path(config_name))
+        sched = spec.optimizer.schedule
+        total = o["epochs"] * steps_per_epoch
+        if o["config"] is None and sched.name == "cosine" and sched.total_steps != total:
+            # --epochs changed: the task's cosine schedule stretches over the new length
+            # (the same length, as after Ctrl-C, keeps it, and the run resumes exactly)
+            sched = sched.replace(total_steps=max(total, sched.warmup_steps + 1))
+            spec = spec.replace(optimizer=spec.optimizer.replace(schedule=sched))
+            spec.save(run.path(config_name))
+        return spec
     spec = base
     if o["config"] is not None:
         spec = NetSpec.load(o["config"])
