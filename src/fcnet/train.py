@@ -333,7 +333,11 @@ def _load_checkpoint(path: Path, model: Model) -> _LoopState:
 def _interrupted(
     ckpt: Path | None, model: Model, state: _LoopState, epoch: int, in_step: bool
 ) -> Interrupted:
-    where = f"epoch {epoch + 1}, step {state.step}"
+    where = (
+        f"epoch {epoch + 1}, step {state.step}"
+        if state.order is not None
+        else (f"the end of epoch {epoch}")
+    )
     if in_step:
         msg = f"interrupted inside an optimiser step ({where}); no checkpoint written"
         return Interrupted(msg, None, epoch + 1, state.step)
