@@ -58,11 +58,11 @@ COMMON_DEFAULTS: dict[str, Any] = {
 RESUMABLE = ("epochs", "quiet", "out")
 
 # Independent random streams drawn from one seed (spec.seed seeds the initialisation).
-_STREAMS = {"data": 1, "split": 2, "noise": 3, "init": 4}
+_STREAMS = {"data": 1, "split": 2, "init": 4}
 
 
 def stream(seed: int, purpose: str) -> np.random.Generator:
-    """The generator for `purpose` ("data", "split", "noise", "init") under `seed`."""
+    """The generator for `purpose` ("data", "split", "init") under `seed`."""
     return np.random.default_rng([seed, _STREAMS[purpose]])
 
 
