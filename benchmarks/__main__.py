@@ -110,6 +110,27 @@ def _table(module: Any, key: str, result: dict[str, Any]) -> Any:
     return generic_table(key, result)
 
 
+def omp_wait_policy(choice: str) -> str:
+    """Set OMP_WAIT_POLICY for this run (before torch loads); say what was chosen and why."""
+    busy = os.getloadavg()[0]
+    cores = os.cpu_count() or 1
+    if choice == "auto":
+        if os.environ.get("OMP_WAIT_POLICY"):
+            return f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']} (from the environment)"
+        if busy <= cores:
+            return f"OMP_WAIT_POLICY unset (library default; load {busy:.1f} on {cores} cores)"
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        return (
+            f"OMP_WAIT_POLICY=PASSIVE: the machine is busy (load {busy:.1f} on {cores} cores), "
+            "where spin-waiting OpenMP threads make torch tens of times slower"
+        )
+    if choice == "default":
+        os.environ.pop("OMP_WAIT_POLICY", None)
+        return "OMP_WAIT_POLICY unset (library default; --omp-wait-policy default)"
+    os.environ["OMP_WAIT_POLICY"] = choice.upper()
+    return f"OMP_WAIT_POLICY={choice.upper()} (--omp-wait-policy)"
+
+
 def run_section(key: str, quick: bool, extra: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """Import and run one section; its module (or None) and its result (or an error)."""
     module = None
@@ -144,6 +165,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help=f"a few hundred samples and 1 epoch everywhere (the harness test; sets {TINY_ENV})",
     )
+    p.add_argument(
+        "--omp-wait-policy",
+        choices=("auto", "default", "passive", "active"),
+        default="auto",
+        help=(
+            "OpenMP threads' waiting (torch): 'auto' (the default) keeps the library default on "
+            "an idle machine and sets PASSIVE when the load average exceeds the core count, "
+            "where spinning threads make torch many times slower; an OMP_WAIT_POLICY already "
+            "in the environment wins over 'auto'"
+        ),
+    )
     args = p.parse_args(argv)
     try:
         keys = _section_names(args.only)
@@ -153,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(thread_env())
     if args.tiny:
         os.environ[TINY_ENV] = "1"
+    wait_note = omp_wait_policy(args.omp_wait_policy)
 
     from rich.console import Console
 
@@ -164,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         f"[bold]fcnet benchmarks[/bold] ({mode}): {', '.join(keys)}; "
         f"{THREADS} threads for every framework; results -> {args.out}"
     )
+    console.print(wait_note)
     results: dict[str, Any] = {k: {"skipped": "not selected (--only)"} for k in SECTIONS}
     extra: dict[str, Any] = {}
     t_all = time.perf_counter()
@@ -180,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         write_results(args.out, results)
     env = environment()
     env["load_average_at_start"] = load_start
+    env["omp_wait_policy"] = wait_note
     results["gemm"]["environment"] = env
     write_results(args.out, results)
     failed = [k for k in keys if "error" in results[k]]

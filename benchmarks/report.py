@@ -172,6 +172,7 @@ def render(r: dict[str, Any], notes: str) -> str:
         f"- numpy {v.get('numpy')}, torch {v.get('torch')}, tensorflow {v.get('tensorflow')} "
         f"(keras {v.get('keras')}), scikit-learn {v.get('scikit-learn')}, fcnet {v.get('fcnet')}",
         f"- BLAS: {blas or '?'}",
+        f"- OpenMP: {env.get('omp_wait_policy', '?')}",
         "",
         "## Targets (issue 6)",
         "",

@@ -123,6 +123,8 @@ def test_quick_harness_on_tiny_data_writes_every_figure(tmp_path):
     for lib in ("numpy", "torch", "tensorflow", "scikit-learn"):
         assert isinstance(env["versions"][lib], str), lib
     assert any(b.get("internal_api") for b in env["blas"])
+    assert env["omp_wait_policy"].startswith("OMP_WAIT_POLICY")
+    assert len(env["load_average_at_start"]) == 3
 
     mlp = data["mnist_mlp"]
     assert mlp["settings"]["threads"] == 2 and mlp["settings"]["epochs"] == 1
