@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from fcnet.backends import Model
     from fcnet.spec import NetSpec
     from fcnet.tasks._common import Run
+    from fcnet.train import Interrupted
 
 ENV = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 """What torchrun sets for each process and `--distributed` needs (LOCAL_RANK too, if any)."""
@@ -137,9 +138,14 @@ def run_task(task: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
         backend = read_run(kwargs["resume"], name)["options"].get("backend")
     check_launch(name, backend or "numpy")
+    from fcnet.train import Interrupted
+
     try:
-        with session(name):
-            return task(*args, **kwargs)
+        with session(name) as s:
+            try:
+                return task(*args, **kwargs)
+            except Interrupted as exc:  # Ctrl-C: the terminal signals every rank
+                raise s.interrupted(exc) from None
     except DistributedError as exc:
         # after a failed collective gloo cannot be torn down cleanly (it may abort the
         # process, or wait on the dead peer): say what happened and leave at once
@@ -281,13 +287,29 @@ class Session:
             f"({_first_line(exc)}; timeout {self.timeout:g} s){self._resume_hint()}"
         )
 
+    def interrupted(self, exc: Interrupted) -> Interrupted:
+        """Rank 0's Ctrl-C message with the torchrun command; the others point to rank 0."""
+        from fcnet.train import Interrupted
+
+        if not self.is_main:
+            msg = f"rank {self.rank}: interrupted (epoch {exc.epoch}, step {exc.step}); rank 0 "
+            return Interrupted(msg + "keeps the checkpoint", None, exc.epoch, exc.step)
+        if exc.checkpoint is None or self.world_size > self.local_world_size:
+            return exc
+        cmd = launch_command(self.task, self.local_world_size, "--resume")
+        message = exc.message.replace(f"fcnet {self.task} --resume", cmd)
+        return Interrupted(message, exc.checkpoint, exc.epoch, exc.step)
+
     def _resume_hint(self) -> str:
         if not self.is_main:
             return "; rank 0 reports the run folder"
         if self.run_dir is None or not (self.run_dir / "checkpoint.npz").is_file():
             return ""
+        intact = f"; the last checkpoint in {self.run_dir} is intact"
+        if self.world_size > self.local_world_size:  # several machines: their own options
+            return f"{intact}: continue with the same torchrun command and --resume {self.run_dir}"
         cmd = launch_command(self.task, self.local_world_size, f"--resume {self.run_dir}")
-        return f"; the last checkpoint in {self.run_dir} is intact: continue with {cmd}"
+        return f"{intact}: continue with {cmd}"
 
     # ----- collectives --------------------------------------------------------------------
 
