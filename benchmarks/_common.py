@@ -92,7 +92,18 @@ def time_call(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> list[floa
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size in MiB (Linux reports KiB)."""
+    """This process's peak resident set size in MiB.
+
+    Read from /proc/self/status (VmHWM): getrusage's ru_maxrss carries the parent's peak
+    across fork and exec, so a worker started by a big harness would report the harness's.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
