@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import SECTIONS
-from benchmarks._common import REPO_ROOT, THREADS, TINY_ENV, error_text, thread_env
+from benchmarks import SECTIONS, _common
+from benchmarks._common import REPO_ROOT, THREADS_ENV, TINY_ENV, error_text, thread_env
 
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results.json"
 ALIASES = {"idx": "idx_read", "mnist": "mnist_mlp", "mlp": "mnist_mlp", "roc_auc": "auc"}
@@ -166,6 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         help=f"a few hundred samples and 1 epoch everywhere (the harness test; sets {TINY_ENV})",
     )
     p.add_argument(
+        "--threads",
+        type=int,
+        default=_common.THREADS,
+        help="threads for every framework (default 2: the machine's cores)",
+    )
+    p.add_argument(
         "--omp-wait-policy",
         choices=("auto", "default", "passive", "active"),
         default="auto",
@@ -181,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         keys = _section_names(args.only)
     except ValueError as exc:
         p.error(str(exc))
+    if args.threads < 1:
+        p.error(f"--threads: expected an int >= 1, got {args.threads}")
+    _common.THREADS = args.threads  # the sections read it when they are imported, below
+    os.environ[THREADS_ENV] = str(args.threads)  # and the workers they start
     # Threads before numpy, torch or tensorflow load (OPENBLAS_CORETYPE is left alone).
     os.environ.update(thread_env())
     if args.tiny:
@@ -195,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     mode = "tiny" if args.tiny else ("quick" if args.quick else "full")
     console.print(
         f"[bold]fcnet benchmarks[/bold] ({mode}): {', '.join(keys)}; "
-        f"{THREADS} threads for every framework; results -> {args.out}"
+        f"{_common.THREADS} threads for every framework; results -> {args.out}"
     )
     console.print(wait_note)
     results: dict[str, Any] = {k: {"skipped": "not selected (--only)"} for k in SECTIONS}
@@ -220,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = [k for k in keys if "error" in results[k]]
     console.rule()
     console.print(
-        f"{env['cpu_model']}, {env['cpu_count']} CPUs, {THREADS} threads; {env['date']}; "
+        f"{env['cpu_model']}, {env['cpu_count']} CPUs, {_common.THREADS} threads; {env['date']}; "
         f"total {time.perf_counter() - t_all:.0f} s; wrote {args.out}"
     )
     if failed:

@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-THREADS = 2
-"""Threads every framework gets: the machine has two cores."""
+THREADS_ENV = "FCNET_BENCH_THREADS"
+THREADS = int(os.environ.get(THREADS_ENV, "2"))
+"""Threads every framework gets: 2, as the machine has two cores (`--threads` changes it)."""
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MNIST_DIR = REPO_ROOT / "data" / "mnist"

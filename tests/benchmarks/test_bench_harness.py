@@ -92,11 +92,13 @@ def test_unknown_section_is_a_usage_error():
 
 def test_only_one_section_marks_the_others_skipped(tmp_path):
     out = tmp_path / "r.json"
-    proc = _harness("--quick", "--tiny", "--only", "gemm", "--out", str(out), timeout=120)
+    args = ("--quick", "--tiny", "--only", "gemm", "--threads", "1", "--out", str(out))
+    proc = _harness(*args, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads(out.read_text())
     assert list(data) == KEYS
     assert _number(data["gemm"]["peak_gflops"], lo=1e-3)
+    assert data["gemm"]["threads"] == 1 and data["gemm"]["environment"]["threads"] == 1
     for key in KEYS[:1] + KEYS[2:]:
         assert "skipped" in data[key]
 
