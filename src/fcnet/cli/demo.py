@@ -67,15 +67,8 @@ def run_demo(
         )
     atomic_write_text(root / "summary.json", json.dumps(rows, indent=2) + "\n")
     table = Table(title="fcnet demo", title_justify="left")
-    for col, justify in (
-        ("task", "left"),
-        ("backend", "left"),
-        ("metric", "left"),
-        ("value", "right"),
-        ("time", "right"),
-        ("plots", "left"),
-    ):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for col in ("task", "backend", "metric", "value", "time", "run folder"):
+        table.add_column(col, justify="right" if col in ("value", "time") else "left")
     for r in rows:
         table.add_row(
             r["task"],
@@ -83,9 +76,11 @@ def run_demo(
             r["metric"],
             f"{r['value']:.6g}",
             f"{r['seconds']:.1f} s",
-            f"{r['out_dir']}/ ({', '.join(r['plots'])})",
+            r["out_dir"],
         )
     console.print(table)
+    for r in rows:
+        console.print(f"{r['task']} plots in {r['out_dir']}/: {', '.join(r['plots']) or 'none'}")
     console.print(f"total {sum(r['seconds'] for r in rows):.1f} s; everything is in {root}/")
     return rows
 
