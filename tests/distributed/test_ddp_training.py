@@ -147,3 +147,34 @@ def test_stopped_process_ends_run_after_the_group_timeout(tmp_path, config):
     assert 2.5 < waited < 20, f"rank 0 ended {waited:.1f} s after rank 1 stopped (timeout 3 s)"
     assert "fcnet: error: rank 0 of 2: lost the other processes" in out0
     assert "timeout 3 s" in out0
+
+
+def test_binary_two_processes_with_weighted_sampling_match_one_process(tmp_path):
+    """binary: batches drawn with replacement (--pos-weight), AUC every epoch, bce."""
+    from fcnet.tasks import binary
+
+    spec = tmp_path / "bce64.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "input_size": 20,
+                "hidden": [{"width": 8}],
+                "output_size": 1,
+                "output_activation": "sigmoid",
+                "loss": "bce",
+                "dtype": "float64",
+            }
+        )
+    )
+    opts = dict(dataset="random", samples=90, features=20, pos_weight="balanced", epochs=2,
+                batch_size=16, config=str(spec))  # fmt: skip
+    args = ["binary", "--backend", "torch", "--out", str(tmp_path / "ddp")]
+    for k, v in opts.items():
+        args += [f"--{k.replace('_', '-')}", str(v)]
+    with Launch(tmp_path / "launch", args) as launch:
+        assert launch.wait() == [0, 0], launch.logs()
+    binary(backend="torch", out=tmp_path / "plain", quiet=True, **opts)
+    _assert_same_weights(_weights(tmp_path / "plain"), _weights(tmp_path / "ddp"))
+    for a, b in zip(_records(tmp_path / "plain"), _records(tmp_path / "ddp"), strict=True):
+        assert b["val_auc"] == a["val_auc"] and b["train_auc"] == a["train_auc"]
+        assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-9)
