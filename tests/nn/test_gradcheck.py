@@ -41,7 +41,7 @@ def _targets(loss_name, n, rng):
     return rng.standard_normal((n, 3))
 
 
-@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("depth", [0, 1, 2, 3])  # hidden layers: 1 to 4 Linear layers
 @pytest.mark.parametrize("batch", [1, 7])
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
 @pytest.mark.parametrize("loss_name", list(nn.LOSSES))

@@ -21,7 +21,7 @@ import click
 def gradcheck(tolerance: float, seed: int, eps: float) -> None:
     """Check every gradient of the numpy engine against central differences (float64).
 
-    For every activation and loss, over bias on and off, batch sizes 1 and 7 and 1 to 3
+    For every activation and loss, over bias on and off, batch sizes 1 and 7 and 0 to 3
     hidden layers, prints the largest relative error (over all parameters and the input);
     exits with status 1 if any exceeds the tolerance.
     """
@@ -41,14 +41,14 @@ def gradcheck(tolerance: float, seed: int, eps: float) -> None:
     with threadpool_limits(1):  # tiny matrices: a second BLAS thread only waits
         for act, loss in itertools.product(acts, losses):
             errors = []
-            for bias, batch, depth in itertools.product((True, False), (1, 7), (1, 2, 3)):
+            for bias, batch, depth in itertools.product((True, False), (1, 7), (0, 1, 2, 3)):
                 model, loss_fn, x, y = grid_case(act, loss, bias, batch, depth, seed)
                 errors.extend(nn.gradcheck(model, loss_fn, x, y, eps=eps).values())
             worst[act, loss] = max(errors)
 
     table = Table(
         title=f"gradcheck: largest relative error (tolerance {tolerance:g}; "
-        "bias on/off x batch 1, 7 x depth 1-3)"
+        "bias on/off x batch 1, 7 x 0-3 hidden layers)"
     )
     table.add_column("activation")
     for loss in losses:
