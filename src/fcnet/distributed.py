@@ -157,7 +157,11 @@ def run_task(task: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 @contextlib.contextmanager
 def session(task: str = "fit", env: dict[str, str] | None = None) -> Iterator[Session]:
-    """Open the process group from torchrun's environment; always tear it down."""
+    """Open the process group from torchrun's environment; always tear it down.
+
+    env: the variables to check and read the rank from (default os.environ); the group
+    itself is joined through os.environ (init_method "env://"), as torchrun expects.
+    """
     global _CURRENT
     if _CURRENT is not None:
         raise RuntimeError("a distributed session is already open in this process")
@@ -191,6 +195,7 @@ class Session:
         self.local_rank = int(env.get("LOCAL_RANK", "0") or 0)
         self.local_world_size = int(env.get("LOCAL_WORLD_SIZE", "0") or 0) or self.world_size
         self.timeout = _timeout_seconds(env)
+        self.master = f"{env.get('MASTER_ADDR')}:{env.get('MASTER_PORT')}"
         self.run_dir: Path | None = None
         self._scratch: Path | None = None
         self._opened = False
@@ -237,8 +242,7 @@ class Session:
         except (RuntimeError, ValueError) as exc:
             raise DistributedError(
                 f"rank {self.rank} of {self.world_size}: could not join the process group at "
-                f"{os.environ.get('MASTER_ADDR')}:{os.environ.get('MASTER_PORT')} within "
-                f"{self.timeout:g} s ({_first_line(exc)})"
+                f"{self.master} within {self.timeout:g} s ({_first_line(exc)})"
             ) from None
         self._opened = True
 
@@ -270,7 +274,8 @@ class Session:
         def handler(signum, frame):
             raise DistributedError(
                 f"rank {self.rank} of {self.world_size}: stopped by SIGTERM (torchrun stops "
-                f"every process when one of them fails){self._resume_hint()}"
+                f"every process when one of them fails, or the job was cancelled)"
+                f"{self._resume_hint()}"
             )
 
         previous = signal.signal(signal.SIGTERM, handler)
