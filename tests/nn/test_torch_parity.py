@@ -15,9 +15,16 @@ from _nn_torch_twin import TORCH_LOSSES, make_model, targets, torch_twin  # noqa
 
 from fcnet import nn  # noqa: E402
 
-torch.set_num_threads(1)
 ACTS = list(nn.ACTIVATIONS)
 LOSS_NAMES = list(nn.LOSSES)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def test_fcnet_nn_imports_neither_torch_nor_tensorflow():
