@@ -237,3 +237,40 @@ def test_empty_batch_is_a_value_error(name):
     y = np.zeros(0, np.int64) if name == "cross_entropy" else np.zeros((0, 3))
     with pytest.raises(ValueError, match=r"at least one sample, got predictions of shape \(0, 3\)"):
         nn.loss(name)(np.zeros((0, 3)), y)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("sgd", {"lr": 0.1}),
+        ("sgd", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+        ("rmsprop", {}),
+        ("rmsprop", {"momentum": 0.5, "centered": True}),
+        ("adam", {}),
+        ("adam", {"amsgrad": True}),
+        ("adamw", {}),
+    ],
+)
+def test_optimizer_state_resumes_exactly(name, kwargs):
+    """5 steps, save the state, a fresh optimiser loads it, 5 more: same as 10 in a row."""
+
+    def run(split: bool):
+        model = _mlp(np.random.default_rng(0), dtype="float64")
+        x = np.random.default_rng(1).standard_normal((6, 4))
+        y = np.array([0, 1, 2, 0, 1, 2])
+        loss_fn, opt = nn.CrossEntropyLoss(), nn.optimizer(name, model.parameters(), **kwargs)
+        for step in range(10):
+            if split and step == 5:
+                state = opt.state_dict()
+                opt = nn.optimizer(name, model.parameters(), **kwargs)
+                opt.load_state_dict(state)
+            loss_fn(model(x), y)
+            opt.zero_grad()
+            model.backward(loss_fn.backward())
+            opt.step()
+        assert opt.t == 10
+        return model.state_dict()
+
+    a, b = run(False), run(True)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
