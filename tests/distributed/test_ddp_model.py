@@ -134,3 +134,25 @@ def test_launch_command_is_what_the_messages_show():
     assert launch_command("mnist", 4, "--resume runs/x") == (
         "torchrun --nproc_per_node=4 -m fcnet mnist --backend torch --distributed --resume runs/x"
     )
+
+
+def test_a_rank_that_never_comes_ends_the_run_after_the_timeout(tmp_path):
+    env = base_env(
+        RANK="0", WORLD_SIZE="2", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(free_port()), FCNET_DIST_TIMEOUT="2",
+    )  # fmt: skip
+    args = ["fit", "sin(x)", "--backend", "torch", "--samples", "50", "--distributed"]
+    done = subprocess.run(
+        [sys.executable, "-m", "fcnet", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    line = done.stderr.strip()
+    assert "\n" not in line, line
+    assert line.startswith("fcnet: error: rank 0 of 2: could not join the process group at ")
+    assert "within 2 s" in line
+    assert list(tmp_path.iterdir()) == []  # no run folder before every rank is there
