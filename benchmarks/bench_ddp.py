@@ -147,6 +147,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "allreduce_mb_per_step": round(PARAMS * 4 / 1e6, 2),
         "steps_per_epoch": -(-limit // 128),
         "load_average_at_start": list(os.getloadavg()),  # the machine is shared
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),  # the harness may set it
     }
     with tempfile.TemporaryDirectory(prefix="fcnet-bench-ddp-") as tmp:
         root = Path(tmp)
