@@ -10,11 +10,12 @@ turns them into the NetSpec saved as `config.json`; `fit_model` trains through
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -59,6 +60,20 @@ RESUMABLE = ("epochs", "quiet", "out")
 
 # Independent random streams drawn from one seed (spec.seed seeds the initialisation).
 _STREAMS = {"data": 1, "split": 2, "init": 4}
+
+
+def one_blas_thread(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a task with one BLAS thread: for matrices as small as a fit's, a second thread
+    only waits (on a busy machine it spins: three times the CPU for the same result)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def stream(seed: int, purpose: str) -> np.random.Generator:

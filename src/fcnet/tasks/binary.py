@@ -53,6 +53,7 @@ HELD_OUT_RANDOM = 1000  # validation and test samples of the random data set
 THRESHOLDS = (0.1, 0.3, 0.5, 0.7, 0.9)
 
 
+@_common.one_blas_thread
 def binary(
     *,
     dataset: str | None = None,

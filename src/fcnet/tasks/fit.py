@@ -51,6 +51,7 @@ GRID_1D = 10_001
 GRID_2D = 201
 
 
+@_common.one_blas_thread
 def fit(
     expr: str | None = None,
     *,
