@@ -101,12 +101,7 @@ def fit(
             raise ValueError("--resume: a --sweep run cannot be resumed; start it again")
         return _sweep(run, f, ranges, callbacks)
 
-    rng = _common.stream(o["seed"], "data")
-    x, y = function_samples(f, o["samples"], ranges, rng, o["noise"], expr=f.text)
-    n_val = max(o["samples"] // 5, 10)
-    x_val, y_val = function_samples(f, n_val, ranges, rng, o["noise"], expr=f.text)
-    grid_points = GRID_1D if len(ranges) == 1 else GRID_2D
-    x_grid, y_grid = function_grid(f, ranges, grid_points, expr=f.text)
+    (x, y), (x_val, y_val), (x_grid, y_grid), grid_points = _data(o, f, ranges)
     scale = _Scale.of(ranges, y)
 
     widths = _common.parse_hidden(o["hidden"]) or [DEFAULT_HIDDEN]
@@ -131,6 +126,17 @@ def fit(
         "grid_points": len(x_grid),
     }
     return _common.finish(run, model, history, metrics, details, notes)
+
+
+def _data(o: dict[str, Any], f: Expression, ranges: list[tuple[float, float]]):
+    """Training and validation samples (noisy), and the dense noise-free test grid."""
+    rng = _common.stream(o["seed"], "data")
+    train = function_samples(f, o["samples"], ranges, rng, o["noise"], expr=f.text)
+    n_val = max(o["samples"] // 5, 10)
+    val = function_samples(f, n_val, ranges, rng, o["noise"], expr=f.text)
+    grid_points = GRID_1D if len(ranges) == 1 else GRID_2D
+    grid = function_grid(f, ranges, grid_points, expr=f.text)
+    return train, val, grid, grid_points
 
 
 class _Scale:
@@ -323,13 +329,7 @@ def _sweep(run: _common.Run, f: Expression, ranges, callbacks) -> TaskResult:
     """One single-hidden-layer network per width; error against width on one picture."""
     o = run.options
     widths = _common.parse_hidden(o["hidden"]) or [2, 4, 8, 16, 64, 256]
-    rng = _common.stream(o["seed"], "data")
-    x, y = function_samples(f, o["samples"], ranges, rng, o["noise"], expr=f.text)
-    x_val, y_val = function_samples(
-        f, max(o["samples"] // 5, 10), ranges, rng, o["noise"], expr=f.text
-    )
-    grid_points = GRID_1D if len(ranges) == 1 else GRID_2D
-    x_grid, y_grid = function_grid(f, ranges, grid_points, expr=f.text)
+    (x, y), (x_val, y_val), (x_grid, y_grid), _ = _data(o, f, ranges)
     rows = []
     model = history = None
     for w in widths:
