@@ -1,6 +1,7 @@
 """Write benchmarks/RESULTS.md from benchmarks/results.json: tables, headline ratios, targets.
 
     python -m benchmarks.report [--results benchmarks/results.json] [--out benchmarks/RESULTS.md]
+        [--also another_run.json]
 
 Everything is generated from the JSON except the text between the markers
 `<!-- notes -->` and `<!-- /notes -->` in the existing file (what limits a missed
@@ -148,42 +149,12 @@ def _mnist_rows(m: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
-def render(r: dict[str, Any], notes: str) -> str:
-    """RESULTS.md's text for results `r`, with `notes` carried over between the markers."""
-    gemm = r.get("gemm", {})
-    env = gemm.get("environment", {})
-    v = env.get("versions", {})
-    blas = ", ".join(
-        f"{b.get('internal_api')} {b.get('version')} ({b.get('library')})"
-        for b in env.get("blas", [])
-        if b.get("user_api") == "blas"
-    )
-    lines = [
-        "# Benchmark results",
-        "",
-        "Written by `python -m benchmarks.report` from `benchmarks/results.json` (`make bench`);",
-        "rerun both to refresh. The machine is shared with other work and noisy: ratios from",
-        "one run matter more than absolute seconds.",
-        "",
-        f"- Machine: {env.get('cpu_model', '?')}, {env.get('cpu_count', '?')} cores; "
-        f"{env.get('threads', '?')} threads for every framework",
-        f"- Date: {env.get('date', '?')}; load average (1, 5, 15 min) at the start "
-        f"{_loads(env.get('load_average_at_start'))}, at the end {_loads(env.get('load_average'))}",
-        f"- numpy {v.get('numpy')}, torch {v.get('torch')}, tensorflow {v.get('tensorflow')} "
-        f"(keras {v.get('keras')}), scikit-learn {v.get('scikit-learn')}, fcnet {v.get('fcnet')}",
-        f"- BLAS: {blas or '?'}",
-        f"- OpenMP: {env.get('omp_wait_policy', '?')}",
-        "",
-        "## Targets (issue 6)",
-        "",
-    ]
-    lines += _table(["target", "measured", ""], [[t, m, _ok(ok)] for t, m, ok in targets(r)])
-    lines += ["", NOTES_START, notes.strip("\n"), NOTES_END, ""]
-
-    m = r.get("mnist_mlp", {})
+def _mnist_lines(m: dict[str, Any], heading: str) -> list[str]:
+    """The MNIST section: settings, the contestants' table, the ratio."""
+    lines: list[str] = []
     st = m.get("settings", {})
     lines += [
-        "## MNIST MLP",
+        heading,
         "",
         f"{st.get('network')}, batch {st.get('batch')}, {st.get('optimizer')}, float32, "
         f"shuffled, {st.get('epochs')} epochs on {st.get('n_train')} samples, test accuracy "
@@ -216,10 +187,13 @@ def render(r: dict[str, Any], notes: str) -> str:
         f"({_f(st.get('peak_gflops'), '.0f')} GFLOP/s). GEMM share: the seconds the "
         f"epoch's products need at the best rate measured for each of their shapes "
         f"({_f(st.get('gemm_floor_s_per_epoch'), '.3f')} s) over the measured s/epoch.",
-        "",
-        "## GEMM peak (float32, GFLOP/s, median)",
-        "",
     ]
+    return lines
+
+
+def _gemm_lines(gemm: dict[str, Any]) -> list[str]:
+    """The GEMM section's table."""
+    lines: list[str] = []
     libs = [
         k
         for k in ("numpy", "torch")
@@ -240,8 +214,62 @@ def render(r: dict[str, Any], notes: str) -> str:
         )
         lines += _table(["product", *libs], rows)
     else:
-        lines.append(f"error: {gemm.get('error', 'not run')}")
+        lines.append(_missing(gemm))
 
+    return lines
+
+
+def render(r: dict[str, Any], notes: str, also: list[dict[str, Any]] = ()) -> str:
+    """RESULTS.md's text for results `r`, with `notes` carried over between the markers.
+
+    `also`: results of further runs (e.g. `--threads 1 --only gemm,mnist`) whose MNIST
+    and GEMM tables follow the main ones.
+    """
+    gemm = r.get("gemm", {})
+    env = gemm.get("environment", {})
+    v = env.get("versions", {})
+    blas = ", ".join(
+        f"{b.get('internal_api')} {b.get('version')} ({b.get('library')})"
+        for b in env.get("blas", [])
+        if b.get("user_api") == "blas"
+    )
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `python -m benchmarks.report` from `benchmarks/results.json` (`make bench`);",
+        "rerun both to refresh. The machine is shared with other work and noisy: ratios from",
+        "one run matter more than absolute seconds.",
+        "",
+        f"- Machine: {env.get('cpu_model', '?')}, {env.get('cpu_count', '?')} cores; "
+        f"{env.get('threads', '?')} threads for every framework",
+        f"- Date: {env.get('date', '?')}; load average (1, 5, 15 min) at the start "
+        f"{_loads(env.get('load_average_at_start'))}, at the end {_loads(env.get('load_average'))}",
+        f"- numpy {v.get('numpy')}, torch {v.get('torch')}, tensorflow {v.get('tensorflow')} "
+        f"(keras {v.get('keras')}), scikit-learn {v.get('scikit-learn')}, fcnet {v.get('fcnet')}",
+        f"- BLAS: {blas or '?'}",
+        f"- OpenMP: {env.get('omp_wait_policy', '?')}",
+        "",
+        "## Targets (issue 6)",
+        "",
+    ]
+    lines += _table(["target", "measured", ""], [[t, m, _ok(ok)] for t, m, ok in targets(r)])
+    lines += ["", NOTES_START, notes.strip("\n"), NOTES_END, ""]
+
+    lines += _mnist_lines(r.get("mnist_mlp", {}), "## MNIST MLP")
+    lines += ["", "## GEMM peak (float32, GFLOP/s, median)", ""]
+    lines += _gemm_lines(gemm)
+    for other in also:
+        env2 = other.get("gemm", {}).get("environment", {})
+        m2 = other.get("mnist_mlp", {})
+        lines += [""]
+        lines += _mnist_lines(
+            m2,
+            f"## Second run: MNIST MLP with {env2.get('threads', '?')} thread(s) "
+            f"({env2.get('date', '?')}, load at the start "
+            f"{_loads(env2.get('load_average_at_start'))})",
+        )
+        lines += ["", "Its GEMM section:", ""]
+        lines += _gemm_lines(other.get("gemm", {}))
     fit = r.get("fit", {})
     fst = fit.get("settings", {})
     lines += [
@@ -290,7 +318,7 @@ def render(r: dict[str, Any], notes: str) -> str:
             ],
         )
     else:
-        lines.append(f"error: {idx.get('error', 'not run')}")
+        lines.append(_missing(idx))
 
     auc = r.get("auc", {})
     lines += ["", "## ROC AUC", ""]
@@ -311,7 +339,7 @@ def render(r: dict[str, Any], notes: str) -> str:
         )
         lines += ["", f"{auc.get('n'):,} scores; medians of {auc.get('repeats')}."]
     else:
-        lines.append(f"error: {auc.get('error', 'not run')}")
+        lines.append(_missing(auc))
 
     ag = r.get("agreement", {})
     lines += ["", "## Backend agreement (float64, per-step loss, relative to numpy)", ""]
@@ -334,8 +362,14 @@ def render(r: dict[str, Any], notes: str) -> str:
         lines += _table(["case", "torch", "tensorflow", "ms/step numpy / torch / tf"], rows)
         lines += ["", f"{ag.get('settings', {}).get('steps')} steps per case."]
     else:
-        lines.append(f"error: {ag.get('error', 'not run')}")
+        lines.append(_missing(ag))
     return "\n".join(lines) + "\n"
+
+
+def _missing(section: dict[str, Any]) -> str:
+    if "error" in section:
+        return f"error: {section['error']}"
+    return f"not run in this run ({section.get('skipped', 'no figures')})"
 
 
 def _loads(v: Any) -> str:
@@ -359,14 +393,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--results", type=Path, default=RESULTS)
     p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument(
+        "--also",
+        type=Path,
+        action="append",
+        default=[],
+        help="another run's results.json whose MNIST and GEMM tables to add",
+    )
     args = p.parse_args(argv)
-    try:
-        r = json.loads(args.results.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        p.error(f"{args.results}: expected the JSON `python -m benchmarks` writes ({exc})")
+    loaded = []
+    for path in [args.results, *args.also]:
+        try:
+            loaded.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            p.error(f"{path}: expected the JSON `python -m benchmarks` writes ({exc})")
+    r, also = loaded[0], loaded[1:]
     from fcnet._fileio import atomic_write_text
 
-    atomic_write_text(args.out, render(r, _notes(args.out)))
+    atomic_write_text(args.out, render(r, _notes(args.out), also))
     print(f"wrote {args.out}")
     return 0
 
