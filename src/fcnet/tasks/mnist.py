@@ -9,8 +9,13 @@ validation) and tests on the 10,000 test images. Writes the confusion matrix (PN
 text), the per-class precision/recall/F1 table, the most confidently misclassified test
 digits, the first layer's weights as 28x28 images, and the loss and accuracy curves.
 
-Presets (`preset=`): "default" 784-512-256-10, Adam with a cosine schedule, 12 epochs;
-"best" 784-1024-1024-10 with dropout 0.2, 20 epochs (see PRESETS for the figures).
+Presets (`preset=`), measured with the numpy engine on two shared cores:
+- "default": 784-512-256-10, Adam lr 1e-3 with a cosine schedule, batches of 128,
+  12 epochs: 98.4% test accuracy in about 2 minutes (4 epochs, as `fcnet demo` runs it:
+  98.2% in one minute).
+- "best": 784-1024-1024-10 with dropout 0.2 after each hidden layer, 20 epochs: 98.75%
+  (12-25 minutes). Width and dropout buy about 0.3 points; 99% would need augmented
+  data (shifted digits), which fcnet does not do yet.
 `preprocess_image` turns a photo or drawing of a digit into an MNIST-like 28x28 image.
 """
 
