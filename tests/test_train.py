@@ -266,3 +266,24 @@ def test_resume_refuses_another_backends_checkpoint(tmp_path):
             resume=True,
             progress=False,
         )
+
+
+def _jitter(xb, rng):
+    return xb + rng.normal(0.0, 0.1, size=xb.shape).astype(xb.dtype)
+
+
+def test_augmented_training_resumes_bit_identically(tmp_path):
+    x, y = _data()
+    kw = dict(epochs=3, batch_size=20, seed=1, augment=_jitter, progress=False)
+    straight = build(_spec())
+    train(straight, x, y, **kw)
+    model = build(_spec())
+    ckpt = tmp_path / "c.npz"
+    with pytest.raises(Interrupted):
+        train(model, x, y, checkpoint=ckpt, callbacks=[_StopAt(2, 3)], **kw)
+    resumed = build(_spec())
+    train(resumed, x, y, checkpoint=ckpt, resume=True, **kw)
+    _same_state(resumed, straight)
+    plain = build(_spec())
+    train(plain, x, y, **{**kw, "augment": None})
+    assert not np.array_equal(plain.get_weights()["0.weight"], straight.get_weights()["0.weight"])

@@ -103,6 +103,7 @@ def train(
     monitor: str = "loss",
     patience: int = 5,
     sample_weights: np.ndarray | None = None,
+    augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
     callbacks: Sequence[Callback] = (),
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_every: float = 60.0,
@@ -120,6 +121,8 @@ def train(
         improved for `patience` epochs, then restore the best weights. Needs evals["val"].
     sample_weights: draw each epoch's batches with replacement, with probability
         proportional to these weights (a weighted sampler), instead of a permutation.
+    augment: augment(x_batch, rng) -> a changed copy, applied to every training batch;
+        it draws from the loop's generator, so a resumed run draws the same.
     checkpoint: the .npz written on Ctrl-C, every `checkpoint_every` seconds and at the
         end; resume=True continues from it. metrics_log: the JSON-lines file of records.
     """
@@ -168,8 +171,9 @@ def train(
                 order = state.order
                 while state.step < n_batches:
                     idx = order[state.step * batch_size : (state.step + 1) * batch_size]
+                    xb = x[idx] if augment is None else augment(x[idx], state.rng)
                     in_step = True
-                    loss = model.train_step(x[idx], y[idx])
+                    loss = model.train_step(xb, y[idx])
                     in_step = False
                     state.step += 1
                     if not math.isfinite(loss):

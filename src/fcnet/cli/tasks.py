@@ -150,6 +150,9 @@ def fit(expr: str | None, range_: Any, **options: Any) -> None:
     help="A folder with the four MNIST IDX files. [default: the shipped copy]",
 )
 @click.option("--limit", type=int, help="Train on the first N training images only.")
+@click.option(
+    "--augment", is_flag=True, default=None, help="Shift training images by up to 2 pixels."
+)
 @_common_options
 def mnist(**options: Any) -> None:
     """Classify MNIST digits: train on 60,000 images, test on 10,000."""

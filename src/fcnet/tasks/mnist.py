@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "preset": "default",
     "data_dir": None,
     "limit": None,
+    "augment": False,
     "monitor": "accuracy",
 }
 
@@ -63,6 +64,7 @@ def mnist(
     preset: str | None = None,
     data_dir: str | os.PathLike[str] | None = None,
     limit: int | None = None,
+    augment: bool | None = None,
     backend: str | None = None,
     config: str | os.PathLike[str] | None = None,
     hidden: str | int | Sequence[int] | None = None,
@@ -86,7 +88,8 @@ def mnist(
 
     preset: "default" or "best"; data_dir: a folder with the four IDX files (default:
     the copy shipped with fcnet); limit: train on the first N training images only (for
-    quick trials). Other options as `fcnet mnist --help`.
+    quick trials); augment: shift every training image by up to 2 pixels each way, a
+    new draw each time it is seen. Other options as `fcnet mnist --help`.
     """
     given = {k: v for k, v in locals().items() if k not in ("callbacks", "resume")}
     name = preset or "default"
@@ -128,7 +131,14 @@ def mnist(
     )
     model = _common.build_model(spec, o["backend"])
     history = _common.fit_model(
-        run, model, x_train, y_train, evals=evals, monitor=o["monitor"], callbacks=callbacks
+        run,
+        model,
+        x_train,
+        y_train,
+        evals=evals,
+        monitor=o["monitor"],
+        augment=shift_images if o["augment"] else None,
+        callbacks=callbacks,
     )
     report = evaluate_model(model, x_test, y_test)
     metrics = {"test_accuracy": report["accuracy"], "test_loss": report["loss"]}
@@ -159,6 +169,22 @@ def load_data(
             raise ValueError(f"--limit: expected an int >= 1, got {limit!r}")
         x_train, y_train = x_train[:limit], y_train[:limit]
     return x_train, y_train, x_test, y_test
+
+
+SHIFT = 2  # pixels, each way
+
+
+def shift_images(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each (784,) image moved by a random whole number of pixels, -2..2 on each axis,
+    the uncovered border filled with 0 (background): more digits from the same data."""
+    n = len(x)
+    pad = np.zeros((n, 28 + 2 * SHIFT, 28 + 2 * SHIFT), dtype=x.dtype)
+    pad[:, SHIFT:-SHIFT, SHIFT:-SHIFT] = x.reshape(n, 28, 28)
+    dy, dx = rng.integers(0, 2 * SHIFT + 1, size=(2, n))  # (n,) each: window offsets
+    rows = dy[:, None] + np.arange(28)  # (n, 28)
+    cols = dx[:, None] + np.arange(28)  # (n, 28)
+    out = pad[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]  # (n, 28, 28)
+    return out.reshape(n, 784)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
