@@ -146,6 +146,7 @@ def run_section(key: str, quick: bool, extra: dict[str, Any]) -> tuple[Any, dict
         result = {"error": error_text(exc)}
     result = dict(result)
     result.setdefault("wall_s", time.perf_counter() - t0)
+    result.setdefault("load_average_at_end", list(os.getloadavg()))  # the machine is shared
     return module, result
 
 
