@@ -142,7 +142,8 @@ def fit(expr: str | None, range_: Any, **options: Any) -> None:
 @click.option(
     "--preset",
     type=click.Choice(["default", "best"]),
-    help="default: 784-512-256-10, 12 epochs; best: 784-1024-1024-10, dropout 0.2, 20 epochs.",
+    help="default: 784-512-256-10, 12 epochs (98.4%); best: 784-1024-1024-10, dropout 0.2, "
+    "--augment, 20 epochs (99.1%).",
 )
 @click.option(
     "--data-dir",
@@ -151,7 +152,9 @@ def fit(expr: str | None, range_: Any, **options: Any) -> None:
 )
 @click.option("--limit", type=int, help="Train on the first N training images only.")
 @click.option(
-    "--augment", is_flag=True, default=None, help="Shift training images by up to 2 pixels."
+    "--augment/--no-augment",
+    default=None,
+    help="Shift training images at random by up to 2 pixels. [on in --preset best]",
 )
 @_common_options
 def mnist(**options: Any) -> None:

@@ -13,9 +13,10 @@ Presets (`preset=`), measured with the numpy engine on two shared cores:
 - "default": 784-512-256-10, Adam lr 1e-3 with a cosine schedule, batches of 128,
   12 epochs: 98.4% test accuracy in about 2 minutes (4 epochs, as `fcnet demo` runs it:
   98.2% in one minute).
-- "best": 784-1024-1024-10 with dropout 0.2 after each hidden layer, 20 epochs: 98.75%
-  (12-25 minutes). Width and dropout buy about 0.3 points; 99% would need augmented
-  data (shifted digits), which fcnet does not do yet.
+- "best": 784-1024-1024-10 with dropout 0.2 after each hidden layer, training images
+  shifted at random by up to 2 pixels (`augment`), 20 epochs: 99.13% in about 3 minutes
+  on a quiet machine. Without the shifts it reaches 98.75%: width and dropout buy about
+  0.3 points over the default, the shifts another 0.4.
 `preprocess_image` turns a photo or drawing of a digit into an MNIST-like 28x28 image.
 """
 
@@ -51,7 +52,13 @@ PRESETS: dict[str, dict[str, Any]] = {
         "dropout": 0.0,
     },
     "best": {
-        "options": {"hidden": "1024,1024", "epochs": 20, "batch_size": 128, "lr": 1e-3},
+        "options": {
+            "hidden": "1024,1024",
+            "epochs": 20,
+            "batch_size": 128,
+            "lr": 1e-3,
+            "augment": True,
+        },
         "dropout": 0.2,
     },
 }
