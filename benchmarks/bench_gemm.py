@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
 from benchmarks._common import THREADS, error_text, limit_threads, median, setup_torch, tiny
 
 # (name, A shape, B shape, transpose A, transpose B): C = op(A) @ op(B).

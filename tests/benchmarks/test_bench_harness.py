@@ -19,11 +19,10 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # `benchmarks` lives at the repository root, beside src/
     sys.path.insert(0, str(REPO))
 
+from benchmarks import SECTIONS  # noqa: E402
 from benchmarks.__main__ import _section_names, jsonable  # noqa: E402
 from benchmarks.bench_mnist import CONTESTANTS, _summarise, flops_per_epoch  # noqa: E402
 from benchmarks.report import render, targets  # noqa: E402
-
-from benchmarks import SECTIONS  # noqa: E402
 
 KEYS = ["idx_read", "gemm", "mnist_mlp", "fit", "auc", "agreement"]
 
