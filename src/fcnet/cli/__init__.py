@@ -24,6 +24,11 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else ctx.command_path
+            message = " ".join(exc.format_message().split())
+            click.echo(f"fcnet: error: {where}: {message} (see '{where} --help')", err=True)
+            ctx.exit(2)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except (ValueError, OSError) as exc:
