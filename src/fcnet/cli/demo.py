@@ -67,7 +67,7 @@ def run_demo(
         )
     atomic_write_text(root / "summary.json", json.dumps(rows, indent=2) + "\n")
     table = Table(title="fcnet demo", title_justify="left")
-    for col in ("task", "backend", "metric", "value", "time", "run folder"):
+    for col in ("task", "backend", "metric", "value", "time"):
         table.add_column(col, justify="right" if col in ("value", "time") else "left")
     for r in rows:
         table.add_row(
@@ -76,7 +76,6 @@ def run_demo(
             r["metric"],
             f"{r['value']:.6g}",
             f"{r['seconds']:.1f} s",
-            r["out_dir"],
         )
     console.print(table)
     for r in rows:
