@@ -345,6 +345,9 @@ def read_run(run_dir: str | os.PathLike[str], task: str | None = None) -> dict[s
 # ----- options -> NetSpec ---------------------------------------------------------------------
 
 
+DECAY_TO = 0.1  # the tasks' schedule: the lr falls to a tenth over the default epochs
+
+
 def resolve_spec(
     run: Run,
     *,
@@ -355,24 +358,18 @@ def resolve_spec(
     steps_per_epoch: int,
     widths: list[int] | None = None,
     config_name: str = "config.json",
+    decay_epochs: int | None = None,
+    decay_to: float = DECAY_TO,
 ) -> NetSpec:
     """The NetSpec of this run: `base` (the task's default), or --config, then explicit flags.
 
-    widths: hidden widths that replace --hidden (a sweep's one width). A resumed run
+    widths: hidden widths that replace --hidden (a sweep's one width). decay_epochs: the
+    task's learning-rate decay (see `decay`), unless --config gives the spec. A resumed run
     reuses its saved spec. The spec is saved as `config_name` (config.json).
     """
     o = run.options
     if run.resuming:
-        spec = NetSpec.load(run.path(config_name))
-        sched = spec.optimizer.schedule
-        total = o["epochs"] * steps_per_epoch
-        if o["config"] is None and sched.name == "cosine" and sched.total_steps != total:
-            # --epochs changed: the task's cosine schedule stretches over the new length
-            # (the same length, as after Ctrl-C, keeps it, and the run resumes exactly)
-            sched = sched.replace(total_steps=max(total, sched.warmup_steps + 1))
-            spec = spec.replace(optimizer=spec.optimizer.replace(schedule=sched))
-            spec.save(run.path(config_name))
-        return spec
+        return NetSpec.load(run.path(config_name))
     spec = base
     if o["config"] is not None:
         spec = NetSpec.load(o["config"])
@@ -408,10 +405,8 @@ def resolve_spec(
         opt["lr"] = o["lr"]
     if o.get("weight_decay") is not None:
         opt["weight_decay"] = o["weight_decay"]
-    sched = opt["schedule"]
-    if o["config"] is None and sched["name"] == "cosine":  # the task's schedule spans the run
-        total = o["epochs"] * steps_per_epoch
-        sched["total_steps"] = max(total, sched["warmup_steps"] + 1)
+    if o["config"] is None and decay_epochs is not None:
+        opt["schedule"] = decay(decay_epochs, steps_per_epoch, decay_to)
     spec = spec.replace(
         hidden=[LayerSpec(**layer) for layer in layers],
         optimizer=type(spec.optimizer)(**opt),
@@ -422,11 +417,16 @@ def resolve_spec(
     return spec
 
 
-def cosine(warmup_steps: int = 0, min_lr: float = 0.0) -> ScheduleSpec:
-    """A cosine schedule whose total_steps `resolve_spec` sets to the run's length."""
-    return ScheduleSpec(
-        name="cosine", total_steps=warmup_steps + 1, warmup_steps=warmup_steps, min_lr=min_lr
-    )
+def decay(epochs: int, steps_per_epoch: int, to: float = DECAY_TO) -> ScheduleSpec:
+    """The tasks' schedule: lr * gamma**t, falling to `to` x lr over the task's default
+    `epochs` (not the run's --epochs).
+
+    The rate at step t depends on t alone, never on how long the run is planned to be,
+    so 2 epochs resumed for 2 more give the same weights as 4 epochs, bit for bit (a cosine
+    schedule sized to --epochs could not); a run longer than the default goes on at a
+    rate below `to` x lr.
+    """
+    return ScheduleSpec(name="exponential", gamma=to ** (1.0 / (epochs * steps_per_epoch)))
 
 
 def build_model(spec: NetSpec, backend: str) -> Model:
