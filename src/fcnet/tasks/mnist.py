@@ -10,15 +10,15 @@ text), the per-class precision/recall/F1 table, the most confidently misclassifi
 digits, the first layer's weights as 28x28 images, and the loss and accuracy curves.
 
 Presets (`preset=`), measured with the numpy engine on two shared cores:
-- "default": 784-512-256-10, Adam lr 1e-3 decaying exponentially to a tenth
-  over 12 epochs (`fcnet.tasks._common.decay`), batches of 128,
-  12 epochs: 98.36% test accuracy in 35 s of training on a quiet machine (4 epochs, as
-  `fcnet demo` runs it: 98.0% in 20 s).
+- "default": 784-512-256-10, Adam lr 1e-3 decaying exponentially to a tenth over
+  12 epochs (`fcnet.tasks._common.decay`), batches of 128, 12 epochs: 98.36% test
+  accuracy in 35 s of training on a quiet machine (4 epochs, as `fcnet demo` runs it:
+  98.0% in 20 s).
 - "best": 784-1024-1024-10 with dropout 0.2 after each hidden layer, training images
   shifted at random by up to 2 pixels (`augment`), 20 epochs: 99.15% in about 4 minutes
-  (99.13% with the earlier cosine schedule). Without the shifts it reaches 98.75% (width and dropout buy about
-  0.3 points over the default, the shifts another 0.4); with the shifts, dropout adds
-  nothing measurable (99.14% with --dropout 0).
+  (99.13% with the earlier cosine schedule). Without the shifts it reaches 98.75%
+  (width and dropout buy about 0.3 points over the default, the shifts another 0.4);
+  with the shifts, dropout adds nothing measurable (99.14% with --dropout 0).
 `preprocess_image` turns a photo or drawing of a digit into an MNIST-like 28x28 image.
 """
 
