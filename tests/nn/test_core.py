@@ -274,3 +274,20 @@ def test_optimizer_state_resumes_exactly(name, kwargs):
     a, b = run(False), run(True)
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_adam_flushes_float32_moments_that_decay_into_subnormals():
+    # One gradient, then zeros (a blank pixel's weight): m = 1e-4 * 0.9^k falls below
+    # float32's smallest normal number after about 770 steps, where it would make every
+    # later step slow; the optimiser sets such moments to 0.
+    p = nn.Parameter(np.zeros(4, np.float32))
+    opt = nn.Adam([p], lr=1e-3)
+    p.grad = np.full(4, 1e-3, np.float32)
+    opt.step()
+    p.grad = np.zeros(4, np.float32)
+    for _ in range(799):
+        opt.step()
+    m = opt.exp_avg[0]
+    assert opt.t == 800
+    assert not np.any((m != 0) & (np.abs(m) < np.finfo(np.float32).tiny))
+    assert np.all(np.isfinite(p.data)) and np.all(p.data < 0)  # the one step moved it
