@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from fcnet._fileio import atomic_write_text
-from fcnet.cli.tasks import BACKENDS, OneLineCommand, _run
+from fcnet.cli.tasks import BACKENDS, _run
 
 # (name, task function name, headline metric, keyword arguments); quick: a smoke run.
 STEPS: list[tuple[str, str, str, dict[str, Any]]] = [
@@ -88,7 +88,7 @@ def _stamp() -> str:
     return datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
-@click.command(cls=OneLineCommand)
+@click.command()
 @click.option("--out", type=click.Path(file_okay=False), help="[default: runs/demo-<timestamp>]")
 @click.option("--backend", type=click.Choice(BACKENDS), default="numpy", show_default=True)
 @click.option("--quick", is_flag=True, help="A smoke run on small slices (seconds, not minutes).")

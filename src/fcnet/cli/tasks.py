@@ -28,16 +28,6 @@ class UserError(click.ClickException):
         click.echo(f"fcnet: error: {' '.join(self.format_message().split())}", err=True)
 
 
-class OneLineCommand(click.Command):
-    """A command whose usage errors (bad flag value, unknown flag) are one line, exit 2."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            raise UserError(f"{ctx.info_name}: {exc.format_message()}") from None
-
-
 def _common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The options every task takes (click applies them bottom-up, so list them reversed)."""
     options = [
@@ -113,7 +103,7 @@ def _run(
         raise click.exceptions.Exit(130) from None
 
 
-@click.command(cls=OneLineCommand)
+@click.command()
 @click.argument("expr", required=False)
 @click.option("--range", "range_", nargs=2, type=float, help="Interval of x: A B. [-pi pi]")
 @click.option("--yrange", nargs=2, type=float, help="Interval of y for f(x, y): A B. [-pi pi]")
@@ -138,7 +128,7 @@ def fit(expr: str | None, range_: Any, **options: Any) -> None:
     _run(task, expr, range=range_, **options)
 
 
-@click.command(cls=OneLineCommand)
+@click.command()
 @click.option(
     "--preset",
     type=click.Choice(["default", "best"]),
@@ -175,7 +165,7 @@ def _pos_weight(value: str | None) -> float | str | None:
         ) from None
 
 
-@click.command(cls=OneLineCommand)
+@click.command()
 @click.option(
     "--dataset",
     type=click.Choice(["mnist-pair", "csv", "random"]),
@@ -213,7 +203,7 @@ def binary(pos_weight: str | None, **options: Any) -> None:
     _run(task, pos_weight=_pos_weight(pos_weight), **options)
 
 
-@click.command(cls=OneLineCommand)
+@click.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.argument("images", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--idx", "idx_file", type=click.Path(dir_okay=False), help="An IDX image file.")
@@ -247,7 +237,7 @@ def predict(
         click.echo(f"{name}: {shown}")
 
 
-@click.command(cls=OneLineCommand)
+@click.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option(
     "--data-dir",
