@@ -41,7 +41,22 @@ def digit_one_png(size: int = 280, light: bool = False) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def _free_port() -> int:
+# The Host every in-process test client sends: a name the studio really answers.
+LOCAL_BASE_URL = "http://127.0.0.1:8000"
+
+
+def local_client(app):
+    """FastAPI's TestClient addressed as a browser on this machine addresses the studio."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # starlette's notice about httpx2
+        from fastapi.testclient import TestClient
+
+    return TestClient(app, base_url=LOCAL_BASE_URL)
+
+
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -56,7 +71,7 @@ class LiveServer:
         from fcnet.studio import create_app
 
         self.app = create_app(runs_dir)
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
             self.app,

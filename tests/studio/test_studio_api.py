@@ -5,17 +5,12 @@ from __future__ import annotations
 import json
 import os
 import time
-import warnings
 
 import httpx
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from studio_support import RUN_FIT, RUN_MNIST, digit_one_png
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # starlette's notice about httpx2
-    from fastapi.testclient import TestClient
+from studio_support import RUN_FIT, RUN_MNIST, digit_one_png, local_client
 
 from fcnet.studio import create_app
 from fcnet.studio.app import MAX_BODY_BYTES
@@ -26,7 +21,7 @@ from fcnet.studio.runs import plot_path, run_path
 @pytest.fixture
 def client(runs_dir):
     app = create_app(runs_dir)
-    with TestClient(app) as c:
+    with local_client(app) as c:
         yield c
 
 
@@ -114,7 +109,7 @@ def test_digits_train_request_is_bounded(client):
 
 
 def test_too_many_sessions_is_429(runs_dir):
-    with TestClient(create_app(runs_dir)) as c:
+    with local_client(create_app(runs_dir)) as c:
         studio = c.app.state.studio
         studio.sessions.max_active = 2
         for _ in range(2):
@@ -125,11 +120,11 @@ def test_too_many_sessions_is_429(runs_dir):
 
 
 def test_unknown_session_is_404(client):
-    r = client.post("/api/sessions/0123456789abcdef/stop")
+    r = client.post("/api/sessions/0123456789abcdef/stop", json={})
     assert r.status_code == 404
     assert "no training session" in r.json()["error"]
     for sid in ("..%2f..%2fetc%2fpasswd", "x" * 300, "ABCDEF0123456789"):
-        r = client.post(f"/api/sessions/{sid}/stop")
+        r = client.post(f"/api/sessions/{sid}/stop", json={})
         assert r.status_code == 404
         assert r.json()["error"]
 
@@ -189,7 +184,7 @@ def test_pause_resume_and_stop(client):
                 assert client.post(f"/api/sessions/{sid}/pause", json={"paused": False}).json() == {
                     "status": "running"
                 }
-                assert client.post(f"/api/sessions/{sid}/stop").status_code == 200
+                assert client.post(f"/api/sessions/{sid}/stop", json={}).status_code == 200
             if ev["type"] in ("done", "failed"):
                 break
     assert seen[-1] == {"type": "done", "status": "stopped"}
@@ -234,7 +229,7 @@ def test_run_detail_has_config_metrics_and_plots(client):
 
 
 def test_empty_or_missing_runs_dir_lists_nothing(tmp_path):
-    with TestClient(create_app(tmp_path / "nowhere")) as c:
+    with local_client(create_app(tmp_path / "nowhere")) as c:
         assert c.get("/api/runs").json()["runs"] == []
         assert c.get("/api/digits/models").json()["models"] == []
 
@@ -279,7 +274,7 @@ def test_a_symlink_out_of_the_runs_dir_is_refused(tmp_path):
     (runs / "escape").symlink_to(outside, target_is_directory=True)
     with pytest.raises(ValueError, match="leads outside"):
         run_path(runs, "escape")
-    with TestClient(create_app(runs)) as c:
+    with local_client(create_app(runs)) as c:
         assert c.get("/api/runs").json()["runs"] == []
         assert c.get("/api/runs/escape").status_code == 400
 
@@ -426,13 +421,13 @@ def test_fit_on_the_torch_backend(client):
 
 
 def test_only_local_host_names_are_answered(runs_dir):
-    with TestClient(create_app(runs_dir)) as c:
+    with local_client(create_app(runs_dir)) as c:
         assert c.get("/api/health", headers={"Host": "127.0.0.1:8000"}).status_code == 200
         assert c.get("/api/health", headers={"Host": "[::1]:8000"}).status_code == 200
         r = c.get("/api/health", headers={"Host": "rebind.example:8000"})
         assert r.status_code == 400
         assert "Host: expected one of" in r.json()["error"]
-    with TestClient(create_app(runs_dir, hosts=None)) as c:
+    with local_client(create_app(runs_dir, hosts=None)) as c:
         assert c.get("/api/health", headers={"Host": "studio.lan"}).status_code == 200
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import queue
 import re
 import threading
@@ -30,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fcnet import __version__
 from fcnet.expr import ExprError
 from fcnet.studio import runs as runs_mod
+from fcnet.studio.bounded import RunFileError
 from fcnet.studio.digits import decode_image, mnist_input
 from fcnet.studio.sessions import SessionRegistry, TooManySessions, TrainingSession
 from fcnet.studio.training import (
@@ -50,6 +52,8 @@ _PAGES = {"fit": "fit.html", "digits": "digits.html", "runs": "runs.html"}
 _SESSION_ID = re.compile(r"[0-9a-f]{16}")
 # Seconds between keep-alive comments on an idle event stream.
 _HEARTBEAT_S = 2.0
+# Models of runs kept loaded for the Digits page.
+_MAX_RUN_MODELS = 4
 
 
 class PauseRequest(StrictRequest):
@@ -120,7 +124,7 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "testserver")
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class HostCheck:
@@ -144,6 +148,57 @@ class HostCheck:
                 )
                 return
         await self.app(scope, receive, send)
+
+
+_SAFE_METHODS = (b"GET", b"HEAD")
+_SAME_SITE = (b"same-origin", b"none")
+
+
+class SameOrigin:
+    """Refuse cross-origin requests to the API and every state-changing request.
+
+    A page on another site (or another port of this machine) could otherwise make the
+    browser send `POST /api/sessions/<id>/stop` or start trainings: a "simple" request
+    needs no CORS preflight. So on `/api/*`, and on any method but GET/HEAD: a browser's
+    `Sec-Fetch-Site` must be same-origin (or none: typed by the user), an `Origin` must be
+    this server's own (`http://<Host>`), and a POST must carry `Content-Type:
+    application/json` (which no HTML form or simple request can send). Clients that send
+    neither header (curl, scripts) are not browsers driven by another site.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            problem = self.problem(scope)
+            if problem is not None:
+                await _error(problem[0], problem[1])(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def problem(scope: Scope) -> tuple[int, str] | None:
+        method = scope.get("method", "GET").encode("latin-1")
+        if scope.get("path", "").startswith("/api/") or method not in _SAFE_METHODS:
+            headers = dict(scope.get("headers") or [])
+            site = headers.get(b"sec-fetch-site")
+            if site is not None and site.lower() not in _SAME_SITE:
+                shown = site.decode("latin-1")[:40]
+                return 403, f"Sec-Fetch-Site: expected same-origin, got {shown!r} (cross-site)"
+            origin = headers.get(b"origin")
+            if origin is not None:
+                host = headers.get(b"host", b"").decode("latin-1").lower()
+                allowed = {f"http://{host}", f"https://{host}"}
+                if origin.decode("latin-1").lower() not in allowed:
+                    shown = origin.decode("latin-1")[:80]
+                    return 403, f"Origin: expected this studio's own page, got {shown!r}"
+            if method == b"POST":
+                kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+                if kind != b"application/json":
+                    shown = kind.decode("latin-1")[:60]
+                    return 415, f"Content-Type: expected application/json, got {shown!r}"
+        return None
 
 
 class NotFound(Exception):
@@ -172,20 +227,25 @@ class _Studio:
             raise ValueError(f"model: expected 'run:<name>' or 'session:<id>', got {model_id!r}")
         name = model_id[4:]
         path = runs_mod.run_path(self.runs_dir, name) / runs_mod.MODEL_FILE
-        if not path.is_file():
+        if not os.path.lexists(path):
             raise NotFound(f"model: run {name!r} has no {runs_mod.MODEL_FILE}")
-        spec = runs_mod.read_model_spec(path)
-        if not spec or spec.get("input_size") != 784 or spec.get("output_size") != 10:
-            raise ValueError(f"model: run {name!r} is not a 784-input, 10-class MNIST model")
-        mtime = path.stat().st_mtime
+        try:
+            spec = runs_mod.read_model_spec(path)  # bounded; says what is wrong
+            runs_mod.check_mnist_spec(name, spec)
+            resolved = runs_mod.check_model_file(path)
+        except RunFileError as exc:
+            raise ValueError(f"model: run {name!r}: {exc}") from None
+        mtime = resolved.stat().st_mtime
         with self._lock:
             cached = self._run_models.get(name)
         if cached is None or cached[0] != mtime:
             from fcnet.backends import load
 
-            cached = (mtime, load(path), threading.Lock())
+            cached = (mtime, load(resolved, backend="numpy"), threading.Lock())
             with self._lock:
                 self._run_models[name] = cached
+                while len(self._run_models) > _MAX_RUN_MODELS:
+                    self._run_models.pop(next(iter(self._run_models)))
         return cached[1], cached[2]
 
     def _lock_for(self, model_id: str) -> threading.Lock:
@@ -233,6 +293,7 @@ def create_app(
     )
     app.state.studio = studio
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(SameOrigin)
     app.add_middleware(HostCheck, hosts=hosts)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -307,7 +368,8 @@ def create_app(
 
     @app.get("/api/digits/models")
     def digits_models() -> dict[str, Any]:
-        return {"models": studio.store.listing() + runs_mod.mnist_models(studio.runs_dir)}
+        found = runs_mod.mnist_models(studio.runs_dir)
+        return {"models": studio.store.listing() + found["models"], "skipped": found["skipped"]}
 
     @app.post("/api/digits/predict")
     def digits_predict(req: PredictRequest) -> dict[str, Any]:
@@ -354,15 +416,16 @@ def create_app(
 
     @app.get("/api/runs")
     def runs() -> dict[str, Any]:
-        return {"runs_dir": str(studio.runs_dir), "runs": runs_mod.list_runs(studio.runs_dir)}
+        return {"runs_dir": str(studio.runs_dir), **runs_mod.scan_runs(studio.runs_dir)}
 
-    @app.get("/api/runs/{name}")
-    def run(name: str) -> dict[str, Any]:
-        return runs_mod.run_detail(studio.runs_dir, name)
-
-    @app.get("/api/runs/{name}/plots/{plot}")
+    # A run's name may hold "/" (runs/demo-<time>/mnist): the plot route comes first.
+    @app.get("/api/runs/{name:path}/plots/{plot}")
     def run_plot(name: str, plot: str) -> FileResponse:
         return FileResponse(runs_mod.plot_path(studio.runs_dir, name, plot), media_type="image/png")
+
+    @app.get("/api/runs/{name:path}")
+    def run(name: str) -> dict[str, Any]:
+        return runs_mod.run_detail(studio.runs_dir, name)
 
     return app
 

@@ -1,29 +1,56 @@
 """The run folders under `runs/`, read for the Runs and Digits pages.
 
+A run is a folder holding the files a task writes (run.json, config.json, result.json,
+metrics.jsonl, model.npz), directly under the runs folder or nested a few levels down
+(`fcnet demo` writes runs/demo-<time>/mnist). It is named by its path relative to the
+runs folder, "/"-separated.
+
 Every name that comes from a request is checked here before it touches the file system:
-a run is a plain folder name directly under the runs directory (no `..`, no slashes, no
-symbolic link leading out of it), and a plot is a `.png` file directly inside the run.
+each part a plain folder name (no `..`, nothing hidden), the folder inside the runs
+folder. Every file is read through `fcnet.studio.bounded`: a regular file, bounded in size
+and JSON depth, inside its run (a link leading out is refused). A run whose files cannot
+be read is skipped and listed with its problem; it never breaks the list.
 """
 
 from __future__ import annotations
 
-import json
+import itertools
 import math
+import os
 import re
-import zipfile
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from fcnet.studio.bounded import (
+    MAX_MODEL_BYTES,
+    RunFileError,
+    check_inside,
+    close_npz,
+    npz_members,
+    parse_json,
+    read_bytes,
+    read_json,
+)
+from fcnet.studio.bounded import read_model_spec as _read_model_spec
 
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=+-]{0,127}")
+_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=+-]{0,127}")
 _PLOT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=+-]{0,127}\.png")
-# Files bigger than this are not read for a page (a metrics log of a long run is far smaller).
+# How deep under the runs folder a run may sit (runs/demo-<time>/mnist is 2).
+MAX_DEPTH = 3
+# At most this many folders are looked at, and this many runs listed, per listing.
+MAX_SCANNED = 5000
+MAX_RUNS = 1000
+# Bytes read of each file: the listing reads little, a run's own page more.
+_MAX_LIST_BYTES = 1024 * 1024
 _MAX_TEXT_BYTES = 4 * 1024 * 1024
 _MAX_METRIC_LINES = 5000
 # The model file the tasks write (portable npz, spec JSON under "__spec__").
 MODEL_FILE = "model.npz"
+RUN_FILES = ("run.json", "config.json", "metrics.jsonl", "result.json", MODEL_FILE)
+# The metric a run is known by, per task (the first one present is shown in its label).
+_HEADLINE = ("test_accuracy", "test_auc", "test_mse", "val_accuracy", "val_auc", "val_loss")
 
 
 def _clean(value: Any) -> Any:
@@ -37,21 +64,32 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _check_name(runs_dir: Path, name: Any) -> list[str]:
+    parts = name.split("/") if isinstance(name, str) else []
+    if (
+        not parts
+        or len(parts) > MAX_DEPTH
+        or len(name) > 300
+        or not all(_PART.fullmatch(p) and ".." not in p for p in parts)
+    ):
+        raise ValueError(
+            f"run: expected a folder name under {runs_dir} (letters, digits, _ . = + -, "
+            f"at most {MAX_DEPTH} parts joined by /), got {str(name)[:80]!r}"
+        )
+    return parts
+
+
 def run_path(runs_dir: Path, name: str) -> Path:
     """The folder of run `name` under `runs_dir`; ValueError for any name that could escape.
 
     >>> run_path(Path("runs"), "../etc")
     Traceback (most recent call last):
-    ValueError: run: expected a folder name under runs (letters, digits, _ . = + -), got '../etc'
-    """
-    if not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name:
-        raise ValueError(
-            f"run: expected a folder name under {runs_dir} (letters, digits, _ . = + -), "
-            f"got {name!r}"
-        )
+    ValueError: run: expected a folder name under runs (letters, digits, _ . = + -, at most 3 parts joined by /), got '../etc'
+    """  # noqa: E501
+    parts = _check_name(runs_dir, name)
     root = runs_dir.resolve()
-    path = (root / name).resolve()
-    if path.parent != root:
+    path = root.joinpath(*parts).resolve()
+    if not path.is_relative_to(root) or path == root:
         raise ValueError(f"run: {name!r} leads outside {runs_dir}")
     if not path.is_dir():
         raise FileNotFoundError(f"run: no run named {name!r} under {runs_dir}")
@@ -59,135 +97,289 @@ def run_path(runs_dir: Path, name: str) -> Path:
 
 
 def plot_path(runs_dir: Path, name: str, plot: str) -> Path:
-    """A PNG file directly inside run `name`; ValueError for any other name."""
+    """A PNG file directly inside run `name` (a regular file); ValueError for any other name."""
     run = run_path(runs_dir, name)
     if not _PLOT.fullmatch(plot) or ".." in plot:
         raise ValueError(f"plot: expected a .png file name inside run {name!r}, got {plot!r}")
     path = (run / plot).resolve()
-    if path.parent != run or not path.is_file():
+    try:
+        regular = path.parent == run and stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        regular = False
+    if not regular:
         raise FileNotFoundError(f"plot: no plot {plot!r} in run {name!r}")
     return path
 
 
-def _read_json(path: Path) -> Any:
-    """A JSON file's content, or None when it is missing, too big or not JSON."""
+def _read(run: Path, file: str, limit: int, problems: list[str]) -> Any:
+    """A JSON file of the run (None when absent); a problem is noted and None returned."""
+    path = run / file
+    if not os.path.lexists(path):
+        return None
     try:
-        if path.stat().st_size > _MAX_TEXT_BYTES:
-            return None
-        return _clean(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
+        return _clean(read_json(path, limit, inside=run))
+    except RunFileError as exc:
+        problems.append(str(exc))
         return None
 
 
-def read_metrics(path: Path) -> list[dict[str, Any]]:
+def read_metrics(path: Path, problems: list[str] | None = None) -> list[dict[str, Any]]:
     """The records of a metrics.jsonl file (one JSON object a line); bad lines are skipped."""
+    if not os.path.lexists(path):
+        return []
     try:
-        if path.stat().st_size > _MAX_TEXT_BYTES:
-            return []
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+        data = read_bytes(path, _MAX_TEXT_BYTES, inside=path.parent)
+    except RunFileError as exc:
+        if problems is not None:
+            problems.append(str(exc))
         return []
     records = []
-    for line in lines[:_MAX_METRIC_LINES]:
+    for line in data.splitlines()[:_MAX_METRIC_LINES]:
         try:
-            record = json.loads(line)
-        except ValueError:
+            record = parse_json(line, path.name)
+        except RunFileError:
             continue
         if isinstance(record, dict):
             records.append(_clean(record))
     return records
 
 
-def read_model_spec(path: Path) -> dict[str, Any] | None:
-    """The spec stored in a portable model .npz (key `__spec__`), without loading weights."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if "__spec__" not in data.files:
-                return None
-            raw = data["__spec__"]
-        if raw.dtype.kind == "U":  # a str array
-            text = str(raw[()]) if raw.ndim == 0 else "".join(raw.tolist())
-        else:  # UTF-8 bytes
-            text = raw.tobytes().decode("utf-8")
-        spec = json.loads(text)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError):
-        return None
-    return spec if isinstance(spec, dict) else None
+def read_model_spec(path: Path) -> dict[str, Any]:
+    """The spec stored in a run's model.npz; RunFileError when it cannot be read safely."""
+    return _read_model_spec(path, inside=path.parent)
+
+
+def check_model_file(path: Path) -> Path:
+    """`path` resolved, once its npz holds at most MAX_MODEL_BYTES (RunFileError otherwise)."""
+    resolved = check_inside(path, path.parent)
+    zf, _ = npz_members(resolved, MAX_MODEL_BYTES)
+    close_npz(zf)
+    return resolved
 
 
 def is_run(path: Path) -> bool:
-    """A run folder holds at least one of the files the tasks write."""
-    return any(
-        (path / f).is_file()
-        for f in ("run.json", "config.json", "metrics.jsonl", "result.json", MODEL_FILE)
-    )
+    """A run folder holds at least one of the files the tasks write (of any type: a broken
+    one makes the run listed as skipped, with its problem)."""
+    return any(os.path.lexists(path / f) for f in RUN_FILES)
 
 
-def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
-    """A summary of every run folder directly under `runs_dir`, newest first."""
-    if not runs_dir.is_dir():
-        return []
-    root = runs_dir.resolve()
-    runs = []
-    for path in runs_dir.iterdir():
-        if not _NAME.fullmatch(path.name) or not path.is_dir():
+def _walk(root: Path) -> tuple[list[tuple[str, Path]], bool]:
+    """(name, folder) of the runs under `root`, breadth first, links not followed."""
+    found: list[tuple[str, Path]] = []
+    queue: list[tuple[str, Path, int]] = [("", root, 0)]
+    scanned = 0
+    while queue:
+        prefix, folder, depth = queue.pop(0)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
             continue
-        if path.resolve().parent != root or not is_run(path):
-            continue
-        result = _read_json(path / "result.json")
-        metrics = result.get("metrics") if isinstance(result, dict) else None
-        if not isinstance(metrics, dict) and isinstance(result, dict):
-            metrics = {k: v for k, v in result.items() if isinstance(v, int | float)}
-        meta = _read_json(path / "run.json")
-        task = meta.get("task") if isinstance(meta, dict) else None
-        if not isinstance(task, str) and isinstance(result, dict):
-            task = result.get("task")
-        mtime = path.stat().st_mtime
-        runs.append(
-            {
-                "name": path.name,
-                "task": task if isinstance(task, str) else path.name.split("-", 1)[0],
-                "modified": datetime.fromtimestamp(mtime, UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                "mtime": mtime,
-                "has_model": (path / MODEL_FILE).is_file(),
-                "metrics": metrics or {},
-            }
-        )
-    runs.sort(key=lambda r: r["mtime"], reverse=True)
-    return runs
+        for entry in entries:
+            scanned += 1
+            if scanned > MAX_SCANNED or len(found) >= MAX_RUNS:
+                return found, True
+            if not _PART.fullmatch(entry.name) or ".." in entry.name:
+                continue
+            try:
+                if not entry.is_dir(follow_symlinks=False):
+                    continue
+            except OSError:
+                continue
+            name = prefix + entry.name
+            path = Path(entry.path)
+            if is_run(path):
+                found.append((name, path))
+            elif depth + 1 < MAX_DEPTH:
+                queue.append((name + "/", path, depth + 1))
+    return found, False
 
 
-def run_detail(runs_dir: Path, name: str) -> dict[str, Any]:
-    """Everything the Runs page shows of one run: config, result, metric records, plots."""
-    path = run_path(runs_dir, name)
-    plots = sorted(
-        p.name
-        for p in path.iterdir()
-        if p.is_file() and _PLOT.fullmatch(p.name) and ".." not in p.name
-    )
+def _network(config: Any) -> str | None:
+    """784-64-10 from a config.json (None when it does not say)."""
+    if not isinstance(config, dict):
+        return None
+    hidden = config.get("hidden")
+    widths = []
+    for h in hidden if isinstance(hidden, list) else []:
+        w = h.get("width") if isinstance(h, dict) else h
+        widths.append(w)
+    sizes = [config.get("input_size"), *widths, config.get("output_size")]
+    if not all(isinstance(s, int) and not isinstance(s, bool) for s in sizes):
+        return None
+    return "-".join(str(s) for s in sizes)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.3g}" if abs(v) < 1e-3 or abs(v) >= 1e4 else f"{v:.4g}"
+
+
+def describe(task: str, options: Any, result: Any, config: Any, metrics: dict) -> dict[str, Any]:
+    """What a run was: task, function or dataset, network, headline metric, as a label."""
+    o = options if isinstance(options, dict) else {}
+    r = result if isinstance(result, dict) else {}
+    what = None
+    if task == "fit":
+        expr = r.get("expr", o.get("expr"))
+        what = f"f = {expr}" if isinstance(expr, str) else None
+    elif task == "binary":
+        dataset = r.get("dataset", o.get("dataset"))
+        if dataset == "mnist-pair" and isinstance(o.get("pos"), int):
+            what = f"MNIST {o['pos']} vs {o.get('neg')}"
+        elif isinstance(dataset, str):
+            what = dataset
+    elif task == "mnist":
+        what = "MNIST digits"
+    network = _network(config)
+    headline = next((k for k in _HEADLINE if isinstance(metrics.get(k), int | float)), None)
+    parts = [task, what, network]
+    if headline is not None:
+        value = metrics[headline]
+        shown = f"{value:.2%}" if "accuracy" in headline else _fmt(value)
+        parts.append(f"{headline.replace('_', ' ')} {shown}")
     return {
-        "name": name,
-        "run": _read_json(path / "run.json"),
-        "config": _read_json(path / "config.json"),
-        "result": _read_json(path / "result.json"),
-        "metrics": read_metrics(path / "metrics.jsonl"),
-        "plots": plots,
-        "has_model": (path / MODEL_FILE).is_file(),
+        "what": what,
+        "network": network,
+        "headline": headline,
+        "label": " · ".join(str(p)[:80] for p in parts if p),
     }
 
 
-def mnist_models(runs_dir: Path) -> list[dict[str, Any]]:
-    """Runs whose model.npz is a 784-input, 10-output classifier: what Digits can use."""
-    models = []
-    for run in list_runs(runs_dir):
-        if not run["has_model"]:
+def _summary(name: str, path: Path) -> dict[str, Any]:
+    """One run's line in the list; RunFileError when one of its files is refused."""
+    problems: list[str] = []
+    result = _read(path, "result.json", _MAX_LIST_BYTES, problems)
+    meta = _read(path, "run.json", _MAX_LIST_BYTES, problems)
+    config = _read(path, "config.json", _MAX_LIST_BYTES, problems)
+    if problems:
+        raise RunFileError("; ".join(problems))
+    metrics = result.get("metrics") if isinstance(result, dict) else None
+    if not isinstance(metrics, dict) and isinstance(result, dict):
+        metrics = {k: v for k, v in result.items() if isinstance(v, int | float)}
+    metrics = {k: v for k, v in (metrics or {}).items() if isinstance(v, int | float | None)}
+    task = meta.get("task") if isinstance(meta, dict) else None
+    if not isinstance(task, str) and isinstance(result, dict):
+        task = result.get("task")
+    if not isinstance(task, str):
+        task = name.rsplit("/", 1)[-1].split("-", 1)[0]
+    options = meta.get("options") if isinstance(meta, dict) else None
+    mtime = path.stat().st_mtime
+    model = path / MODEL_FILE
+    return {
+        "name": name,
+        "task": task[:40],
+        **describe(task[:40], options, result, config, metrics),
+        "modified": datetime.fromtimestamp(mtime, UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "mtime": mtime,
+        "has_model": os.path.lexists(model) and not model.is_symlink() and model.is_file(),
+        "metrics": metrics,
+    }
+
+
+def scan_runs(runs_dir: Path) -> dict[str, Any]:
+    """{"runs": [...] newest first, "skipped": [{"name", "problem"}], "truncated": bool}."""
+    if not runs_dir.is_dir():
+        return {"runs": [], "skipped": [], "truncated": False}
+    found, truncated = _walk(runs_dir.resolve())
+    runs, skipped = [], []
+    for name, path in found:
+        try:
+            runs.append(_summary(name, path))
+        except (RunFileError, OSError) as exc:
+            skipped.append({"name": name, "problem": str(exc)})
+    runs.sort(key=lambda r: r["mtime"], reverse=True)
+    return {"runs": runs, "skipped": skipped, "truncated": truncated}
+
+
+def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
+    """A summary of every readable run folder under `runs_dir`, newest first."""
+    return scan_runs(runs_dir)["runs"]
+
+
+def run_detail(runs_dir: Path, name: str) -> dict[str, Any]:
+    """Everything the Runs page shows of one run: config, result, metric records, plots,
+    and the problems of any file it refused to read."""
+    path = run_path(runs_dir, name)
+    plots = []
+    for p in sorted(path.iterdir())[:MAX_SCANNED]:
+        if _PLOT.fullmatch(p.name) and ".." not in p.name:
+            try:
+                plot_path(runs_dir, name, p.name)
+            except (ValueError, OSError):
+                continue
+            plots.append(p.name)
+    problems: list[str] = []
+    meta = _read(path, "run.json", _MAX_TEXT_BYTES, problems)
+    config = _read(path, "config.json", _MAX_TEXT_BYTES, problems)
+    result = _read(path, "result.json", _MAX_TEXT_BYTES, problems)
+    metrics_log = read_metrics(path / "metrics.jsonl", problems)
+    task = meta.get("task") if isinstance(meta, dict) else None
+    if not isinstance(task, str):
+        task = result.get("task") if isinstance(result, dict) else None
+    task = task if isinstance(task, str) else name.rsplit("/", 1)[-1].split("-", 1)[0]
+    metrics = result.get("metrics") if isinstance(result, dict) else None
+    metrics = metrics if isinstance(metrics, dict) else {}
+    options = meta.get("options") if isinstance(meta, dict) else None
+    model = path / MODEL_FILE
+    return {
+        "name": name,
+        "task": task[:40],
+        **describe(
+            task[:40], options, result, config, metrics if isinstance(metrics, dict) else {}
+        ),
+        "run": meta,
+        "config": config,
+        "result": result,
+        "metrics": metrics_log,
+        "plots": plots,
+        "has_model": os.path.lexists(model) and not model.is_symlink() and model.is_file(),
+        "problems": problems,
+    }
+
+
+def _mnist_widths(spec: dict[str, Any]) -> list[int] | None:
+    """The hidden widths of a 784-input, 10-class spec with a sane size; None otherwise."""
+    if spec.get("input_size") != 784 or spec.get("output_size") != 10:
+        return None
+    hidden = spec.get("hidden", [])
+    if not isinstance(hidden, list) or len(hidden) > 16:
+        return None
+    widths = [h.get("width") if isinstance(h, dict) else h for h in hidden]
+    if not all(isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 65536 for w in widths):
+        return None
+    sizes = [784, *widths, 10]
+    params = sum(a * b + b for a, b in itertools.pairwise(sizes))
+    return widths if params * 4 <= MAX_MODEL_BYTES else None
+
+
+def check_mnist_spec(name: str, spec: dict[str, Any]) -> list[int]:
+    widths = _mnist_widths(spec)
+    if widths is None:
+        raise ValueError(f"model: run {name!r} is not a 784-input, 10-class MNIST model")
+    return widths
+
+
+def mnist_models(runs_dir: Path) -> dict[str, Any]:
+    """Runs whose model.npz is a 784-input, 10-output classifier: what Digits can use.
+
+    {"models": [{"id", "label"}], "skipped": [{"name", "problem"}]}: a run whose model
+    file cannot be read safely is skipped and named with its problem.
+    """
+    scan = scan_runs(runs_dir)
+    models, skipped = [], list(scan["skipped"])
+    for run in scan["runs"]:
+        model = runs_dir.resolve() / run["name"] / MODEL_FILE
+        if not os.path.lexists(model):
             continue
-        spec = read_model_spec(runs_dir / run["name"] / MODEL_FILE)
-        if not spec or spec.get("input_size") != 784 or spec.get("output_size") != 10:
+        try:
+            spec = read_model_spec(model)
+        except RunFileError as exc:
+            skipped.append({"name": run["name"], "problem": str(exc)})
             continue
-        widths = [h.get("width") if isinstance(h, dict) else h for h in spec.get("hidden", [])]
+        widths = _mnist_widths(spec)
+        if widths is None:
+            continue
         acc = run["metrics"].get("test_accuracy")
         label = run["name"] + " (784-" + "-".join(str(w) for w in widths) + "-10"
         label += f", test accuracy {acc:.2%})" if isinstance(acc, float) else ")"
         models.append({"id": f"run:{run['name']}", "label": label})
-    return models
+    return {"models": models, "skipped": skipped}

@@ -1,0 +1,190 @@
+"""Bounded, regular-file-only reads of the files in a run folder (the studio trusts none).
+
+Every file the studio reads from the runs folder comes through here: it must be a regular
+file (FIFOs and devices are refused by `stat` type before a byte is read, and opening never
+blocks), stay inside its run (a link leading out is refused), and be at most a given size;
+JSON is refused when nested deeper than `MAX_JSON_DEPTH` before it is parsed, and a model's
+npz members are bounded by their declared size before anything is decompressed.
+A refusal is a `RunFileError` (a ValueError) whose message names the file and the problem.
+
+(The CLI's own bounded reader lives in `fcnet._fileio` on another branch; the two can be
+unified.)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import stat
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAX_JSON_DEPTH = 64
+# A model.npz the studio loads: its members may hold at most this many bytes in all.
+MAX_MODEL_BYTES = 256 * 1024 * 1024
+# The spec JSON inside a model.npz (a few hundred bytes in practice).
+MAX_SPEC_BYTES = 1024 * 1024
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a folder",
+    stat.S_IFLNK: "a link",
+}
+
+
+class RunFileError(ValueError):
+    """A file of a run folder the studio will not read; the message says which and why."""
+
+
+def _kind(mode: int) -> str:
+    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def check_inside(path: Path, folder: Path) -> Path:
+    """`path` resolved; RunFileError when it is a link (or in a folder) leading out of `folder`."""
+    resolved = path.resolve()
+    if resolved.parent != folder.resolve():
+        raise RunFileError(f"{path.name}: a link leading out of the run; refused")
+    return resolved
+
+
+def open_regular(path: Path, limit: int | None) -> int:
+    """A file descriptor of `path`, a regular file of at most `limit` bytes (None: any).
+
+    Opened without following a final link and without blocking (a FIFO with no writer
+    would otherwise hold the thread forever); the type is checked on the open file.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise RunFileError(f"{path.name}: cannot be read ({exc.strerror})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise RunFileError(f"{path.name}: is {_kind(st.st_mode)}, not a regular file")
+        if limit is not None and st.st_size > limit:
+            raise RunFileError(
+                f"{path.name}: holds {st.st_size} bytes; expected at most {limit} bytes"
+            )
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_bytes(path: Path, limit: int, inside: Path | None = None) -> bytes:
+    """At most `limit` bytes of the regular file `path` (RunFileError for anything else)."""
+    if inside is not None:
+        path = check_inside(path, inside)
+    fd = open_regular(path, limit)
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read(limit + 1)  # the file may have grown since fstat
+    if len(data) > limit:
+        raise RunFileError(f"{path.name}: holds more than {limit} bytes; expected at most that")
+    return data
+
+
+def json_depth(data: bytes) -> int:
+    """How deeply the arrays and objects of a JSON text nest (strings are skipped)."""
+    stripped = _STRING.sub(b'""', data)
+    codes = np.frombuffer(stripped, dtype=np.uint8)
+    steps = np.isin(codes, (ord("["), ord("{"))).astype(np.int64)
+    steps -= np.isin(codes, (ord("]"), ord("}")))
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def parse_json(data: bytes, name: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """The JSON value in `data`; RunFileError naming `name` when it is not JSON or too deep."""
+    depth = json_depth(data)
+    if depth > max_depth:
+        raise RunFileError(f"{name}: nested {depth} levels deep; expected at most {max_depth}")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise RunFileError(f"{name}: not UTF-8 text") from None
+    except (ValueError, RecursionError) as exc:
+        raise RunFileError(f"{name}: not JSON ({exc})") from None
+
+
+def read_json(path: Path, limit: int, inside: Path | None = None) -> Any:
+    """The JSON value of a bounded regular file (see `read_bytes`, `parse_json`)."""
+    return parse_json(read_bytes(path, limit, inside), path.name)
+
+
+def npz_members(path: Path, limit: int = MAX_MODEL_BYTES, inside: Path | None = None):
+    """(open zip, {member: declared size}) of an npz whose members hold at most `limit` bytes.
+
+    zipfile never inflates a member past its declared size, so the declared sizes bound
+    what reading it can cost. The caller closes the returned ZipFile.
+    """
+    if inside is not None:
+        path = check_inside(path, inside)
+    fd = open_regular(path, None)
+    fh = os.fdopen(fd, "rb")
+    try:
+        zf = zipfile.ZipFile(fh)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        fh.close()
+        raise RunFileError(f"{path.name}: not a readable npz file ({exc})") from None
+    sizes = {info.filename: info.file_size for info in zf.infolist()}
+    total = sum(sizes.values())
+    if total > limit:
+        zf.close()
+        fh.close()
+        raise RunFileError(
+            f"{path.name}: its arrays hold {total} bytes; expected at most {limit} bytes"
+        )
+    zf._fcnet_file = fh  # closed with the zip (see close_npz)
+    return zf, sizes
+
+
+def close_npz(zf: zipfile.ZipFile) -> None:
+    zf.close()
+    fh = getattr(zf, "_fcnet_file", None)
+    if fh is not None:
+        fh.close()
+
+
+def read_model_spec(path: Path, inside: Path | None = None) -> dict[str, Any]:
+    """The spec stored in a portable model .npz (member `__spec__`), read within bounds."""
+    zf, sizes = npz_members(path, inside=inside)
+    try:
+        member = "__spec__.npy"
+        if member not in sizes:
+            raise RunFileError(f"{path.name}: has no __spec__ (not an fcnet model)")
+        if sizes[member] > MAX_SPEC_BYTES:
+            raise RunFileError(
+                f"{path.name}: __spec__ holds {sizes[member]} bytes; "
+                f"expected at most {MAX_SPEC_BYTES} bytes"
+            )
+        try:
+            with zf.open(member) as fh:
+                raw = np.lib.format.read_array(
+                    io.BytesIO(fh.read(MAX_SPEC_BYTES + 1)), allow_pickle=False
+                )
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise RunFileError(f"{path.name}: __spec__ is not a readable array ({exc})") from None
+    finally:
+        close_npz(zf)
+    if raw.dtype.kind == "U" and raw.size <= 1:
+        text = str(raw.reshape(-1)[0]) if raw.size else ""
+        data = text.encode("utf-8", "surrogatepass")
+    elif raw.dtype.kind == "U":
+        data = "".join(raw.reshape(-1).tolist()).encode("utf-8", "surrogatepass")
+    elif (raw.dtype.kind in "uiS" and raw.dtype.itemsize == 1) or raw.dtype.kind == "S":
+        data = raw.tobytes()
+    else:
+        raise RunFileError(f"{path.name}: __spec__ is a {raw.dtype} array, not text")
+    spec = parse_json(data, f"{path.name} __spec__")
+    if not isinstance(spec, dict):
+        raise RunFileError(f"{path.name}: __spec__ is not a JSON object")
+    return spec
