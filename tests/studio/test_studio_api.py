@@ -10,7 +10,7 @@ import httpx
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from studio_support import RUN_FIT, RUN_MNIST, digit_one_png, local_client
+from studio_support import RUN_FIT, RUN_MNIST, digit_one_png, free_port, local_client
 
 from fcnet.studio import create_app
 from fcnet.studio.app import MAX_BODY_BYTES
@@ -423,23 +423,79 @@ def test_fit_on_the_torch_backend(client):
 def test_only_local_host_names_are_answered(runs_dir):
     with local_client(create_app(runs_dir)) as c:
         assert c.get("/api/health", headers={"Host": "127.0.0.1:8000"}).status_code == 200
+        assert c.get("/api/health", headers={"Host": "localhost:8000"}).status_code == 200
         assert c.get("/api/health", headers={"Host": "[::1]:8000"}).status_code == 200
-        r = c.get("/api/health", headers={"Host": "rebind.example:8000"})
-        assert r.status_code == 400
-        assert "Host: expected one of" in r.json()["error"]
+        for host in ("rebind.example:8000", "testserver", "127.0.0.1.evil.example", ""):
+            r = c.get("/api/health", headers={"Host": host})
+            assert r.status_code == 400, host
+            assert "Host: expected one of" in r.json()["error"]
     with local_client(create_app(runs_dir, hosts=None)) as c:
         assert c.get("/api/health", headers={"Host": "studio.lan"}).status_code == 200
 
 
+# ----- cross-origin requests ------------------------------------------------------------------
+
+
+def _running_session(client) -> str:
+    sid = client.post("/api/fit", json={"expr": "x", "steps": 5}).json()["session"]
+    assert client.app.state.studio.sessions.get(sid).active
+    return sid
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "message"),
+    [
+        ({"Origin": "http://evil.example"}, 403, "Origin: expected this studio's own page"),
+        ({"Origin": "http://127.0.0.1:9999"}, 403, "Origin"),  # another port: another origin
+        ({"Origin": "null"}, 403, "Origin"),
+        ({"Sec-Fetch-Site": "cross-site"}, 403, "Sec-Fetch-Site"),
+        ({"Sec-Fetch-Site": "same-site"}, 403, "Sec-Fetch-Site"),
+    ],
+)
+def test_cross_origin_requests_change_nothing(client, headers, status, message):
+    sid = _running_session(client)
+    for path, body in [
+        (f"/api/sessions/{sid}/stop", {}),
+        (f"/api/sessions/{sid}/pause", {"paused": True}),
+        ("/api/fit", {"expr": "x"}),
+    ]:
+        r = client.post(path, json=body, headers=headers)
+        assert r.status_code == status and message in r.json()["error"], path
+    r = client.get(f"/api/sessions/{sid}/events", headers=headers)  # would start it
+    assert r.status_code == status
+    assert client.get("/api/runs", headers=headers).status_code == status
+    session = client.app.state.studio.sessions.get(sid)
+    assert session.status == "created" and not session.started
+
+
+def test_a_simple_cross_origin_post_is_refused_without_origin_too(client):
+    """An HTML form (or an old browser sending no Origin) can only send simple bodies."""
+    sid = _running_session(client)
+    for kind in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
+        r = client.post(f"/api/sessions/{sid}/stop", content=b"{}", headers={"Content-Type": kind})
+        assert r.status_code == 415 and "expected application/json" in r.json()["error"]
+    assert client.post(f"/api/sessions/{sid}/stop").status_code == 415  # no body, no type
+    assert client.app.state.studio.sessions.get(sid).active
+
+
+def test_the_studios_own_pages_and_scripts_are_let_through(client):
+    sid = _running_session(client)
+    own = {"Origin": "http://127.0.0.1:8000", "Sec-Fetch-Site": "same-origin"}
+    r = client.post(f"/api/sessions/{sid}/stop", json={}, headers=own)
+    assert r.status_code == 200
+    assert client.app.state.studio.sessions.get(sid).status == "stopped"
+    assert client.get("/api/runs", headers={"Sec-Fetch-Site": "none"}).status_code == 200
+    # Pages may be opened from a link on any site; only the API is same-origin only.
+    assert client.get("/fit", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 200
+
+
 def test_fcnet_serve_runs_the_app_on_loopback(runs_dir):
+    """The CLI itself: it serves, and its Host allow-list and origin checks are the app's."""
     import signal
-    import socket
     import subprocess
     import sys
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     cmd = [sys.executable, "-m", "fcnet", "serve", "--port", str(port), "--runs", str(runs_dir)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -458,6 +514,15 @@ def test_fcnet_serve_runs_the_app_on_loopback(runs_dir):
         assert page.status_code == 200 and "<title>Fit" in page.text
         runs = httpx.get(url + "/api/runs").json()["runs"]
         assert {r["name"] for r in runs} == {RUN_FIT, RUN_MNIST}
+        # A foreign Host (DNS rebinding) is refused; the loopback names are answered.
+        for host in ("rebind.example", f"rebind.example:{port}", "testserver"):
+            r = httpx.get(url + "/api/health", headers={"Host": host})
+            assert r.status_code == 400 and "Host: expected one of" in r.json()["error"]
+        for host in (f"localhost:{port}", f"127.0.0.1:{port}"):
+            assert httpx.get(url + "/api/health", headers={"Host": host}).status_code == 200
+        # A cross-origin POST is refused there too.
+        r = httpx.post(url + "/api/fit", json={"expr": "x"}, headers={"Origin": "http://evil"})
+        assert r.status_code == 403
     finally:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=20)

@@ -132,7 +132,7 @@ def npz_members(path: Path, limit: int = MAX_MODEL_BYTES, inside: Path | None = 
     fh = os.fdopen(fd, "rb")
     try:
         zf = zipfile.ZipFile(fh)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except Exception as exc:  # BadZipFile, OSError, ValueError, EOFError, ...
         fh.close()
         raise RunFileError(f"{path.name}: not a readable npz file ({exc})") from None
     sizes = {info.filename: info.file_size for info in zf.infolist()}
@@ -171,7 +171,7 @@ def read_model_spec(path: Path, inside: Path | None = None) -> dict[str, Any]:
                 raw = np.lib.format.read_array(
                     io.BytesIO(fh.read(MAX_SPEC_BYTES + 1)), allow_pickle=False
                 )
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        except Exception as exc:  # zlib, zipfile and numpy each raise their own kinds
             raise RunFileError(f"{path.name}: __spec__ is not a readable array ({exc})") from None
     finally:
         close_npz(zf)

@@ -123,6 +123,21 @@ def _read(run: Path, file: str, limit: int, problems: list[str]) -> Any:
         return None
 
 
+def _check_regular(run: Path, file: str, problems: list[str]) -> None:
+    """Note a problem when `file` of the run is there but is a link out or not a regular file."""
+    path = run / file
+    if not os.path.lexists(path):
+        return
+    try:
+        resolved = check_inside(path, run)
+        if not stat.S_ISREG(resolved.stat().st_mode):
+            raise RunFileError(f"{file}: is not a regular file")
+    except RunFileError as exc:
+        problems.append(str(exc))
+    except OSError as exc:
+        problems.append(f"{file}: cannot be read ({exc.strerror})")
+
+
 def read_metrics(path: Path, problems: list[str] | None = None) -> list[dict[str, Any]]:
     """The records of a metrics.jsonl file (one JSON object a line); bad lines are skipped."""
     if not os.path.lexists(path):
@@ -250,12 +265,15 @@ def _summary(name: str, path: Path) -> dict[str, Any]:
     result = _read(path, "result.json", _MAX_LIST_BYTES, problems)
     meta = _read(path, "run.json", _MAX_LIST_BYTES, problems)
     config = _read(path, "config.json", _MAX_LIST_BYTES, problems)
+    for name_ in ("metrics.jsonl", MODEL_FILE):  # not read here, but checked
+        _check_regular(path, name_, problems)
     if problems:
         raise RunFileError("; ".join(problems))
     metrics = result.get("metrics") if isinstance(result, dict) else None
-    if not isinstance(metrics, dict) and isinstance(result, dict):
+    if isinstance(result, dict) and "metrics" not in result:  # an older flat result.json
         metrics = {k: v for k, v in result.items() if isinstance(v, int | float)}
-    metrics = {k: v for k, v in (metrics or {}).items() if isinstance(v, int | float | None)}
+    metrics = metrics if isinstance(metrics, dict) else {}
+    metrics = {k: v for k, v in metrics.items() if isinstance(v, int | float | None)}
     task = meta.get("task") if isinstance(meta, dict) else None
     if not isinstance(task, str) and isinstance(result, dict):
         task = result.get("task")
@@ -286,6 +304,8 @@ def scan_runs(runs_dir: Path) -> dict[str, Any]:
             runs.append(_summary(name, path))
         except (RunFileError, OSError) as exc:
             skipped.append({"name": name, "problem": str(exc)})
+        except Exception as exc:  # a file of a shape nobody foresaw: skip it, keep the list
+            skipped.append({"name": name, "problem": f"unreadable ({type(exc).__name__}: {exc})"})
     runs.sort(key=lambda r: r["mtime"], reverse=True)
     return {"runs": runs, "skipped": skipped, "truncated": truncated}
 
