@@ -8,7 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from studio_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, RUN_FIT, RUN_MNIST, LiveServer
+from studio_support import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEMO,
+    RUN_FIT,
+    RUN_LONG,
+    RUN_MNIST,
+    LiveServer,
+)
 
 
 def _tiny_mnist_model():
@@ -83,6 +92,40 @@ def runs_dir(tmp_path_factory) -> Path:
     _png(mnist / "confusion.png", (30, 160, 30))
     (root / "not-a-run").mkdir()  # no run files: not listed
     return root
+
+
+@pytest.fixture(scope="session")
+def demo_runs_dir(tmp_path_factory, runs_dir) -> Path:
+    """A runs folder as `make demo` leaves it (runs/demo-<time>/{mnist,fit,binary}, made by
+    `fcnet demo --quick`), the fit run of `runs_dir`, and a nested 300-epoch fit run."""
+    import shutil
+
+    from fcnet.cli.demo import run_demo
+
+    root = tmp_path_factory.mktemp("demo-runs")
+    run_demo(out=root / DEMO, quick=True, quiet=True)
+    shutil.copytree(runs_dir / RUN_FIT, root / RUN_FIT)
+    long = root / RUN_LONG
+    long.mkdir(parents=True)
+    (long / "run.json").write_text(json.dumps({"task": "fit", "options": {"expr": "x**2"}}))
+    (long / "config.json").write_text(
+        json.dumps({"input_size": 1, "hidden": [{"width": 16}], "output_size": 1})
+    )
+    records = [
+        {"epoch": e, "train_loss": 2.0 / e, "val_loss": 2.5 / e, "seconds": 0.01}
+        for e in range(1, 301)
+    ]
+    (long / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (long / "result.json").write_text(
+        json.dumps({"task": "fit", "metrics": {"test_mse": 0.008}, "expr": "x**2"})
+    )
+    return root
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_runs_dir):
+    with LiveServer(demo_runs_dir) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,8 @@ from PIL import Image, ImageDraw
 
 RUN_FIT = "fit-20260101-100000"
 RUN_MNIST = "mnist-20260101-110000"
+DEMO = "demo-20260101-120000"  # `fcnet demo` writes its three runs one level down
+RUN_LONG = "course/fit-300-epochs"  # nested two levels, 300 epochs of metrics
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -10,7 +10,15 @@ import httpx
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from studio_support import RUN_FIT, RUN_MNIST, digit_one_png, free_port, local_client
+from studio_support import (
+    DEMO,
+    RUN_FIT,
+    RUN_LONG,
+    RUN_MNIST,
+    digit_one_png,
+    free_port,
+    local_client,
+)
 
 from fcnet.studio import create_app
 from fcnet.studio.app import MAX_BODY_BYTES
@@ -277,6 +285,37 @@ def test_a_symlink_out_of_the_runs_dir_is_refused(tmp_path):
     with local_client(create_app(runs)) as c:
         assert c.get("/api/runs").json()["runs"] == []
         assert c.get("/api/runs/escape").status_code == 400
+
+
+def test_nested_runs_of_fcnet_demo_are_found_and_labelled(demo_runs_dir):
+    """`make demo` writes runs/demo-<time>/{mnist,fit,binary}: all three are listed."""
+    with local_client(create_app(demo_runs_dir)) as c:
+        data = c.get("/api/runs").json()
+        by_name = {r["name"]: r for r in data["runs"]}
+        assert set(by_name) == {f"{DEMO}/mnist", f"{DEMO}/fit", f"{DEMO}/binary", RUN_FIT, RUN_LONG}
+        assert data["skipped"] == [] and data["truncated"] is False
+        fit, mnist, binary = (by_name[f"{DEMO}/{t}"] for t in ("fit", "mnist", "binary"))
+        assert fit["label"].startswith("fit · f = sin(x) · 1-64-1 · test mse ")
+        assert mnist["label"].startswith("mnist · MNIST digits · 784-64-10 · test accuracy ")
+        assert mnist["label"].endswith("%")
+        assert binary["label"].startswith("binary · MNIST 4 vs 9 · 784-16-1 · test auc 0.9")
+        assert by_name[RUN_LONG]["label"] == "fit · f = x**2 · 1-16-1 · test mse 0.008"
+        # Its page, its plots and its model are reachable by the nested name.
+        run = c.get(f"/api/runs/{DEMO}/mnist").json()
+        assert run["task"] == "mnist" and "confusion.png" in run["plots"]
+        r = c.get(f"/api/runs/{DEMO}/mnist/plots/confusion.png")
+        assert r.status_code == 200 and r.content[:4] == b"\x89PNG"
+        ids = [m["id"] for m in c.get("/api/digits/models").json()["models"]]
+        assert ids == [f"run:{DEMO}/mnist"]
+        r = c.post("/api/digits/predict", json={"model": ids[0], "image": digit_one_png()})
+        assert r.status_code == 200 and len(r.json()["probs"]) == 10
+        # Nested names are checked part by part.
+        for bad in (f"{DEMO}/%2e%2e/{RUN_FIT}", f"{DEMO}//mnist", f"{DEMO}/mnist/x/y", "a/.b"):
+            r = c.get(f"/api/runs/{bad}")
+            assert r.status_code == 400 and "run: expected a folder name" in r.json()["error"]
+        for bad in (f"{DEMO}/../{RUN_FIT}", f"{DEMO}//mnist", f"{DEMO}/mnist/x/y", "a/.b"):
+            with pytest.raises(ValueError, match="run: expected a folder name"):
+                run_path(demo_runs_dir, bad)
 
 
 # ----- Digits: preprocessing and predict ----------------------------------------------------

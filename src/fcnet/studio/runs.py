@@ -50,7 +50,12 @@ _MAX_METRIC_LINES = 5000
 MODEL_FILE = "model.npz"
 RUN_FILES = ("run.json", "config.json", "metrics.jsonl", "result.json", MODEL_FILE)
 # The metric a run is known by, per task (the first one present is shown in its label).
-_HEADLINE = ("test_accuracy", "test_auc", "test_mse", "val_accuracy", "val_auc", "val_loss")
+_HEADLINE = {
+    "fit": ("test_mse",),
+    "mnist": ("test_accuracy",),
+    "binary": ("test_auc", "test_accuracy"),
+}
+_ANY_HEADLINE = ("test_accuracy", "test_auc", "test_mse", "val_accuracy", "val_auc", "val_loss")
 
 
 def _clean(value: Any) -> Any:
@@ -245,7 +250,8 @@ def describe(task: str, options: Any, result: Any, config: Any, metrics: dict) -
     elif task == "mnist":
         what = "MNIST digits"
     network = _network(config)
-    headline = next((k for k in _HEADLINE if isinstance(metrics.get(k), int | float)), None)
+    keys = (*_HEADLINE.get(task, ()), *_ANY_HEADLINE)
+    headline = next((k for k in keys if isinstance(metrics.get(k), int | float)), None)
     parts = [task, what, network]
     if headline is not None:
         value = metrics[headline]

@@ -5,6 +5,10 @@
   const { $, api, showError } = window.studio;
   const errorBox = $("#error");
   const charts = { a: [], b: [] };
+  const shown = { a: null, b: null };  // the run detail each pane shows
+  let compareChart = null;
+  // Above this many points a curve is drawn as a line alone (markers would make a band).
+  const MARKERS_UP_TO = 40;
   const PALETTE = ["#2f6fde", "#e4572e", "#17a398", "#7a3ede", "#f2a541", "#5f6b7a", "#c2185b"];
 
   // Build elements with text only (run names and configs come from files: never as HTML).
@@ -23,6 +27,9 @@
     return Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5 ? v.toExponential(3) : v.toPrecision(4);
   }
 
+  // A run's API path: its name may be nested ("demo-<time>/mnist"), each part encoded.
+  const runUrl = (name) => "/api/runs/" + name.split("/").map(encodeURIComponent).join("/");
+
   function metricsText(metrics) {
     return Object.entries(metrics || {})
       .filter(([, v]) => typeof v === "number")
@@ -39,6 +46,7 @@
     }
     const body = $("#runs-table tbody");
     body.innerHTML = "";
+    showSkipped(data.skipped || [], data.truncated);
     if (!data.runs.length) {
       body.append(el("tr", {}, el("td", { colspan: "4" },
         `No runs under ${data.runs_dir}/ yet: try \`fcnet fit "sin(x)"\` or \`fcnet mnist\`.`)));
@@ -51,8 +59,9 @@
         b.addEventListener("click", () => show(side, run.name));
         return b;
       };
-      body.append(el("tr", {},
-        el("td", {}, run.name, el("div", { class: "small-note" }, run.task)),
+      body.append(el("tr", { "data-run": run.name },
+        el("td", {}, el("div", { class: "run-label" }, run.label || run.task),
+          el("div", { class: "small-note" }, run.name)),
         el("td", {}, run.modified),
         el("td", { class: "num" }, metricsText(run.metrics)),
         el("td", {}, el("div", { class: "pick" }, pick("a"), pick("b")))));
@@ -64,11 +73,31 @@
     if (b) show("b", b);
   }
 
+  // Runs whose files the server refused to read: named, with the reason, not hidden.
+  function showSkipped(skipped, truncated) {
+    const box = $("#skipped");
+    const items = skipped.map((s) => el("li", {}, el("code", {}, s.name), `: ${s.problem}`));
+    if (truncated) items.push(el("li", {}, "the runs folder is larger than the studio scans; " +
+      "only part of it is listed"));
+    box.replaceChildren(...(items.length ? [
+      el("p", {}, `${skipped.length} run folder(s) skipped:`), el("ul", {}, items)] : []));
+    box.hidden = !items.length;
+  }
+
+  // The x of a metric record: its epoch, else its step (a fit saved from the studio).
+  function xOf(r, i) {
+    if (typeof r.epoch === "number") return r.epoch;
+    if (typeof r.step === "number") return r.step;
+    return i + 1;
+  }
+  const xTitle = (records) => (records.length && typeof records[0].epoch !== "number" &&
+    typeof records[0].step === "number" ? "step" : "epoch");
+
   // Metric records -> series by key, split into losses/errors and the rest (accuracy, AUC).
   function series(records) {
     const groups = { loss: {}, score: {} };
     records.forEach((r, i) => {
-      const x = typeof r.epoch === "number" ? r.epoch : i + 1;
+      const x = xOf(r, i);
       Object.entries(r).forEach(([k, v]) => {
         if (typeof v !== "number" || k === "epoch" || /second|time|^lr$|step/.test(k)) return;
         const g = /loss|mse|error/.test(k) ? "loss" : "score";
@@ -78,10 +107,14 @@
     return groups;
   }
 
-  function chart(canvas, byKey, title, logY) {
+  function lineStyle(color, n) {
+    return { borderColor: color, backgroundColor: color, borderWidth: 2,
+      pointRadius: n > MARKERS_UP_TO ? 0 : 2, pointHoverRadius: 4 };
+  }
+
+  function chart(canvas, byKey, title, logY, xLabel) {
     const datasets = Object.entries(byKey).map(([k, pts], i) => ({
-      label: k, data: pts, borderColor: PALETTE[i % PALETTE.length],
-      backgroundColor: PALETTE[i % PALETTE.length], borderWidth: 2, pointRadius: 2,
+      label: k, data: pts, ...lineStyle(PALETTE[i % PALETTE.length], pts.length),
     }));
     const positive = datasets.every((d) => d.data.every((p) => p.y > 0));
     return new Chart(canvas, {
@@ -90,10 +123,62 @@
       options: {
         parsing: false,
         scales: {
-          x: { type: "linear", title: { display: true, text: "epoch" }, ticks: { precision: 0 } },
+          x: { type: "linear", title: { display: true, text: xLabel }, ticks: { precision: 0 } },
           y: { type: logY && positive ? "logarithmic" : "linear" },
         },
         plugins: { title: { display: true, text: title } },
+      },
+    });
+  }
+
+  // Compare: one metric of runs A and B as two curves on one pair of axes.
+  function drawCompare() {
+    const box = $("#compare"), select = $("#compare-metric");
+    const [a, b] = [shown.a, shown.b];
+    if (compareChart) { compareChart.destroy(); compareChart = null; }
+    if (!a || !b) { box.hidden = true; return; }
+    const keys = (run) => {
+      const g = series(run.metrics);
+      return new Set([...Object.keys(g.loss), ...Object.keys(g.score)]);
+    };
+    const ka = keys(a), kb = keys(b);
+    const common = [...ka].filter((k) => kb.has(k));
+    box.hidden = false;
+    const note = $("#compare-note");
+    if (!common.length) {
+      select.replaceChildren();
+      note.textContent = "These two runs record no metric in common (see each one below).";
+      return;
+    }
+    note.textContent = "";
+    const preferred = ["val_loss", "train_loss", "test_accuracy", "val_accuracy", "val_auc"];
+    const keep = common.includes(select.value) ? select.value :
+      (preferred.find((k) => common.includes(k)) || common[0]);
+    select.replaceChildren(...common.map((k) => new Option(k, k)));
+    select.value = keep;
+    const pick = (run) => {
+      const g = series(run.metrics);
+      return g.loss[keep] || g.score[keep];
+    };
+    const colors = { a: "#2f6fde", b: "#e4572e" };
+    const datasets = [["a", a], ["b", b]].map(([side, run]) => ({
+      label: `${side.toUpperCase()}: ${run.label || run.name}`,
+      data: pick(run), ...lineStyle(colors[side], pick(run).length),
+    }));
+    const logY = /loss|mse|error/.test(keep) &&
+      datasets.every((d) => d.data.every((p) => p.y > 0));
+    const xa = xTitle(a.metrics), xb = xTitle(b.metrics);
+    compareChart = new Chart($("#compare-chart"), {
+      type: "line",
+      data: { datasets },
+      options: {
+        parsing: false,
+        scales: {
+          x: { type: "linear", ticks: { precision: 0 },
+            title: { display: true, text: xa === xb ? xa : `${xa} (A) / ${xb} (B)` } },
+          y: { type: logY ? "logarithmic" : "linear", title: { display: true, text: keep } },
+        },
+        plugins: { title: { display: true, text: `${keep}: A and B on the same axes` } },
       },
     });
   }
@@ -104,12 +189,16 @@
     charts[side] = [];
     let run;
     try {
-      run = await api(`/api/runs/${encodeURIComponent(name)}`);
+      run = await api(runUrl(name));
     } catch (e) {
       pane.replaceChildren(el("div", { class: "error" }, e.message));
+      shown[side] = null;
+      drawCompare();
       return;
     }
-    const parts = [el("h2", {}, `${side.toUpperCase()}: ${run.name}`)];
+    const parts = [el("h2", {}, `${side.toUpperCase()}: ${run.label || run.name}`),
+      el("div", { class: "small-note" }, run.name)];
+    (run.problems || []).forEach((p) => parts.push(el("div", { class: "error" }, p)));
     const result = run.result && (run.result.metrics || run.result);
     if (result && typeof result === "object") {
       const rows = Object.entries(result).filter(([, v]) => typeof v !== "object" || v === null);
@@ -131,7 +220,7 @@
     if (run.plots.length) {
       parts.push(el("h2", {}, "Plots"));
       parts.push(el("div", { class: "plots" }, run.plots.map((p) => {
-        const src = `/api/runs/${encodeURIComponent(run.name)}/plots/${encodeURIComponent(p)}`;
+        const src = `${runUrl(run.name)}/plots/${encodeURIComponent(p)}`;
         return el("figure", {}, el("a", { href: src, target: "_blank", rel: "noopener" },
           el("img", { src, alt: p, loading: "lazy" })), el("figcaption", {}, p));
       })));
@@ -144,8 +233,13 @@
       el("pre", {}, JSON.stringify(run.config, null, 2))));
     pane.replaceChildren(...parts);
     pane.dataset.run = run.name;
-    canvases.forEach(([c, g, t, l]) => charts[side].push(chart(c, g, t, l)));
+    const xLabel = xTitle(run.metrics);
+    canvases.forEach(([c, g, t, l]) => charts[side].push(chart(c, g, t, l, xLabel)));
+    shown[side] = run;
+    drawCompare();
   }
+
+  $("#compare-metric").addEventListener("change", drawCompare);
 
   loadList();
 })();
