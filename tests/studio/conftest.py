@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -144,17 +145,17 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh tab at 1280x800 that may reach only the studio server."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+@contextmanager
+def studio_page(browser, server, width: int = 1280, height: int = 800):
+    """A fresh tab that may reach only `server`; fails if the page asked for anything else."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     blocked: list[str] = []
 
     def only_the_studio(route) -> None:
         # Never reach the internet: anything not addressed to the studio is aborted, and
         # counted (the pages must need nothing from elsewhere: Chart.js is vendored).
         url = route.request.url
-        if url.startswith(live_server.url) or url.startswith("data:"):
+        if url.startswith(server.url) or url.startswith("data:"):
             route.continue_()
         else:
             blocked.append(url)
@@ -165,9 +166,25 @@ def page(browser, live_server):
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.js_errors = errors
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
     assert blocked == [], f"the page asked for outside resources: {blocked}"
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh tab at 1280x800 that may reach only the studio server."""
+    with studio_page(browser, live_server) as p:
+        yield p
+
+
+@pytest.fixture
+def demo_page(browser, demo_server):
+    """A fresh tab at 1280x800 on the studio serving `demo_runs_dir`."""
+    with studio_page(browser, demo_server) as p:
+        yield p
 
 
 @pytest.fixture(scope="session")

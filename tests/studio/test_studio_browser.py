@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from studio_support import CHROMIUM, RUN_FIT, RUN_MNIST
+from studio_support import CHROMIUM, DEMO, RUN_FIT, RUN_LONG, RUN_MNIST
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -131,6 +131,56 @@ def test_runs_page_shows_two_runs_side_by_side(page, live_server, artifacts):
     page.click(f"button[data-run='{RUN_FIT}'][data-side='a']")
     page.wait_for_selector(f"#pane-a[data-run='{RUN_FIT}']")
     page.screenshot(path=artifacts / "studio-runs.png", full_page=True)
+    assert page.js_errors == []
+
+
+def test_runs_page_lists_nested_runs_by_label_and_compares_two(demo_page, demo_server, artifacts):
+    page = demo_page
+    page.goto(demo_server.url + "/runs")
+    page.wait_for_selector("#pane-b[data-run]")
+    rows = page.locator("#runs-table tbody tr")
+    assert rows.count() == 5  # the three of `fcnet demo`, one level down, and two more
+    labels = page.locator("#runs-table .run-label").all_inner_texts()
+    assert any(t.startswith("mnist · MNIST digits · 784-64-10 · test accuracy ") for t in labels)
+    assert any(t.startswith("binary · MNIST 4 vs 9 · 784-16-1 · test auc ") for t in labels)
+    assert "fit · f = x**2 · 1-16-1 · test mse 0.008" in labels
+    assert page.is_hidden("#skipped")
+    # A: the nested 300-epoch run, B: a 5-epoch one. Compare draws both on one chart.
+    page.click(f"button[data-run='{RUN_LONG}'][data-side='a']")
+    page.click(f"button[data-run='{RUN_FIT}'][data-side='b']")
+    page.wait_for_selector(f"#pane-a[data-run='{RUN_LONG}']")
+    page.wait_for_selector(f"#pane-b[data-run='{RUN_FIT}']")
+    page.wait_for_function("Chart.getChart('compare-chart') !== undefined")
+    compare = page.evaluate(
+        "() => { const c = Chart.getChart('compare-chart'); return {"
+        " metric: document.querySelector('#compare-metric').value,"
+        " sets: c.data.datasets.map(d => [d.label, d.data.length, d.pointRadius]),"
+        " x: c.options.scales.x.title.text, y: c.options.scales.y.type }; }"
+    )
+    assert compare["metric"] == "val_loss" and compare["x"] == "epoch"
+    assert compare["y"] == "logarithmic"
+    (label_a, n_a, radius_a), (label_b, n_b, radius_b) = compare["sets"]
+    assert label_a == "A: fit · f = x**2 · 1-16-1 · test mse 0.008" and n_a == 300
+    assert label_b.startswith("B: fit · f = sin(x)") and n_b == 5
+    assert radius_a == 0 and radius_b > 0  # 300 epochs: a line, not a band of markers
+    page.select_option("#compare-metric", "train_loss")
+    page.wait_for_function(
+        "Chart.getChart('compare-chart').options.plugins.title.text.startsWith('train_loss')"
+    )
+    radii = page.evaluate(
+        "() => Chart.getChart(document.querySelector('#pane-a canvas[data-chart=loss]'))"
+        ".data.datasets.map(d => d.pointRadius)"
+    )
+    assert radii == [0, 0]
+    page.screenshot(path=artifacts / "studio-runs-compare.png", full_page=True)
+    # The nested mnist run of the demo: its plots load through its nested name.
+    page.click(f"button[data-run='{DEMO}/mnist'][data-side='b']")
+    page.wait_for_selector(f"#pane-b[data-run='{DEMO}/mnist']")
+    page.wait_for_function(
+        "() => { const i = [...document.querySelectorAll('#pane-b img')];"
+        " return i.length >= 3 && i.every(x => x.complete && x.naturalWidth > 100); }"
+    )
+    assert "no metric in common" not in page.inner_text("#compare")
     assert page.js_errors == []
 
 
