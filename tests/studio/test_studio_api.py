@@ -203,6 +203,62 @@ def test_pause_resume_and_stop(client):
     assert r.status_code == 422
 
 
+def test_a_fit_is_saved_as_a_run_folder_the_tasks_can_read(tmp_path):
+    from fcnet.backends import load
+    from fcnet.tasks.evaluate import evaluate
+
+    runs = tmp_path / "runs"
+    with local_client(create_app(runs)) as c:
+        body = {"expr": "abs(x)", "width": 8, "steps": 300, "every": 50, "lr": 0.02}
+        start = c.post("/api/fit", json=body).json()
+        sid = start["session"]
+        r = c.post(f"/api/fit/{sid}/save", json={})
+        assert r.status_code == 400 and "still training" in r.json()["error"]
+        evs = events(c, sid)
+        curve = np.array([e for e in evs if e["type"] == "progress"][-1]["y"])  # as drawn
+        r = c.post(f"/api/fit/{sid}/save", json={"name": "../x"})
+        assert r.status_code == 400 and r.json()["error"].startswith("name: expected a folder")
+        r = c.post(f"/api/fit/{sid}/save", json={}, headers={"Origin": "http://evil.example"})
+        assert r.status_code == 403
+        name = c.post(f"/api/fit/{sid}/save", json={}).json()["run"]
+        assert name.startswith("fit-studio-")
+        assert c.post(f"/api/fit/{sid}/save", json={}).json()["run"] == name  # saved once
+        listed = {x["name"]: x for x in c.get("/api/runs").json()["runs"]}
+        assert listed[name]["label"].startswith("fit · f = abs(x) · 1-8-1 · test mse ")
+        detail = c.get(f"/api/runs/{name}").json()
+        assert [m["step"] for m in detail["metrics"]] == [50, 100, 150, 200, 250, 300]
+        assert "fit.png" in detail["plots"]
+        # A name that exists is never written into.
+        other = c.post("/api/fit", json={**body, "steps": 5}).json()["session"]
+        events(c, other)
+        r = c.post(f"/api/fit/{other}/save", json={"name": name})
+        assert r.status_code == 400 and "exists" in r.json()["error"]
+        never = c.post("/api/fit", json=body).json()["session"]
+        c.post(f"/api/sessions/{never}/stop", json={})
+        r = c.post(f"/api/fit/{never}/save", json={})
+        assert r.status_code == 400 and "has not trained a step" in r.json()["error"]
+    folder = runs / name
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "config.json",
+        "fit.png",
+        "metrics.jsonl",
+        "model.npz",
+        "result.json",
+        "run.json",
+    ]
+    # The saved model maps raw x to raw f(x): the curve the page drew, and abs(x).
+    model = load(folder / "model.npz", backend="numpy")
+    x = np.array(start["x"], dtype=np.float32).reshape(-1, 1)
+    y = np.asarray(model.predict(x)).reshape(-1)
+    assert np.allclose(y, curve, atol=1e-3)
+    saved = json.loads((folder / "result.json").read_text())["metrics"]
+    assert saved["test_mse"] == pytest.approx(np.mean((curve - np.abs(x[:, 0])) ** 2), rel=1e-2)
+    # `fcnet evaluate` reads it as any fit run (on its own dense grid).
+    again = evaluate(folder)
+    assert again["test_mse"] == pytest.approx(saved["test_mse"], rel=0.3)
+    assert again["test_mse"] < 0.05
+
+
 def test_a_diverging_fit_ends_with_a_message(client):
     body = {"expr": "1000*x", "optimizer": "sgd", "lr": 10, "steps": 200, "every": 1000}
     start = client.post("/api/fit", json=body).json()

@@ -33,12 +33,12 @@ from fcnet.expr import ExprError
 from fcnet.studio import runs as runs_mod
 from fcnet.studio.bounded import RunFileError
 from fcnet.studio.digits import decode_image, mnist_input
+from fcnet.studio.fitrun import RecordingFitSession, save_fit
 from fcnet.studio.sessions import SessionRegistry, TooManySessions, TrainingSession
 from fcnet.studio.training import (
     DigitsSession,
     DigitsTrainRequest,
     FitRequest,
-    FitSession,
     ModelStore,
     StrictRequest,
     available_backends,
@@ -58,6 +58,12 @@ _MAX_RUN_MODELS = 4
 
 class PauseRequest(StrictRequest):
     paused: bool
+
+
+class SaveRequest(StrictRequest):
+    """Fit page: save the finished fit as a run folder (named, or fit-studio-<time>)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=128)
 
 
 class PredictRequest(StrictRequest):
@@ -215,6 +221,7 @@ class _Studio:
         self._run_models: dict[str, tuple[float, Any, threading.Lock]] = {}
         self._session_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
+        self.save_lock = threading.Lock()
 
     def model(self, model_id: str) -> tuple[Any, threading.Lock]:
         """The Digits model named `model_id`: "run:<name>" or "session:<id>"."""
@@ -356,7 +363,7 @@ def create_app(
     @app.post("/api/fit")
     def fit(req: FitRequest) -> dict[str, Any]:
         check_backend(req.backend)
-        session = FitSession(req)  # parses and checks the expression
+        session = RecordingFitSession(req)  # parses and checks the expression
         studio.sessions.add(session)
         return session.start_payload()
 
@@ -413,6 +420,17 @@ def create_app(
         session = session_or_404(session_id)
         session.stop()
         return {"status": "stopping" if session.active else session.status}
+
+    @app.post("/api/fit/{session_id}/save")
+    def fit_save(session_id: str, req: SaveRequest) -> dict[str, Any]:
+        session = session_or_404(session_id)
+        if not isinstance(session, RecordingFitSession):
+            raise ValueError("save: only a fit from the Fit page can be saved as a run")
+        with studio.save_lock:
+            if session.saved is not None:
+                return {"run": session.saved, "runs_dir": str(studio.runs_dir)}
+            name = save_fit(session, studio.runs_dir, req.name)
+        return {"run": name, "runs_dir": str(studio.runs_dir)}
 
     @app.get("/api/runs")
     def runs() -> dict[str, Any]:

@@ -1,0 +1,169 @@
+"""A fit trained on the Fit page, saved as a run folder like `fcnet fit` writes.
+
+`RecordingFitSession` is the Fit page's session that keeps its model and loss curve;
+`save_fit` writes them under the runs folder: run.json (task "fit", the options),
+config.json (the NetSpec), metrics.jsonl (one line per update: step, train_loss),
+result.json (test_mse and max_abs_error on the page's grid), model.npz (the scaling folded
+in, so it maps the raw x to the raw f(x), as `fcnet fit` saves it) and fit.png. Such a
+folder is listed on the Runs page and read by `fcnet evaluate` and `fcnet predict`.
+A folder that exists is never written into.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import fcnet
+from fcnet import __version__
+from fcnet._fileio import atomic_write_text
+from fcnet.studio.training import FitRequest, FitSession
+
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=+-]{0,127}")
+
+
+class RecordingFitSession(FitSession):
+    """A FitSession that keeps its latest model and its loss at each update."""
+
+    def __init__(self, req: FitRequest) -> None:
+        super().__init__(req)
+        self.model: Any = None
+        self.losses: list[tuple[int, float]] = []
+        self.saved: str | None = None
+
+    def _progress(self, model, step: int, loss: float | None) -> dict[str, Any]:
+        self.model = model
+        if loss is not None and math.isfinite(loss):
+            self.losses.append((step, loss))
+        return super()._progress(model, step, loss)
+
+
+def _fold(model: Any, center: float, half: float, mean: float, std: float) -> None:
+    """Rewrite the weights so the model takes raw x and gives raw y (as `fcnet fit` does):
+    first layer W (x - c) / h + b = (W / h) x + (b - c W / h); last layer std (W a + b) + mean."""
+    w = {k: np.asarray(v, dtype=np.float64) for k, v in model.get_weights().items()}
+    layers = sorted({int(k.split(".")[0]) for k in w})
+    first, last = layers[0], layers[-1]
+    w[f"{first}.weight"] = w[f"{first}.weight"] / half
+    if f"{first}.bias" in w:
+        w[f"{first}.bias"] = w[f"{first}.bias"] - w[f"{first}.weight"][:, 0] * center
+    w[f"{last}.weight"] = std * w[f"{last}.weight"]
+    if f"{last}.bias" in w:
+        w[f"{last}.bias"] = std * w[f"{last}.bias"] + mean
+    model.set_weights({k: v.astype(model.spec.dtype) for k, v in w.items()})
+
+
+def _folder(runs_dir: Path, name: str | None) -> tuple[str, Path]:
+    """A new folder for the run: `name`, or fit-studio-<time>[-k]; never an existing one."""
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    if name is not None:
+        if not _NAME.fullmatch(name) or ".." in name:
+            raise ValueError(
+                f"name: expected a folder name (letters, digits, _ . = + -), got {name[:80]!r}"
+            )
+        path = runs_dir / name
+        try:
+            path.mkdir()
+        except FileExistsError:
+            raise ValueError(
+                f"name: {name!r} exists under {runs_dir}; choose another (nothing is overwritten)"
+            ) from None
+        return name, path
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for k in range(1, 1000):
+        candidate = f"fit-studio-{stamp}" + (f"-{k}" if k > 1 else "")
+        try:
+            (runs_dir / candidate).mkdir()
+        except FileExistsError:
+            continue
+        return candidate, runs_dir / candidate
+    raise ValueError(f"name: too many runs named fit-studio-{stamp} under {runs_dir}")
+
+
+def save_fit(session: RecordingFitSession, runs_dir: Path, name: str | None = None) -> str:
+    """Write the session's fit as a new run folder under `runs_dir`; returns its name."""
+    if session.active:
+        raise ValueError("save: the fit is still training; stop it or let it finish, then save")
+    session.join(timeout=5)
+    if session.model is None or not session.losses:
+        raise ValueError("save: this fit has not trained a step yet; nothing to save")
+    req = session.req
+    model = fcnet.build(session.spec, "numpy")
+    model.set_weights({k: np.asarray(v) for k, v in session.model.get_weights().items()})
+    _fold(model, session.center, session.half, session.y_mean, session.y_std)
+    grid = session.grid.reshape(-1, 1).astype(np.float64)  # (G, 1)
+    curve = np.asarray(model.predict(grid.astype(np.float32)), np.float64).reshape(-1)  # (G,)
+    err = curve - session.target
+    metrics = {
+        "test_mse": float(np.mean(err * err)),
+        "max_abs_error": float(np.max(np.abs(err))),
+        "train_mse": session.losses[-1][1],
+    }
+    run_name, path = _folder(runs_dir, name)
+    widths = [req.width] * req.depth
+    options = {
+        "backend": req.backend,
+        "config": None,
+        "hidden": ",".join(str(w) for w in widths),
+        "activation": req.activation,
+        "optimizer": req.optimizer,
+        "lr": req.lr,
+        "batch_size": req.samples,  # the studio trains on all samples each step
+        "epochs": None,
+        "steps": session.losses[-1][0],
+        "weight_decay": None,
+        "dropout": None,
+        "seed": req.seed,
+        "out": str(path),
+        "early_stopping": False,
+        "quiet": True,
+        "range": [req.x_min, req.x_max],
+        "yrange": [-math.pi, math.pi],
+        "samples": req.samples,
+        "noise": req.noise,
+        "sweep": False,
+        "expr": req.expr,
+        "source": "fcnet studio",
+    }
+    meta = {
+        "task": "fit",
+        "fcnet_version": __version__,
+        "started": datetime.now().isoformat(timespec="seconds"),
+        "options": options,
+    }
+    result = {
+        "task": "fit",
+        "backend": req.backend,
+        "metrics": metrics,
+        "steps_run": session.losses[-1][0],
+        "stopped_early": session.status == "stopped",
+        "expr": req.expr,
+        "variables": ["x"],
+        "ranges": [[req.x_min, req.x_max]],
+        "grid_points": len(session.grid),
+        "source": "fcnet studio",
+    }
+    lines = "".join(
+        json.dumps({"step": step, "train_loss": loss}) + "\n" for step, loss in session.losses
+    )
+    atomic_write_text(path / "run.json", json.dumps(meta, indent=2) + "\n")
+    atomic_write_text(path / "config.json", json.dumps(model.spec.to_dict(), indent=2) + "\n")
+    atomic_write_text(path / "metrics.jsonl", lines)
+    model.save(path / "model.npz")
+    try:
+        from fcnet import plots
+
+        plots.fit_curve(
+            session.grid, session.target, curve, path / "fit.png", title=f"f(x) = {req.expr}"
+        )
+    except Exception:  # a figure is a nicety; the run is complete without it
+        pass
+    atomic_write_text(path / "result.json", json.dumps(result, indent=2) + "\n")
+    session.saved = run_name
+    return run_name
