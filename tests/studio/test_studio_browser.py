@@ -59,7 +59,7 @@ def test_fit_page_shows_a_bad_expression_and_the_server_keeps_serving(page, live
     page.wait_for_selector("#error:not([hidden])")
     text = page.inner_text("#error")
     assert "unknown function '__import__'" in text
-    assert page.inner_text("#status") == "Not started."
+    assert page.inner_text("#status").startswith("Not started")
     page.screenshot(path=artifacts / "studio-fit-error.png")
     # The server still serves: another request, and a good expression trains.
     assert httpx.get(live_server.url + "/api/health").json()["ok"] is True
@@ -72,6 +72,127 @@ def test_fit_page_shows_a_bad_expression_and_the_server_keeps_serving(page, live
     page.click("#train")
     page.wait_for_selector("#error:not([hidden])")
     assert "width" in page.inner_text("#error") and "1024" in page.inner_text("#error")
+
+
+BAD_RED = "rgb(180, 35, 24)"  # --bad in studio.css
+COLOR = "(sel) => getComputedStyle(document.querySelector(sel)).color"
+
+
+def test_a_refused_expression_clears_the_fit_and_says_why_in_red(page, live_server):
+    page.goto(live_server.url + "/fit")
+    fill_fit(page, "abs(x)", steps=40, every=20)
+    page.click("#train")
+    page.wait_for_function("window.fitState.status === 'done'", timeout=30_000)
+    assert page.evaluate(CURVE_POINTS) == 200
+    fill_fit(page, "log(x)")  # not finite on [-3, 3]
+    page.click("#train")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "not finite" in page.inner_text("#error")
+    lengths = page.evaluate(
+        "() => [Chart.getChart('curve'), Chart.getChart('loss')]"
+        ".flatMap(c => c.data.datasets.map(d => d.data.length))"
+    )
+    assert lengths == [0, 0, 0, 0]  # target, network, kinks, loss: the old fit is gone
+    assert page.inner_text("#status").startswith("Not started")
+    assert page.evaluate(COLOR, "#status") == BAD_RED
+    assert page.evaluate(COLOR, "#error") == BAD_RED
+    assert page.is_disabled("#save")
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"x_min": 2, "x_max": 1}, '"x from" must be less than "to", got 2 and 1'),
+        ({"x_min": ""}, '"x from": expected a number, got nothing'),
+        ({"x_max": 1e9}, '"to": Input should be less than or equal to 1000'),
+        ({"width": 5000}, '"hidden width": Input should be less than or equal to 1024'),
+        ({"lr": 0}, '"learning rate": Input should be greater than 0'),
+        ({"every": 0}, '"update every": Input should be greater than or equal to 1'),
+    ],
+)
+def test_fit_errors_use_the_forms_own_labels(page, live_server, fields, message):
+    page.goto(live_server.url + "/fit")
+    fill_fit(page, "sin(x)", **fields)
+    page.click("#train")
+    page.wait_for_selector("#error:not([hidden])")
+    text = page.inner_text("#error")
+    assert text.startswith(message), text
+    assert "x_min" not in text and "x_max" not in text
+
+
+def test_status_says_paused_while_paused(page, live_server):
+    page.goto(live_server.url + "/fit")
+    fill_fit(page, "sin(x)", steps=20000, every=1)
+    page.click("#train")
+    page.wait_for_function("window.fitState.step >= 20", timeout=30_000)
+    page.click("#pause")
+    page.wait_for_function("window.fitState.status === 'paused'")
+    page.wait_for_timeout(800)  # updates sent before the pause arrive meanwhile
+    status = page.inner_text("#status")
+    assert status.startswith("paused at step "), status
+    step = page.evaluate("window.fitState.step")
+    page.wait_for_timeout(400)
+    assert page.evaluate("window.fitState.step") == step  # nothing trains while paused
+    page.click("#pause")  # resume
+    page.wait_for_function(f"window.fitState.step > {step}")
+    assert not page.inner_text("#status").startswith("paused")
+    page.click("#stop")
+    page.wait_for_function("window.fitState.status === 'stopped'")
+
+
+def test_the_target_is_drawn_above_the_fit(page, live_server, artifacts):
+    page.goto(live_server.url + "/fit")
+    fill_fit(page, "sin(2*x)", width=32, steps=1000, every=100)
+    page.click("#train")
+    page.wait_for_function("window.fitState.status === 'done'", timeout=60_000)
+    # Chart.js draws the sorted datasets last to first: the first is on top.
+    on_top = page.evaluate(
+        "() => { const c = Chart.getChart('curve');"
+        " return c.data.datasets[c.getSortedVisibleDatasetMetas()[0].index].label; }"
+    )
+    assert on_top == "target f(x)"
+    # Where the fit lies on the target, the pixels are the target's (dark), not the fit's.
+    dark = page.evaluate(
+        """() => {
+        const c = Chart.getChart('curve'), ctx = c.ctx, r = window.devicePixelRatio || 1;
+        const pts = c.data.datasets[0].data;
+        let dark = 0, n = 0;
+        for (let i = 20; i < pts.length - 20; i += 8) {
+          const px = c.scales.x.getPixelForValue(pts[i].x);
+          const py = c.scales.y.getPixelForValue(pts[i].y);
+          const d = ctx.getImageData(Math.round(px * r), Math.round(py * r), 1, 1).data;
+          n++; if (d[0] < 90 && d[1] < 90 && d[2] < 110) dark++;
+        }
+        return dark / n; }"""
+    )
+    assert dark > 0.8
+    page.locator("#curve").screenshot(path=artifacts / "studio-fit-target-on-top.png")
+
+
+def test_a_fit_is_saved_as_a_run_and_opens_on_the_runs_page(browser, tmp_path):
+    from conftest import studio_page
+    from studio_support import LiveServer
+
+    with LiveServer(tmp_path / "runs") as server, studio_page(browser, server) as page:
+        page.goto(server.url + "/fit")
+        assert page.is_disabled("#save")
+        fill_fit(page, "abs(x)", width=8, steps=200, every=50)
+        page.click("#train")
+        page.wait_for_function("window.fitState.status === 'done'", timeout=30_000)
+        page.click("#save")
+        page.wait_for_function("window.fitState.saved !== null")
+        name = page.evaluate("window.fitState.saved")
+        assert (tmp_path / "runs" / name / "model.npz").is_file()
+        assert page.inner_text("#saved").startswith("Saved as ")
+        page.click("#saved a")
+        page.wait_for_selector(f"#pane-a[data-run='{name}']")
+        assert page.inner_text("#pane-a h2").startswith("A: fit · f = abs(x) · 1-8-1 · test mse")
+        series = page.evaluate(
+            "() => Chart.getChart(document.querySelector('#pane-a canvas[data-chart=loss]'))"
+            ".data.datasets.map(d => [d.label, d.data.length])"
+        )
+        assert series == [["train_loss", 4]]
+        assert page.js_errors == []
 
 
 def test_digits_page_predicts_a_drawn_one(page, live_server, artifacts):
@@ -182,6 +303,37 @@ def test_runs_page_lists_nested_runs_by_label_and_compares_two(demo_page, demo_s
     )
     assert "no metric in common" not in page.inner_text("#compare")
     assert page.js_errors == []
+
+
+def test_on_a_phone_train_and_drawing_bring_the_result_into_view(page, live_server, artifacts):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/fit")
+    top = "(sel) => document.querySelector(sel).getBoundingClientRect().top"
+    assert page.evaluate(top, "#charts") > 844 / 2  # below the form, mostly out of view
+    fill_fit(page, "abs(x)", steps=40, every=20)
+    page.click("#train")
+    page.wait_for_function("window.fitState.status === 'done'", timeout=30_000)
+    assert 0 <= page.evaluate(top, "#charts") < 844 / 2
+    page.screenshot(path=artifacts / "studio-fit-phone-trained.png")
+
+    page.set_viewport_size({"width": 375, "height": 667})  # a small phone
+    page.goto(live_server.url + "/digits")
+    page.wait_for_function(f"document.querySelector('#model').value === 'run:{RUN_MNIST}'")
+    assert page.evaluate(top, "#prediction") > 667  # below the pad, out of view
+    box = page.locator("#pad").bounding_box()
+    s = box["width"] / 280
+    page.mouse.move(box["x"] + 120 * s, box["y"] + 75 * s)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 148 * s, box["y"] + 50 * s, steps=5)
+    page.mouse.move(box["x"] + 145 * s, box["y"] + 230 * s, steps=20)
+    page.mouse.up()
+    page.wait_for_function("window.digitsState.prediction !== null")
+    rect = page.evaluate(
+        "() => { const r = document.querySelector('#prediction').getBoundingClientRect();"
+        " return [r.top, r.bottom]; }"
+    )
+    assert 0 <= rect[0] and rect[1] < 668, rect  # (to the sub-pixel)
+    page.screenshot(path=artifacts / "studio-digits-phone-drawn.png")
 
 
 def test_pages_fit_a_phone_screen(page, live_server, artifacts):

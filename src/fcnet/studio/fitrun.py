@@ -88,9 +88,11 @@ def _folder(runs_dir: Path, name: str | None) -> tuple[str, Path]:
 
 def save_fit(session: RecordingFitSession, runs_dir: Path, name: str | None = None) -> str:
     """Write the session's fit as a new run folder under `runs_dir`; returns its name."""
+    stopping = getattr(session, "_stop", None)
+    if session.active and stopping is not None and stopping.is_set():
+        session.join(timeout=5)  # asked to stop: it ends after the current step
     if session.active:
         raise ValueError("save: the fit is still training; stop it or let it finish, then save")
-    session.join(timeout=5)
     if session.model is None or not session.losses:
         raise ValueError("save: this fit has not trained a step yet; nothing to save")
     req = session.req

@@ -70,7 +70,20 @@
     last = p;
     predictSoon();
   });
-  const end = () => { if (drawing) { drawing = false; predictSoon(); } };
+  const end = () => {
+    if (!drawing) return;
+    drawing = false;
+    predictSoon();
+    bringIntoView();
+  };
+
+  // On a phone the answer sits below the pad: once the stroke ends, show it.
+  function bringIntoView() {
+    const r = $("#prediction").getBoundingClientRect();
+    if (r.top < 0 || r.bottom > window.innerHeight) {
+      $("#prediction").scrollIntoView({ block: "nearest", behavior: "instant" });
+    }
+  }
   pad.addEventListener("pointerup", end);
   pad.addEventListener("pointercancel", end);
 
@@ -121,7 +134,14 @@
 
   async function loadModels(select) {
     try {
-      const { models } = await api("/api/digits/models");
+      const { models, skipped } = await api("/api/digits/models");
+      const box = $("#skipped");
+      box.replaceChildren(...(skipped || []).map((x) => {
+        const line = document.createElement("div");
+        line.textContent = `skipped ${x.name}: ${x.problem}`;
+        return line;
+      }));
+      box.hidden = !(skipped || []).length;
       const keep = select || modelSel.value;
       modelSel.innerHTML = "";
       if (!models.length) modelSel.add(new Option("(none yet: train one below)", ""));

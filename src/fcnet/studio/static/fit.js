@@ -6,19 +6,28 @@
   const form = $("#fit-form"), errorBox = $("#error"), statusLine = $("#status");
   const pauseBtn = $("#pause"), stopBtn = $("#stop"), bar = $("#progress");
   // What the tests (and a curious reader, in the console) can look at.
-  const state = (window.fitState = { session: null, step: 0, loss: null, status: "idle" });
+  const state = (window.fitState = { session: null, step: 0, loss: null, status: "idle",
+    saved: null });
+  const saveBtn = $("#save"), savedNote = $("#saved");
+  // The form's own labels: messages name the field as the learner sees it.
+  const LABELS = { expr: "f(x)", x_min: "x from", x_max: "to", width: "hidden width",
+    depth: "depth", activation: "activation", optimizer: "optimiser", lr: "learning rate",
+    steps: "steps", backend: "backend", every: "update every" };
+  const NUMBERS = ["x_min", "x_max", "width", "depth", "lr", "steps", "every"];
   let es = null, paused = false, kinkY = 0;
 
   const curve = new Chart($("#curve"), {
     type: "line",
     data: {
       datasets: [
-        { label: "target f(x)", data: [], borderColor: "#9aa4b2", borderDash: [6, 4],
-          borderWidth: 2, pointRadius: 0 },
-        { label: "network", data: [], borderColor: "#2f6fde", borderWidth: 2.5, pointRadius: 0 },
+        // order: the lowest is drawn last, on top: the target stays visible above the fit.
+        { label: "target f(x)", data: [], borderColor: "#1d2330", borderWidth: 1.75,
+          pointRadius: 0, order: 0 },
+        { label: "network", data: [], borderColor: "rgba(47, 111, 222, 0.75)",
+          borderWidth: 4.5, pointRadius: 0, order: 1 },
         { label: "ReLU switches on (x = −b/w)", data: [], type: "scatter", showLine: false,
           pointStyle: "triangle", pointRadius: 6, backgroundColor: "#e4572e",
-          borderColor: "#e4572e" },
+          borderColor: "#e4572e", order: 2 },
       ],
     },
     options: {
@@ -54,13 +63,57 @@
     if (es) { es.close(); es = null; }
   }
 
+  // A server message with the API's field names replaced by the form's labels.
+  function labelled(message) {
+    return message.replace(/\b(x_min|x_max|expr|width|depth|activation|optimizer|lr|steps|backend|every)\b(?=:| <| and|,|$)/g,
+      (k) => `"${LABELS[k]}"`);
+  }
+
+  // The request, or an Error naming the field by its label when one is not a number.
   function request() {
     const body = { expr: $("#expr").value };
-    ["x_min", "x_max", "width", "depth", "lr", "steps", "every"].forEach((k) => {
-      body[k] = num($("#" + k));
+    NUMBERS.forEach((k) => {
+      const v = num($("#" + k));
+      if (typeof v !== "number") {
+        const got = v === null ? "nothing" : JSON.stringify(v);
+        throw new Error(`"${LABELS[k]}": expected a number, got ${got}`);
+      }
+      body[k] = v;
     });
+    if (!(body.x_min < body.x_max)) {
+      throw new Error(`"x from" must be less than "to", got ${body.x_min} and ${body.x_max}`);
+    }
     ["activation", "optimizer", "backend"].forEach((k) => { body[k] = $("#" + k).value; });
     return body;
+  }
+
+  // A refused request: the previous fit is cleared, and the status says so in red.
+  function refused(message) {
+    showError(errorBox, labelled(message));
+    state.status = "refused";
+    state.session = null;
+    curve.data.datasets.forEach((d) => { d.data = []; });
+    curve.update();
+    loss.data.datasets[0].data = [];
+    loss.update();
+    bar.value = 0;
+    statusLine.classList.remove("ok");
+    statusLine.classList.add("bad");
+    statusLine.textContent = "Not started: the form was refused (see the message above).";
+    setSaveable(false);
+  }
+
+  function setSaveable(on) {
+    saveBtn.disabled = !on;
+    if (on) savedNote.replaceChildren();
+  }
+
+  function bringIntoView(el) {
+    // On a phone the charts sit below the form: show the result once it starts.
+    const r = el.getBoundingClientRect();
+    if (r.top < 0 || r.top > window.innerHeight * 0.5) {
+      el.scrollIntoView({ block: "start", behavior: "instant" });
+    }
   }
 
   function drawTarget(start) {
@@ -92,7 +145,15 @@
     loss.update();
     bar.value = d.step / d.steps;
     const kinks = curve.data.datasets[2].hidden ? "" : ` · ${d.kinks.length} kinks in range`;
-    statusLine.textContent = `step ${d.step} / ${d.steps} · loss ${fmt(d.loss)}${kinks}`;
+    state.kinksText = kinks;
+    showStatus();
+  }
+
+  // The running status line: step, loss, kinks; "paused" first while paused.
+  function showStatus() {
+    const where = `step ${state.step} / ${state.steps} · loss ${fmt(state.loss)}` +
+      (state.kinksText || "");
+    statusLine.textContent = state.status === "paused" ? `paused at ${where}` : where;
   }
 
   function fmt(v) {
@@ -107,26 +168,34 @@
     try {
       start = await api("/api/fit", request());
     } catch (e) {
-      showError(errorBox, e.message);
-      state.status = "refused";
-      statusLine.textContent = "Not started.";
+      refused(e.message);
       return;
     }
     state.session = start.session;
     state.step = 0;
+    state.steps = start.steps;
     state.loss = null;
+    state.kinksText = "";
+    state.saved = null;
     state.status = "running";
     drawTarget(start);
     bar.value = 0;
-    statusLine.classList.remove("ok");
+    statusLine.classList.remove("ok", "bad");
     statusLine.textContent = "training…";
     setRunning(true);
+    setSaveable(false);
+    savedNote.replaceChildren();
+    bringIntoView($("#charts"));
     es = stream(start.session, {
       progress: (d) => onProgress(d, start.x),
-      status: (d) => { state.status = d.status; if (d.status === "paused") statusLine.textContent += " · paused"; },
+      status: (d) => {
+        state.status = d.status;
+        if (state.step || d.status === "paused") showStatus();
+      },
       done: (d) => {
         state.status = d.status;
         setRunning(false);
+        setSaveable(state.step > 0);
         if (d.status === "done") {
           statusLine.classList.add("ok");
           statusLine.textContent = `done: ${d.step} steps · loss ${fmt(state.loss)} · ` +
@@ -139,7 +208,9 @@
       failed: (d) => {
         state.status = "failed";
         setRunning(false);
-        showError(errorBox, d.error);
+        showError(errorBox, labelled(d.error));
+        statusLine.classList.add("bad");
+        statusLine.textContent = `failed at step ${state.step}`;
         es = null;
       },
       lost: () => {
@@ -159,8 +230,25 @@
       try { await api(`/api/sessions/${sid}/stop`, {}); } catch (e) { /* already gone */ }
       state.status = "stopped";
       statusLine.textContent = `stopped at step ${state.step} · loss ${fmt(state.loss)}`;
+      setSaveable(state.step > 0);
     }
     setRunning(false);
+  }
+
+  async function save() {
+    if (!state.session) return;
+    saveBtn.disabled = true;
+    try {
+      const r = await api(`/api/fit/${state.session}/save`, {});
+      state.saved = r.run;
+      const link = document.createElement("a");
+      link.href = `/runs?a=${encodeURIComponent(r.run)}`;
+      link.textContent = "open it on the Runs page";
+      savedNote.replaceChildren(`Saved as ${r.runs_dir}/${r.run}/ · `, link);
+    } catch (e) {
+      showError(errorBox, labelled(e.message));
+      saveBtn.disabled = false;
+    }
   }
 
   async function togglePause() {
@@ -170,6 +258,7 @@
       paused = r.status === "paused";
       pauseBtn.textContent = paused ? "Resume" : "Pause";
       state.status = r.status;
+      showStatus();
     } catch (e) {
       showError(errorBox, e.message);
     }
@@ -178,4 +267,5 @@
   form.addEventListener("submit", train);
   pauseBtn.addEventListener("click", togglePause);
   stopBtn.addEventListener("click", stop);
+  saveBtn.addEventListener("click", save);
 })();
