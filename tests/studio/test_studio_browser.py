@@ -303,6 +303,39 @@ def test_runs_page_lists_nested_runs_by_label_and_compares_two(demo_page, demo_s
     )
     assert "no metric in common" not in page.inner_text("#compare")
     assert page.js_errors == []
+    # The Digits page offers the demo's nested MNIST model.
+    page.goto(demo_server.url + "/digits")
+    page.wait_for_function(f"document.querySelector('#model').value === 'run:{DEMO}/mnist'")
+    assert page.is_hidden("#skipped")
+
+
+def test_a_broken_run_is_named_with_its_problem_and_the_rest_are_listed(
+    browser, runs_dir, tmp_path
+):
+    import os
+    import shutil
+
+    from conftest import studio_page
+    from studio_support import LiveServer
+
+    root = tmp_path / "runs"
+    shutil.copytree(runs_dir / RUN_FIT, root / RUN_FIT)
+    shutil.copytree(runs_dir / RUN_MNIST, root / RUN_MNIST)
+    (root / "broken").mkdir()
+    os.mkfifo(root / "broken" / "result.json")
+    (root / "broken" / "config.json").symlink_to("/dev/zero")
+    with LiveServer(root) as server, studio_page(browser, server) as page:
+        page.goto(server.url + "/runs")
+        page.wait_for_selector("#pane-b[data-run]")
+        assert page.locator("#runs-table tbody tr").count() == 2
+        text = page.inner_text("#skipped")
+        assert "1 run folder(s) skipped" in text
+        assert "broken: result.json: is a FIFO, not a regular file" in text
+        assert "config.json: a link leading out of the run" in text
+        page.goto(server.url + "/digits")
+        page.wait_for_function(f"document.querySelector('#model').value === 'run:{RUN_MNIST}'")
+        assert "skipped broken: result.json: is a FIFO" in page.inner_text("#skipped")
+        assert page.js_errors == []
 
 
 def test_on_a_phone_train_and_drawing_bring_the_result_into_view(page, live_server, artifacts):

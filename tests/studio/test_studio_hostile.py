@@ -190,6 +190,11 @@ def test_a_config_over_the_size_bound_is_refused(runs):
     assert detail(runs)["problems"][0].startswith("config.json: holds 67108864 bytes")
 
 
+def test_an_unterminated_string_of_escaped_quotes_is_refused_in_linear_time(runs):
+    (runs / BAD / "result.json").write_bytes(b'["\\' * 333_000)  # [" then \" ... to the end
+    assert skipped_problem(listing(runs)).startswith("result.json: not JSON")
+
+
 def test_json_depth_skips_brackets_inside_strings():
     assert json_depth(b'{"a": "[[[[{{{{", "b": [[1]]}') == 3
     assert json_depth(b'"\\"[[["') == 0

@@ -29,7 +29,10 @@ MAX_JSON_DEPTH = 64
 MAX_MODEL_BYTES = 256 * 1024 * 1024
 # The spec JSON inside a model.npz (a few hundred bytes in practice).
 MAX_SPEC_BYTES = 1024 * 1024
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# Escapes first (each two bytes, so a quote after a backslash is no quote), then strings:
+# both scans are linear, whatever the text (no backtracking on unterminated strings).
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_STRING = re.compile(rb'"[^"]*"')
 _KINDS = {
     stat.S_IFIFO: "a FIFO",
     stat.S_IFCHR: "a character device",
@@ -95,7 +98,7 @@ def read_bytes(path: Path, limit: int, inside: Path | None = None) -> bytes:
 
 def json_depth(data: bytes) -> int:
     """How deeply the arrays and objects of a JSON text nest (strings are skipped)."""
-    stripped = _STRING.sub(b'""', data)
+    stripped = _STRING.sub(b'""', _ESCAPE.sub(b"__", data))
     codes = np.frombuffer(stripped, dtype=np.uint8)
     steps = np.isin(codes, (ord("["), ord("{"))).astype(np.int64)
     steps -= np.isin(codes, (ord("]"), ord("}")))

@@ -191,7 +191,8 @@ def _walk(root: Path) -> tuple[list[tuple[str, Path]], bool]:
     while queue:
         prefix, folder, depth = queue.pop(0)
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            with os.scandir(folder) as it:
+                entries = sorted(itertools.islice(it, MAX_SCANNED + 1), key=lambda e: e.name)
         except OSError:
             continue
         for entry in entries:
@@ -326,7 +327,9 @@ def run_detail(runs_dir: Path, name: str) -> dict[str, Any]:
     and the problems of any file it refused to read."""
     path = run_path(runs_dir, name)
     plots = []
-    for p in sorted(path.iterdir())[:MAX_SCANNED]:
+    with os.scandir(path) as it:
+        names = sorted(e.name for e in itertools.islice(it, MAX_SCANNED))
+    for p in (path / n for n in names):
         if _PLOT.fullmatch(p.name) and ".." not in p.name:
             try:
                 plot_path(runs_dir, name, p.name)
