@@ -44,6 +44,7 @@ def bounded():
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     seconds = time.monotonic() - t0
+    print(f"[hostile] peak {peak / 2**20:.1f} MiB, {seconds:.2f} s")  # shown with -s
     assert peak < MAX_BYTES, f"peak {peak / 2**20:.0f} MiB"
     assert seconds < MAX_SECONDS, f"{seconds:.1f} s"
 
