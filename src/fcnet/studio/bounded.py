@@ -13,12 +13,14 @@ unified.)
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import re
 import stat
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -123,44 +125,35 @@ def read_json(path: Path, limit: int, inside: Path | None = None) -> Any:
     return parse_json(read_bytes(path, limit, inside), path.name)
 
 
-def npz_members(path: Path, limit: int = MAX_MODEL_BYTES, inside: Path | None = None):
-    """(open zip, {member: declared size}) of an npz whose members hold at most `limit` bytes.
+@contextlib.contextmanager
+def open_npz(
+    path: Path, limit: int = MAX_MODEL_BYTES, inside: Path | None = None
+) -> Iterator[tuple[zipfile.ZipFile, dict[str, int]]]:
+    """(zip, {member: declared size}) of an npz whose members hold at most `limit` bytes.
 
     zipfile never inflates a member past its declared size, so the declared sizes bound
-    what reading it can cost. The caller closes the returned ZipFile.
+    what reading it can cost.
     """
     if inside is not None:
         path = check_inside(path, inside)
-    fd = open_regular(path, None)
-    fh = os.fdopen(fd, "rb")
-    try:
-        zf = zipfile.ZipFile(fh)
-    except Exception as exc:  # BadZipFile, OSError, ValueError, EOFError, ...
-        fh.close()
-        raise RunFileError(f"{path.name}: not a readable npz file ({exc})") from None
-    sizes = {info.filename: info.file_size for info in zf.infolist()}
-    total = sum(sizes.values())
-    if total > limit:
-        zf.close()
-        fh.close()
-        raise RunFileError(
-            f"{path.name}: its arrays hold {total} bytes; expected at most {limit} bytes"
-        )
-    zf._fcnet_file = fh  # closed with the zip (see close_npz)
-    return zf, sizes
-
-
-def close_npz(zf: zipfile.ZipFile) -> None:
-    zf.close()
-    fh = getattr(zf, "_fcnet_file", None)
-    if fh is not None:
-        fh.close()
+    with os.fdopen(open_regular(path, None), "rb") as fh:
+        try:
+            zf = zipfile.ZipFile(fh)
+        except Exception as exc:  # BadZipFile, OSError, ValueError, EOFError, ...
+            raise RunFileError(f"{path.name}: not a readable npz file ({exc})") from None
+        with zf:
+            sizes = {info.filename: info.file_size for info in zf.infolist()}
+            total = sum(sizes.values())
+            if total > limit:
+                raise RunFileError(
+                    f"{path.name}: its arrays hold {total} bytes; expected at most {limit} bytes"
+                )
+            yield zf, sizes
 
 
 def read_model_spec(path: Path, inside: Path | None = None) -> dict[str, Any]:
     """The spec stored in a portable model .npz (member `__spec__`), read within bounds."""
-    zf, sizes = npz_members(path, inside=inside)
-    try:
+    with open_npz(path, inside=inside) as (zf, sizes):
         member = "__spec__.npy"
         if member not in sizes:
             raise RunFileError(f"{path.name}: has no __spec__ (not an fcnet model)")
@@ -176,8 +169,6 @@ def read_model_spec(path: Path, inside: Path | None = None) -> dict[str, Any]:
                 )
         except Exception as exc:  # zlib, zipfile and numpy each raise their own kinds
             raise RunFileError(f"{path.name}: __spec__ is not a readable array ({exc})") from None
-    finally:
-        close_npz(zf)
     if raw.dtype.kind == "U" and raw.size <= 1:
         text = str(raw.reshape(-1)[0]) if raw.size else ""
         data = text.encode("utf-8", "surrogatepass")

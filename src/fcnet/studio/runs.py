@@ -27,8 +27,7 @@ from fcnet.studio.bounded import (
     MAX_MODEL_BYTES,
     RunFileError,
     check_inside,
-    close_npz,
-    npz_members,
+    open_npz,
     parse_json,
     read_bytes,
     read_json,
@@ -172,9 +171,8 @@ def read_model_spec(path: Path) -> dict[str, Any]:
 def check_model_file(path: Path) -> Path:
     """`path` resolved, once its npz holds at most MAX_MODEL_BYTES (RunFileError otherwise)."""
     resolved = check_inside(path, path.parent)
-    zf, _ = npz_members(resolved, MAX_MODEL_BYTES)
-    close_npz(zf)
-    return resolved
+    with open_npz(resolved, MAX_MODEL_BYTES):
+        return resolved
 
 
 def is_run(path: Path) -> bool:
