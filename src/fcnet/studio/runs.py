@@ -370,9 +370,12 @@ def _mnist_widths(spec: dict[str, Any]) -> list[int] | None:
     hidden = spec.get("hidden", [])
     if not isinstance(hidden, list) or len(hidden) > 16:
         return None
-    widths = [h.get("width") if isinstance(h, dict) else h for h in hidden]
-    if not all(isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 65536 for w in widths):
-        return None
+    widths: list[int] = []
+    for h in hidden:
+        w = h.get("width") if isinstance(h, dict) else h
+        if not isinstance(w, int) or isinstance(w, bool) or not 1 <= w <= 65536:
+            return None
+        widths.append(w)
     sizes = [784, *widths, 10]
     params = sum(a * b + b for a, b in itertools.pairwise(sizes))
     return widths if params * 4 <= MAX_MODEL_BYTES else None
