@@ -369,6 +369,31 @@ def test_on_a_phone_train_and_drawing_bring_the_result_into_view(page, live_serv
     page.screenshot(path=artifacts / "studio-digits-phone-drawn.png")
 
 
+def test_a_page_on_another_site_cannot_stop_a_training(browser, live_server):
+    """Chromium itself, on a page of another origin, sends a simple cross-origin POST and
+    submits a form to the studio: the session it names is left alone."""
+    sid = httpx.post(live_server.url + "/api/fit", json={"expr": "x"}).json()["session"]
+    evil = "http://evil.example"
+    stop = f"{live_server.url}/api/sessions/{sid}/stop"
+    html = f"""<!doctype html><form id=f method=post action="{stop}" enctype="text/plain">
+      <input name='{{"a":' value='1}}'></form><script>
+      fetch("{stop}", {{method: "POST", mode: "no-cors", body: "{{}}"}})
+        .finally(() => {{ window.sent = true; }});
+      </script>"""
+    context = browser.new_context()
+    context.route(f"{evil}/**", lambda route: route.fulfill(body=html, content_type="text/html"))
+    statuses: list[int] = []
+    page = context.new_page()
+    page.on("response", lambda r: statuses.append(r.status) if "/stop" in r.url else None)
+    page.goto(f"{evil}/attack")
+    page.wait_for_function("window.sent === true")
+    with page.expect_navigation():
+        page.evaluate("document.getElementById('f').submit()")
+    context.close()
+    assert live_server.session(sid).status == "created"  # not stopped
+    assert statuses and all(s in (403, 415) for s in statuses), statuses
+
+
 def test_pages_fit_a_phone_screen(page, live_server, artifacts):
     page.set_viewport_size({"width": 390, "height": 844})
     for name in ("fit", "digits", "runs"):
