@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fcnet import __version__
 from fcnet.expr import ExprError
 from fcnet.studio import runs as runs_mod
+from fcnet.studio.backprop import router as backprop_router
 from fcnet.studio.digits import decode_image, mnist_input
 from fcnet.studio.sessions import SessionRegistry, TooManySessions, TrainingSession
 from fcnet.studio.training import (
@@ -364,6 +365,7 @@ def create_app(
     def run_plot(name: str, plot: str) -> FileResponse:
         return FileResponse(runs_mod.plot_path(studio.runs_dir, name, plot), media_type="image/png")
 
+    app.include_router(backprop_router)  # the Backprop page and /api/backprop/*
     return app
 
 
