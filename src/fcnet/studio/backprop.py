@@ -45,9 +45,7 @@ class NetRequest(StrictRequest):
     def net(self) -> trace.Net:
         trace.check_choice("activation", self.activation, trace.ACTIVATIONS)
         trace.check_choice("loss", self.loss, trace.LOSSES)
-        sizes = trace.check_sizes(
-            self.sizes, self.loss, max_layers=MAX_LAYERS, max_units=MAX_UNITS
-        )
+        sizes = trace.check_sizes(self.sizes, self.loss, max_layers=MAX_LAYERS, max_units=MAX_UNITS)
         trace.check_lr(self.lr)
         if self.weights is None:
             weights = trace.init_weights(sizes, self.activation, self.seed)
