@@ -100,7 +100,7 @@
     const W = 760, H = 380;
     const cols = sizes.length;
     return sizes.map((n, l) => {
-      const x = 50 + (l * (W - 130)) / (cols - 1);
+      const x = 50 + (l * (W - 170)) / (cols - 1);
       const gap = Math.min(44, (H - 50) / n);
       return Array.from({ length: n }, (_, j) => [x, H / 2 + 8 + (j - (n - 1) / 2) * gap]);
     });
