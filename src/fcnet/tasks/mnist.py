@@ -110,14 +110,12 @@ def mnist(
     o = run.options
     _common.check_options(o, monitors=("loss", "accuracy"))
     x_train, y_train, x_test, y_test = load_data(o["data_dir"], o["limit"])
-    evals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    if o["early_stopping"]:
-        order = _common.stream(o["seed"], "split").permutation(len(x_train))
-        n_val = min(VAL_SIZE, len(x_train) // 10)
-        val, keep = order[:n_val], np.sort(order[n_val:])
-        evals["val"] = (x_train[val], y_train[val])
-        x_train, y_train = x_train[keep], y_train[keep]
-    evals["test"] = (x_test, y_test)
+    # Epochs are judged on a validation split; the test set is measured once, at the end.
+    order = _common.stream(o["seed"], "split").permutation(len(x_train))
+    n_val = min(VAL_SIZE, len(x_train) // 10)
+    val, keep = order[:n_val], np.sort(order[n_val:])
+    evals = {"val": (x_train[val], y_train[val])}
+    x_train, y_train = x_train[keep], y_train[keep]
 
     steps = -(-len(x_train) // o["batch_size"])
     base = NetSpec(
@@ -152,8 +150,7 @@ def mnist(
     )
     report = evaluate_model(model, x_test, y_test)
     metrics = {"test_accuracy": report["accuracy"], "test_loss": report["loss"]}
-    if o["early_stopping"]:
-        metrics["val_accuracy"] = float(model.evaluate(*evals["val"])["accuracy"])
+    metrics["val_accuracy"] = float(model.evaluate(*evals["val"])["accuracy"])
     files = write_report(run, model, report, x_test, y_test, history)
     notes = [f"plots: {', '.join(p.name for p in files)}"] if files else []
     details = {
