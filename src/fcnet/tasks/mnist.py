@@ -266,15 +266,18 @@ def write_report(
     worst = wrong[np.argsort(-conf, kind="stable")[:25]]
     first = min(int(k.split(".")[0]) for k in model.get_weights() if k.endswith("weight"))
     w1 = model.get_weights()[f"{first}.weight"]
+    from fcnet.plots import network_title
+
+    title = f"MNIST {network_title(model)}"
     files = [
         run.plot(
             "loss_curves",
             "curves.png",
             history.records,
             metrics=("loss", "accuracy"),
-            title="MNIST",
+            title=title,
         ),
-        run.plot("confusion", "confusion.png", cm),
+        run.plot("confusion", "confusion.png", cm, title=title),
         run.plot(
             "misclassified_grid",
             "misclassified.png",
@@ -282,8 +285,9 @@ def write_report(
             y_test[worst],
             pred[worst],
             probs[worst, pred[worst]],
+            title=title,
         ),
-        run.plot("weight_images", "weights.png", w1),
+        run.plot("weight_images", "weights.png", w1, title=title),
     ]
     return [p for p in files if p is not None]
 
