@@ -166,6 +166,10 @@ def test_weights_file_poses_a_hand_computed_example(tmp_path) -> None:
         ('{"layers": [{"W": [["a", 2]], "b": [0]}]}', "W: expected a matrix"),
         ('{"layers": [{"W": [[1, 2], [3]], "b": [0, 0]}]}', "W: expected a matrix"),
         ('{"layers": [{"W": [[1e999, 2]], "b": [0]}]}', "NaN or inf"),
+        ('{"layers": [{"W": [[1, true]], "b": [0]}]}', "W: expected a matrix"),
+        ('{"layers": [{"W": [[1, 2]], "b": ["0"]}]}', "b: expected 1 numbers"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"layers": [{"W": [[[[1]]]], "b": [0]}]}', "W: expected a matrix"),
         (
             '{"layers": [{"W": [[1, 2], [3, 4]], "b": [0, 0]}, {"W": [[1, 2, 3]], "b": [0]}]}',
             "W has 3 columns, expected 2",

@@ -254,7 +254,7 @@ def check_weights(
         if not isinstance(layer, dict) or "W" not in layer or "b" not in layer:
             raise ValueError(f"{source}: layer {l}: expected an object with 'W' and 'b'")
         W = _matrix(f"{source}: layer {l}: W", layer["W"])
-        b = _finite_array(f"{source}: layer {l}: b", layer["b"]) if _numeric(layer["b"]) else None
+        b = _finite_array(f"{source}: layer {l}: b", layer["b"]) if _numbers(layer["b"]) else None
         if b is None or b.ndim != 1 or b.shape[0] != W.shape[0]:
             raise ValueError(
                 f"{source}: layer {l}: b: expected {W.shape[0]} numbers (W's rows), "
@@ -281,18 +281,18 @@ def check_weights(
 
 def _matrix(name: str, value: Any) -> np.ndarray:
     rows = value if isinstance(value, list) else None
-    if not rows or not all(isinstance(r, list) and r and len(r) == len(rows[0]) for r in rows):
-        raise ValueError(f"{name}: expected a matrix (rows of numbers of one length)")
-    if not _numeric(rows):
+    if not rows or not all(
+        isinstance(r, list) and r and len(r) == len(rows[0]) and _numbers(r) for r in rows
+    ):
         raise ValueError(f"{name}: expected a matrix (rows of numbers of one length)")
     return _finite_array(name, rows)
 
 
-def _numeric(value: Any) -> bool:
-    """A (nested) list of numbers, not text or objects (np.asarray would accept '1')."""
-    if isinstance(value, list):
-        return all(_numeric(v) for v in value)
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _numbers(value: Any) -> bool:
+    """A flat list of numbers, not text, booleans or lists (np.asarray would take '1')."""
+    return isinstance(value, list) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    )
 
 
 def load_weights(
@@ -310,6 +310,8 @@ def load_weights(
         raise ValueError(f"--weights {p}: expected UTF-8 JSON, got binary data") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"--weights {p}: not JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise ValueError(f"--weights {p}: JSON nested too deeply") from None
     return check_weights(data, sizes, source=f"--weights {p}")
 
 
