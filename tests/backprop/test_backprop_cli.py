@@ -214,3 +214,37 @@ def test_bad_option_is_one_line_exit_2(args: list[str], message: str) -> None:
     assert len(err.strip().splitlines()) == 1, err
     assert err.startswith("fcnet: error: ")
     assert message in err
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize(
+    ("loss", "delta_L"),
+    [
+        ("cross_entropy", "δ^(3) = ŷ - onehot(y)"),
+        ("mse", "δ^(3) = 2(ŷ - y)"),
+        ("bce_with_logits", "δ^(3) = σ(z^(3)) - y"),
+    ],
+)
+def test_text_for_every_activation_and_loss(activation: str, loss: str, delta_L: str) -> None:
+    code, out, err = run(
+        "--sizes", "2,3,3,2", "--activation", activation, "--loss", loss, "--y", TARGETS[loss]
+    )
+    assert code == 0, err
+    text = " ".join(out.split())
+    f = "σ" if activation == "sigmoid" else activation
+    assert f"a^(1) = {f}(z^(1))" in text and f"a^(2) = {f}(z^(2))" in text
+    assert delta_L in text
+    assert "δ^(2) = f'(z^(2)) ⊙ (W^(3))^T δ^(3)" in text
+    assert "δ^(1) = f'(z^(1)) ⊙ (W^(2))^T δ^(2)" in text
+    assert out.strip().splitlines()[-1].count("✓") == 2
+
+
+def test_the_numbers_are_the_engines_and_the_checks_catch_a_wrong_derivative(monkeypatch):
+    from fcnet import nn
+
+    monkeypatch.setattr(nn.Tanh, "backward", lambda self, g: g * (1 - self.a))  # wrong f'
+    doc = run_json("--activation", "tanh", "--sizes", "2,3,2")
+    assert doc["checks"]["finite_difference"] > 1e-3
+    assert doc["checks"]["torch"] > 1e-3
+    code, out, _ = run("--activation", "tanh", "--sizes", "2,3,2")
+    assert code == 0 and out.strip().splitlines()[-1].count("✗") == 2
