@@ -179,6 +179,26 @@ def test_hostile_input_gets_a_message_and_the_server_keeps_serving(
     assert message in page.inner_text("#error")
     assert page.evaluate("window.bpState.status") == "error"
     assert httpx.get(live_server.url + "/api/health").json()["ok"] is True
+    # the server checks again what the page let through or a script sends past the page
+    body = {"sizes": [2, 3, 2], "x": [0.5, -1.0], "y": 1}
+    for key, value in fields.items():
+        if key == "sizes":
+            body["sizes"] = [int(v) if v.isdigit() else v for v in value.split(",")]
+        elif key == "x":
+            body["x"] = [float(v) if v != "NaN" else "NaN" for v in value.split(",")]
+        elif key == "y":
+            body["y"] = int(value)
+        else:
+            body["lr"] = value
+    answer = page.evaluate(
+        "async (b) => { const r = await fetch('/api/backprop/step', {method: 'POST',"
+        " headers: {'Content-Type': 'application/json'}, body: JSON.stringify(b)});"
+        " return [r.status, (await r.json()).error]; }",
+        body,
+    )
+    assert answer[0] in (400, 422) and answer[1] and "\n" not in answer[1]
+    server_word = {"sizes": "sizes", "x": "x", "y": "y", "lr": "lr"}[next(iter(fields))]
+    assert server_word in answer[1]
     # put it right: the page computes again and the message goes
     open_page(page, live_server)
     page.click("#forward")

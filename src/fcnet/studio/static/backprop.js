@@ -59,9 +59,22 @@
     return v[0];
   }
 
-  // The network part of a request. Range checks are the server's (it says why).
+  // The page draws up to 4 hidden layers of 8 units (the server checks again).
+  const MAX_WIDTHS = 6, MAX_UNITS = 8;
+
+  function checkSizes(sizes) {
+    if (sizes.length < 2 || sizes.length > MAX_WIDTHS) {
+      throw new Error(`sizes: expected 2 to ${MAX_WIDTHS} layer widths (input, hidden..., output), got ${sizes.length}`);
+    }
+    sizes.forEach((n, i) => {
+      if (n < 1 || n > MAX_UNITS) throw new Error(`sizes: expected widths from 1 to ${MAX_UNITS}, got ${n} at ${i}`);
+    });
+    return sizes;
+  }
+
+  // The network part of a request, checked here for a quick message.
   function netBody() {
-    const sizes = numbers("sizes", $("#sizes").value, true);
+    const sizes = checkSizes(numbers("sizes", $("#sizes").value, true));
     const body = {
       sizes,
       activation: $("#activation").value,
