@@ -333,6 +333,7 @@
     state.steps = 0;
     await idle();
   }));
+  $("#dataset").addEventListener("change", guard(showData));
   ["#sizes", "#activation", "#loss", "#seed", "#x", "#y", "#lr"].forEach((s) => {
     $(s).addEventListener("change", guard(idle));
   });
@@ -343,8 +344,19 @@
     state.revealed = -1;
     state.revealedBack = Infinity;
     draw();
+    await showData();
     state.status = "idle";
     $("#status").textContent = "Press Forward.";
+  }
+
+  // The data set's points, before any training.
+  async function showData() {
+    const before = state.data && state.data.key;
+    await loadData();
+    if (!state.boundary || state.data.key !== before) {
+      state.boundary = null;
+      drawBoundary(null);
+    }
   }
 
   // ----- training on a 2-D data set ------------------------------------------------------
