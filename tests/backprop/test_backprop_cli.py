@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -248,3 +250,17 @@ def test_the_numbers_are_the_engines_and_the_checks_catch_a_wrong_derivative(mon
     assert doc["checks"]["torch"] > 1e-3
     code, out, _ = run("--activation", "tanh", "--sizes", "2,3,2")
     assert code == 0 and out.strip().splitlines()[-1].count("✗") == 2
+
+
+def test_a_user_error_is_one_line_from_the_real_command(tmp_path) -> None:
+    bad = tmp_path / "w.json"
+    bad.write_bytes(b"\xff\xfe not json")
+    proc = subprocess.run(
+        [sys.executable, "-m", "fcnet", "backprop", "--weights", str(bad)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"fcnet: error: --weights {bad}: expected UTF-8 JSON, got binary data"
+    ]
+    assert proc.stdout == ""

@@ -117,3 +117,14 @@ def test_train_refuses_sizes_that_do_not_fit_the_data(client) -> None:
     assert res.status_code == 422 and "steps" in res.json()["error"]
     res = client.post("/api/backprop/train", json={"sizes": [2, 4, 2], "dataset": "spiral"})
     assert res.status_code == 400 and "dataset: expected one of moons" in res.json()["error"]
+
+
+@pytest.mark.parametrize("loss", ["bce_with_logits", "mse"])
+def test_train_with_one_output_unit(client, loss: str) -> None:
+    lr = 0.5 if loss == "bce_with_logits" else 0.2  # mse's δ^(L) = 2(ŷ - y) is twice as big
+    body = {"sizes": [2, 8, 1], "activation": "tanh", "loss": loss, "lr": lr,
+            "dataset": "circles", "steps": 300}  # fmt: skip
+    out = client.post("/api/backprop/train", json=body).json()
+    assert out["losses"][-1] < 0.5 * out["losses"][0]
+    assert out["accuracy"] > 0.9
+    assert [len(g["db"]) for g in out["gradients"]] == [8, 1]
