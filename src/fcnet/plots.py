@@ -588,6 +588,7 @@ def weight_images(
             image = ax.imshow(
                 w[i].reshape(shape), cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest"
             )
+    assert image is not None  # w has at least one row
     fig.colorbar(image, ax=axes, shrink=0.6, label="weight", extend="both")
     shown = f"{w.shape[0]} units" if w.shape[0] == total else f"{w.shape[0]} of {total} units"
     fig.suptitle(f"first-layer weights, {shown}")

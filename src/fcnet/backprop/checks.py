@@ -65,6 +65,7 @@ def torch_autograd(trace: Trace) -> float | None:
     loss.backward()
     worst = 0.0
     for (W, b), layer in zip(params, trace.layers, strict=True):
+        assert W.grad is not None and b.grad is not None
         worst = max(worst, float(np.abs(W.grad.numpy() - layer.dW).max()))
         worst = max(worst, float(np.abs(b.grad.numpy() - layer.db).max()))
     return worst

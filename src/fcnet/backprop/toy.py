@@ -17,19 +17,20 @@ def make(name: str, n: int, seed: int = 0, noise: float = 0.1) -> tuple[np.ndarr
         raise ValueError(f"dataset: expected one of {', '.join(DATASETS)}, got {name!r}")
     rng = np.random.default_rng(seed)
     n0 = n // 2
-    y = np.r_[np.zeros(n0, np.int64), np.ones(n - n0, np.int64)]
+    y = np.concatenate([np.zeros(n0, np.int64), np.ones(n - n0, np.int64)])
+    x: np.ndarray
     if name == "moons":
         t = rng.uniform(0, np.pi, n)
         x = np.where(
             y[:, None] == 0,
-            np.c_[np.cos(t), np.sin(t)],
-            np.c_[1 - np.cos(t), 0.5 - np.sin(t)],
+            np.stack([np.cos(t), np.sin(t)], axis=1),
+            np.stack([1 - np.cos(t), 0.5 - np.sin(t)], axis=1),
         )
         x = x - [0.5, 0.25]  # centred
     elif name == "circles":
         t = rng.uniform(0, 2 * np.pi, n)
         r = np.where(y == 0, 1.0, 0.5)
-        x = np.c_[r * np.cos(t), r * np.sin(t)]
+        x = np.stack([r * np.cos(t), r * np.sin(t)], axis=1)
     else:  # xor: class 1 where the two coordinates have the same sign
         x = rng.uniform(-1, 1, (n, 2))
         x += 0.1 * np.sign(x)  # a margin around the axes

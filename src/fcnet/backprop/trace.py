@@ -72,9 +72,9 @@ class Trace:
     x: np.ndarray  # (N, n_0)   a^(0)
     y: np.ndarray  # (N,) int labels for cross_entropy, else (N, n_L) floats
     lr: float
+    output: np.ndarray  # (N, n_L) y-hat: softmax / sigmoid / z^(L)
+    loss: float  # batch mean
     layers: list[Layer] = field(default_factory=list)
-    output: np.ndarray | None = None  # (N, n_L) y-hat: softmax / sigmoid / z^(L)
-    loss: float = math.nan  # batch mean
 
     def to_json(self) -> dict[str, Any]:
         """The `fcnet backprop --json` document for sample 0 (its only sample there)."""
@@ -231,8 +231,13 @@ def init_weights(
     weights = []
     for n_in, n_out in itertools.pairwise(sizes):
         lin = nn.Linear(n_in, n_out, init=init, rng=rng, dtype="float64")
-        weights.append((lin.weight.data, lin.bias.data))
+        weights.append((lin.weight.data, _bias(lin).data))
     return weights
+
+
+def _bias(lin: nn.Linear) -> nn.Parameter:
+    assert lin.bias is not None  # every Linear here has a bias
+    return lin.bias
 
 
 def check_weights(
@@ -249,7 +254,7 @@ def check_weights(
         raise ValueError(f"{source}: expected a non-empty list of layers with W and b")
     if len(layers) > MAX_LAYERS:
         raise ValueError(f"{source}: expected at most {MAX_LAYERS} layers, got {len(layers)}")
-    weights = []
+    weights: list[tuple[np.ndarray, np.ndarray]] = []
     for l, layer in enumerate(layers, start=1):
         if not isinstance(layer, dict) or "W" not in layer or "b" not in layer:
             raise ValueError(f"{source}: layer {l}: expected an object with 'W' and 'b'")
@@ -329,7 +334,7 @@ def _linears(net: Net) -> list[nn.Linear]:
     for W, b in net.weights:
         lin = nn.Linear(W.shape[1], W.shape[0], dtype="float64", rng=0)
         lin.weight.data[...] = W
-        lin.bias.data[...] = b
+        _bias(lin).data[...] = b
         layers.append(lin)
     return layers
 
@@ -386,18 +391,19 @@ def step(net: Net, x: np.ndarray, y: np.ndarray, lr: float) -> Trace:
     loss = loss_fn(as_[-1], y) / n
     model.zero_grad()
     delta = loss_fn.backward().copy()  # (N, out)  per-sample dL/dz^(L)
-    deltas, backs = [None] * L, [None] * L
-    backs[-1] = delta.copy()
+    deltas: dict[int, np.ndarray] = {}
+    backs: dict[int, np.ndarray] = {L - 1: delta.copy()}
     grad = delta / n  # the batch mean's gradient flows through the engine
     for l in range(L - 1, -1, -1):
         deltas[l] = grad * n
         back = linears[l].backward(grad)  # (N, in)   (W^(l))^T delta^(l)
+        assert back is not None
         if l > 0:
             backs[l - 1] = back * n
             grad = acts[l - 1].backward(back)  # (N, in)   f'(z) ⊙ (W^T delta)
     fprimes = [act.backward(np.ones_like(z)) for act, z in zip(acts, zs[:-1], strict=True)]
     fprimes.append(np.ones_like(zs[-1]))
-    grads = [(lin.weight.grad.copy(), lin.bias.grad.copy()) for lin in linears]
+    grads = [(lin.weight.grad.copy(), _bias(lin).grad.copy()) for lin in linears]
     nn.SGD(model.parameters(), lr=lr).step()
     trace = Trace(net=net, x=x, y=y, lr=lr, output=_output(net.loss, zs[-1]), loss=float(loss))
     for l, lin in enumerate(linears):
@@ -414,7 +420,7 @@ def step(net: Net, x: np.ndarray, y: np.ndarray, lr: float) -> Trace:
                 dW=grads[l][0],
                 db=grads[l][1],
                 W_new=lin.weight.data.copy(),
-                b_new=lin.bias.data.copy(),
+                b_new=_bias(lin).data.copy(),
             )
         )
     return trace
