@@ -63,7 +63,11 @@ def backprop(
     δ^(l) (a^(l-1))^T and ∂L/∂b^(l) = δ^(l); the weights after one SGD step; and a check
     of every gradient against central differences and PyTorch autograd. float64.
 
-    Example: fcnet backprop --sizes 2,3,2 --activation sigmoid --loss mse --y 0.2,0.8
+    \b
+    Examples:
+      fcnet backprop --sizes 2,3,2 --activation sigmoid --loss mse --y 0.2,0.8
+      fcnet backprop --json > step.json      (edit W and b, then:)
+      fcnet backprop --weights step.json
     """
     from fcnet.backprop import checks, text, trace
 
