@@ -52,10 +52,17 @@ def _history(n: int = 8) -> list[dict]:
     return rows
 
 
-def test_backend_is_agg():
-    import matplotlib
-
-    assert matplotlib.get_backend().lower() == "agg"
+def test_importing_fcnet_leaves_the_notebooks_backend_alone(tmp_path):
+    """A notebook's backend survives `import fcnet.plots` and drawing; pyplot stays out."""
+    code = (
+        "import sys, matplotlib; matplotlib.use('svg'); "
+        "import fcnet, fcnet.plots; "
+        f"fcnet.plots.sweep([1, 2], [0.1, 0.2], {str(tmp_path / 's.png')!r}); "
+        "assert matplotlib.get_backend() == 'svg', matplotlib.get_backend(); "
+        "assert 'matplotlib.pyplot' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    assert (tmp_path / "s.png").read_bytes()[:8] == PNG_SIGNATURE
 
 
 def test_loss_curves(tmp_path):

@@ -1,27 +1,29 @@
 """Every figure fcnet draws, one function each, written as a PNG.
 
-matplotlib runs on its Agg backend (selected here, before pyplot is imported), so
-plotting works without a display. Each function takes arrays and a path, writes the PNG
-atomically (a reader never sees half a file), closes its figure and returns the Path.
+Figures are made with matplotlib's object API (`matplotlib.figure.Figure`, drawn by the
+Agg canvas), never through pyplot: importing fcnet leaves a notebook's backend and
+figure list alone, and plotting works without a display. Each function takes arrays and
+a path, writes the PNG atomically (a reader never sees half a file) and returns the Path.
 Figures have fixed sizes (`FIGSIZES`, at `DPI` dots per inch), so a run's plots line up.
+
+Fit for a lab report: epoch axes have integer ticks (a one-epoch run is one marked
+point at 1), legends sit outside the axes so they never cover data, ROC AUC curves are
+zoomed to the range their values use, and titles name the network and the classes
+(`network_title`).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
 from fcnet._fileio import atomic_write
@@ -36,6 +38,7 @@ __all__ = [
     "fit_heatmaps",
     "loss_curves",
     "misclassified_grid",
+    "network_title",
     "roc",
     "sweep",
     "weight_images",
@@ -58,48 +61,63 @@ FIGSIZES: dict[str, tuple[float, float]] = {
 _SPLITS = ("train", "val", "test")
 _SPLIT_NAMES = {"train": "train", "val": "validation", "test": "test"}
 _SPLIT_STYLE = {"train": "-", "val": "--", "test": ":"}
+_SPLIT_COLOR = {"train": "C0", "val": "C1", "test": "C2"}  # the same in every panel
 
 PathLike = str | os.PathLike[str]
 
 
-def _closes_figures_on_error(fn: Callable[..., Path]) -> Callable[..., Path]:
-    """Close the figures a plotting function opened if it raises (bad input found late)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Path:
-        before = set(plt.get_fignums())
-        try:
-            return fn(*args, **kwargs)
-        except BaseException:
-            for num in set(plt.get_fignums()) - before:
-                plt.close(num)
-            raise
-
-    return wrapper
+def network_title(spec: Any, backend: str | None = None) -> str:
+    """ "784-512-256-10, numpy": the layer widths of a NetSpec (or a Model, by its .spec)
+    and the backend, for figure titles."""
+    if backend is None and hasattr(spec, "backend"):
+        backend = spec.backend
+    spec = getattr(spec, "spec", spec)
+    widths = [spec.input_size, *(layer.width for layer in spec.hidden), spec.output_size]
+    text = "-".join(str(w) for w in widths)
+    return f"{text}, {backend}" if backend else text
 
 
 def _figure(name: str, nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Figure, Any]:
     width, height = FIGSIZES[name]
-    return plt.subplots(
-        nrows, ncols, figsize=(width, height), dpi=DPI, layout="constrained", **kwargs
-    )
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
 def _save(fig: Figure, path: PathLike, title: str | None = None) -> Path:
-    """Write `fig` to `path` as a PNG, atomically, and close it whatever happens.
+    """Write `fig` to `path` as a PNG, atomically, drawn by the Agg canvas.
 
     `title`, when given, heads the figure (before any title the function gave it).
     """
     out = Path(path)
-    try:
-        if title:
-            own = fig.get_suptitle()
-            fig.suptitle(f"{title}: {own}" if own else title)
-        with atomic_write(out, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=DPI)
-    finally:
-        plt.close(fig)
+    if title:
+        own = fig.get_suptitle()
+        fig.suptitle(f"{title}: {own}" if own else title)
+    FigureCanvasAgg(fig)  # this figure's own canvas: no pyplot, no global backend
+    with atomic_write(out, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=DPI)
     return out
+
+
+def _legend_outside(fig: Figure, axes: Sequence[Any]) -> None:
+    """One legend for the figure, right of the axes (constrained layout makes room): it
+    never covers data. Labels shared by several panels appear once."""
+    handles: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    if handles:
+        fig.legend(list(handles.values()), list(handles), loc="outside right upper")
+
+
+def _epoch_axis(ax: Any, epochs: np.ndarray) -> None:
+    """Integer epoch ticks; a single epoch is one point at the middle of [e - 1, e + 1]."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    finite = epochs[np.isfinite(epochs)]
+    if finite.size and finite.min() == finite.max():
+        e = float(finite[0])
+        ax.set_xlim(e - 1, e + 1)
+        ax.set_xticks([e])
+    ax.set_xlabel("epoch")
 
 
 def _vector(a: ArrayLike, name: str) -> np.ndarray:
@@ -154,13 +172,13 @@ def _present(history: Sequence[Mapping[str, Any]], metric: str) -> list[str]:
 # --------------------------------------------------------------------------- training
 
 
-@_closes_figures_on_error
 def loss_curves(
     history: Sequence[Mapping[str, Any]],
     path: PathLike,
     metrics: Sequence[str] = ("loss",),
     *,
     title: str | None = None,
+    loss_label: str | None = None,
 ) -> Path:
     """Training curves per epoch: one panel per metric (loss first), one line per split.
 
@@ -169,7 +187,8 @@ def loss_curves(
     name in `metrics` the keys `train_<name>`, `val_<name>` and `test_<name>` that are
     present are drawn; a metric with none is left out. The loss goes on a log scale when it
     spans more than a factor 20. `title` (optional) heads the figure, as in every function
-    here.
+    here. `loss_label` says what the loss measures when that is not plain (e.g. "MSE on
+    standardised targets"): it labels the loss axis and the panel.
     """
     _check_history(history)
     panels = [(m, keys) for m in metrics if (keys := _present(history, m))]
@@ -177,16 +196,10 @@ def loss_curves(
         wanted = ", ".join(f"train_{m}/val_{m}" for m in metrics)
         raise ValueError(f"history: expected keys such as {wanted}, found none")
     width, height = FIGSIZES["loss_curves"]
-    fig, axes = plt.subplots(
-        1,
-        len(panels),
-        figsize=(width + 3.5 * (len(panels) - 1), height),
-        dpi=DPI,
-        layout="constrained",
-        squeeze=False,
-    )
+    fig = Figure(figsize=(width + 3.5 * (len(panels) - 1), height), dpi=DPI, layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False)
     epochs = _epochs(history)
-    marker = "o" if len(history) <= 30 else None
+    marker = "o" if len(history) <= 30 else None  # hundreds of epochs: lines, not markers
     for ax, (metric, keys) in zip(axes[0], panels, strict=True):
         for key in keys:
             split = key.split("_", 1)[0]
@@ -194,8 +207,9 @@ def loss_curves(
                 epochs,
                 _series(history, key),
                 _SPLIT_STYLE[split],
+                color=_SPLIT_COLOR[split],
                 marker=marker,
-                markersize=3,
+                markersize=6 if len(history) == 1 else 3,
                 label=_SPLIT_NAMES[split],
             )
         values = np.concatenate([_series(history, k) for k in keys])
@@ -203,22 +217,25 @@ def loss_curves(
         if metric == "loss" and finite.size and finite.min() > 0:
             if finite.max() / finite.min() > 20:
                 ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(metric)
-        ax.set_title(metric.replace("_", " "))
+        _epoch_axis(ax, epochs)
+        name = metric.replace("_", " ")
+        if metric == "loss" and loss_label:
+            name = f"loss ({loss_label})"
+        ax.set_ylabel(name)
+        ax.set_title(name)
         ax.grid(True, alpha=0.3)
-        ax.legend()
+    _legend_outside(fig, axes[0])
     return _save(fig, path, title)
 
 
-@_closes_figures_on_error
 def auc_curve(
     history: Sequence[Mapping[str, Any]], path: PathLike, *, title: str | None = None
 ) -> Path:
     """ROC AUC per epoch for train, validation and test (whichever are in `history`).
 
-    A gap that opens between the train and test lines is over-fitting; the dotted line at
-    0.5 is a coin toss.
+    A gap that opens between the train and test lines is over-fitting. The y axis spans
+    the values' own range (0.996 to 0.999 stays readable); the dotted line at 0.5, a coin
+    toss, is drawn when that range reaches it.
     """
     _check_history(history)
     keys = _present(history, "auc")
@@ -232,26 +249,30 @@ def auc_curve(
             epochs,
             _series(history, key),
             _SPLIT_STYLE[split],
-            marker="o",
+            color=_SPLIT_COLOR[split],
+            marker="o" if len(history) <= 30 else None,
             markersize=3,
             label=_SPLIT_NAMES[split],
         )
-    ax.axhline(0.5, color="grey", linestyle=":", linewidth=1, label="chance (0.5)")
     values = np.concatenate([_series(history, k) for k in keys])
     finite = values[np.isfinite(values)]
-    ax.set_ylim(min(0.4, float(finite.min()) - 0.02) if finite.size else 0.4, 1.02)
-    ax.set_xlabel("epoch")
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.5, 1.0)
+    pad = max(0.08 * (hi - lo), 2e-4)  # a flat line still gets a readable band
+    ax.set_ylim(lo - pad, hi + pad)
+    if lo - pad <= 0.5:
+        ax.axhline(0.5, color="grey", linestyle=":", linewidth=1, label="chance (0.5)")
+    ax.yaxis.get_major_formatter().set_useOffset(False)  # 0.997, not 1e-3 + 0.996
+    _epoch_axis(ax, epochs)
     ax.set_ylabel("ROC AUC")
     ax.set_title("ROC AUC per epoch")
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right")
+    _legend_outside(fig, [ax])
     return _save(fig, path, title)
 
 
 # --------------------------------------------------------------------------- fitting
 
 
-@_closes_figures_on_error
 def fit_curve(
     x: ArrayLike,
     y_true: ArrayLike,
@@ -317,7 +338,7 @@ def fit_curve(
     top.set_title(f"fit: MSE {mse:.3g}, largest |error| {worst:.3g}")
     top.set_ylabel("y")
     top.grid(True, alpha=0.3)
-    top.legend(fontsize="small")
+    _legend_outside(fig, [top])
     bottom.plot(xs, residual, color="tab:red", linewidth=1)
     bottom.axhline(0, color="black", linewidth=0.8)
     bottom.set_xlabel("x")
@@ -326,7 +347,6 @@ def fit_curve(
     return _save(fig, path, title)
 
 
-@_closes_figures_on_error
 def fit_heatmaps(
     X: ArrayLike,
     Y: ArrayLike,
@@ -390,7 +410,6 @@ def fit_heatmaps(
     return _save(fig, path, title)
 
 
-@_closes_figures_on_error
 def sweep(
     widths: ArrayLike,
     errors: ArrayLike | Mapping[str, ArrayLike],
@@ -439,14 +458,13 @@ def sweep(
     ax.set_ylabel("error on the test grid" if len(series) > 1 else "mean squared error")
     ax.set_title("error against hidden width")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    _legend_outside(fig, [ax])
     return _save(fig, path, title)
 
 
 # --------------------------------------------------------------------------- classification
 
 
-@_closes_figures_on_error
 def confusion(
     cm: ArrayLike,
     path: PathLike,
@@ -493,7 +511,6 @@ def confusion(
     return _save(fig, path, title)
 
 
-@_closes_figures_on_error
 def misclassified_grid(
     images: ArrayLike,
     true: ArrayLike,
@@ -536,7 +553,6 @@ def misclassified_grid(
     return _save(fig, path, title)
 
 
-@_closes_figures_on_error
 def weight_images(
     W: ArrayLike,
     path: PathLike,
@@ -548,7 +564,9 @@ def weight_images(
     """The first layer's weights, one image per hidden unit: what each unit looks for.
 
     W: (hidden, h*w) in PyTorch's (out, in) layout (or (h*w, hidden), transposed here).
-    Each image has its own symmetric colour scale: red positive, blue negative.
+    One symmetric colour scale for all the images shown (red positive, blue negative,
+    clipped at the 99.5th percentile of |w|), with its colour bar; the title says how
+    many units are shown of how many.
     """
     w = np.asarray(W, dtype=np.float32)
     n_in = shape[0] * shape[1]
@@ -558,21 +576,25 @@ def weight_images(
         raise ValueError(f"W: expected weights (hidden, {n_in}) for images {shape}, got {w.shape}")
     if max_images < 1:
         raise ValueError(f"max_images: expected at least 1, got {max_images}")
+    total = w.shape[0]
     w = w[:max_images]
     nrows, ncols = _grid(w.shape[0])
     fig, axes = _figure("weight_images", nrows, ncols, squeeze=False)
+    bound = float(np.percentile(np.abs(w), 99.5)) or 1.0
+    image = None
     for i, ax in enumerate(axes.ravel()):
         ax.set_axis_off()
         if i < w.shape[0]:
-            bound = float(np.abs(w[i]).max()) or 1.0
-            ax.imshow(
+            image = ax.imshow(
                 w[i].reshape(shape), cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest"
             )
-    fig.suptitle(f"first-layer weights, {w.shape[0]} units")
+    assert image is not None  # w has at least one row
+    fig.colorbar(image, ax=axes, shrink=0.6, label="weight", extend="both")
+    shown = f"{w.shape[0]} units" if w.shape[0] == total else f"{w.shape[0]} of {total} units"
+    fig.suptitle(f"first-layer weights, {shown}")
     return _save(fig, path, title)
 
 
-@_closes_figures_on_error
 def roc(
     curves: Mapping[str, tuple[Any, ...]],
     path: PathLike,
@@ -617,11 +639,10 @@ def roc(
     ax.set_ylabel("true positive rate")
     ax.set_title("ROC curve")
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right")
+    _legend_outside(fig, [ax])
     return _save(fig, path, title)
 
 
-@_closes_figures_on_error
 def digits(
     images: ArrayLike, labels: ArrayLike, path: PathLike, *, title: str | None = None
 ) -> Path:

@@ -46,7 +46,10 @@ def test_mnist_run_folder(trained):
     assert cm.shape == (10, 10) and cm.sum() == 10_000
     assert np.trace(cm) / cm.sum() == pytest.approx(trained.metrics["test_accuracy"])
     lines = [json.loads(s) for s in (out / "metrics.jsonl").read_text().splitlines()]
-    assert len(lines) == 2 and {"train_loss", "test_loss", "test_accuracy"} <= set(lines[0])
+    assert len(lines) == 2 and {"train_loss", "val_loss", "val_accuracy"} <= set(lines[0])
+    # epochs are judged on the validation split; the test set is measured once, at the end
+    assert not any(k.startswith("test_") for line in lines for k in line)
+    assert trained.details["train_images"] == 1800  # 2000 less a tenth for validation
     assert (out / "confusion.txt").read_text().splitlines()[0].startswith("true\\pred")
     assert evaluate(out)["test_accuracy"] == pytest.approx(trained.metrics["test_accuracy"])
 
@@ -56,7 +59,7 @@ def test_early_stopping_holds_out_a_validation_split(workdir, only_run_folder):
     assert r.details["train_images"] == 1800  # 2000 less a tenth
     assert "val_accuracy" in r.metrics
     line = json.loads((r.out_dir / "metrics.jsonl").read_text().splitlines()[0])
-    assert {"val_loss", "val_accuracy", "test_accuracy"} <= set(line)
+    assert {"val_loss", "val_accuracy"} <= set(line) and "test_accuracy" not in line
     only_run_folder()
 
 

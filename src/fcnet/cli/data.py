@@ -22,10 +22,11 @@ def data() -> None:
     """Inspect IDX data files (raw or .gz)."""
 
 
-@data.command(short_help="Type code, dtype, shape, bytes, SHA-256, min, max.")
+@data.command(short_help="Type code, dtype, shape, bytes, SHA-256, min, max, header.")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def info(path: Path) -> None:
-    """Type code, dtype, shape, size, SHA-256, min and max of the IDX file PATH."""
+    """Type code, dtype, shape, size, SHA-256, min and max of the IDX file PATH, and its
+    header explained byte by byte (magic number, dimensions, where the data starts)."""
     array = read_idx(path)
     file_bytes = path.stat().st_size
     code = idx_header(array)[2]
@@ -43,6 +44,51 @@ def info(path: Path) -> None:
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         click.echo(f"{key:<{width}}  {value}")
+    for line in header_lines(path, array):
+        click.echo(line)
+
+
+def header_lines(path: Path, array: np.ndarray) -> list[str]:
+    """The IDX header explained as the course text does: each 4-byte big-endian integer
+    at its offset (the magic number and its parts, then each dimension), then where the
+    data starts and how long it is."""
+    raw, gz = _head_bytes(path, 4 + 4 * array.ndim)
+    magic = int.from_bytes(raw[:4], "big")
+    code, ndim = raw[2], raw[3]
+    names = {1: ["number of items"], 3: ["number of images", "rows", "columns"]}.get(
+        ndim, [f"size of dimension {k}" for k in range(ndim)]
+    )
+    where = " (offsets in the gunzipped bytes)" if gz else ""
+    lines = [
+        "IDX header: 4-byte integers, big-endian (MSB first: most significant byte first)" + where,
+        f"offset 0   {raw[:4].hex(' ')}  magic number 0x{magic:08X}: two zero bytes, "
+        f"type code 0x{code:02X} ({array.dtype.name}), {ndim} dimension(s)",
+    ]
+    for k in range(ndim):
+        field = raw[4 + 4 * k : 8 + 4 * k]
+        lines.append(
+            f"offset {4 + 4 * k:<3} {field.hex(' ')}  0x{field.hex()} = "
+            f"{int.from_bytes(field, 'big')}: {names[k]}"
+        )
+    sizes = " x ".join(str(n) for n in array.shape) or "1"
+    lines.append(
+        f"offset {4 + 4 * ndim:<3} data starts: {array.nbytes} bytes = {sizes} values of "
+        f"{array.dtype.itemsize} byte(s) each"
+        + (", big-endian" if array.dtype.itemsize > 1 else "")
+        + ", in C order (the last index fastest)"
+    )
+    return lines
+
+
+def _head_bytes(path: Path, n: int) -> tuple[bytes, bool]:
+    """The first n bytes of the IDX stream (after gunzip when the file is gzip), and
+    whether it was."""
+    import gzip
+
+    with open(path, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    with gzip.open(path, "rb") if gz else open(path, "rb") as fh:
+        return fh.read(n), gz
 
 
 @data.command(short_help="Draw one image in the terminal (optionally as PNG).")

@@ -32,6 +32,7 @@ from fcnet import __version__
 from fcnet.expr import ExprError
 from fcnet.studio import runs as runs_mod
 from fcnet.studio.bounded import RunFileError
+from fcnet.studio.backprop import router as backprop_router
 from fcnet.studio.digits import decode_image, mnist_input
 from fcnet.studio.fitrun import RecordingFitSession, save_fit
 from fcnet.studio.sessions import SessionRegistry, TooManySessions, TrainingSession
@@ -445,6 +446,7 @@ def create_app(
     def run(name: str) -> dict[str, Any]:
         return runs_mod.run_detail(studio.runs_dir, name)
 
+    app.include_router(backprop_router)  # the Backprop page and /api/backprop/*
     return app
 
 

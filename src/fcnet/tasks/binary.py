@@ -148,15 +148,19 @@ def binary(
     y_test = data["test"][1]
     table = threshold_table(y_test, probs["test"], THRESHOLDS)
     curves = {k: roc_curve(evals[k][1], probs[k]) for k in ("train", "test")}
+    from fcnet.plots import network_title
+
+    title = f"{data['classes'][1]} vs {data['classes'][0]}, {network_title(model)}"
     files = [
-        run.plot("loss_curves", "loss.png", history.records, title=f"binary {o['dataset']}"),
+        run.plot("loss_curves", "loss.png", history.records, title=title),
         run.plot(
             "roc",
             "roc.png",
             {k: (c[0], c[1]) for k, c in curves.items()},
             aucs={k: metrics[f"{k}_auc"] for k in curves},
+            title=title,
         ),
-        run.plot("auc_curve", "auc.png", history.records),
+        run.plot("auc_curve", "auc.png", history.records, title=title),
     ]
     files = [p for p in files if p is not None]
     run.write_text("thresholds.txt", threshold_text(table))

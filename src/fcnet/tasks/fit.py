@@ -285,7 +285,17 @@ def _measure(
 
 def _plots(run, f, ranges, model, history, x, y, x_grid, y_grid, grid_points) -> list:
     pred = model.predict(x_grid.astype(np.float32)).astype(np.float64)
-    files = [run.plot("loss_curves", "loss.png", history.records, title=f"fit {f.text}")]
+    from fcnet.plots import network_title
+
+    files = [
+        run.plot(
+            "loss_curves",
+            "loss.png",
+            history.records,
+            title=f"fit {f.text}, {network_title(model)}",
+            loss_label="MSE on standardised targets",
+        )
+    ]
     if len(ranges) == 1:
         files.append(
             run.plot(

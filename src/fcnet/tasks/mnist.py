@@ -110,14 +110,12 @@ def mnist(
     o = run.options
     _common.check_options(o, monitors=("loss", "accuracy"))
     x_train, y_train, x_test, y_test = load_data(o["data_dir"], o["limit"])
-    evals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    if o["early_stopping"]:
-        order = _common.stream(o["seed"], "split").permutation(len(x_train))
-        n_val = min(VAL_SIZE, len(x_train) // 10)
-        val, keep = order[:n_val], np.sort(order[n_val:])
-        evals["val"] = (x_train[val], y_train[val])
-        x_train, y_train = x_train[keep], y_train[keep]
-    evals["test"] = (x_test, y_test)
+    # Epochs are judged on a validation split; the test set is measured once, at the end.
+    order = _common.stream(o["seed"], "split").permutation(len(x_train))
+    n_val = min(VAL_SIZE, len(x_train) // 10)
+    val, keep = order[:n_val], np.sort(order[n_val:])
+    evals = {"val": (x_train[val], y_train[val])}
+    x_train, y_train = x_train[keep], y_train[keep]
 
     steps = -(-len(x_train) // o["batch_size"])
     base = NetSpec(
@@ -152,8 +150,7 @@ def mnist(
     )
     report = evaluate_model(model, x_test, y_test)
     metrics = {"test_accuracy": report["accuracy"], "test_loss": report["loss"]}
-    if o["early_stopping"]:
-        metrics["val_accuracy"] = float(model.evaluate(*evals["val"])["accuracy"])
+    metrics["val_accuracy"] = float(model.evaluate(*evals["val"])["accuracy"])
     files = write_report(run, model, report, x_test, y_test, history)
     notes = [f"plots: {', '.join(p.name for p in files)}"] if files else []
     details = {
@@ -269,15 +266,18 @@ def write_report(
     worst = wrong[np.argsort(-conf, kind="stable")[:25]]
     first = min(int(k.split(".")[0]) for k in model.get_weights() if k.endswith("weight"))
     w1 = model.get_weights()[f"{first}.weight"]
+    from fcnet.plots import network_title
+
+    title = f"MNIST {network_title(model)}"
     files = [
         run.plot(
             "loss_curves",
             "curves.png",
             history.records,
             metrics=("loss", "accuracy"),
-            title="MNIST",
+            title=title,
         ),
-        run.plot("confusion", "confusion.png", cm),
+        run.plot("confusion", "confusion.png", cm, title=title),
         run.plot(
             "misclassified_grid",
             "misclassified.png",
@@ -285,8 +285,9 @@ def write_report(
             y_test[worst],
             pred[worst],
             probs[worst, pred[worst]],
+            title=title,
         ),
-        run.plot("weight_images", "weights.png", w1),
+        run.plot("weight_images", "weights.png", w1, title=title),
     ]
     return [p for p in files if p is not None]
 

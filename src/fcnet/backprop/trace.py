@@ -1,0 +1,433 @@
+"""One training step of a small float64 network with every number kept.
+
+`step(net, x, y, lr)` runs fcnet's numpy engine (`fcnet.nn`) layer by layer and keeps
+what the course text names: z^(l), a^(l), f'(z^(l)), delta^(l), dL/dW^(l), dL/db^(l) and
+the weights after one SGD step. `fcnet backprop` prints it and the studio's Backprop page
+draws it: one source of truth.
+
+The output layer is linear: z^(L) feeds the loss (softmax inside cross_entropy, identity
+for mse, sigmoid inside bce_with_logits); hidden layers use the chosen activation. The
+loss of a batch of N samples is the mean over samples of the per-sample loss (the summed
+squared error for mse, as the course text sums), so for N = 1 it is that sample's loss.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import numpy as np
+
+from fcnet import nn
+
+Activation = Literal["relu", "sigmoid", "tanh", "leaky_relu"]
+LossName = Literal["cross_entropy", "mse", "bce_with_logits"]
+ACTIVATIONS: tuple[str, ...] = get_args(Activation)
+LOSSES: tuple[str, ...] = get_args(LossName)
+
+# `fcnet backprop` prints every number: keep the network small enough to read.
+MAX_LAYERS = 8  # Linear layers
+MAX_UNITS = 64  # per layer
+MAX_WEIGHTS_BYTES = 1024 * 1024
+
+
+@dataclass
+class Net:
+    """A small network: `sizes` [n_0, ..., n_L], hidden activation, loss and the weights
+    [(W^(1), b^(1)), ...], W^(l) of shape (n_l, n_{l-1}) as in torch, float64."""
+
+    sizes: list[int]
+    activation: str
+    loss: str
+    weights: list[tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass
+class Layer:
+    """Layer l's numbers for a batch of N samples (N = 1 for `fcnet backprop`)."""
+
+    W: np.ndarray  # (out, in)
+    b: np.ndarray  # (out,)
+    z: np.ndarray  # (N, out)   z = W a^(l-1) + b
+    a: np.ndarray  # (N, out)   a = f(z); z itself for the output layer
+    fprime: np.ndarray  # (N, out)  f'(z); ones for the output layer
+    back: np.ndarray  # (N, out)   (W^(l+1))^T delta^(l+1); dL/da for the output layer
+    delta: np.ndarray  # (N, out)  dL/dz per sample (not divided by N)
+    dW: np.ndarray  # (out, in)  batch mean of delta (a^(l-1))^T
+    db: np.ndarray  # (out,)     batch mean of delta
+    W_new: np.ndarray  # (out, in)  after one SGD step
+    b_new: np.ndarray  # (out,)
+
+
+@dataclass
+class Trace:
+    """Everything one step computed: the input, the layers, the prediction and the loss."""
+
+    net: Net
+    x: np.ndarray  # (N, n_0)   a^(0)
+    y: np.ndarray  # (N,) int labels for cross_entropy, else (N, n_L) floats
+    lr: float
+    output: np.ndarray  # (N, n_L) y-hat: softmax / sigmoid / z^(L)
+    loss: float  # batch mean
+    layers: list[Layer] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `fcnet backprop --json` document for sample 0 (its only sample there)."""
+        net = self.net
+        y0: Any = int(self.y[0]) if net.loss == "cross_entropy" else _floats(self.y[0])
+        if net.loss != "cross_entropy" and len(y0) == 1:
+            y0 = y0[0]
+        return {
+            "sizes": list(net.sizes),
+            "activation": net.activation,
+            "loss_fn": net.loss,
+            "x": _floats(self.x[0]),
+            "y": y0,
+            "loss": float(self.loss),
+            "output": _floats(self.output[0]),
+            "layers": [
+                {
+                    "l": l,
+                    "W": _floats(layer.W),
+                    "b": _floats(layer.b),
+                    "z": _floats(layer.z[0]),
+                    "a": _floats(layer.a[0]),
+                    "delta": _floats(layer.delta[0]),
+                    "dW": _floats(layer.dW),
+                    "db": _floats(layer.db),
+                }
+                for l, layer in enumerate(self.layers, start=1)
+            ],
+        }
+
+
+def _floats(a: np.ndarray) -> Any:
+    return np.asarray(a, dtype=np.float64).tolist()
+
+
+# ----- checking what the user gives --------------------------------------------------------
+
+
+def check_sizes(
+    sizes: list[int], loss: str, *, max_layers: int = MAX_LAYERS, max_units: int = MAX_UNITS
+) -> list[int]:
+    """`sizes` as a list of ints: 2 to max_layers + 1 entries, each 1 to max_units, and an
+    output of >= 2 units for cross_entropy."""
+    if not isinstance(sizes, list | tuple) or not all(
+        isinstance(n, int) and not isinstance(n, bool) for n in sizes
+    ):
+        raise ValueError(f"sizes: expected a list of whole numbers, got {sizes!r}")
+    if not 2 <= len(sizes) <= max_layers + 1:
+        raise ValueError(
+            f"sizes: expected 2 to {max_layers + 1} layer widths (input, hidden..., output), "
+            f"got {len(sizes)}"
+        )
+    for i, n in enumerate(sizes):
+        if not 1 <= n <= max_units:
+            raise ValueError(f"sizes: expected widths from 1 to {max_units}, got {n} at {i}")
+    if loss == "cross_entropy" and sizes[-1] < 2:
+        raise ValueError(
+            f"sizes: cross_entropy needs an output of at least 2 classes, got {sizes[-1]}"
+        )
+    return [int(n) for n in sizes]
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def check_lr(lr: float) -> float:
+    if isinstance(lr, bool) or not isinstance(lr, int | float) or not 0 <= lr <= 100:
+        raise ValueError(f"lr: expected a number from 0 to 100, got {lr!r}")
+    return float(lr)
+
+
+def check_input(x: Any, sizes: list[int]) -> np.ndarray:
+    """x as a float64 (N, n_0) array of finite values (one flat list is one sample)."""
+    arr = _finite_array("x", x)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != sizes[0] or arr.shape[0] < 1:
+        raise ValueError(f"x: expected {sizes[0]} numbers (the input width), got shape {arr.shape}")
+    return arr
+
+
+def check_target(y: Any, sizes: list[int], loss: str, n: int = 1) -> np.ndarray:
+    """y for `n` samples: class indices (n,) for cross_entropy, else floats (n, n_L) in
+    [0, 1] for bce_with_logits. One sample's y may be a bare number."""
+    out = sizes[-1]
+    if loss == "cross_entropy":
+        labels = np.atleast_1d(np.asarray(y, dtype=object))
+        ok = labels.ndim == 1 and all(
+            isinstance(v, int | np.integer) and not isinstance(v, bool) for v in labels
+        )
+        if not ok or labels.shape[0] != n:
+            raise ValueError(f"y: expected {n} class index (0 to {out - 1}), got {y!r}")
+        labels = labels.astype(np.int64)
+        bad = labels[(labels < 0) | (labels >= out)]
+        if bad.size:
+            raise ValueError(f"y: expected a class index from 0 to {out - 1}, got {bad[0]}")
+        return labels
+    arr = _finite_array("y", y)
+    arr = arr.reshape(n, -1) if arr.size == n * out else arr
+    if arr.shape != (n, out):
+        raise ValueError(f"y: expected {out} number(s) per sample (the output width), got {y!r}")
+    if loss == "bce_with_logits" and not ((arr >= 0) & (arr <= 1)).all():
+        raise ValueError(f"y: bce_with_logits expects targets in [0, 1], got {y!r}")
+    return arr
+
+
+def _finite_array(name: str, value: Any) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected numbers, got {str(value)[:60]!r}") from None
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name}: expected finite numbers, got NaN or inf in {str(value)[:60]}")
+    return arr
+
+
+def parse_numbers(name: str, text: str) -> list[float]:
+    """ "0.5,-1" -> [0.5, -1.0]; a one-line error naming the option otherwise."""
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError(
+            f"{name}: expected comma-separated numbers like 0.5,-1.0, got {text!r}"
+        ) from None
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"{name}: expected finite numbers, got {text!r}")
+    return values
+
+
+def parse_sizes(text: str) -> list[int]:
+    """ "2,3,2" -> [2, 3, 2]."""
+    try:
+        return [int(p.strip()) for p in str(text).split(",")]
+    except ValueError:
+        raise ValueError(
+            f"--sizes: expected comma-separated widths like 2,3,2, got {text!r}"
+        ) from None
+
+
+# ----- weights -----------------------------------------------------------------------------
+
+
+def init_weights(
+    sizes: list[int], activation: str, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The engine's own initial weights: `nn.Linear` layers drawn in order from one seeded
+    Generator (He normal for relu/leaky_relu, Xavier normal for sigmoid/tanh; biases 0)."""
+    rng = np.random.default_rng(seed)
+    init = "he_normal" if activation in ("relu", "leaky_relu") else "xavier_normal"
+    weights = []
+    for n_in, n_out in itertools.pairwise(sizes):
+        lin = nn.Linear(n_in, n_out, init=init, rng=rng, dtype="float64")
+        weights.append((lin.weight.data, _bias(lin).data))
+    return weights
+
+
+def _bias(lin: nn.Linear) -> nn.Parameter:
+    assert lin.bias is not None  # every Linear here has a bias
+    return lin.bias
+
+
+def check_weights(
+    layers: Any, sizes: list[int] | None, source: str = "weights"
+) -> tuple[list[int], list[tuple[np.ndarray, np.ndarray]]]:
+    """Weights from JSON-like data: `{"layers": [{"W": [[...]], "b": [...]}, ...]}` (what
+    `fcnet backprop --json` prints) or the bare list. Shapes must chain (and match `sizes`
+    when given); returns (sizes, weights)."""
+    if isinstance(layers, dict):
+        if "layers" not in layers:
+            raise ValueError(f'{source}: expected a \'layers\' list of {{"W", "b"}} objects')
+        layers = layers["layers"]
+    if not isinstance(layers, list) or not layers:
+        raise ValueError(f"{source}: expected a non-empty list of layers with W and b")
+    if len(layers) > MAX_LAYERS:
+        raise ValueError(f"{source}: expected at most {MAX_LAYERS} layers, got {len(layers)}")
+    weights: list[tuple[np.ndarray, np.ndarray]] = []
+    for l, layer in enumerate(layers, start=1):
+        if not isinstance(layer, dict) or "W" not in layer or "b" not in layer:
+            raise ValueError(f"{source}: layer {l}: expected an object with 'W' and 'b'")
+        W = _matrix(f"{source}: layer {l}: W", layer["W"])
+        b = _finite_array(f"{source}: layer {l}: b", layer["b"]) if _numbers(layer["b"]) else None
+        if b is None or b.ndim != 1 or b.shape[0] != W.shape[0]:
+            raise ValueError(
+                f"{source}: layer {l}: b: expected {W.shape[0]} numbers (W's rows), "
+                f"got {None if b is None else b.shape}"
+            )
+        if weights and W.shape[1] != weights[-1][0].shape[0]:
+            raise ValueError(
+                f"{source}: layer {l}: W has {W.shape[1]} columns, expected "
+                f"{weights[-1][0].shape[0]} (layer {l - 1}'s rows)"
+            )
+        if max(W.shape) > MAX_UNITS:
+            raise ValueError(
+                f"{source}: layer {l}: expected at most {MAX_UNITS} units, got {W.shape}"
+            )
+        weights.append((W, b))
+    found = [weights[0][0].shape[1]] + [W.shape[0] for W, _ in weights]
+    if sizes is not None and found != list(sizes):
+        raise ValueError(
+            f"{source}: the weights make a {'-'.join(map(str, found))} network, "
+            f"--sizes says {'-'.join(map(str, sizes))}"
+        )
+    return found, weights
+
+
+def _matrix(name: str, value: Any) -> np.ndarray:
+    rows = value if isinstance(value, list) else None
+    if not rows or not all(
+        isinstance(r, list) and r and len(r) == len(rows[0]) and _numbers(r) for r in rows
+    ):
+        raise ValueError(f"{name}: expected a matrix (rows of numbers of one length)")
+    return _finite_array(name, rows)
+
+
+def _numbers(value: Any) -> bool:
+    """A flat list of numbers, not text, booleans or lists (np.asarray would take '1')."""
+    return isinstance(value, list) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    )
+
+
+def load_weights(
+    path: str | os.PathLike[str], sizes: list[int] | None
+) -> tuple[list[int], list[tuple[np.ndarray, np.ndarray]]]:
+    """Read `check_weights`' JSON from a file (at most 1 MiB)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"--weights {p}: no such file")
+    if p.stat().st_size > MAX_WEIGHTS_BYTES:
+        raise ValueError(f"--weights {p}: expected at most {MAX_WEIGHTS_BYTES} bytes of JSON")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError(f"--weights {p}: expected UTF-8 JSON, got binary data") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--weights {p}: not JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise ValueError(f"--weights {p}: JSON nested too deeply") from None
+    return check_weights(data, sizes, source=f"--weights {p}")
+
+
+# ----- the step ----------------------------------------------------------------------------
+
+
+def _loss_fn(loss: str) -> nn.Loss:
+    # Summed over a sample's outputs (the course text's squared error), then divided by N
+    # below: the batch mean of the per-sample loss.
+    return nn.loss(loss, reduction="sum")
+
+
+def _linears(net: Net) -> list[nn.Linear]:
+    layers = []
+    for W, b in net.weights:
+        lin = nn.Linear(W.shape[1], W.shape[0], dtype="float64", rng=0)
+        lin.weight.data[...] = W
+        _bias(lin).data[...] = b
+        layers.append(lin)
+    return layers
+
+
+def forward_loss(net: Net, x: np.ndarray, y: np.ndarray) -> float:
+    """The batch-mean loss only (for finite differences and the decision boundary)."""
+    a = x
+    for l, lin in enumerate(_linears(net)):
+        z = lin.forward(a)
+        a = nn.activation(net.activation).forward(z) if l < len(net.weights) - 1 else z
+    return _loss_fn(net.loss)(a, y) / x.shape[0]
+
+
+def predict(net: Net, x: np.ndarray) -> np.ndarray:
+    """y-hat for a batch: softmax, sigmoid or z^(L), by the loss."""
+    a = x
+    for l, lin in enumerate(_linears(net)):
+        z = lin.forward(a)
+        a = nn.activation(net.activation).forward(z) if l < len(net.weights) - 1 else z
+    return _output(net.loss, a)
+
+
+def _output(loss: str, z: np.ndarray) -> np.ndarray:
+    if loss == "cross_entropy":
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    if loss == "bce_with_logits":
+        return nn.activations.sigmoid(z.copy())
+    return z.copy()
+
+
+def step(net: Net, x: np.ndarray, y: np.ndarray, lr: float) -> Trace:
+    """Forward, backward and one SGD step of `net` on the batch (x, y), by the engine.
+
+    delta^(L) = dL/dz^(L) comes from the engine's loss (softmax - onehot, 2 (y-hat - y),
+    sigmoid - y); then each `Linear.backward` gives (W^(l))^T delta^(l) and each
+    activation's backward multiplies by f'(z^(l-1)). dW and db are batch means.
+    """
+    L = len(net.weights)
+    n = x.shape[0]
+    linears = _linears(net)
+    acts = [nn.activation(net.activation) for _ in range(L - 1)]
+    model = nn.Sequential(
+        *[m for pair in itertools.zip_longest(linears, acts) for m in pair if m is not None]
+    )
+    zs, as_ = [], []
+    a = x
+    for l, lin in enumerate(linears):
+        z = lin.forward(a)  # (N, out)
+        a = acts[l].forward(z) if l < L - 1 else z  # (N, out)
+        zs.append(z)
+        as_.append(a)
+    loss_fn = _loss_fn(net.loss)
+    loss = loss_fn(as_[-1], y) / n
+    model.zero_grad()
+    delta = loss_fn.backward().copy()  # (N, out)  per-sample dL/dz^(L)
+    deltas: dict[int, np.ndarray] = {}
+    backs: dict[int, np.ndarray] = {L - 1: delta.copy()}
+    grad = delta / n  # the batch mean's gradient flows through the engine
+    for l in range(L - 1, -1, -1):
+        deltas[l] = grad * n
+        back = linears[l].backward(grad)  # (N, in)   (W^(l))^T delta^(l)
+        assert back is not None
+        if l > 0:
+            backs[l - 1] = back * n
+            grad = acts[l - 1].backward(back)  # (N, in)   f'(z) ⊙ (W^T delta)
+    fprimes = [act.backward(np.ones_like(z)) for act, z in zip(acts, zs[:-1], strict=True)]
+    fprimes.append(np.ones_like(zs[-1]))
+    grads = [(lin.weight.grad.copy(), _bias(lin).grad.copy()) for lin in linears]
+    nn.SGD(model.parameters(), lr=lr).step()
+    trace = Trace(net=net, x=x, y=y, lr=lr, output=_output(net.loss, zs[-1]), loss=float(loss))
+    for l, lin in enumerate(linears):
+        W, b = net.weights[l]
+        trace.layers.append(
+            Layer(
+                W=W.copy(),
+                b=b.copy(),
+                z=zs[l],
+                a=as_[l],
+                fprime=fprimes[l],
+                back=backs[l],
+                delta=deltas[l],
+                dW=grads[l][0],
+                db=grads[l][1],
+                W_new=lin.weight.data.copy(),
+                b_new=_bias(lin).data.copy(),
+            )
+        )
+    return trace
+
+
+def updated(trace: Trace) -> Net:
+    """The network after the trace's SGD step."""
+    net = trace.net
+    weights = [(layer.W_new, layer.b_new) for layer in trace.layers]
+    return Net(list(net.sizes), net.activation, net.loss, weights)

@@ -1,0 +1,150 @@
+"""`fcnet backprop`: one sample, one training step of a small network, every number shown."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from fcnet.backprop.trace import ACTIVATIONS, LOSSES
+
+
+@click.command("backprop")
+@click.option("--sizes", default=None, help="Layer widths, input to output.  [default: 2,3,2]")
+@click.option(
+    "--activation",
+    type=click.Choice(ACTIVATIONS),
+    default="relu",
+    show_default=True,
+    help="Hidden layers' activation (the output layer is linear).",
+)
+@click.option(
+    "--loss",
+    "loss_name",
+    type=click.Choice(LOSSES),
+    default="cross_entropy",
+    show_default=True,
+    help="Loss on z^(L): softmax inside cross_entropy, sigmoid inside bce_with_logits.",
+)
+@click.option("--x", "x_text", default="0.5,-1.0", show_default=True, help="The input sample.")
+@click.option(
+    "--y",
+    "y_text",
+    default="1",
+    show_default=True,
+    help="Class index for cross_entropy, else the target value(s), comma-separated.",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the weights.")
+@click.option(
+    "--weights",
+    "weights_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help='JSON {"layers": [{"W": [[...]], "b": [...]}, ...]} (W as (out, in)); '
+    "the output of --json works.",
+)
+@click.option("--lr", default=0.1, show_default=True, type=float, help="SGD learning rate.")
+@click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
+def backprop(
+    sizes: str | None,
+    activation: str,
+    loss_name: str,
+    x_text: str,
+    y_text: str,
+    seed: int,
+    weights_path: str | None,
+    lr: float,
+    as_json: bool,
+) -> None:
+    """Show backpropagation on one sample, in the course's notation with the numbers.
+
+    Forward pass z^(l) = W^(l) a^(l-1) + b^(l), a^(l) = f(z^(l)); the loss; δ^(L) and the
+    recursion δ^(l) = f'(z^(l)) ⊙ (W^(l+1))^T δ^(l+1); the gradients ∂L/∂W^(l) =
+    δ^(l) (a^(l-1))^T and ∂L/∂b^(l) = δ^(l); the weights after one SGD step; and a check
+    of every gradient against central differences and PyTorch autograd. float64.
+
+    \b
+    Examples:
+      fcnet backprop --sizes 2,3,2 --activation sigmoid --loss mse --y 0.2,0.8
+      fcnet backprop --json > step.json      (edit W and b, then:)
+      fcnet backprop --weights step.json
+    """
+    from fcnet.backprop import checks, text, trace
+
+    sizes_list = trace.parse_sizes(sizes) if sizes is not None else None
+    if weights_path is not None:
+        found, weights = trace.load_weights(weights_path, sizes_list)
+        sizes_list = trace.check_sizes(found, loss_name)
+        source = weights_path
+    else:
+        sizes_list = trace.check_sizes(sizes_list or [2, 3, 2], loss_name)
+        weights = trace.init_weights(sizes_list, activation, seed)
+        init = "He normal" if activation in ("relu", "leaky_relu") else "Xavier normal"
+        source = f"drawn with seed {seed} ({init}, biases 0)"
+    x = trace.check_input(trace.parse_numbers("--x", x_text), sizes_list)
+    y = _target(y_text, sizes_list, loss_name)
+    lr = _lr(lr)
+    net = trace.Net(sizes_list, activation, loss_name, weights)
+    result = trace.step(net, x, y, lr)
+    found_checks = checks.run(result)
+    if as_json:
+        doc = result.to_json()
+        doc["checks"] = found_checks
+        click.echo(json.dumps(doc, allow_nan=False))
+        return
+    for line in text.explain(result, source).lines():
+        for part in text.wrap(line):
+            click.echo(part)
+    click.echo("")
+    click.echo(_check_line(result, found_checks))
+
+
+def _target(y_text: str, sizes: list[int], loss_name: str):
+    from fcnet.backprop import trace
+
+    if loss_name == "cross_entropy":
+        try:
+            label = int(y_text.strip())
+        except ValueError:
+            raise ValueError(
+                f"--y: expected a class index from 0 to {sizes[-1] - 1} for cross_entropy, "
+                f"got {y_text!r}"
+            ) from None
+        try:
+            return trace.check_target([label], sizes, loss_name)
+        except ValueError as exc:
+            raise ValueError(f"--{exc}") from None
+    values = trace.parse_numbers("--y", y_text)
+    try:
+        return trace.check_target([values], sizes, loss_name)
+    except ValueError as exc:
+        raise ValueError(f"--{exc}") from None
+
+
+def _lr(lr: float) -> float:
+    from fcnet.backprop import trace
+
+    try:
+        return trace.check_lr(lr)
+    except ValueError as exc:
+        raise ValueError(f"--{exc}") from None
+
+
+def _check_line(result, found: dict[str, float | None]) -> str:
+    from fcnet.backprop import checks
+
+    parts = []
+    for name, label in (
+        ("finite_difference", "central differences"),
+        ("torch", "PyTorch autograd"),
+    ):
+        value = found[name]
+        if value is None:
+            parts.append(f"{label} not run (no PyTorch: pip install 'fcnet[backends]')")
+            continue
+        mark = "✓" if checks.passed(name, value, result) else "✗"
+        parts.append(f"{label} {value:.1e} {mark}")
+    return "Check (largest |difference| over every ∂L/∂W, ∂L/∂b): " + ", ".join(parts)
+
+
+COMMANDS = [backprop]

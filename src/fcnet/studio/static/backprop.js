@@ -1,0 +1,490 @@
+// fcnet studio, Backprop page: draws what /api/backprop computes (fcnet's numpy engine).
+"use strict";
+
+(() => {
+  const { $, api, showError } = window.studio;
+  const SVGNS = "http://www.w3.org/2000/svg";
+  const POS = "#2f6fde";
+  const NEG = "#e8590c";
+  const state = {
+    trace: null, // the last /api/backprop/step answer
+    weights: null, // [{W, b}] the page holds; null: drawn by the server from the seed
+    phase: "idle", // idle | forward | backward | updated | training | paused
+    revealed: 0, // layers shown so far in the animation
+    steps: 0, // SGD steps taken (Update, Step, Train)
+    training: false,
+    status: "idle",
+    losses: [],
+    data: null,
+    accuracy: null,
+    delay: 160, // ms per layer in the animations
+    selected: null,
+  };
+  window.bpState = state;
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+  // Python's "{:.4g}", which the server's formulas use.
+  function g4(v) {
+    if (v === 0 || Object.is(v, -0)) return "0";
+    const a = Math.abs(v);
+    if (a >= 1e-4 && a < 1e4) {
+      const s = String(Number(v.toPrecision(4)));
+      return s === "-0" ? "0" : s;
+    }
+    let [m, e] = v.toExponential(3).split("e");
+    m = m.replace(/\.?0+$/, "");
+    const n = Number(e);
+    return `${m}e${n < 0 ? "-" : "+"}${String(Math.abs(n)).padStart(2, "0")}`;
+  }
+
+  // ----- the form ------------------------------------------------------------------------
+
+  function numbers(name, text, whole) {
+    const parts = String(text).split(",").map((s) => s.trim());
+    const out = [];
+    for (const p of parts) {
+      const n = p === "" ? NaN : Number(p);
+      if (!Number.isFinite(n) || (whole && !Number.isInteger(n))) {
+        const kind = whole ? "whole numbers like 2,3,2" : "finite numbers like 0.5,-1.0";
+        throw new Error(`${name}: expected ${kind}, got ${JSON.stringify(p)}`);
+      }
+      out.push(n);
+    }
+    return out;
+  }
+
+  function one(name, text, whole) {
+    const v = numbers(name, text, whole);
+    if (v.length !== 1) throw new Error(`${name}: expected one number, got ${JSON.stringify(text)}`);
+    return v[0];
+  }
+
+  // The page draws up to 4 hidden layers of 8 units (the server checks again).
+  const MAX_WIDTHS = 6, MAX_UNITS = 8;
+
+  function checkSizes(sizes) {
+    if (sizes.length < 2 || sizes.length > MAX_WIDTHS) {
+      throw new Error(`sizes: expected 2 to ${MAX_WIDTHS} layer widths (input, hidden..., output), got ${sizes.length}`);
+    }
+    sizes.forEach((n, i) => {
+      if (n < 1 || n > MAX_UNITS) throw new Error(`sizes: expected widths from 1 to ${MAX_UNITS}, got ${n} at ${i}`);
+    });
+    return sizes;
+  }
+
+  // The network part of a request, checked here for a quick message.
+  function netBody() {
+    const sizes = checkSizes(numbers("sizes", $("#sizes").value, true));
+    const body = {
+      sizes,
+      activation: $("#activation").value,
+      loss: $("#loss").value,
+      lr: one("learning rate", $("#lr").value, false),
+      seed: one("seed", $("#seed").value, true),
+      weights: null,
+    };
+    const w = state.weights;
+    const fits = w && w.length === sizes.length - 1 &&
+      w.every((layer, i) => layer.W.length === sizes[i + 1] && layer.W[0].length === sizes[i]);
+    if (fits && state.netKey === netKey(body)) body.weights = w;
+    return body;
+  }
+
+  const netKey = (b) => JSON.stringify([b.sizes, b.activation, b.loss, b.seed]);
+
+  function stepBody() {
+    const body = netBody();
+    body.x = numbers("x", $("#x").value, false);
+    const yText = $("#y").value;
+    body.y = body.loss === "cross_entropy" ? one("y", yText, true) : numbers("y", yText, false);
+    return body;
+  }
+
+  // ----- drawing -------------------------------------------------------------------------
+
+  function el(name, attrs, parent) {
+    const e = document.createElementNS(SVGNS, name);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+
+  function layout(sizes) {
+    const W = 760, H = 380;
+    const cols = sizes.length;
+    return sizes.map((n, l) => {
+      const x = 50 + (l * (W - 170)) / (cols - 1);
+      const gap = Math.min(44, (H - 50) / n);
+      return Array.from({ length: n }, (_, j) => [x, H / 2 + 8 + (j - (n - 1) / 2) * gap]);
+    });
+  }
+
+  function draw() {
+    const svg = $("#net");
+    svg.replaceChildren();
+    const t = state.trace;
+    if (!t) return;
+    const sizes = t.sizes;
+    const L = sizes.length - 1;
+    const pos = layout(sizes);
+    const back = state.phase === "backward";
+    const showGrad = (l) => back && l >= state.revealedBack;
+    const weights = state.weights || t.layers.map((x) => ({ W: x.W, b: x.b }));
+    // edge widths: by |w| (or |dW| on the way back), relative to the largest
+    let maxW = 1e-12, maxG = 1e-12;
+    weights.forEach((lw) => lw.W.forEach((r) => r.forEach((v) => { maxW = Math.max(maxW, Math.abs(v)); })));
+    t.layers.forEach((x) => x.dW.forEach((r) => r.forEach((v) => { maxG = Math.max(maxG, Math.abs(v)); })));
+    const edges = el("g", {}, svg);
+    for (let l = 1; l <= L; l++) {
+      const Wl = weights[l - 1].W;
+      for (let j = 0; j < sizes[l]; j++) {
+        for (let i = 0; i < sizes[l - 1]; i++) {
+          const grad = t.layers[l - 1].dW[j][i];
+          const g = showGrad(l);
+          const v = g ? grad : Wl[j][i];
+          const [x1, y1] = pos[l - 1][i], [x2, y2] = pos[l][j];
+          const line = el("line", {
+            x1, y1, x2, y2, class: "edge",
+            stroke: v >= 0 ? POS : NEG,
+            "stroke-width": (0.5 + 5 * Math.abs(v) / (g ? maxG : maxW)).toFixed(2),
+            "stroke-opacity": g ? 0.9 : 0.55,
+            "data-l": l, "data-j": j, "data-i": i,
+            "data-w": Wl[j][i], "data-grad": grad, "data-shows": g ? "grad" : "weight",
+          }, edges);
+          const hit = el("line", { x1, y1, x2, y2, class: "edge-hit", "data-l": l, "data-j": j, "data-i": i }, edges);
+          const show = () => explainEdge(l, j, i, line);
+          hit.addEventListener("mouseenter", show);
+          hit.addEventListener("click", show);
+        }
+      }
+    }
+    const names = sizes.map((_, l) => (l === 0 ? "input a^(0)" : l === L ? `output z^(${L})` : `a^(${l})`));
+    for (let l = 0; l <= L; l++) {
+      el("text", { x: pos[l][0][0], y: 14, "text-anchor": "middle", class: "layer-label" }, svg)
+        .textContent = names[l];
+      for (let j = 0; j < sizes[l]; j++) {
+        const [x, y] = pos[l][j];
+        const on = l === 0 ? state.revealed >= 0 && state.phase !== "idle" : state.revealed >= l;
+        const g = el("g", { class: "node", "data-l": l, "data-j": j }, svg);
+        const c = el("circle", { cx: x, cy: y, r: 19 }, g);
+        c.setAttribute("aria-label", `unit ${j} of layer ${l}`);
+        if (l === 0) {
+          g.dataset.a = t.x[j];
+        } else {
+          const layer = t.layers[l - 1];
+          g.dataset.z = layer.z[j];
+          g.dataset.a = layer.a[j];
+          g.dataset.delta = layer.delta[j];
+        }
+        if (on && (state.phase === "forward" || state.phase === "backward")) {
+          g.classList.add("on");
+          const a = l === 0 ? t.x[j] : t.layers[l - 1].a[j];
+          el("text", { x, y: y + 4, "text-anchor": "middle", class: "val a" }, g).textContent = g4(a);
+          if (l > 0) {
+            el("text", { x: x + 22, y: y - 6, class: "val z" }, g).textContent = `z ${g4(t.layers[l - 1].z[j])}`;
+          }
+        }
+        if (l > 0 && back && l >= state.revealedBack) {
+          g.classList.add("back");
+          el("text", { x: x + 22, y: y + 12, class: "val delta" }, g).textContent = `δ ${g4(t.layers[l - 1].delta[j])}`;
+        }
+        const show = () => explainNode(l, j, g);
+        g.addEventListener("mouseenter", show);
+        g.addEventListener("click", show);
+      }
+    }
+  }
+
+  function select(elm) {
+    document.querySelectorAll("#net .selected").forEach((e) => e.classList.remove("selected"));
+    if (elm) elm.classList.add("selected");
+  }
+
+  function explainNode(l, j, g) {
+    const t = state.trace;
+    if (!t || (state.phase !== "forward" && state.phase !== "backward")) {
+      $("#formula").textContent = "Press Forward to compute this unit.";
+      return;
+    }
+    select(g);
+    const tx = t.text;
+    let lines;
+    if (l === 0) {
+      lines = [tx.inputs[j + 1], "", tx.inputs[0]];
+    } else {
+      const lt = tx.layers[l - 1];
+      const u = lt.units[j];
+      lines = [u.z, u.a];
+      if (state.phase === "backward" && l >= state.revealedBack) lines.push(u.delta);
+      lines.push("", ...lt.forward);
+      if (state.phase === "backward" && l >= state.revealedBack) lines.push(...lt.backward, ...lt.grads);
+    }
+    state.selected = { kind: "node", l, j };
+    $("#formula").textContent = lines.join("\n");
+  }
+
+  function explainEdge(l, j, i, line) {
+    const t = state.trace;
+    if (!t) return;
+    select(line);
+    const lt = t.text.layers[l - 1];
+    const w = (state.weights || t.layers.map((x) => ({ W: x.W })))[l - 1].W[j][i];
+    const lines = [`W_${j}${i}^(${l}) = ${g4(w)}`];
+    if (state.phase === "backward" && l >= state.revealedBack) lines.push(lt.edges[j][i], "", ...lt.grads);
+    else lines.push("(press Backward for ∂L/∂W_" + `${j}${i}^(${l}) = δ_${j}^(${l}) a_${i}^(${l - 1}))`);
+    state.selected = { kind: "edge", l, j, i };
+    $("#formula").textContent = lines.join("\n");
+  }
+
+  // ----- the one-sample buttons ----------------------------------------------------------
+
+  function fail(e) {
+    state.training = false;
+    state.status = "error";
+    showError($("#error"), e.message);
+    $("#status").textContent = "Not computed: see the message above.";
+    buttons();
+  }
+
+  function buttons() {
+    const t = state.training;
+    ["#forward", "#backward", "#update", "#step", "#reset", "#train"].forEach((s) => { $(s).disabled = t; });
+    $("#pause").disabled = !t;
+  }
+
+  async function compute() {
+    const body = stepBody();
+    const key = netKey(body);
+    const res = await api("/api/backprop/step", body);
+    showError($("#error"), "");
+    state.trace = res;
+    state.netKey = key;
+    if (!body.weights) state.weights = res.layers.map((x) => ({ W: x.W, b: x.b }));
+    const fd = res.checks.finite_difference;
+    $("#check").textContent = `check: every ∂L/∂W, ∂L/∂b vs central differences, largest difference ${fd.toExponential(1)}`;
+    return res;
+  }
+
+  async function forward(animate = true) {
+    await compute();
+    state.phase = "forward";
+    state.revealedBack = Infinity;
+    const L = state.trace.sizes.length - 1;
+    for (let l = 0; l <= L; l++) {
+      state.revealed = l;
+      draw();
+      if (animate && l < L) await sleep(state.delay);
+    }
+    const t = state.trace;
+    state.status = "forward";
+    $("#status").textContent = `forward: ŷ = [${t.output.map(g4).join(", ")}], L = ${g4(t.loss)}`;
+  }
+
+  async function backward(animate = true) {
+    if (state.phase !== "forward") await forward(false);
+    const L = state.trace.sizes.length - 1;
+    state.phase = "backward";
+    for (let l = L; l >= 1; l--) {
+      state.revealedBack = l;
+      draw();
+      if (animate && l > 1) await sleep(state.delay);
+    }
+    state.status = "backward";
+    $("#status").textContent = `backward: δ from layer ${L} down to 1; edges show ∂L/∂W = δ a^T`;
+    if (state.selected && state.selected.kind === "node") {
+      const g = document.querySelector(`#net .node[data-l="${state.selected.l}"][data-j="${state.selected.j}"]`);
+      if (g) explainNode(state.selected.l, state.selected.j, g);
+    }
+  }
+
+  function update() {
+    if (state.phase !== "backward") throw new Error("update: press Backward first");
+    state.weights = state.trace.updated;
+    state.phase = "updated";
+    state.steps += 1;
+    state.revealed = 0;
+    state.revealedBack = Infinity;
+    draw();
+    state.status = "updated";
+    $("#status").textContent = `step ${state.steps}: W ← W - lr ∂L/∂W done (loss before: ${g4(state.trace.loss)}); press Forward`;
+  }
+
+  const guard = (fn) => async (...args) => {
+    try { await fn(...args); } catch (e) { fail(e); }
+  };
+
+  $("#forward").addEventListener("click", guard(() => forward(true)));
+  $("#backward").addEventListener("click", guard(() => backward(true)));
+  $("#update").addEventListener("click", guard(async () => {
+    if (state.phase !== "backward") await backward(false);
+    update();
+  }));
+  $("#step").addEventListener("click", guard(async () => {
+    const d = state.delay;
+    state.delay = d / 3;
+    try {
+      await forward(true);
+      await backward(true);
+      update();
+    } finally { state.delay = d; }
+  }));
+  $("#reset").addEventListener("click", guard(async () => {
+    state.weights = null;
+    state.steps = 0;
+    await idle();
+  }));
+  $("#dataset").addEventListener("change", guard(showData));
+  ["#sizes", "#activation", "#loss", "#seed", "#x", "#y", "#lr"].forEach((s) => {
+    $(s).addEventListener("change", guard(idle));
+  });
+
+  async function idle() {
+    await compute();
+    state.phase = "idle";
+    state.revealed = -1;
+    state.revealedBack = Infinity;
+    draw();
+    await showData();
+    state.status = "idle";
+    $("#status").textContent = "Press Forward.";
+  }
+
+  // The data set's points, before any training.
+  async function showData() {
+    const before = state.data && state.data.key;
+    await loadData();
+    if (!state.boundary || state.data.key !== before) {
+      state.boundary = null;
+      drawBoundary(null);
+    }
+  }
+
+  // ----- training on a 2-D data set ------------------------------------------------------
+
+  let lossChart = null;
+
+  function chart() {
+    if (lossChart || !window.Chart) return;
+    lossChart = new Chart($("#losscurve"), {
+      type: "line",
+      data: { datasets: [{ label: "training loss (batch mean)", data: [], borderColor: POS, pointRadius: 0, borderWidth: 1.5 }] },
+      options: {
+        parsing: false,
+        scales: { x: { type: "linear", title: { display: true, text: "step" }, ticks: { precision: 0 } },
+          y: { title: { display: true, text: "loss" } } },
+      },
+    });
+  }
+
+  function drawBoundary(b) {
+    const cv = $("#boundary");
+    const ctx = cv.getContext("2d");
+    const S = cv.width;
+    ctx.clearRect(0, 0, S, S);
+    if (b) {
+      const cell = S / b.n;
+      for (let r = 0; r < b.n; r++) {
+        for (let c = 0; c < b.n; c++) {
+          const p = b.p[r * b.n + c];
+          const alpha = Math.min(1, Math.abs(p - 0.5) * 1.6) * 0.55 + 0.05;
+          ctx.fillStyle = p > 0.5 ? `rgba(47,111,222,${alpha})` : `rgba(232,89,12,${alpha})`;
+          ctx.fillRect(Math.round(c * cell), Math.round(S - (r + 1) * cell), Math.ceil(cell), Math.ceil(cell));
+        }
+      }
+    }
+    const d = state.data;
+    if (!d) return;
+    const [x0, x1] = b ? b.x : d.xr, [y0, y1] = b ? b.y : d.yr;
+    state.toCanvas = (p) => [((p[0] - x0) / (x1 - x0)) * S, S - ((p[1] - y0) / (y1 - y0)) * S];
+    d.x.forEach((p, k) => {
+      const [cx, cy] = state.toCanvas(p);
+      ctx.beginPath();
+      ctx.arc(cx, cy, 3, 0, 2 * Math.PI);
+      ctx.fillStyle = d.y[k] === 1 ? POS : NEG;
+      ctx.strokeStyle = "#fff";
+      ctx.fill();
+      ctx.stroke();
+    });
+  }
+
+  async function loadData() {
+    const body = { dataset: $("#dataset").value, points: 200, seed: one("seed", $("#seed").value, true) };
+    const key = JSON.stringify(body);
+    if (state.data && state.data.key === key) return;
+    const d = await api("/api/backprop/data", body);
+    const xs = d.x.map((p) => p[0]), ys = d.x.map((p) => p[1]);
+    state.data = { ...d, key, xr: [Math.min(...xs) - 0.5, Math.max(...xs) + 0.5], yr: [Math.min(...ys) - 0.5, Math.max(...ys) + 0.5] };
+    state.losses = [];
+    state.steps = 0;
+    if (lossChart) { lossChart.data.datasets[0].data = []; lossChart.update(); }
+  }
+
+  async function train() {
+    showError($("#error"), "");
+    const per = one("steps per frame", $("#per").value, true);
+    await loadData();
+    chart();
+    state.training = true;
+    state.status = "training";
+    state.phase = "training";
+    buttons();
+    while (state.training) {
+      const body = { ...netBody(), dataset: $("#dataset").value, points: 200, steps: per };
+      const res = await api("/api/backprop/train", body);
+      state.weights = res.weights;
+      state.netKey = netKey(body);
+      res.losses.forEach((v) => { state.steps += 1; state.losses.push({ x: state.steps, y: v }); });
+      state.accuracy = res.accuracy;
+      state.boundary = res.boundary;
+      if (lossChart) { lossChart.data.datasets[0].data = state.losses.slice(); lossChart.update(); }
+      drawBoundary(res.boundary);
+      state.batchGradients = res.gradients; // the last step's batch-mean dW, db
+      if (state.trace) draw();
+      $("#status").textContent = `training: step ${state.steps}, loss ${g4(res.loss)}, accuracy ${(100 * res.accuracy).toFixed(1)}%`;
+      await sleep(10);
+    }
+  }
+
+  // Inspect one data point (the first, or the one clicked): its numbers at this step.
+  async function inspect(k) {
+    const d = state.data;
+    if (!d) return;
+    $("#x").value = d.x[k].map((v) => String(Number(v.toPrecision(6)))).join(",");
+    $("#y").value = String(d.y[k]);
+    await backward(false);
+  }
+
+  $("#train").addEventListener("click", async () => {
+    try {
+      await train();
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    try {
+      await inspect(0);
+      state.phase = "backward";
+      state.status = "paused";
+      $("#status").textContent = `paused at step ${state.steps} (loss ${g4(state.losses.length ? state.losses[state.losses.length - 1].y : NaN)}, accuracy ${(100 * state.accuracy).toFixed(1)}%): showing point 0; click a point to inspect it`;
+    } catch (e) { fail(e); }
+    buttons();
+  });
+  $("#pause").addEventListener("click", () => { state.training = false; });
+  $("#boundary").addEventListener("click", guard(async (ev) => {
+    if (state.training || !state.data || !state.toCanvas) return;
+    const r = $("#boundary").getBoundingClientRect();
+    const s = $("#boundary").width / r.width;
+    const mx = (ev.clientX - r.left) * s, my = (ev.clientY - r.top) * s;
+    let best = 0, dist = Infinity;
+    state.data.x.forEach((p, k) => {
+      const [cx, cy] = state.toCanvas(p);
+      const dd = (cx - mx) ** 2 + (cy - my) ** 2;
+      if (dd < dist) { dist = dd; best = k; }
+    });
+    await inspect(best);
+    $("#status").textContent = `paused at step ${state.steps}: showing point ${best}`;
+  }));
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", guard(idle));
+  else guard(idle)();
+})();

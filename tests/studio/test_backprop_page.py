@@ -1,0 +1,207 @@
+"""The Backprop page in Chromium: the δ and gradients it shows are `fcnet backprop --json`'s,
+Step/Train/Pause work, hostile input gets a message and the server keeps serving."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from fcnet.cli import cli
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _chromium_is_there():
+    from studio_support import CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
+
+
+ARGS = ["--sizes", "2,3,2", "--activation", "tanh", "--loss", "cross_entropy",
+        "--seed", "4", "--lr", "0.5", "--x", "0.5,-1.0", "--y", "1"]  # fmt: skip
+
+
+def g4(v: float) -> str:
+    return "0" if f"{v:.4g}" in ("0", "-0") else f"{v:.4g}"
+
+
+def open_page(page, live_server, **fields: str) -> None:
+    page.goto(live_server.url + "/backprop")
+    assert page.title() == "Backprop · fcnet studio"
+    page.wait_for_function("window.bpState.status === 'idle'")
+    page.evaluate("window.bpState.delay = 20")
+    for name, value in fields.items():
+        if name in ("activation", "loss", "dataset"):
+            page.select_option(f"#{name}", value)
+        else:
+            page.fill(f"#{name}", value)
+    if fields:
+        page.evaluate("window.bpState.status = 'changing'")
+        page.dispatch_event("#sizes", "change")
+        page.wait_for_function(
+            "window.bpState.status === 'idle' || window.bpState.status === 'error'"
+        )
+
+
+def node(page, l: int, j: int, key: str) -> float:
+    return float(page.get_attribute(f"#net .node[data-l='{l}'][data-j='{j}']", f"data-{key}"))
+
+
+def test_page_shows_the_deltas_and_gradients_of_fcnet_backprop(page, live_server, artifacts):
+    doc = json.loads(CliRunner().invoke(cli, ["backprop", *ARGS, "--json"]).stdout)
+    cli_text = " ".join(CliRunner().invoke(cli, ["backprop", *ARGS]).stdout.split())
+    open_page(page, live_server, sizes="2,3,2", activation="tanh", loss="cross_entropy",
+              seed="4", lr="0.5", x="0.5,-1.0", y="1")  # fmt: skip
+    page.click("#forward")
+    page.wait_for_function("window.bpState.status === 'forward'")
+    assert page.locator("#net .node text.delta").count() == 0  # no δ on the way forward
+    page.click("#backward")
+    page.wait_for_function("window.bpState.status === 'backward'")
+    for l, layer in enumerate(doc["layers"], start=1):
+        for j, delta in enumerate(layer["delta"]):
+            assert node(page, l, j, "delta") == delta  # the same float64, digit for digit
+            assert node(page, l, j, "z") == layer["z"][j]
+            shown = page.text_content(f"#net .node[data-l='{l}'][data-j='{j}'] text.delta")
+            assert shown == f"δ {g4(delta)}"
+            for i, grad in enumerate(layer["dW"][j]):
+                edge = f"#net line.edge[data-l='{l}'][data-j='{j}'][data-i='{i}']"
+                assert float(page.get_attribute(edge, "data-grad")) == grad
+                assert page.get_attribute(edge, "data-shows") == "grad"
+    # the edges' colour and width follow the gradient on the way back
+    colours = page.eval_on_selector_all(
+        "#net line.edge", "es => es.map(e => [e.getAttribute('stroke'), +e.dataset.grad])"
+    )
+    assert all((c == "#2f6fde") == (g >= 0) for c, g in colours)
+    # hovering a hidden unit: its formula and the CLI's lines, numbers substituted
+    page.hover("#net .node[data-l='1'][data-j='0'] circle")
+    formula = page.inner_text("#formula")
+    assert formula.startswith("z_0^(1) = Σ_i W_0i^(1) a_i^(0) + b_0^(1) = ")
+    assert "δ_0^(1) = f'(z_0^(1)) Σ_k W_k0^(2) δ_k^(2) = " in formula
+    delta_line = next(s for s in formula.splitlines() if s.startswith("δ^(1) = "))
+    assert " ".join(delta_line.split()) in cli_text
+    # hovering an edge: dL/dW_ji = δ_j a_i with its numbers
+    page.hover("#net line.edge-hit[data-l='2'][data-j='1'][data-i='0']", force=True)
+    edge_text = page.inner_text("#formula")
+    dW = doc["layers"][1]["dW"][1][0]
+    assert "∂L/∂W_10^(2) = δ_1^(2) a_0^(1) = " in edge_text
+    assert f"= {g4(dW)}" in edge_text.splitlines()[1]
+    page.screenshot(path=artifacts / "studio-backprop-step.png")
+    assert page.js_errors == []
+
+
+def test_step_and_update_move_the_weights_by_lr_times_the_gradient(page, live_server):
+    doc = json.loads(CliRunner().invoke(cli, ["backprop", *ARGS, "--json"]).stdout)
+    open_page(page, live_server, sizes="2,3,2", activation="tanh", loss="cross_entropy",
+              seed="4", lr="0.5", x="0.5,-1.0", y="1")  # fmt: skip
+    page.click("#step")
+    page.wait_for_function("window.bpState.status === 'updated'")
+    state = page.evaluate("window.bpState")
+    assert state["steps"] == 1
+    for new, layer in zip(state["weights"], doc["layers"], strict=True):
+        for row_new, row, grad in zip(new["W"], layer["W"], layer["dW"], strict=True):
+            assert row_new == pytest.approx([w - 0.5 * g for w, g in zip(row, grad, strict=True)])
+    assert page.locator("#net .node text.a").count() == 0  # values cleared until Forward
+    page.click("#forward")
+    page.wait_for_function("window.bpState.status === 'forward'")
+    assert page.evaluate("window.bpState.trace.loss") < doc["loss"]
+    page.click("#update")  # Update runs the backward pass it needs
+    page.wait_for_function("window.bpState.steps === 2")
+    assert page.js_errors == []
+
+
+def test_train_pause_and_inspect_a_point(page, live_server, artifacts):
+    open_page(page, live_server, sizes="2,8,8,2", activation="tanh", loss="cross_entropy",
+              seed="0", lr="1", x="0.5,-1.0", y="1", dataset="moons", per="20")  # fmt: skip
+    page.click("#train")
+    page.wait_for_function("window.bpState.steps >= 200", timeout=60_000)
+    assert page.is_disabled("#step") and page.is_enabled("#pause")
+    page.click("#pause")
+    page.wait_for_function("window.bpState.status === 'paused'", timeout=30_000)
+    state = page.evaluate("window.bpState")
+    losses = [p["y"] for p in state["losses"]]
+    assert len(losses) == state["steps"] and state["steps"] % 20 == 0
+    assert losses[-1] < 0.3 * losses[0]
+    assert state["accuracy"] > 0.9
+    assert page.evaluate("Chart.getChart('losscurve').data.datasets[0].data.length") == len(losses)
+    assert "paused at step" in page.inner_text("#status")
+    # the decision boundary is drawn in both colours behind the points
+    colours = page.evaluate(
+        "() => { const d = document.querySelector('#boundary').getContext('2d')"
+        ".getImageData(0, 0, 280, 280).data; let b = 0, o = 0;"
+        " for (let i = 0; i < d.length; i += 4) {"
+        " if (d[i+2] > d[i]) b++; else if (d[i] > d[i+2]) o++; }"
+        " return [b, o]; }"
+    )
+    assert min(colours) > 5000
+    # paused: the network shows point 0's numbers at this step
+    assert page.locator("#net .node text.delta").count() == 18
+    assert state["phase"] == "backward"
+    page.screenshot(path=artifacts / "studio-backprop-train.png")
+    # a click on a point shows that point's numbers
+    box = page.locator("#boundary").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.7)
+    page.wait_for_function(
+        "document.querySelector('#status').textContent.includes('showing point')"
+    )
+    # training goes on from where it paused
+    steps = page.evaluate("window.bpState.steps")
+    page.click("#train")
+    page.wait_for_function(f"window.bpState.steps > {steps}", timeout=30_000)
+    page.click("#pause")
+    page.wait_for_function("window.bpState.status === 'paused'", timeout=30_000)
+    assert page.js_errors == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"sizes": "2,0,2"}, "sizes: expected widths from 1 to 8, got 0"),
+        ({"sizes": "2,1000000,2"}, "sizes: expected widths from 1 to 8, got 1000000"),
+        ({"sizes": "2,three,2"}, 'sizes: expected whole numbers like 2,3,2, got "three"'),
+        ({"x": "NaN,1"}, 'x: expected finite numbers like 0.5,-1.0, got "NaN"'),
+        ({"x": "1,2,3"}, "x: expected 2 numbers"),
+        ({"y": "5"}, "y: expected a class index from 0 to 1, got 5"),
+        ({"lr": "fast"}, 'learning rate: expected finite numbers like 0.5,-1.0, got "fast"'),
+    ],
+)
+def test_hostile_input_gets_a_message_and_the_server_keeps_serving(
+    page, live_server, fields: dict[str, str], message: str
+):
+    open_page(page, live_server)
+    for name, value in fields.items():
+        page.fill(f"#{name}", value)
+    page.click("#forward")
+    page.wait_for_selector("#error:not([hidden])")
+    assert message in page.inner_text("#error")
+    assert page.evaluate("window.bpState.status") == "error"
+    assert httpx.get(live_server.url + "/api/health").json()["ok"] is True
+    # the server checks again what the page let through or a script sends past the page
+    body = {"sizes": [2, 3, 2], "x": [0.5, -1.0], "y": 1}
+    for key, value in fields.items():
+        if key == "sizes":
+            body["sizes"] = [int(v) if v.isdigit() else v for v in value.split(",")]
+        elif key == "x":
+            body["x"] = [float(v) if v != "NaN" else "NaN" for v in value.split(",")]
+        elif key == "y":
+            body["y"] = int(value)
+        else:
+            body["lr"] = value
+    answer = page.evaluate(
+        "async (b) => { const r = await fetch('/api/backprop/step', {method: 'POST',"
+        " headers: {'Content-Type': 'application/json'}, body: JSON.stringify(b)});"
+        " return [r.status, (await r.json()).error]; }",
+        body,
+    )
+    assert answer[0] in (400, 422) and answer[1] and "\n" not in answer[1]
+    server_word = {"sizes": "sizes", "x": "x", "y": "y", "lr": "lr"}[next(iter(fields))]
+    assert server_word in answer[1]
+    # put it right: the page computes again and the message goes
+    open_page(page, live_server)
+    page.click("#forward")
+    page.wait_for_function("window.bpState.status === 'forward'")
+    assert page.is_hidden("#error")
+    assert page.js_errors == []
