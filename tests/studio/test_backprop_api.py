@@ -4,14 +4,10 @@
 from __future__ import annotations
 
 import json
-import warnings
 
 import pytest
 from click.testing import CliRunner
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # starlette's notice about httpx2
-    from fastapi.testclient import TestClient
+from studio_support import local_client
 
 from fcnet.cli import cli
 from fcnet.studio import create_app
@@ -22,7 +18,7 @@ STEP = {"sizes": [2, 3, 2], "activation": "tanh", "loss": "cross_entropy", "seed
 
 @pytest.fixture
 def client(tmp_path):
-    with TestClient(create_app(tmp_path)) as c:
+    with local_client(create_app(tmp_path)) as c:
         yield c
 
 
