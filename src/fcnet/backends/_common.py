@@ -17,7 +17,9 @@ from fcnet._fileio import atomic_write
 from fcnet.spec import NetSpec, SpecError
 
 FORMAT = "fcnet-model-1"
+# Each backend's native weight-file suffixes; the first is the one fcnet writes.
 NATIVE_SUFFIXES = {"torch": (".pt", ".pth"), "tensorflow": (".weights.h5",)}
+NATIVE_SUFFIX = {backend: suffixes[0] for backend, suffixes in NATIVE_SUFFIXES.items()}
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
