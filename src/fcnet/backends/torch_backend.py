@@ -77,14 +77,15 @@ def build_module(spec: NetSpec) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def build_loss(spec: NetSpec) -> nn.Module:
+def build_loss(spec: NetSpec, reduction: str | None = None) -> nn.Module:
+    """The spec's loss; `reduction` ("sum") replaces the spec's (data-parallel shards sum)."""
     if spec.loss == "mse":
-        return nn.MSELoss(reduction=spec.reduction)
+        return nn.MSELoss(reduction=reduction or spec.reduction)
     if spec.loss == "cross_entropy":
-        return nn.CrossEntropyLoss()
+        return nn.CrossEntropyLoss(reduction=reduction or "mean")
     if spec.loss == "bce_with_logits":
-        return nn.BCEWithLogitsLoss()
-    return nn.BCELoss(reduction=spec.reduction)
+        return nn.BCEWithLogitsLoss(reduction=reduction or "mean")
+    return nn.BCELoss(reduction=reduction or spec.reduction)
 
 
 def build_optimizer(spec: NetSpec, params) -> torch.optim.Optimizer:
@@ -143,13 +144,17 @@ class Model(ModelBase):
         self.module.train()
         self.optimizer.zero_grad(set_to_none=True)
         loss = self.loss_fn(self.module(self._tensor(x)), self._tensor(y))
+        self._apply_gradients(loss)
+        return loss.item()
+
+    def _apply_gradients(self, loss: torch.Tensor) -> None:
+        """Backward from `loss`, clip, one optimiser step, one scheduler step."""
         loss.backward()
         if self.spec.optimizer.clip_norm is not None:
             nn.utils.clip_grad_norm_(self.module.parameters(), self.spec.optimizer.clip_norm)
         self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
-        return loss.item()
 
     def _evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         self.module.eval()
