@@ -14,7 +14,6 @@ allowed values and what came.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import tomllib
@@ -32,6 +31,7 @@ from pydantic import (
 )
 
 from fcnet._fileio import atomic_write_text
+from fcnet.schedules import lr_at
 
 # Each vocabulary declared once, as the type of its field; the tuples are derived from it.
 Activation = Literal["relu", "leaky_relu", "sigmoid", "tanh", "identity"]
@@ -119,19 +119,19 @@ class ScheduleSpec(_Strict):
         return self
 
     def lr_at(self, lr: float, t: int) -> float:
-        """The learning rate of step t (0-based) for base rate `lr`, as every backend uses it."""
-        if self.name == "step":
-            return lr * self.gamma ** (t // self.step_size)
-        if self.name == "exponential":
-            return lr * self.gamma**t
-        if self.name == "cosine":
-            assert self.total_steps is not None
-            if t < self.warmup_steps:
-                return lr * (t + 1) / self.warmup_steps
-            span = self.total_steps - self.warmup_steps
-            frac = min(t - self.warmup_steps, span) / span
-            return self.min_lr + (lr - self.min_lr) * (1 + math.cos(math.pi * frac)) / 2
-        return lr
+        """The learning rate of step t (0-based) for base rate `lr`, as every backend uses it
+        (the formulas: `fcnet.schedules`)."""
+        return float(lr_at(self.name, lr, t, **self.params()))
+
+    def params(self) -> dict[str, Any]:
+        """The keywords of `fcnet.schedules.lr_at` (everything but the name)."""
+        return {
+            "step_size": self.step_size,
+            "gamma": self.gamma,
+            "warmup_steps": self.warmup_steps,
+            "total_steps": self.total_steps,
+            "min_lr": self.min_lr,
+        }
 
 
 class OptimizerSpec(_Strict):

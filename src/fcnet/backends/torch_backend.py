@@ -103,17 +103,33 @@ def build_optimizer(spec: NetSpec, params) -> torch.optim.Optimizer:
     return cls(params, lr=o.lr, betas=tuple(o.betas), eps=o.eps, weight_decay=o.weight_decay)
 
 
-def build_scheduler(spec: NetSpec, opt: torch.optim.Optimizer):
+class SpecLR(torch.optim.lr_scheduler.LRScheduler):
+    """The spec's schedule as a torch scheduler: lr = `ScheduleSpec.lr_at(lr, t)` at step t,
+    from the one formula (`fcnet.schedules`), not torch's chained multiplications."""
+
+    def __init__(self, opt: torch.optim.Optimizer, spec: NetSpec) -> None:
+        self.lr = spec.optimizer.lr
+        self.schedule = spec.optimizer.schedule
+        super().__init__(opt)
+
+    def get_lr(self) -> list[float]:
+        return [self.schedule.lr_at(self.lr, self.last_epoch) for _ in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def go_to(self, t: int) -> None:
+        """Continue from step t (a resumed run): the optimiser's lr becomes step t's."""
+        self.last_epoch = t
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
+            group["lr"] = lr
+
+
+def build_scheduler(spec: NetSpec, opt: torch.optim.Optimizer) -> SpecLR | None:
     """A scheduler stepped after every optimiser step (so it counts steps, not epochs)."""
-    s = spec.optimizer.schedule
-    if s.name == "step":
-        return torch.optim.lr_scheduler.StepLR(opt, step_size=s.step_size, gamma=s.gamma)
-    if s.name == "exponential":
-        return torch.optim.lr_scheduler.ExponentialLR(opt, gamma=s.gamma)
-    if s.name == "cosine":
-        lr = spec.optimizer.lr
-        return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: s.lr_at(lr, t) / lr)
-    return None
+    if spec.optimizer.schedule.name == "none":
+        return None
+    return SpecLR(opt, spec)
 
 
 class Model(ModelBase):
@@ -204,8 +220,7 @@ class Model(ModelBase):
             for group in self.optimizer.param_groups:
                 group["lr"] = float(d["lr"])
         if self.scheduler is not None:
-            self.scheduler.last_epoch = self.steps
-            self.scheduler._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+            self.scheduler.go_to(self.steps)
 
     # ----- native file ------------------------------------------------------------------
 
