@@ -325,11 +325,13 @@ class Session:
         import torch
         import torch.distributed as dist
 
-        size = torch.tensor([len(data) if self.is_main else 0], dtype=torch.int64)
+        if self.is_main and data is None:
+            raise ValueError("broadcast_bytes: rank 0 must pass the bytes to send")
+        size = torch.tensor([len(data) if data is not None else 0], dtype=torch.int64)
         size = size.to(self.device)
         dist.broadcast(size, src=0)
         buf = torch.empty(int(size.item()), dtype=torch.uint8, device=self.device)
-        if self.is_main:
+        if data is not None and self.is_main:
             buf.copy_(torch.frombuffer(bytearray(data), dtype=torch.uint8))
         dist.broadcast(buf, src=0)
         return buf.cpu().numpy().tobytes()

@@ -9,6 +9,7 @@ written with `torch.save(state_dict)` and read with `torch.load(..., weights_onl
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ from fcnet.backends._common import (
 from fcnet.spec import NetSpec
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
-_ACTIVATIONS = {
+_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
     "leaky_relu": lambda: nn.LeakyReLU(0.01),
     "sigmoid": nn.Sigmoid,
@@ -100,7 +101,8 @@ def build_optimizer(spec: NetSpec, params) -> torch.optim.Optimizer:
             weight_decay=o.weight_decay,
         )  # fmt: skip
     cls = torch.optim.Adam if o.name == "adam" else torch.optim.AdamW
-    return cls(params, lr=o.lr, betas=tuple(o.betas), eps=o.eps, weight_decay=o.weight_decay)
+    betas = (o.betas[0], o.betas[1])
+    return cls(params, lr=o.lr, betas=betas, eps=o.eps, weight_decay=o.weight_decay)
 
 
 class SpecLR(torch.optim.lr_scheduler.LRScheduler):
@@ -112,10 +114,10 @@ class SpecLR(torch.optim.lr_scheduler.LRScheduler):
         self.schedule = spec.optimizer.schedule
         super().__init__(opt)
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | torch.Tensor]:
         return [self.schedule.lr_at(self.lr, self.last_epoch) for _ in self.optimizer.param_groups]
 
-    def get_last_lr(self) -> list[float]:
+    def get_last_lr(self) -> list[float | torch.Tensor]:
         return [group["lr"] for group in self.optimizer.param_groups]
 
     def go_to(self, t: int) -> None:

@@ -49,8 +49,10 @@ def decode_image(data_url: str) -> np.ndarray:
                 # Transparent pixels are paper: lay the drawing on white.
                 rgba = img.convert("RGBA")
                 paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                img = Image.alpha_composite(paper, rgba)
-            grey = np.asarray(img.convert("L"), dtype=np.float32) / 255.0  # (H, W)
+                flat = Image.alpha_composite(paper, rgba)
+            else:
+                flat = img
+            grey = np.asarray(flat.convert("L"), dtype=np.float32) / 255.0  # (H, W)
     except (OSError, Image.DecompressionBombError, SyntaxError):
         raise ValueError("image: not a readable PNG or JPEG") from None
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])

@@ -151,12 +151,12 @@ def binary(
         ),
         run.plot("auc_curve", "auc.png", history.records),
     ]
-    files = [p for p in files if p is not None]
+    drawn = [p for p in files if p is not None]
     run.write_text("thresholds.txt", threshold_text(table))
     notes = [threshold_text(table).rstrip()]
     notes += overfitting_notes(o["dataset"], metrics, len(x_train), model)
-    if files:
-        notes.append(f"plots: {', '.join(p.name for p in files)}")
+    if drawn:
+        notes.append(f"plots: {', '.join(p.name for p in drawn)}")
     details = {
         "dataset": o["dataset"],
         "classes": data["classes"],

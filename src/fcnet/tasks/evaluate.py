@@ -26,18 +26,18 @@ def evaluate(
         raise ValueError(f"{run_dir}: unknown task {task!r} in run.json")
     model, _ = load_model(run_dir, device=device)
     if task == "mnist":
-        from fcnet.tasks.mnist import evaluate_run
+        from fcnet.tasks.mnist import evaluate_run as mnist_metrics
 
-        return evaluate_run(model, o, data_dir)
+        return mnist_metrics(model, o, data_dir)
     if task == "binary":
-        from fcnet.tasks.binary import evaluate_run
+        from fcnet.tasks.binary import evaluate_run as binary_metrics
 
-        return evaluate_run(model, o, data_dir)
-    from fcnet.tasks.fit import evaluate_run
+        return binary_metrics(model, o, data_dir)
+    from fcnet.tasks.fit import evaluate_run as fit_metrics
 
     if data_dir is not None:
         raise ValueError("--data-dir: a fit run has no data folder")
-    return evaluate_run(model, o)
+    return fit_metrics(model, o)
 
 
 __all__ = ["evaluate"]

@@ -21,7 +21,7 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -62,7 +62,7 @@ class FitOptions(TaskOptions):
     )
     sweep: bool = option(False, "Fit one network per --hidden width; plot error.", kind="flag")
 
-    MONITORS = ("loss",)
+    MONITORS: ClassVar[tuple[str, ...]] = ("loss",)
 
 
 # The task's preset: one hidden layer of 64, Adam at 1e-2, batches of 64, 300 epochs.
@@ -381,6 +381,7 @@ def _sweep(run: Run, f: Expression, ranges, callbacks) -> TaskResult:
     }
     notes = [f"plots: {', '.join(p.name for p in files if p is not None)}"]
     details = {"expr": f.text, "sweep": rows}
+    assert model is not None and history is not None  # --hidden gives at least one width
     return finish(run, model, history, metrics, details, notes, save=False)
 
 

@@ -28,7 +28,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -81,7 +81,7 @@ class MnistOptions(TaskOptions):
     )
     monitor: str = option("accuracy", "Validation metric to watch.", choices=MONITORS)
 
-    MONITORS = ("loss", "accuracy")
+    MONITORS: ClassVar[tuple[str, ...]] = ("loss", "accuracy")
 
 
 @task_function(MnistOptions)

@@ -23,7 +23,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 
@@ -230,7 +230,7 @@ class TaskOptions:
     device: str = option("cpu", DEVICE_HELP, check=check_device)
 
     # the monitors this task can watch (a subclass narrows it)
-    MONITORS = MONITORS
+    MONITORS: ClassVar[tuple[str, ...]] = MONITORS
 
 
 def option_fields(cls: type[TaskOptions]) -> list[dataclasses.Field[Any]]:
