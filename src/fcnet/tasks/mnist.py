@@ -190,6 +190,7 @@ def shift_images(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
+    """Class probabilities from logits (n, classes), row by row, in float64, stably."""
     z = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
@@ -290,9 +291,7 @@ def preprocess_image(path: str | os.PathLike[str]) -> np.ndarray:
     """A PNG or JPEG of a digit, any size, as an MNIST-like (784,) float32 image in [0, 1].
 
     As MNIST was made: grey levels (transparent parts on white), inverted when the
-    background is light (MNIST's ink is bright on black), stretched to [0, 1], cropped to
-    the ink's bounding box, scaled so the longer side is 20 pixels (aspect kept), and
-    pasted in a 28x28 field with its centre of mass at the centre.
+    background is light (MNIST's ink is bright on black), then `digit_field`.
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -308,11 +307,28 @@ def preprocess_image(path: str | os.PathLike[str]) -> np.ndarray:
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     if np.median(border) > 0.5:  # dark ink on light paper: make it MNIST's bright on black
         grey = 1.0 - grey
-        border = 1.0 - border
+    field = digit_field(grey)
+    if field is None:
+        raise ValueError(f"{path}: no digit found (the image is blank or nearly so)")
+    return field.reshape(784)
+
+
+def digit_field(grey: np.ndarray) -> np.ndarray | None:
+    """The (28, 28) float32 image in [0, 1] MNIST would have made of `grey` (H, W), ink
+    bright on a dark background; None when there is no ink.
+
+    Ink stretched to [0, 1] above the background (the border's median), cropped to its
+    bounding box, scaled so the longer side is 20 pixels (aspect kept, anti-aliased), and
+    pasted in a 28x28 field with its centre of mass at the centre. The studio's Digits
+    page uses this too, so a drawing is what the network was trained on.
+    """
+    from PIL import Image
+
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     background = float(np.median(border))
     top = float(grey.max())
     if top - background < 0.1:
-        raise ValueError(f"{path}: no digit found (the image is blank or nearly so)")
+        return None
     ink = np.clip((grey - background) / (top - background), 0.0, 1.0)  # (h, w)
     rows = np.flatnonzero(ink.max(axis=1) > 0.2)
     cols = np.flatnonzero(ink.max(axis=0) > 0.2)
@@ -322,14 +338,16 @@ def preprocess_image(path: str | os.PathLike[str]) -> np.ndarray:
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     small = Image.fromarray((ink * 255).astype(np.uint8)).resize(size, Image.Resampling.LANCZOS)
     digit = np.asarray(small, dtype=np.float32) / 255  # (<=20, <=20)
-    field = np.zeros((28, 28), dtype=np.float32)
     total = digit.sum()
+    if total <= 0:
+        return None
+    field = np.zeros((28, 28), dtype=np.float32)
     ys, xs = np.indices(digit.shape)
     cy, cx = (ys * digit).sum() / total, (xs * digit).sum() / total
     top_y = int(np.clip(round(14 - cy), 0, 28 - digit.shape[0]))
     left_x = int(np.clip(round(14 - cx), 0, 28 - digit.shape[1]))
     field[top_y : top_y + digit.shape[0], left_x : left_x + digit.shape[1]] = digit
-    return field.reshape(784)
+    return field
 
 
 def idx_image(path: str | os.PathLike[str], index: int) -> np.ndarray:
@@ -362,6 +380,7 @@ def predict(
 __all__ = [
     "PRESETS",
     "MnistOptions",
+    "digit_field",
     "evaluate_model",
     "evaluate_run",
     "mnist",
