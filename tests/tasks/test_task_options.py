@@ -134,6 +134,7 @@ def test_mnist_config_file_is_obeyed_flags_override_it(workdir):
     src = _run_json(r.out_dir)["sources"]
     assert src["hidden"] == src["lr"] == "config"
     assert src["batch_size"] == "preset" and src["epochs"] == "flag"
+    assert src["activation"] == src["seed"] == src["monitor"] == "default"
 
     r = mnist(config=cfg, out="b", hidden=[16], **MNIST_SMALL)
     spec = _spec(r.out_dir)
@@ -301,3 +302,23 @@ def test_device_is_recorded_and_passed_to_build(workdir, monkeypatch):
     assert seen == ["cpu"]
     saved = _run_json(r.out_dir)
     assert saved["options"]["device"] == "cpu" and saved["sources"]["device"] == "flag"
+
+
+@pytest.mark.parametrize("args", [["evaluate", "nowhere"], ["predict", "nowhere", "x.png"]])
+def test_evaluate_and_predict_check_the_device_spelling(invoke, workdir, args):
+    _one_line_error(invoke(*args, "--device", "tpu"), "--device: expected one of")
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        (dict(augment="yes"), "--augment: expected True or False, got 'yes'"),
+        (dict(epochs="3"), "--epochs: expected an int >= 1, got '3'"),
+        (dict(preset="fastest"), "--preset: expected one of default, best, got 'fastest'"),
+        (dict(device="cuda:x"), "--device: expected one of cpu, cuda, cuda:N, auto"),
+    ],
+)
+def test_python_keywords_are_checked_like_flags(workdir, kw, match):
+    with pytest.raises(ValueError, match=match):
+        mnist(out="run", **kw)
+    assert list(workdir.iterdir()) == []

@@ -141,6 +141,8 @@ def parse_hidden(value: Any, flag: str = "--hidden") -> list[int] | None:
 
 
 def _hidden(where: str, v: Any) -> Any:
+    if isinstance(v, list | tuple) and len(v) == 0:
+        return []  # a --config file's network without hidden layers
     return parse_hidden(v, where)
 
 
@@ -261,6 +263,8 @@ def check(cls: type[TaskOptions], values: Mapping[str, Any]) -> dict[str, Any]:
             out[f.name] = _choice(where, v, m.choices)
         if m.check is not None:
             out[f.name] = m.check(where, v)
+        elif m.kind in ("flag", "bool"):
+            out[f.name] = _flag_value(where, v)
     return out
 
 
