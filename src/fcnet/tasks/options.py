@@ -293,9 +293,11 @@ def resolve(
     if unknown:
         raise TypeError(f"unexpected option {unknown[0]!r}")
     given = check(cls, {k: v for k, v in given.items() if v is not None})
+    network = {f.name for f in fields(cls) if meta(f).spec}  # what a NetSpec file can set
+    config = {k: v for k, v in (config or {}).items() if k in network}
     values = {f.name: f.default for f in fields(cls)}
     sources = dict.fromkeys(names, "default")
-    for layer, source in ((preset or {}, "preset"), (config or {}, "config"), (given, "flag")):
+    for layer, source in ((preset or {}, "preset"), (config, "config"), (given, "flag")):
         for k, v in layer.items():
             if k in values:
                 values[k] = v
