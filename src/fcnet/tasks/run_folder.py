@@ -135,8 +135,6 @@ class Run:
         if path not in self.files:
             self.files.append(path)
 
-    _keep = keep
-
     def plot(self, fn_name: str, name: str, *args: Any, **kwargs: Any) -> Path | None:
         """Draw `fcnet.plots.<fn_name>(*args, **kwargs, path=...)` to `name`; None if it failed.
 
