@@ -25,6 +25,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests examples benchmarks
 	$(VENV)/bin/ruff format --check src tests examples benchmarks
+	$(VENV)/bin/mypy
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \

@@ -26,8 +26,9 @@ Every process runs the whole task. The process group comes from torchrun's envir
   resumed run's config.json and checkpoint.npz are sent from rank 0 to the others, so
   several machines need no shared file system.
 
-`run_task` is what `fcnet <task> --distributed` calls; `current()` is the session the
-tasks' `build_model` and `start_run` consult (None outside a distributed run).
+`run_task` is what `fcnet <task> --distributed` calls. The open session installs itself
+in `fcnet.runtime`, the seam where the tasks start their run and build their model; the
+tasks never import this module. `current()` is the open session (None outside one).
 """
 
 from __future__ import annotations
@@ -50,12 +51,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from fcnet import runtime
 
 if TYPE_CHECKING:  # pragma: no cover
-    from fcnet.backends import Model
+    from fcnet.backends.torch_ddp import DistributedModel
     from fcnet.spec import NetSpec
-    from fcnet.tasks._common import Run
     from fcnet.train import Interrupted
 
 ENV = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
@@ -134,7 +134,7 @@ def run_task(task: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     name = task.__name__
     backend = kwargs.get("backend")
     if backend is None and kwargs.get("resume") is not None:
-        from fcnet.tasks._common import read_run
+        from fcnet.tasks.run_folder import read_run
 
         backend = read_run(kwargs["resume"], name)["options"].get("backend")
     check_launch(name, backend or "numpy")
@@ -169,6 +169,7 @@ def session(task: str = "fit", env: dict[str, str] | None = None) -> Iterator[Se
     check_launch(task, "torch", env)
     s = Session(task, env)
     _CURRENT = s
+    runtime.install(s)
     failed = False
     try:
         with s._sigterm_raises():
@@ -179,6 +180,7 @@ def session(task: str = "fit", env: dict[str, str] | None = None) -> Iterator[Se
         raise
     finally:
         _CURRENT = None
+        runtime.uninstall(s)
         s._close(destroy=not failed)
 
 
@@ -323,11 +325,13 @@ class Session:
         import torch
         import torch.distributed as dist
 
-        size = torch.tensor([len(data) if self.is_main else 0], dtype=torch.int64)
+        if self.is_main and data is None:
+            raise ValueError("broadcast_bytes: rank 0 must pass the bytes to send")
+        size = torch.tensor([len(data) if data is not None else 0], dtype=torch.int64)
         size = size.to(self.device)
         dist.broadcast(size, src=0)
         buf = torch.empty(int(size.item()), dtype=torch.uint8, device=self.device)
-        if self.is_main:
+        if data is not None and self.is_main:
             buf.copy_(torch.frombuffer(bytearray(data), dtype=torch.uint8))
         dist.broadcast(buf, src=0)
         return buf.cpu().numpy().tobytes()
@@ -343,34 +347,28 @@ class Session:
         text = json.dumps(obj).encode() if self.is_main else None
         return json.loads(self.broadcast_bytes(text).decode())
 
-    # ----- the hooks the tasks call -------------------------------------------------------
+    # ----- what fcnet.runtime asks of it ---------------------------------------------------
 
-    def build(self, spec: NetSpec, backend: str) -> DistributedModel:
-        """The spec's torch model on this rank's device, wrapped in DistributedDataParallel."""
-        from fcnet.backends import build
-
+    def build(self, spec: NetSpec, backend: str, device: str = "cpu") -> DistributedModel:
+        """The spec's torch model on this rank's device (the session's, whatever `device`
+        says), trained under DistributedDataParallel."""
         if backend != "torch":
             raise ValueError(f"--distributed: needs --backend torch, got {backend!r}")
-        model = DistributedModel(build(spec, backend="torch", device=self.device), self)
+        from fcnet.backends.torch_ddp import DistributedModel
+
+        model = DistributedModel(spec, self)
         self._models.append(weakref.ref(model))
         return model
 
-    def start_run(
-        self,
-        make: Callable[..., Run],
-        task: str,
-        given: Any,
-        defaults: Any,
-        resume: str | os.PathLike[str] | None,
-    ) -> Run:
+    def start_run(self, make: Callable[..., Any], silent: Callable[..., Any], *args: Any) -> Any:
         """Rank 0 makes (or reopens) the run folder; the others get a silent scratch Run.
 
-        Rank 0 sends the resolved options, and for a resumed run its config.json and
-        checkpoint.npz, so that every rank trains from the same state.
+        Rank 0 sends the resolved options and their sources, and for a resumed run its
+        config.json and checkpoint.npz, so that every rank trains from the same state.
         """
         if self.is_main:
             try:
-                run = make(task, given, defaults, resume)
+                run = make(*args)
             except Exception as exc:
                 with contextlib.suppress(RuntimeError):
                     self.broadcast_json({"error": _first_line(exc)})
@@ -382,7 +380,15 @@ class Session:
                     path = run.out_dir / name
                     if path.is_file():
                         files[name] = base64.b64encode(path.read_bytes()).decode("ascii")
-            self._share({"options": run.options, "resuming": run.resuming, "files": files})
+            shared = {
+                "options": run.options,
+                "sources": run.sources,
+                "resuming": run.resuming,
+                "files": files,
+            }
+            if run.config is not None:  # the --config file as rank 0 read it (its own keys)
+                shared["config"] = run.config.model_dump(mode="json", exclude_unset=True)
+            self._share(shared)
             return run
         got = self._share(None)
         if "error" in got:
@@ -391,200 +397,24 @@ class Session:
         for name, data in got["files"].items():
             (self._scratch / name).write_bytes(base64.b64decode(data))
         options = {**got["options"], "quiet": True, "out": str(self._scratch)}
-        return _silent_run(task, self._scratch, options, bool(got["resuming"]))
+        run = silent(args[0], self._scratch, options, got["sources"], bool(got["resuming"]))
+        if "config" in got:
+            from fcnet.spec import NetSpec
 
-
-def _silent_run(task: str, out_dir: Path, options: dict[str, Any], resuming: bool) -> Run:
-    """A Run (of fcnet.tasks._common) that prints nothing and writes no file of the run."""
-    from rich.console import Console
-
-    from fcnet.tasks._common import Run
-
-    class SilentRun(Run):
-        def write_json(self, name: str, obj: Any) -> Path:
-            return self.path(name)
-
-        def write_text(self, name: str, text: str) -> Path:
-            return self.path(name)
-
-        def plot(self, fn_name: str, name: str, *args: Any, **kwargs: Any) -> Path | None:
-            return None
-
-        def save_model(self, model: Model, stem: str = "model") -> list[Path]:
-            return []
-
-    run = SilentRun(task, out_dir, options, resuming)
-    run.console = Console(quiet=True)
-    run.err = Console(stderr=True, quiet=True)
-    return run
+            run.config = NetSpec.from_dict(got["config"])
+        return run
 
 
 # ----- the model ------------------------------------------------------------------------------
 
 
-class DistributedModel:
-    """A torch backend Model whose `nn.Sequential` trains under DistributedDataParallel.
+def __getattr__(name: str) -> Any:
+    """`DistributedModel` lives with the torch backend, imported on first use (torch)."""
+    if name == "DistributedModel":
+        from fcnet.backends.torch_ddp import DistributedModel
 
-    Same interface as every backend's Model (fcnet.backends.Model). `train_step(x, y)`
-    takes the *global* batch and trains on this rank's rows of it (r, r + W, ...);
-    `evaluate` and `predict` split their input the same way and reduce or gather the
-    results, so every rank gets the numbers one process would compute. Those three are
-    collective: all ranks call them together. Weights, state and files are the inner
-    model's (identical on every rank: DDP starts from rank 0's weights and every rank
-    applies the same averaged gradient).
-    """
-
-    backend = "torch"
-
-    def __init__(self, model: Model, session: Session) -> None:
-        import torch
-        from torch import nn
-        from torch.nn.parallel import DistributedDataParallel
-
-        self.inner = model
-        self.session = session
-        self.rank, self.world_size = session.rank, session.world_size
-        dev = model.device
-        self.ddp = DistributedDataParallel(
-            model.module, device_ids=[dev.index] if dev.type == "cuda" else None
-        )
-        spec = model.spec
-        if spec.loss == "mse":
-            self._loss_sum = nn.MSELoss(reduction="sum")
-        elif spec.loss == "cross_entropy":
-            self._loss_sum = nn.CrossEntropyLoss(reduction="sum")
-        elif spec.loss == "bce_with_logits":
-            self._loss_sum = nn.BCEWithLogitsLoss(reduction="sum")
-        else:
-            self._loss_sum = nn.BCELoss(reduction="sum")
-        # "sum" only for mse and bce (the spec's rule); the others always average
-        self._mean = not (spec.reduction == "sum" and spec.loss in ("mse", "bce"))
-        if self.rank:  # different dropout masks on each rank; rank 0 keeps one process's
-            torch.manual_seed(spec.seed + 100_003 * self.rank)
-
-    # ----- what the Model interface names -------------------------------------------------
-
-    @property
-    def spec(self) -> NetSpec:
-        return self.inner.spec
-
-    @property
-    def steps(self) -> int:
-        return self.inner.steps
-
-    def _shard(self, a: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(a[self.rank :: self.world_size])
-
-    def _denominator(self, n_rows: int) -> float:
-        """What the summed loss is divided by to give the spec's reduction over n_rows."""
-        if not self._mean:
-            return 1.0
-        per_row = 1 if self.spec.loss == "cross_entropy" else self.spec.output_size
-        return float(max(n_rows * per_row, 1))
-
-    def train_step(self, x: Any, y: Any) -> float:
-        """One data-parallel optimiser step on the global batch (x, y); its loss (all ranks)."""
-        import torch
-        import torch.distributed as dist
-        from torch import nn
-
-        from fcnet.backends._common import check_xy
-
-        xa, ya = check_xy(self.spec, x, y)
-        inner = self.inner
-        denom = self._denominator(len(xa))
-        try:
-            inner.module.train()
-            inner.optimizer.zero_grad(set_to_none=True)
-            out = self.ddp(inner._tensor(self._shard(xa)))
-            loss_sum = self._loss_sum(out, inner._tensor(self._shard(ya)))
-            total = loss_sum.detach().to(torch.float64).reshape(1).clone()
-            work = dist.all_reduce(total, async_op=True)  # the batch loss, for the log
-            # DDP averages the W gradients; W times this rank's share gives their sum
-            (loss_sum * (self.world_size / denom)).backward()
-            if self.spec.optimizer.clip_norm is not None:
-                nn.utils.clip_grad_norm_(inner.module.parameters(), self.spec.optimizer.clip_norm)
-            inner.optimizer.step()
-            if inner.scheduler is not None:
-                inner.scheduler.step()
-            work.wait()
-        except RuntimeError as exc:
-            raise self.session.lost(exc, f"at optimiser step {inner.steps + 1}") from None
-        inner.steps += 1
-        return float(total.item()) / denom
-
-    def evaluate(self, x: Any, y: Any) -> dict[str, float]:
-        """{"loss", and "accuracy" for classification} over all of (x, y), split across ranks."""
-        import torch
-        import torch.distributed as dist
-
-        from fcnet.backends._common import accuracy, check_xy
-
-        xa, ya = check_xy(self.spec, x, y)
-        inner = self.inner
-        xs, ys = self._shard(xa), self._shard(ya)
-        inner.module.eval()
-        with torch.no_grad():
-            out = inner.module(inner._tensor(xs))
-            loss_sum = float(self._loss_sum(out, inner._tensor(ys)).item())
-        acc = accuracy(self.spec, out.cpu().numpy(), ys) if len(ys) else None
-        right = 0.0 if acc is None else acc * len(ys)
-        sums = torch.tensor([loss_sum, right], dtype=torch.float64, device=inner.device)
-        try:
-            dist.all_reduce(sums)
-        except RuntimeError as exc:
-            raise self.session.lost(exc, "while evaluating") from None
-        loss_total, right_total = sums.tolist()
-        result = {"loss": loss_total / self._denominator(len(xa))}
-        if self.spec.loss != "mse":
-            result["accuracy"] = right_total / len(xa)
-        return result
-
-    def predict(self, x: Any) -> np.ndarray:
-        """The network's output for all of x: each rank computes its rows, all gather them."""
-        import torch
-        import torch.distributed as dist
-
-        from fcnet.backends._common import check_x
-
-        xa = check_x(self.spec, x)
-        n, w = len(xa), self.world_size
-        rows = -(-n // w)
-        inner = self.inner
-        mine = inner._predict(self._shard(xa))  # (<= rows, out)
-        padded = np.zeros((rows, self.spec.output_size), dtype=mine.dtype)
-        padded[: len(mine)] = mine
-        local = torch.from_numpy(padded).to(inner.device)
-        parts = [torch.empty_like(local) for _ in range(w)]
-        try:
-            dist.all_gather(parts, local)
-        except RuntimeError as exc:
-            raise self.session.lost(exc, "while predicting") from None
-        out = np.empty((n, self.spec.output_size), dtype=mine.dtype)
-        for r, part in enumerate(parts):
-            out[r::w] = part.cpu().numpy()[: len(range(r, n, w))]
-        return out
-
-    def get_weights(self) -> dict[str, np.ndarray]:
-        return self.inner.get_weights()
-
-    def set_weights(self, d: dict[str, Any]) -> None:
-        self.inner.set_weights(d)
-
-    def get_state(self) -> dict[str, np.ndarray]:
-        return self.inner.get_state()
-
-    def set_state(self, d: dict[str, Any]) -> None:
-        self.inner.set_state(d)
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        self.inner.save(path)
-
-    def load_weights(self, path: str | os.PathLike[str]) -> None:
-        self.inner.load_weights(path)
-
-    def __repr__(self) -> str:
-        return f"<DistributedModel rank {self.rank} of {self.world_size}: {self.inner!r}>"
+        return DistributedModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -14,12 +14,11 @@ allowed values and what came.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import tomli_w
 from pydantic import (
@@ -32,15 +31,22 @@ from pydantic import (
 )
 
 from fcnet._fileio import atomic_write_text
+from fcnet.schedules import lr_at
 
-ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
-LOSSES = ("mse", "cross_entropy", "bce_with_logits", "bce")
-OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw")
-SCHEDULES = ("none", "step", "exponential", "cosine")
-INITS = ("normal", "xavier_uniform", "xavier_normal", "he_normal", "he_uniform")
-DTYPES = ("float32", "float64")
-
+# Each vocabulary declared once, as the type of its field; the tuples are derived from it.
 Activation = Literal["relu", "leaky_relu", "sigmoid", "tanh", "identity"]
+Loss = Literal["mse", "cross_entropy", "bce_with_logits", "bce"]
+Optimizer = Literal["sgd", "rmsprop", "adam", "adamw"]
+Schedule = Literal["none", "step", "exponential", "cosine"]
+Init = Literal["normal", "xavier_uniform", "xavier_normal", "he_normal", "he_uniform"]
+DType = Literal["float32", "float64"]
+
+ACTIVATIONS: tuple[str, ...] = get_args(Activation)
+LOSSES: tuple[str, ...] = get_args(Loss)
+OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
+SCHEDULES: tuple[str, ...] = get_args(Schedule)
+INITS: tuple[str, ...] = get_args(Init)
+DTYPES: tuple[str, ...] = get_args(DType)
 
 
 class SpecError(ValueError):
@@ -88,7 +94,7 @@ class LayerSpec(_Strict):
 class ScheduleSpec(_Strict):
     """The learning-rate schedule, counted in optimiser steps (t = 0 for the first step)."""
 
-    name: Literal["none", "step", "exponential", "cosine"] = "none"
+    name: Schedule = "none"
     step_size: int = Field(default=1000, ge=1)
     gamma: float = Field(default=0.1, gt=0.0)
     warmup_steps: int = Field(default=0, ge=0)
@@ -113,25 +119,25 @@ class ScheduleSpec(_Strict):
         return self
 
     def lr_at(self, lr: float, t: int) -> float:
-        """The learning rate of step t (0-based) for base rate `lr`, as every backend uses it."""
-        if self.name == "step":
-            return lr * self.gamma ** (t // self.step_size)
-        if self.name == "exponential":
-            return lr * self.gamma**t
-        if self.name == "cosine":
-            assert self.total_steps is not None
-            if t < self.warmup_steps:
-                return lr * (t + 1) / self.warmup_steps
-            span = self.total_steps - self.warmup_steps
-            frac = min(t - self.warmup_steps, span) / span
-            return self.min_lr + (lr - self.min_lr) * (1 + math.cos(math.pi * frac)) / 2
-        return lr
+        """The learning rate of step t (0-based) for base rate `lr`, as every backend uses it
+        (the formulas: `fcnet.schedules`)."""
+        return float(lr_at(self.name, lr, t, **self.params()))
+
+    def params(self) -> dict[str, Any]:
+        """The keywords of `fcnet.schedules.lr_at` (everything but the name)."""
+        return {
+            "step_size": self.step_size,
+            "gamma": self.gamma,
+            "warmup_steps": self.warmup_steps,
+            "total_steps": self.total_steps,
+            "min_lr": self.min_lr,
+        }
 
 
 class OptimizerSpec(_Strict):
     """An optimiser with torch.optim's formulas and defaults (see docs/backends.md)."""
 
-    name: Literal["sgd", "rmsprop", "adam", "adamw"] = "adam"
+    name: Optimizer = "adam"
     lr: float = Field(default=1e-3, gt=0.0)
     momentum: float = Field(default=0.0, ge=0.0, lt=1.0)
     nesterov: bool = False
@@ -177,13 +183,11 @@ class NetSpec(_Strict):
     output_size: int = Field(ge=1)
     output_bias: bool = True
     output_activation: Literal["none", "sigmoid"] = "none"
-    loss: Literal["mse", "cross_entropy", "bce_with_logits", "bce"] = "mse"
+    loss: Loss = "mse"
     reduction: Literal["mean", "sum"] = "mean"
     optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
-    init: Literal["normal", "xavier_uniform", "xavier_normal", "he_normal", "he_uniform"] = (
-        "he_normal"
-    )
-    dtype: Literal["float32", "float64"] = "float32"
+    init: Init = "he_normal"
+    dtype: DType = "float32"
     seed: int = Field(default=0, ge=0)
 
     @field_validator("hidden", mode="before")

@@ -65,8 +65,8 @@ def test_early_stopping_holds_out_a_validation_split(workdir, only_run_folder):
 
 def test_best_preset_is_wider_with_dropout():
     assert PRESETS["best"]["dropout"] > 0
-    assert PRESETS["best"]["options"]["epochs"] > PRESETS["default"]["options"]["epochs"]
-    assert PRESETS["best"]["options"]["augment"] is True
+    assert PRESETS["best"]["epochs"] > PRESETS["default"]["epochs"]
+    assert PRESETS["best"]["augment"] is True
 
 
 def _mnist_digit(i: int) -> tuple[np.ndarray, int]:

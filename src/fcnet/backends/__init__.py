@@ -20,14 +20,15 @@ from __future__ import annotations
 import importlib
 import os
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
 import numpy as np
 
 from fcnet.backends._common import native_backend_of, read_npz
 from fcnet.spec import NetSpec
 
-BACKENDS = ("numpy", "torch", "tensorflow")
+Backend = Literal["numpy", "torch", "tensorflow"]
+BACKENDS: tuple[str, ...] = get_args(Backend)  # the one list of backends
 
 _MODULES = {
     "numpy": "fcnet.backends.numpy_backend",

@@ -17,7 +17,9 @@ from fcnet._fileio import atomic_write
 from fcnet.spec import NetSpec, SpecError
 
 FORMAT = "fcnet-model-1"
+# Each backend's native weight-file suffixes; the first is the one fcnet writes.
 NATIVE_SUFFIXES = {"torch": (".pt", ".pth"), "tensorflow": (".weights.h5",)}
+NATIVE_SUFFIX = {backend: suffixes[0] for backend, suffixes in NATIVE_SUFFIXES.items()}
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
@@ -107,7 +109,9 @@ def initial_weights(spec: NetSpec) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for name, shape in spec.weight_shapes().items():
         if name.endswith(".weight"):
-            out[name] = init_weight(spec.init, shape, rng, np.dtype(np.float64)).astype(spec.dtype)
+            n_out, n_in = shape
+            w = init_weight(spec.init, (n_out, n_in), rng, np.dtype(np.float64))
+            out[name] = w.astype(spec.dtype)
         else:
             out[name] = np.zeros(shape, dtype=spec.dtype)
     return out
@@ -199,7 +203,7 @@ def save_npz(path: str | os.PathLike[str], spec: NetSpec, weights: dict, backend
     }
     arrays.update({k: np.asarray(v) for k, v in weights.items()})
     with atomic_write(path, "wb") as fh:
-        np.savez(fh, **arrays)
+        np.savez(fh, **arrays)  # type: ignore[arg-type]  # (numpy's stub: allow_pickle)
 
 
 def read_npz(path: str | os.PathLike[str]) -> tuple[NetSpec, dict[str, np.ndarray], str | None]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 import tempfile
 from pathlib import Path
@@ -29,6 +28,7 @@ from fcnet.backends._common import (
     initial_weights,
     sniff,
 )
+from fcnet.schedules import lr_at
 from fcnet.spec import NetSpec, OptimizerSpec
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -108,6 +108,16 @@ def build_keras_model(spec: NetSpec) -> keras.Sequential:
 # ----- the learning-rate schedule and the optimisers ------------------------------------
 
 
+class _KerasOps:
+    """`fcnet.schedules.lr_at`'s arithmetic on float64 tensors (keras.ops)."""
+
+    floor, power, cos, minimum, where = ops.floor, ops.power, ops.cos, ops.minimum, ops.where
+
+    @staticmethod
+    def constant(x: float, like):
+        return ops.cast(np.float64(x) + 0 * like, "float64")
+
+
 class StepSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """The spec's schedule (fcnet.spec.ScheduleSpec.lr_at) in float64, so that the rate is
     not rounded to float32 as a plain float learning rate is in Keras."""
@@ -118,19 +128,7 @@ class StepSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __call__(self, step):
         t = ops.cast(step, "float64")
-        lr, s = self.lr, self.s
-        if s.name == "step":
-            return lr * ops.power(np.float64(s.gamma), ops.floor(t / s.step_size))
-        if s.name == "exponential":
-            return lr * ops.power(np.float64(s.gamma), t)
-        if s.name == "cosine":
-            w, span = float(s.warmup_steps), float(s.total_steps - s.warmup_steps)
-            frac = ops.minimum(t - w, span) / span
-            cosine = s.min_lr + (lr - s.min_lr) * (1 + ops.cos(math.pi * frac)) / 2
-            if s.warmup_steps == 0:
-                return cosine
-            return ops.where(t < w, lr * (t + 1) / max(w, 1.0), cosine)
-        return ops.cast(lr + 0 * t, "float64")
+        return lr_at(self.s.name, self.lr, t, **self.s.params(), ops=_KerasOps)
 
     def get_config(self) -> dict:
         return {"lr": self.lr, "schedule": self.s.model_dump()}

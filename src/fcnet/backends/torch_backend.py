@@ -9,6 +9,7 @@ written with `torch.save(state_dict)` and read with `torch.load(..., weights_onl
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ from fcnet.backends._common import (
 from fcnet.spec import NetSpec
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
-_ACTIVATIONS = {
+_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
     "leaky_relu": lambda: nn.LeakyReLU(0.01),
     "sigmoid": nn.Sigmoid,
@@ -77,14 +78,15 @@ def build_module(spec: NetSpec) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def build_loss(spec: NetSpec) -> nn.Module:
+def build_loss(spec: NetSpec, reduction: str | None = None) -> nn.Module:
+    """The spec's loss; `reduction` ("sum") replaces the spec's (data-parallel shards sum)."""
     if spec.loss == "mse":
-        return nn.MSELoss(reduction=spec.reduction)
+        return nn.MSELoss(reduction=reduction or spec.reduction)
     if spec.loss == "cross_entropy":
-        return nn.CrossEntropyLoss()
+        return nn.CrossEntropyLoss(reduction=reduction or "mean")
     if spec.loss == "bce_with_logits":
-        return nn.BCEWithLogitsLoss()
-    return nn.BCELoss(reduction=spec.reduction)
+        return nn.BCEWithLogitsLoss(reduction=reduction or "mean")
+    return nn.BCELoss(reduction=reduction or spec.reduction)
 
 
 def build_optimizer(spec: NetSpec, params) -> torch.optim.Optimizer:
@@ -99,20 +101,37 @@ def build_optimizer(spec: NetSpec, params) -> torch.optim.Optimizer:
             weight_decay=o.weight_decay,
         )  # fmt: skip
     cls = torch.optim.Adam if o.name == "adam" else torch.optim.AdamW
-    return cls(params, lr=o.lr, betas=tuple(o.betas), eps=o.eps, weight_decay=o.weight_decay)
+    betas = (o.betas[0], o.betas[1])
+    return cls(params, lr=o.lr, betas=betas, eps=o.eps, weight_decay=o.weight_decay)
 
 
-def build_scheduler(spec: NetSpec, opt: torch.optim.Optimizer):
+class SpecLR(torch.optim.lr_scheduler.LRScheduler):
+    """The spec's schedule as a torch scheduler: lr = `ScheduleSpec.lr_at(lr, t)` at step t,
+    from the one formula (`fcnet.schedules`), not torch's chained multiplications."""
+
+    def __init__(self, opt: torch.optim.Optimizer, spec: NetSpec) -> None:
+        self.lr = spec.optimizer.lr
+        self.schedule = spec.optimizer.schedule
+        super().__init__(opt)
+
+    def get_lr(self) -> list[float | torch.Tensor]:
+        return [self.schedule.lr_at(self.lr, self.last_epoch) for _ in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float | torch.Tensor]:
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def go_to(self, t: int) -> None:
+        """Continue from step t (a resumed run): the optimiser's lr becomes step t's."""
+        self.last_epoch = t
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
+            group["lr"] = lr
+
+
+def build_scheduler(spec: NetSpec, opt: torch.optim.Optimizer) -> SpecLR | None:
     """A scheduler stepped after every optimiser step (so it counts steps, not epochs)."""
-    s = spec.optimizer.schedule
-    if s.name == "step":
-        return torch.optim.lr_scheduler.StepLR(opt, step_size=s.step_size, gamma=s.gamma)
-    if s.name == "exponential":
-        return torch.optim.lr_scheduler.ExponentialLR(opt, gamma=s.gamma)
-    if s.name == "cosine":
-        lr = spec.optimizer.lr
-        return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: s.lr_at(lr, t) / lr)
-    return None
+    if spec.optimizer.schedule.name == "none":
+        return None
+    return SpecLR(opt, spec)
 
 
 class Model(ModelBase):
@@ -143,13 +162,17 @@ class Model(ModelBase):
         self.module.train()
         self.optimizer.zero_grad(set_to_none=True)
         loss = self.loss_fn(self.module(self._tensor(x)), self._tensor(y))
+        self._apply_gradients(loss)
+        return loss.item()
+
+    def _apply_gradients(self, loss: torch.Tensor) -> None:
+        """Backward from `loss`, clip, one optimiser step, one scheduler step."""
         loss.backward()
         if self.spec.optimizer.clip_norm is not None:
             nn.utils.clip_grad_norm_(self.module.parameters(), self.spec.optimizer.clip_norm)
         self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
-        return loss.item()
 
     def _evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         self.module.eval()
@@ -199,8 +222,7 @@ class Model(ModelBase):
             for group in self.optimizer.param_groups:
                 group["lr"] = float(d["lr"])
         if self.scheduler is not None:
-            self.scheduler.last_epoch = self.steps
-            self.scheduler._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+            self.scheduler.go_to(self.steps)
 
     # ----- native file ------------------------------------------------------------------
 

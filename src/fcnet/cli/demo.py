@@ -18,7 +18,8 @@ from typing import Any
 import click
 
 from fcnet._fileio import atomic_write_text
-from fcnet.cli.tasks import BACKENDS, _run
+from fcnet.backends import BACKENDS
+from fcnet.cli.tasks import _run
 
 # (name, task function name, headline metric, keyword arguments); quick: a smoke run.
 STEPS: list[tuple[str, str, str, dict[str, Any]]] = [

@@ -1,22 +1,26 @@
 """`fcnet fit`, `fcnet mnist`, `fcnet binary`, `fcnet predict`, `fcnet evaluate`.
 
-A thin layer over `fcnet.tasks`: every flag is a keyword argument of the task function,
-None when not given (so a --config file's values stand unless a flag overrides them).
+A thin layer over `fcnet.tasks`: each task command's options are derived from the task's
+options dataclass (`fcnet.tasks.options`), each flag a keyword argument of the task
+function, None when not given (so a --config file's values stand unless a flag overrides
+them).
 A bad flag value is one line on stderr and exit code 2; Ctrl-C leaves a checkpoint and
 exits with 130 after saying how to resume.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from fcnet.spec import ACTIVATIONS, OPTIMIZERS
-from fcnet.train import MONITORS, Interrupted
-
-BACKENDS = ("numpy", "torch", "tensorflow")
+from fcnet.tasks.binary import BinaryOptions
+from fcnet.tasks.fit import FitOptions
+from fcnet.tasks.mnist import MnistOptions
+from fcnet.tasks.options import TaskOptions, check_device, flag, meta, option_fields
+from fcnet.train import Interrupted
 
 
 class UserError(click.ClickException):
@@ -28,61 +32,72 @@ class UserError(click.ClickException):
         click.echo(f"fcnet: error: {' '.join(self.format_message().split())}", err=True)
 
 
-def _common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The options every task takes (click applies them bottom-up, so list them reversed)."""
-    options = [
-        click.option(
-            "--backend",
-            type=click.Choice(BACKENDS),
-            help="The engine: numpy (fcnet's own), torch or tensorflow. [default: numpy]",
-        ),
-        click.option(
-            "--config",
-            type=click.Path(dir_okay=False),
-            help="A NetSpec file (.json or .toml); flags given explicitly override it.",
-        ),
-        click.option("--hidden", help="Hidden layer widths, comma-separated: 64 or 512,256."),
-        click.option("--activation", type=click.Choice(ACTIVATIONS), help="Hidden activation."),
-        click.option("--optimizer", type=click.Choice(OPTIMIZERS), help="[default: adam]"),
-        click.option("--lr", type=float, help="Learning rate (the schedule's peak)."),
-        click.option("--batch-size", type=int, help="Samples per optimiser step."),
-        click.option("--epochs", type=int, help="Passes over the training data."),
-        click.option("--weight-decay", type=float, help="L2 weight decay (AdamW: decoupled)."),
-        click.option("--dropout", type=float, help="Dropout after every hidden layer, 0 <= p < 1."),
-        click.option("--seed", type=int, help="Fixes everything: weights, data, shuffling. [0]"),
-        click.option(
-            "--out",
-            type=click.Path(file_okay=False),
-            help="The run folder (new or empty). [default: runs/<task>-<timestamp>]",
-        ),
-        click.option(
-            "--resume",
-            type=click.Path(file_okay=False),
-            help="Continue the run in this folder from its checkpoint (--epochs may grow).",
-        ),
-        click.option(
-            "--early-stopping",
-            is_flag=True,
-            default=None,
-            help="Stop when the validation --monitor has not improved for --patience epochs; "
-            "keep the best weights.",
-        ),
-        click.option("--patience", type=int, help="Epochs without improvement. [5]"),
-        click.option("--monitor", type=click.Choice(MONITORS), help="Validation metric to watch."),
-        click.option(
-            "--quiet", "-q", is_flag=True, default=None, help="No progress bar or epoch lines."
-        ),
-        click.option(
-            "--distributed",
-            is_flag=True,
-            default=None,
-            help="Data-parallel (PyTorch DDP) under torchrun: torchrun --nproc_per_node=N "
-            "-m fcnet TASK --backend torch --distributed. --batch-size is the global batch.",
-        ),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+_TYPES: dict[str, Any] = {
+    "str": None,
+    "int": int,
+    "float": float,
+    "path": click.Path(dir_okay=False),
+    "dir": click.Path(file_okay=False),
+    "out": click.Path(),
+}
+
+
+def click_param(f: dataclasses.Field[Any]) -> Callable[[Any], Any]:
+    """The click option (or argument) of one options field; its default is None, "not given",
+    so the task can tell a flag from its defaults."""
+    m = meta(f)
+    if m.argument:
+        return click.argument(f.name, required=False)
+    decls = [flag(f.name), f.name]
+    if m.short:
+        decls.insert(1, m.short)
+    kw: dict[str, Any] = {"default": None, "help": m.help}
+    if m.kind == "flag":
+        kw["is_flag"] = True
+    elif m.kind == "bool":
+        decls[0] = f"{flag(f.name)}/--no-{f.name.replace('_', '-')}"
+    elif m.choices is not None:
+        kw["type"] = click.Choice(m.choices)
+    elif _TYPES[m.kind] is not None:
+        kw["type"] = _TYPES[m.kind]
+    if m.nargs != 1:
+        kw["nargs"] = m.nargs
+    return click.option(*decls, **kw)
+
+
+# Options of the command, not of the task: how it is started.
+_RESUME = click.option(
+    "--resume",
+    type=click.Path(file_okay=False),
+    help="Continue the run in this folder from its checkpoint (--epochs may grow).",
+)
+_DISTRIBUTED = click.option(
+    "--distributed",
+    is_flag=True,
+    default=None,
+    help="Data-parallel (PyTorch DDP) under torchrun: torchrun --nproc_per_node=N "
+    "-m fcnet TASK --backend torch --distributed. --batch-size is the global batch.",
+)
+
+
+def task_command(name: str, options: type[TaskOptions], doc: str) -> click.Command:
+    """The click command of the task function `fcnet.tasks.<name>`: one option per field
+    of `options` (then --resume after --out, and --distributed)."""
+
+    def command(**given: Any) -> None:
+        import fcnet.tasks
+
+        _run(getattr(fcnet.tasks, name), **given)
+
+    params = []
+    for f in option_fields(options):
+        params.append(click_param(f))
+        if f.name == "out":
+            params.append(_RESUME)
+    params.append(_DISTRIBUTED)
+    for decorator in reversed(params):
+        command = decorator(command)
+    return click.command(name, help=doc)(command)
 
 
 def _run(
@@ -103,18 +118,7 @@ def _run(
         raise click.exceptions.Exit(130) from None
 
 
-@click.command()
-@click.argument("expr", required=False)
-@click.option("--range", "range_", nargs=2, type=float, help="Interval of x: A B. [-pi pi]")
-@click.option("--yrange", nargs=2, type=float, help="Interval of y for f(x, y): A B. [-pi pi]")
-@click.option("--samples", type=int, help="Training points (a fifth more for validation). [2000]")
-@click.option("--noise", type=float, help="Std of Gaussian noise on the training targets. [0]")
-@click.option(
-    "--sweep", is_flag=True, default=None, help="Fit one network per --hidden width; plot error."
-)
-@_common_options
-def fit(expr: str | None, range_: Any, **options: Any) -> None:
-    """Fit EXPR, a function of x (or of x and y), with a ReLU network.
+FIT_DOC = """Fit EXPR, a function of x (or of x and y), with a ReLU network.
 
     \b
     Examples:
@@ -123,74 +127,8 @@ def fit(expr: str | None, range_: Any, **options: Any) -> None:
       fcnet fit "sin(x) * cos(y)" --hidden 128
       fcnet fit "abs(x)" --sweep --hidden 2,4,8,16,64,256
     """
-    from fcnet.tasks import fit as task
-
-    _run(task, expr, range=range_, **options)
-
-
-@click.command()
-@click.option(
-    "--preset",
-    type=click.Choice(["default", "best"]),
-    help="default: 784-512-256-10, 12 epochs (98.4%); best: 784-1024-1024-10, dropout 0.2, "
-    "--augment, 20 epochs (99.1%).",
-)
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False),
-    help="A folder with the four MNIST IDX files. [default: the shipped copy]",
-)
-@click.option("--limit", type=int, help="Train on the first N training images only.")
-@click.option(
-    "--augment/--no-augment",
-    default=None,
-    help="Shift training images at random by up to 2 pixels. [on in --preset best]",
-)
-@_common_options
-def mnist(**options: Any) -> None:
-    """Classify MNIST digits: train on 60,000 images, test on 10,000."""
-    from fcnet.tasks import mnist as task
-
-    _run(task, **options)
-
-
-def _pos_weight(value: str | None) -> float | str | None:
-    if value is None or value == "balanced":
-        return value
-    try:
-        return float(value)
-    except ValueError:
-        raise UserError(
-            f"--pos-weight: expected a number > 0 or 'balanced', got {value!r}"
-        ) from None
-
-
-@click.command()
-@click.option(
-    "--dataset",
-    type=click.Choice(["mnist-pair", "csv", "random"]),
-    help="mnist-pair (--pos vs --neg), csv (--path, --label) or random. [mnist-pair]",
-)
-@click.option("--pos", type=int, help="mnist-pair: the positive digit. [4]")
-@click.option("--neg", type=int, help="mnist-pair: the negative digit. [9]")
-@click.option("--path", type=click.Path(dir_okay=False), help="csv: the CSV file (with a header).")
-@click.option("--label", help="csv: the column holding the two classes.")
-@click.option("--positive", help="csv: the label value of the positive class.")
-@click.option(
-    "--pos-weight",
-    help="Weight of the positive class: a number, or 'balanced' (negatives / positives).",
-)
-@click.option("--samples", type=int, help="random: training samples. [64]")
-@click.option("--features", type=int, help="random: features per sample. [1000]")
-@click.option(
-    "--logits", is_flag=True, default=None, help="Logit output with BCE-with-logits (not sigmoid)."
-)
-@click.option(
-    "--data-dir", type=click.Path(file_okay=False), help="mnist-pair: a folder of MNIST IDX files."
-)
-@_common_options
-def binary(pos_weight: str | None, **options: Any) -> None:
-    """Binary classification with ROC AUC on train and validation data every epoch.
+MNIST_DOC = """Classify MNIST digits: train on 60,000 images, test on 10,000."""
+BINARY_DOC = """Binary classification with ROC AUC on train and validation data every epoch.
 
     \b
     Examples:
@@ -198,9 +136,16 @@ def binary(pos_weight: str | None, **options: Any) -> None:
       fcnet binary --dataset csv --path table.csv --label sick --pos-weight balanced
       fcnet binary --dataset random      # the course text's over-fitting experiment
     """
-    from fcnet.tasks import binary as task
+fit = task_command("fit", FitOptions, FIT_DOC)
+mnist = task_command("mnist", MnistOptions, MNIST_DOC)
+binary = task_command("binary", BinaryOptions, BINARY_DOC)
 
-    _run(task, pos_weight=_pos_weight(pos_weight), **options)
+DEVICE = click.option(
+    "--device",
+    default="cpu",
+    show_default=True,
+    help="Where to run the model: cpu, cuda, cuda:N or auto.",
+)
 
 
 @click.command()
@@ -209,8 +154,14 @@ def binary(pos_weight: str | None, **options: Any) -> None:
 @click.option("--idx", "idx_file", type=click.Path(dir_okay=False), help="An IDX image file.")
 @click.option("--index", type=int, multiple=True, help="Image number in --idx (repeatable).")
 @click.option("--top", type=int, default=3, show_default=True, help="Classes to show.")
+@DEVICE
 def predict(
-    run_dir: str, images: tuple[str, ...], idx_file: str | None, index: tuple[int, ...], top: int
+    run_dir: str,
+    images: tuple[str, ...],
+    idx_file: str | None,
+    index: tuple[int, ...],
+    top: int,
+    device: str,
 ) -> None:
     """Classify digit IMAGES (PNG or JPEG, any size) with the model of an mnist RUN_DIR."""
     from fcnet.tasks.mnist import idx_image, preprocess_image
@@ -224,7 +175,8 @@ def predict(
         raise UserError("--index: needs --idx FILE")
     if top < 1:
         raise UserError(f"--top: expected an int >= 1, got {top}")
-    from fcnet.tasks._common import read_run
+    check_device("--device", device)
+    from fcnet.tasks.run_folder import read_run
 
     read_run(run_dir, "mnist")  # a bad RUN_DIR is the first thing to hear about
     names = list(images) + [f"{idx_file}[{i}]" for i in index]
@@ -232,7 +184,9 @@ def predict(
     pixels += [idx_image(idx_file, i) for i in index] if idx_file is not None else []
     import numpy as np
 
-    for name, ranked in zip(names, classify(run_dir, np.stack(pixels), top=top), strict=True):
+    for name, ranked in zip(
+        names, classify(run_dir, np.stack(pixels), top=top, device=device), strict=True
+    ):
         shown = "  ".join(f"{c} ({p:.1%})" for c, p in ranked)
         click.echo(f"{name}: {shown}")
 
@@ -244,11 +198,13 @@ def predict(
     type=click.Path(file_okay=False),
     help="Evaluate on the MNIST IDX files in this folder instead of the run's data.",
 )
-def evaluate(run_dir: str, data_dir: str | None) -> None:
+@DEVICE
+def evaluate(run_dir: str, data_dir: str | None, device: str) -> None:
     """Evaluate the saved model of RUN_DIR again on its test data."""
     from fcnet.tasks import evaluate as task
 
-    for key, value in task(run_dir, data_dir=data_dir).items():
+    check_device("--device", device)
+    for key, value in task(run_dir, data_dir=data_dir, device=device).items():
         click.echo(f"{key}: {value:.6g}")
 
 

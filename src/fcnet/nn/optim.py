@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from fcnet.nn.parameter import Parameter
+from fcnet.schedules import NAMES, lr_at
 
 
 def _check(name: str, value: Any, low: float, high: float | None = None, *, strict=False) -> float:
@@ -375,7 +376,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, t: int) -> float:
-        return self.base_lr * self.gamma ** (t // self.step_size)
+        return lr_at("step", self.base_lr, t, step_size=self.step_size, gamma=self.gamma)
 
 
 class ExponentialLR(LRScheduler):
@@ -386,7 +387,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, t: int) -> float:
-        return self.base_lr * self.gamma**t
+        return lr_at("exponential", self.base_lr, t, gamma=self.gamma)
 
 
 class CosineWarmupLR(LRScheduler):
@@ -414,14 +415,17 @@ class CosineWarmupLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, t: int) -> float:
-        lr, w, T = self.base_lr, self.warmup_steps, self.total_steps
-        if t < w:
-            return lr * (t + 1) / w
-        progress = min((t - w) / (T - w), 1.0)
-        return self.min_lr + (lr - self.min_lr) * (1 + math.cos(math.pi * progress)) / 2
+        return lr_at(
+            "cosine",
+            self.base_lr,
+            t,
+            warmup_steps=self.warmup_steps,
+            total_steps=self.total_steps,
+            min_lr=self.min_lr,
+        )
 
 
-SCHEDULES = ("none", "step", "exponential", "cosine")
+SCHEDULES = NAMES
 
 
 def make_schedule(

@@ -2,7 +2,10 @@
 
 Each request is a pydantic model with every bound spelled out (the server refuses
 anything else with a 4xx); each training is a `TrainingSession` whose thread builds the
-network with `fcnet.build` on the chosen backend and emits progress events.
+network with `fcnet.build` on the chosen backend and trains it with the library's loop,
+`fcnet.train.train`: a callback emits the progress events and, after every optimiser
+step, waits while the page pauses and stops when it stops (`_SessionSteps`). A loss that
+becomes NaN ends the session with the loop's own message.
 """
 
 from __future__ import annotations
@@ -12,20 +15,19 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 import fcnet
+from fcnet.backends import Backend
 from fcnet.data.synthetic import function_grid, function_samples
-from fcnet.spec import LayerSpec, NetSpec, OptimizerSpec
-from fcnet.studio.digits import softmax
+from fcnet.spec import Activation, LayerSpec, NetSpec, Optimizer, OptimizerSpec
 from fcnet.studio.sessions import TrainingSession
-
-Activation = Literal["relu", "leaky_relu", "sigmoid", "tanh", "identity"]
-Optimizer = Literal["sgd", "rmsprop", "adam", "adamw"]
-Backend = Literal["numpy", "torch", "tensorflow"]
+from fcnet.tasks.mnist import softmax
+from fcnet.train import Callback, train
 
 # Points of the curve sent to the page (the fit is drawn on this grid).
 GRID_POINTS = 200
@@ -110,6 +112,24 @@ def parse_function(text: str):
             f"with variable(s) {', '.join(extra)}"
         )
     return f
+
+
+class _SessionSteps(Callback):
+    """The studio's hook into `fcnet.train.train`: after every optimiser step, report it
+    (`on_step(global_step, epoch, loss)`), then wait while paused and stop when stopped
+    (TrainingStopped), so the page is obeyed within one step."""
+
+    def __init__(
+        self,
+        session: TrainingSession,
+        steps_per_epoch: int,
+        on_step: Callable[[int, int, float], None],
+    ) -> None:
+        self.session, self.per_epoch, self.on_step = session, steps_per_epoch, on_step
+
+    def on_step_end(self, epoch: int, step: int, loss: float) -> None:
+        self.on_step((epoch - 1) * self.per_epoch + step, epoch, loss)
+        self.session.checkpoint()
 
 
 def _throttle(session: TrainingSession, last: float) -> float:
@@ -218,17 +238,25 @@ class FitSession(TrainingSession):
         self.emit(self._progress(model, 0, None))
         scale = self.y_std**2  # the loss in the user's units
         last = time.monotonic()
-        for step in range(1, req.steps + 1):
-            self.checkpoint()
-            loss = float(model.train_step(self.x, self.y)) * scale
-            if not math.isfinite(loss):
-                raise ValueError(
-                    f"the loss became {loss} at step {step}; try a lower learning rate "
-                    f"(now {req.lr:g})"
-                )
+
+        def on_step(step: int, epoch: int, loss: float) -> None:
+            nonlocal last
             if step % req.every == 0 or step == req.steps:
                 last = _throttle(self, last)
-                self.emit(self._progress(model, step, loss))
+                self.emit(self._progress(model, step, loss * scale))
+
+        self.checkpoint()
+        # one full-batch step per epoch (the loop shuffles the rows; the sum is the same)
+        train(
+            model,
+            self.x,
+            self.y,
+            epochs=req.steps,
+            batch_size=len(self.x),
+            seed=req.seed,
+            callbacks=[_SessionSteps(self, 1, on_step)],
+            progress=False,
+        )
         curve = self._curve(model)
         self.emit(
             {
@@ -311,37 +339,39 @@ class DigitsSession(TrainingSession):
         x_train, y_train, x_test, y_test = load_mnist_arrays()
         x_train, y_train = x_train[: req.samples], y_train[: req.samples]
         model = fcnet.build(self.spec, req.backend)
-        rng = np.random.default_rng(req.seed)
-        n = len(x_train)
-        per_epoch = math.ceil(n / req.batch_size)
+        per_epoch = math.ceil(len(x_train) / req.batch_size)
         steps = per_epoch * req.epochs
         every = max(1, steps // 100)
-        step, running, last = 0, None, 0.0
-        for epoch in range(1, req.epochs + 1):
-            order = rng.permutation(n)
-            for start in range(0, n, req.batch_size):
-                self.checkpoint()
-                idx = order[start : start + req.batch_size]
-                loss = float(model.train_step(x_train[idx], y_train[idx]))
-                if not math.isfinite(loss):
-                    raise ValueError(
-                        f"the loss became {loss} at epoch {epoch}, step {step + 1}; "
-                        f"try a lower learning rate (now {req.lr:g})"
-                    )
-                step += 1
-                running = loss if running is None else 0.95 * running + 0.05 * loss
-                if step % every == 0 or step == steps:
-                    last = _throttle(self, last) if step < steps else last
-                    self.emit(
-                        {
-                            "type": "progress",
-                            "step": step,
-                            "steps": steps,
-                            "epoch": epoch,
-                            "epochs": req.epochs,
-                            "loss": running,
-                        }
-                    )
+        running: float | None = None
+        last = 0.0
+
+        def on_step(step: int, epoch: int, loss: float) -> None:
+            nonlocal running, last
+            running = loss if running is None else 0.95 * running + 0.05 * loss
+            if step % every == 0 or step == steps:
+                last = _throttle(self, last) if step < steps else last
+                self.emit(
+                    {
+                        "type": "progress",
+                        "step": step,
+                        "steps": steps,
+                        "epoch": epoch,
+                        "epochs": req.epochs,
+                        "loss": running,
+                    }
+                )
+
+        self.checkpoint()
+        train(
+            model,
+            x_train,
+            y_train,
+            epochs=req.epochs,
+            batch_size=req.batch_size,
+            seed=req.seed,
+            callbacks=[_SessionSteps(self, per_epoch, on_step)],
+            progress=False,
+        )
         logits = np.asarray(model.predict(x_test))  # (10000, 10)
         accuracy = float(np.mean(logits.argmax(axis=1) == y_test))
         widths = "-".join(str(req.width) for _ in range(req.depth))

@@ -6,10 +6,10 @@ returns a `TaskResult` with `.metrics` and `.out_dir`. `evaluate(run_dir)` measu
 saved run again.
 """
 
-from fcnet.tasks._common import TaskResult
 from fcnet.tasks.binary import binary
 from fcnet.tasks.evaluate import evaluate
 from fcnet.tasks.fit import fit
 from fcnet.tasks.mnist import mnist
+from fcnet.tasks.run_folder import TaskResult
 
 __all__ = ["TaskResult", "binary", "evaluate", "fit", "mnist"]

@@ -16,75 +16,77 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fcnet.spec import LayerSpec, NetSpec, OptimizerSpec
+from fcnet.spec import NetSpec
 from fcnet.tasks import _common
-from fcnet.tasks._common import TaskResult
-from fcnet.train import Callback
+from fcnet.tasks.netspec import resolve_spec
+from fcnet.tasks.options import TaskOptions, int_at_least, option, task_function
+from fcnet.tasks.run_folder import TaskResult, finish, start_run
+from fcnet.train import MONITORS, Callback
 
 if TYPE_CHECKING:  # pragma: no cover
     from fcnet.backends import Model
 
-DATASETS = ("mnist-pair", "csv", "random")
-DEFAULTS: dict[str, Any] = {
-    "dataset": "mnist-pair",
-    "pos": 4,
-    "neg": 9,
-    "path": None,
-    "label": None,
-    "positive": None,
-    "pos_weight": None,
-    "samples": 64,
-    "features": 1000,
-    "logits": False,
-    "data_dir": None,
-    "monitor": "auc",
-}
-# Per data set: hidden widths, epochs, batch size, learning rate.
+# Per data set: the defaults of hidden widths, epochs, batch size, learning rate.
 DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
-    "mnist-pair": {"hidden": "100", "epochs": 5, "batch_size": 64, "lr": 1e-3},
-    "csv": {"hidden": "32", "epochs": 50, "batch_size": 32, "lr": 1e-3},
-    "random": {"hidden": "100", "epochs": 100, "batch_size": 64, "lr": 1e-3},
+    "mnist-pair": {"hidden": [100], "epochs": 5, "batch_size": 64, "lr": 1e-3},
+    "csv": {"hidden": [32], "epochs": 50, "batch_size": 32, "lr": 1e-3},
+    "random": {"hidden": [100], "epochs": 100, "batch_size": 64, "lr": 1e-3},
 }
+DATASETS = tuple(DATASET_DEFAULTS)
 HELD_OUT_RANDOM = 1000  # validation and test samples of the random data set
 THRESHOLDS = (0.1, 0.3, 0.5, 0.7, 0.9)
 
 
+def _pos_weight(where: str, value: Any) -> Any:
+    """A number > 0 (a string from the CLI is read as one), or "balanced"."""
+    if value == "balanced":
+        return value
+    try:
+        w = float(value)
+    except (TypeError, ValueError):
+        w = -1.0
+    if not w > 0 or not np.isfinite(w):
+        raise ValueError(f"{where}: expected a number > 0 or 'balanced', got {value!r}")
+    return w
+
+
+@dataclass
+class BinaryOptions(TaskOptions):
+    """`fcnet binary`'s options: the data set and its settings, then every task's."""
+
+    dataset: str = option(
+        "mnist-pair",
+        "mnist-pair (--pos vs --neg), csv (--path, --label) or random. [mnist-pair]",
+        choices=DATASETS,
+    )
+    pos: int = option(4, "mnist-pair: the positive digit. [4]", kind="int")
+    neg: int = option(9, "mnist-pair: the negative digit. [9]", kind="int")
+    path: str | None = option(None, "csv: the CSV file (with a header).", kind="path")
+    label: str | None = option(None, "csv: the column holding the two classes.")
+    positive: str | None = option(None, "csv: the label value of the positive class.")
+    pos_weight: float | str | None = option(
+        None,
+        "Weight of the positive class: a number, or 'balanced' (negatives / positives).",
+        check=_pos_weight,
+    )
+    samples: int = option(64, "random: training samples. [64]", kind="int", check=int_at_least(2))
+    features: int = option(
+        1000, "random: features per sample. [1000]", kind="int", check=int_at_least(1)
+    )
+    logits: bool = option(False, "Logit output with BCE-with-logits (not sigmoid).", kind="flag")
+    data_dir: str | None = option(None, "mnist-pair: a folder of MNIST IDX files.", kind="dir")
+    monitor: str = option("auc", "Validation metric to watch.", choices=MONITORS)
+
+
+@task_function(BinaryOptions)
 @_common.one_blas_thread
 def binary(
-    *,
-    dataset: str | None = None,
-    pos: int | None = None,
-    neg: int | None = None,
-    path: str | os.PathLike[str] | None = None,
-    label: str | None = None,
-    positive: str | None = None,
-    pos_weight: float | str | None = None,
-    samples: int | None = None,
-    features: int | None = None,
-    logits: bool | None = None,
-    data_dir: str | os.PathLike[str] | None = None,
-    backend: str | None = None,
-    config: str | os.PathLike[str] | None = None,
-    hidden: str | int | Sequence[int] | None = None,
-    activation: str | None = None,
-    optimizer: str | None = None,
-    lr: float | None = None,
-    batch_size: int | None = None,
-    epochs: int | None = None,
-    weight_decay: float | None = None,
-    dropout: float | None = None,
-    seed: int | None = None,
-    out: str | os.PathLike[str] | None = None,
-    resume: str | os.PathLike[str] | None = None,
-    early_stopping: bool | None = None,
-    patience: int | None = None,
-    monitor: str | None = None,
-    quiet: bool | None = None,
-    callbacks: Sequence[Callback] = (),
+    given: dict[str, Any], *, resume: str | os.PathLike[str] | None, callbacks: Sequence[Callback]
 ) -> TaskResult:
     """Binary classification with AUC every epoch; returns train_auc and test_auc.
 
@@ -92,38 +94,29 @@ def binary(
     `positive` names the positive label) or "random" (`samples` training samples of
     `features` random features, random labels). Other options as `fcnet binary --help`.
     """
-    given = {k: v for k, v in locals().items() if k not in ("callbacks", "resume")}
-    name = dataset or "mnist-pair"
+    name = given.get("dataset", "mnist-pair")
     if name not in DATASETS:
         raise ValueError(f"--dataset: expected one of {', '.join(DATASETS)}, got {name!r}")
-    run = _common.start_run(
-        "binary", given, {**DEFAULTS, **DATASET_DEFAULTS[name], "dataset": name}, resume
-    )
+    run = start_run("binary", BinaryOptions, given, resume, DATASET_DEFAULTS[name])
     o = run.options
-    _common.check_options(o)
     data = load_data(o)
     x_train, y_train = data["train"]
     weights, pos_weight = _sample_weights(o["pos_weight"], y_train)
 
     d = x_train.shape[1]
-    loss = "bce_with_logits" if o["logits"] else "bce"
-    base = NetSpec(
-        input_size=d,
-        hidden=[LayerSpec(width=w) for w in _common.parse_hidden(o["hidden"])],
-        output_size=1,
-        output_activation="none" if o["logits"] else "sigmoid",
-        loss=loss,
-        optimizer=OptimizerSpec(name="adam"),
-    )
-    spec = _common.resolve_spec(
-        run,
-        input_size=d,
-        output_size=1,
-        losses=("bce", "bce_with_logits"),
-        base=base,
-        steps_per_epoch=-(-len(x_train) // o["batch_size"]),
-    )
-    model = _common.build_model(spec, o["backend"])
+    if run.resuming:
+        spec = NetSpec.load(run.path("config.json"))
+    else:
+        base = NetSpec(
+            input_size=d,
+            output_size=1,
+            output_activation="none" if o["logits"] else "sigmoid",
+            loss="bce_with_logits" if o["logits"] else "bce",
+        )
+        spec = resolve_spec(
+            o, run.sources, run.config, base=base, losses=("bce", "bce_with_logits")
+        )
+    model = _common.build_model(run, spec)
     evals = {"train": data["train"], "val": data["val"], "test": data["test"]}
     history = _common.fit_model(
         run,
@@ -162,12 +155,12 @@ def binary(
         ),
         run.plot("auc_curve", "auc.png", history.records, title=title),
     ]
-    files = [p for p in files if p is not None]
+    drawn = [p for p in files if p is not None]
     run.write_text("thresholds.txt", threshold_text(table))
     notes = [threshold_text(table).rstrip()]
     notes += overfitting_notes(o["dataset"], metrics, len(x_train), model)
-    if files:
-        notes.append(f"plots: {', '.join(p.name for p in files)}")
+    if drawn:
+        notes.append(f"plots: {', '.join(p.name for p in drawn)}")
     details = {
         "dataset": o["dataset"],
         "classes": data["classes"],
@@ -176,7 +169,28 @@ def binary(
         "pos_weight": pos_weight,
         "thresholds": table,
     }
-    return _common.finish(run, model, history, metrics, details, notes)
+    return finish(run, model, history, metrics, details, notes)
+
+
+def evaluate_run(
+    model: Model, options: dict[str, Any], data_dir: str | os.PathLike[str] | None = None
+) -> dict[str, float]:
+    """A saved binary run's train and test AUC and test accuracy again."""
+    from fcnet.metrics import roc_auc
+
+    o = dict(options)
+    if data_dir is not None:
+        if o["dataset"] != "mnist-pair":
+            raise ValueError(f"--data-dir: only for mnist-pair runs, this is {o['dataset']!r}")
+        o["data_dir"] = str(data_dir)
+    data = load_data(o)
+    out = {}
+    for name in ("train", "test"):
+        x, y = data[name]
+        out[f"{name}_auc"] = roc_auc(y, probabilities(model, x))
+    x, y = data["test"]
+    out["test_accuracy"] = float(np.mean((probabilities(model, x) >= 0.5) == (y > 0.5)))
+    return out
 
 
 def probabilities(model: Model, x: np.ndarray) -> np.ndarray:
@@ -200,15 +214,7 @@ def _sample_weights(value: Any, y: np.ndarray) -> tuple[np.ndarray | None, float
     if value is None:
         return None, None
     n_pos = float(y.sum())
-    if value == "balanced":
-        w = (len(y) - n_pos) / n_pos
-    else:
-        try:
-            w = float(value)
-        except (TypeError, ValueError):
-            w = -1.0
-        if not w > 0 or not np.isfinite(w):
-            raise ValueError(f"--pos-weight: expected a number > 0 or 'balanced', got {value!r}")
+    w = (len(y) - n_pos) / n_pos if value == "balanced" else _pos_weight("--pos-weight", value)
     return np.where(y > 0.5, w, 1.0), w
 
 
@@ -220,10 +226,6 @@ def load_data(o: dict[str, Any]) -> dict[str, Any]:
     split = _common.stream(o["seed"], "split")
     if o["dataset"] == "random":
         n, d = o["samples"], o["features"]
-        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-            raise ValueError(f"--samples: expected an int >= 2, got {n!r}")
-        if isinstance(d, bool) or not isinstance(d, int) or d < 1:
-            raise ValueError(f"--features: expected an int >= 1, got {d!r}")
         return {
             "train": random_binary(n, d, rng),
             "val": random_binary(HELD_OUT_RANDOM, d, rng),
@@ -317,4 +319,11 @@ def overfitting_notes(
     return []
 
 
-__all__ = ["DATASETS", "binary", "probabilities"]
+__all__ = [
+    "DATASETS",
+    "DATASET_DEFAULTS",
+    "BinaryOptions",
+    "binary",
+    "evaluate_run",
+    "probabilities",
+]

@@ -20,65 +20,63 @@ import builtins
 import math
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from fcnet.data.synthetic import function_grid, function_samples
 from fcnet.expr import Expression, parse
-from fcnet.spec import LayerSpec, NetSpec, OptimizerSpec
+from fcnet.spec import NetSpec
 from fcnet.tasks import _common
-from fcnet.tasks._common import TaskResult
-from fcnet.train import Callback
+from fcnet.tasks.netspec import decay, resolve_spec
+from fcnet.tasks.options import TaskOptions, int_at_least, non_negative, option, task_function
+from fcnet.tasks.run_folder import Run, TaskResult, finish, start_run
+from fcnet.train import Callback, Scorer
 
 if TYPE_CHECKING:  # pragma: no cover
     from fcnet.backends import Model
 
-DEFAULTS: dict[str, Any] = {
-    "range": (-math.pi, math.pi),
-    "yrange": (-math.pi, math.pi),
-    "samples": 2000,
-    "noise": 0.0,
-    "sweep": False,
-    "hidden": None,
-    "batch_size": 64,
-    "epochs": 300,
-    "monitor": "loss",
-}
-DEFAULT_HIDDEN = 64
-DEFAULT_LR = 1e-2
+
+@dataclass
+class FitOptions(TaskOptions):
+    """`fcnet fit`'s options: the function, its ranges and samples, then every task's."""
+
+    expr: str | None = option(
+        None, "A function of x (or of x and y), e.g. 'sin(x)'.", argument=True
+    )
+    range: tuple[float, float] = option(
+        (-math.pi, math.pi), "Interval of x: A B. [-pi pi]", kind="float", nargs=2
+    )
+    yrange: tuple[float, float] = option(
+        (-math.pi, math.pi), "Interval of y for f(x, y): A B. [-pi pi]", kind="float", nargs=2
+    )
+    samples: int = option(
+        2000,
+        "Training points (a fifth more for validation). [2000]",
+        kind="int",
+        check=int_at_least(2),
+    )
+    noise: float = option(
+        0.0, "Std of Gaussian noise on the training targets. [0]", kind="float", check=non_negative
+    )
+    sweep: bool = option(False, "Fit one network per --hidden width; plot error.", kind="flag")
+
+    MONITORS: ClassVar[tuple[str, ...]] = ("loss",)
+
+
+# The task's preset: one hidden layer of 64, Adam at 1e-2, batches of 64, 300 epochs.
+PRESET: dict[str, Any] = {"hidden": [64], "lr": 1e-2, "batch_size": 64, "epochs": 300}
+SWEEP_WIDTHS = [2, 4, 8, 16, 64, 256]  # --sweep's hidden widths unless --hidden gives them
 DECAY_TO = 0.2  # the lr falls to a fifth over the default 300 epochs (measured best of 0.001-0.2)
 GRID_1D = 10_001
 GRID_2D = 201
 
 
+@task_function(FitOptions)
 @_common.one_blas_thread
 def fit(
-    expr: str | None = None,
-    *,
-    range: Sequence[float] | None = None,
-    yrange: Sequence[float] | None = None,
-    samples: int | None = None,
-    noise: float | None = None,
-    sweep: bool | None = None,
-    backend: str | None = None,
-    config: str | os.PathLike[str] | None = None,
-    hidden: str | int | Sequence[int] | None = None,
-    activation: str | None = None,
-    optimizer: str | None = None,
-    lr: float | None = None,
-    batch_size: int | None = None,
-    epochs: int | None = None,
-    weight_decay: float | None = None,
-    dropout: float | None = None,
-    seed: int | None = None,
-    out: str | os.PathLike[str] | None = None,
-    resume: str | os.PathLike[str] | None = None,
-    early_stopping: bool | None = None,
-    patience: int | None = None,
-    monitor: str | None = None,
-    quiet: bool | None = None,
-    callbacks: Sequence[Callback] = (),
+    given: dict[str, Any], *, resume: str | os.PathLike[str] | None, callbacks: Sequence[Callback]
 ) -> TaskResult:
     """Fit y = EXPR(x) (or z = EXPR(x, y)) with a ReLU network; returns test_mse, max_abs_error.
 
@@ -87,16 +85,13 @@ def fit(
     the training targets; sweep: fit one single-layer network per width in `hidden`
     and plot the error against the width. Other options as `fcnet fit --help`.
     """
-    given = {k: v for k, v in locals().items() if k not in ("callbacks", "resume")}
-    if expr is None and resume is None:
+    if given.get("expr") is None and resume is None:
         raise ValueError("EXPR: expected a function of x such as 'sin(x)', got none")
-    run = _common.start_run("fit", given, DEFAULTS, resume)
+    preset = {**PRESET, "hidden": SWEEP_WIDTHS} if given.get("sweep") else PRESET
+    run = start_run("fit", FitOptions, given, resume, preset)
     o = run.options
-    _common.check_options(o, monitors=("loss",))
     f = parse(o["expr"])
-    ranges = _ranges(o, f)
-    if o["samples"] < 2:
-        raise ValueError(f"--samples: expected an int >= 2, got {o['samples']!r}")
+    ranges = ranges_of(o, f)
     if o["sweep"]:
         if run.resuming:
             raise ValueError("--resume: a --sweep run cannot be resumed; start it again")
@@ -105,19 +100,17 @@ def fit(
     (x, y), (x_val, y_val), (x_grid, y_grid), grid_points = _data(o, f, ranges)
     scale = _Scale.of(ranges, y)
 
-    widths = _common.parse_hidden(o["hidden"]) or [DEFAULT_HIDDEN]
     model, history = _train_one(
         run,
         f,
         scale,
-        widths,
         (x, y),
         (x_val, y_val),
         (x_grid, y_grid),
         callbacks,
         label=f"fit {f.text}",
     )
-    metrics = _measure(model, x, y, x_grid, y_grid)
+    metrics = measure(model, x, y, x_grid, y_grid)
     files = _plots(run, f, ranges, model, history, x, y, x_grid, y_grid, grid_points)
     notes = [f"plots: {', '.join(p.name for p in files)}"] if files else []
     details = {
@@ -126,7 +119,27 @@ def fit(
         "ranges": ranges,
         "grid_points": len(x_grid),
     }
-    return _common.finish(run, model, history, metrics, details, notes)
+    return finish(run, model, history, metrics, details, notes)
+
+
+def evaluate_run(model: Model, options: dict[str, Any]) -> dict[str, float]:
+    """A saved fit run's test metrics again: MSE and max |error| on the dense grid."""
+    f = parse(options["expr"])
+    ranges = ranges_of(options, f)
+    x_grid, y_grid = function_grid(f, ranges, GRID_1D if len(ranges) == 1 else GRID_2D)
+    m = measure(model, x_grid[:1], y_grid[:1], x_grid, y_grid)
+    return {"test_mse": m["test_mse"], "max_abs_error": m["max_abs_error"]}
+
+
+def mse_scorer(sigma: float) -> Scorer:
+    """The loss, and the MSE in the target's own units (targets were scaled by 1/sigma)."""
+
+    def score(model: Model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        loss = float(model.evaluate(x, y)["loss"])
+        err = (model.predict(x).astype(np.float64) - y) * sigma
+        return {"loss": loss, "mse": float(np.mean(err * err))}
+
+    return score
 
 
 def _data(o: dict[str, Any], f: Expression, ranges: list[tuple[float, float]]):
@@ -180,7 +193,7 @@ class _Scale:
         model.set_weights({k: v.astype(dtype) for k, v in w.items()})
 
 
-def _ranges(o: dict[str, Any], f: Expression) -> list[tuple[float, float]]:
+def ranges_of(o: dict[str, Any], f: Expression) -> list[tuple[float, float]]:
     out = []
     for flag, key in (("--range", "range"), ("--yrange", "yrange"))[: len(f.variables)]:
         value = o[key]
@@ -196,44 +209,38 @@ def _ranges(o: dict[str, Any], f: Expression) -> list[tuple[float, float]]:
 
 
 def _train_one(
-    run: _common.Run,
+    run: Run,
     f: Expression,
     scale: _Scale,
-    widths: list[int],
     train: tuple[np.ndarray, np.ndarray],
     val: tuple[np.ndarray, np.ndarray],
     test: tuple[np.ndarray, np.ndarray],
     callbacks: Sequence[Callback],
     label: str,
-    stem: str = "",
+    width: int | None = None,
 ) -> tuple[Model, Any]:
+    """Train one network (a sweep's: one hidden layer of `width`, files named w<width>-)."""
     o = run.options
+    stem = f"w{width}-" if width is not None else ""
     d = len(f.variables) if f.variables else 1
-    steps = math.ceil(o["samples"] / o["batch_size"])
-    base = NetSpec(
-        input_size=d,
-        hidden=[LayerSpec(width=w) for w in widths],
-        output_size=1,
-        loss="mse",
-        optimizer=OptimizerSpec(name="adam", lr=DEFAULT_LR),
-    )
-    spec = _common.resolve_spec(
-        run,
-        input_size=d,
-        output_size=1,
-        losses=("mse",),
-        base=base,
-        steps_per_epoch=steps,
-        widths=widths if stem else None,
-        config_name=f"{stem}config.json",
-        decay_epochs=DEFAULTS["epochs"],
-        decay_to=DECAY_TO,
-    )
+    if run.resuming:
+        spec = NetSpec.load(run.path(f"{stem}config.json"))
+    else:
+        steps = math.ceil(o["samples"] / o["batch_size"])
+        spec = resolve_spec(
+            o,
+            run.sources,
+            run.config,
+            base=NetSpec(input_size=d, output_size=1, loss="mse"),
+            losses=("mse",),
+            schedule=decay(PRESET["epochs"], steps, DECAY_TO),
+            widths=[width] if width is not None else None,
+        )
     if not (spec.hidden and spec.hidden[0].bias):
         scale.c = np.zeros_like(scale.c)
     if not spec.output_bias:
         scale.mu = 0.0
-    model = _common.build_model(spec, o["backend"])
+    model = _common.build_model(run, spec, f"{stem}config.json")
     if not run.resuming:
         _spread_kinks(model, _common.stream(o["seed"], "init"))
     evals = {
@@ -246,7 +253,7 @@ def _train_one(
         scale.x(train[0]),
         scale.y(train[1]),
         evals=evals,
-        scorer=_common.mse_scorer(scale.sigma),
+        scorer=mse_scorer(scale.sigma),
         monitor="loss",
         callbacks=callbacks,
         label=label,
@@ -270,7 +277,7 @@ def _spread_kinks(model: Model, rng: np.random.Generator) -> None:
     model.set_weights(w)
 
 
-def _measure(
+def measure(
     model: Model, x: np.ndarray, y: np.ndarray, x_grid: np.ndarray, y_grid: np.ndarray
 ) -> dict[str, float]:
     """Train MSE on the (noisy) samples; test MSE and max |error| on the dense grid."""
@@ -338,10 +345,10 @@ def _kinks(model: Model, x_range: tuple[float, float]) -> np.ndarray | None:
     return k[np.isfinite(k) & (k >= x_range[0]) & (k <= x_range[1])]
 
 
-def _sweep(run: _common.Run, f: Expression, ranges, callbacks) -> TaskResult:
+def _sweep(run: Run, f: Expression, ranges, callbacks) -> TaskResult:
     """One single-hidden-layer network per width; error against width on one picture."""
     o = run.options
-    widths = _common.parse_hidden(o["hidden"]) or [2, 4, 8, 16, 64, 256]
+    widths = o["hidden"]
     (x, y), (x_val, y_val), (x_grid, y_grid), _ = _data(o, f, ranges)
     rows = []
     model = history = None
@@ -351,16 +358,15 @@ def _sweep(run: _common.Run, f: Expression, ranges, callbacks) -> TaskResult:
             run,
             f,
             scale,
-            [w],
             (x, y),
             (x_val, y_val),
             (x_grid, y_grid),
             callbacks,
             label=f"width {w}",
-            stem=f"w{w}-",
+            width=w,
         )
         run.save_model(model, stem=f"w{w}-model")
-        rows.append({"width": w, **_measure(model, x, y, x_grid, y_grid)})
+        rows.append({"width": w, **measure(model, x, y, x_grid, y_grid)})
         run.err.print(
             f"width {w}: test MSE {rows[-1]['test_mse']:.3g}, max |error| "
             f"{rows[-1]['max_abs_error']:.3g}",
@@ -385,7 +391,8 @@ def _sweep(run: _common.Run, f: Expression, ranges, callbacks) -> TaskResult:
     }
     notes = [f"plots: {', '.join(p.name for p in files if p is not None)}"]
     details = {"expr": f.text, "sweep": rows}
-    return _common.finish(run, model, history, metrics, details, notes, save=False)
+    assert model is not None and history is not None  # --hidden gives at least one width
+    return finish(run, model, history, metrics, details, notes, save=False)
 
 
-__all__ = ["fit"]
+__all__ = ["PRESET", "FitOptions", "evaluate_run", "fit", "mse_scorer"]

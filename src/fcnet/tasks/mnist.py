@@ -11,7 +11,7 @@ digits, the first layer's weights as 28x28 images, and the loss and accuracy cur
 
 Presets (`preset=`), measured with the numpy engine on two shared cores:
 - "default": 784-512-256-10, Adam lr 1e-3 decaying exponentially to a tenth over
-  12 epochs (`fcnet.tasks._common.decay`), batches of 128, 12 epochs: 98.36% test
+  12 epochs (`fcnet.tasks.netspec.decay`), batches of 128, 12 epochs: 98.36% test
   accuracy in 35 s of training on a quiet machine (4 epochs, as `fcnet demo` runs it:
   98.0% in 20 s).
 - "best": 784-1024-1024-10 with dropout 0.2 after each hidden layer, training images
@@ -26,41 +26,31 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from fcnet.spec import LayerSpec, NetSpec, OptimizerSpec
+from fcnet.spec import NetSpec
 from fcnet.tasks import _common
-from fcnet.tasks._common import TaskResult
-from fcnet.train import Callback
+from fcnet.tasks.netspec import decay, resolve_spec
+from fcnet.tasks.options import TaskOptions, int_at_least, option, task_function
+from fcnet.tasks.run_folder import Run, TaskResult, finish, load_model, start_run
+from fcnet.train import MONITORS, Callback
 
 if TYPE_CHECKING:  # pragma: no cover
     from fcnet.backends import Model
 
-DEFAULTS: dict[str, Any] = {
-    "preset": "default",
-    "data_dir": None,
-    "limit": None,
-    "augment": False,
-    "monitor": "accuracy",
-}
-
-# Each preset: option defaults (flags override them) and the hidden layers' dropout.
+# Each preset: defaults of the options (flags and a --config file override them).
 PRESETS: dict[str, dict[str, Any]] = {
-    "default": {
-        "options": {"hidden": "512,256", "epochs": 12, "batch_size": 128, "lr": 1e-3},
-        "dropout": 0.0,
-    },
+    "default": {"hidden": [512, 256], "epochs": 12, "batch_size": 128, "lr": 1e-3},
     "best": {
-        "options": {
-            "hidden": "1024,1024",
-            "epochs": 20,
-            "batch_size": 128,
-            "lr": 1e-3,
-            "augment": True,
-        },
+        "hidden": [1024, 1024],
+        "epochs": 20,
+        "batch_size": 128,
+        "lr": 1e-3,
+        "augment": True,
         "dropout": 0.2,
     },
 }
@@ -68,30 +58,35 @@ VAL_SIZE = 5000
 CLASSES = 10
 
 
+@dataclass
+class MnistOptions(TaskOptions):
+    """`fcnet mnist`'s options: the preset and the data, then every task's."""
+
+    preset: str = option(
+        "default",
+        "default: 784-512-256-10, 12 epochs (98.4%); best: 784-1024-1024-10, dropout 0.2, "
+        "--augment, 20 epochs (99.1%).",
+        choices=tuple(PRESETS),
+    )
+    data_dir: str | None = option(
+        None, "A folder with the four MNIST IDX files. [default: the shipped copy]", kind="dir"
+    )
+    limit: int | None = option(
+        None, "Train on the first N training images only.", kind="int", check=int_at_least(1)
+    )
+    augment: bool = option(
+        False,
+        "Shift training images at random by up to 2 pixels. [on in --preset best]",
+        kind="bool",
+    )
+    monitor: str = option("accuracy", "Validation metric to watch.", choices=MONITORS)
+
+    MONITORS: ClassVar[tuple[str, ...]] = ("loss", "accuracy")
+
+
+@task_function(MnistOptions)
 def mnist(
-    *,
-    preset: str | None = None,
-    data_dir: str | os.PathLike[str] | None = None,
-    limit: int | None = None,
-    augment: bool | None = None,
-    backend: str | None = None,
-    config: str | os.PathLike[str] | None = None,
-    hidden: str | int | Sequence[int] | None = None,
-    activation: str | None = None,
-    optimizer: str | None = None,
-    lr: float | None = None,
-    batch_size: int | None = None,
-    epochs: int | None = None,
-    weight_decay: float | None = None,
-    dropout: float | None = None,
-    seed: int | None = None,
-    out: str | os.PathLike[str] | None = None,
-    resume: str | os.PathLike[str] | None = None,
-    early_stopping: bool | None = None,
-    patience: int | None = None,
-    monitor: str | None = None,
-    quiet: bool | None = None,
-    callbacks: Sequence[Callback] = (),
+    given: dict[str, Any], *, resume: str | os.PathLike[str] | None, callbacks: Sequence[Callback]
 ) -> TaskResult:
     """Train on MNIST and test on its 10,000 test images; returns test_accuracy.
 
@@ -100,15 +95,11 @@ def mnist(
     quick trials); augment: shift every training image by up to 2 pixels each way, a
     new draw each time it is seen. Other options as `fcnet mnist --help`.
     """
-    given = {k: v for k, v in locals().items() if k not in ("callbacks", "resume")}
-    name = preset or "default"
+    name = given.get("preset", "default")
     if name not in PRESETS:
         raise ValueError(f"--preset: expected one of {', '.join(PRESETS)}, got {name!r}")
-    run = _common.start_run(
-        "mnist", given, {**DEFAULTS, **PRESETS[name]["options"], "preset": name}, resume
-    )
+    run = start_run("mnist", MnistOptions, given, resume, PRESETS[name])
     o = run.options
-    _common.check_options(o, monitors=("loss", "accuracy"))
     x_train, y_train, x_test, y_test = load_data(o["data_dir"], o["limit"])
     # Epochs are judged on a validation split; the test set is measured once, at the end.
     order = _common.stream(o["seed"], "split").permutation(len(x_train))
@@ -117,27 +108,19 @@ def mnist(
     evals = {"val": (x_train[val], y_train[val])}
     x_train, y_train = x_train[keep], y_train[keep]
 
-    steps = -(-len(x_train) // o["batch_size"])
-    base = NetSpec(
-        input_size=784,
-        hidden=[
-            LayerSpec(width=w, dropout=PRESETS[o["preset"]]["dropout"])
-            for w in _common.parse_hidden(o["hidden"])
-        ],
-        output_size=CLASSES,
-        loss="cross_entropy",
-        optimizer=OptimizerSpec(name="adam"),
-    )
-    spec = _common.resolve_spec(
-        run,
-        input_size=784,
-        output_size=CLASSES,
-        losses=("cross_entropy",),
-        base=base,
-        steps_per_epoch=steps,
-        decay_epochs=PRESETS[o["preset"]]["options"]["epochs"],
-    )
-    model = _common.build_model(spec, o["backend"])
+    if run.resuming:
+        spec = NetSpec.load(run.path("config.json"))
+    else:
+        steps = -(-len(x_train) // o["batch_size"])
+        spec = resolve_spec(
+            o,
+            run.sources,
+            run.config,
+            base=NetSpec(input_size=784, output_size=CLASSES, loss="cross_entropy"),
+            losses=("cross_entropy",),
+            schedule=decay(PRESETS[o["preset"]]["epochs"], steps),
+        )
+    model = _common.build_model(run, spec)
     history = _common.fit_model(
         run,
         model,
@@ -160,7 +143,16 @@ def mnist(
         "per_class": report["per_class"],
         "macro_f1": report["macro_f1"],
     }
-    return _common.finish(run, model, history, metrics, details, notes)
+    return finish(run, model, history, metrics, details, notes)
+
+
+def evaluate_run(
+    model: Model, options: dict[str, Any], data_dir: str | os.PathLike[str] | None = None
+) -> dict[str, float]:
+    """A saved mnist run's test metrics again (`data_dir` replaces its MNIST folder)."""
+    x_test, y_test = load_data(data_dir if data_dir is not None else options.get("data_dir"))[2:]
+    report = evaluate_model(model, x_test, y_test)
+    return {"test_accuracy": report["accuracy"], "test_loss": report["loss"]}
 
 
 def load_data(
@@ -195,6 +187,7 @@ def shift_images(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
+    """Class probabilities from logits (n, classes), row by row, in float64, stably."""
     z = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
@@ -248,7 +241,7 @@ def per_class_text(per_class: list[dict[str, Any]], macro_f1: float) -> str:
 
 
 def write_report(
-    run: _common.Run,
+    run: Run,
     model: Model,
     report: dict[str, Any],
     x_test: np.ndarray,
@@ -299,9 +292,7 @@ def preprocess_image(path: str | os.PathLike[str]) -> np.ndarray:
     """A PNG or JPEG of a digit, any size, as an MNIST-like (784,) float32 image in [0, 1].
 
     As MNIST was made: grey levels (transparent parts on white), inverted when the
-    background is light (MNIST's ink is bright on black), stretched to [0, 1], cropped to
-    the ink's bounding box, scaled so the longer side is 20 pixels (aspect kept), and
-    pasted in a 28x28 field with its centre of mass at the centre.
+    background is light (MNIST's ink is bright on black), then `digit_field`.
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -317,11 +308,28 @@ def preprocess_image(path: str | os.PathLike[str]) -> np.ndarray:
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     if np.median(border) > 0.5:  # dark ink on light paper: make it MNIST's bright on black
         grey = 1.0 - grey
-        border = 1.0 - border
+    field = digit_field(grey)
+    if field is None:
+        raise ValueError(f"{path}: no digit found (the image is blank or nearly so)")
+    return field.reshape(784)
+
+
+def digit_field(grey: np.ndarray) -> np.ndarray | None:
+    """The (28, 28) float32 image in [0, 1] MNIST would have made of `grey` (H, W), ink
+    bright on a dark background; None when there is no ink.
+
+    Ink stretched to [0, 1] above the background (the border's median), cropped to its
+    bounding box, scaled so the longer side is 20 pixels (aspect kept, anti-aliased), and
+    pasted in a 28x28 field with its centre of mass at the centre. The studio's Digits
+    page uses this too, so a drawing is what the network was trained on.
+    """
+    from PIL import Image
+
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     background = float(np.median(border))
     top = float(grey.max())
     if top - background < 0.1:
-        raise ValueError(f"{path}: no digit found (the image is blank or nearly so)")
+        return None
     ink = np.clip((grey - background) / (top - background), 0.0, 1.0)  # (h, w)
     rows = np.flatnonzero(ink.max(axis=1) > 0.2)
     cols = np.flatnonzero(ink.max(axis=0) > 0.2)
@@ -331,14 +339,16 @@ def preprocess_image(path: str | os.PathLike[str]) -> np.ndarray:
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     small = Image.fromarray((ink * 255).astype(np.uint8)).resize(size, Image.Resampling.LANCZOS)
     digit = np.asarray(small, dtype=np.float32) / 255  # (<=20, <=20)
-    field = np.zeros((28, 28), dtype=np.float32)
     total = digit.sum()
+    if total <= 0:
+        return None
+    field = np.zeros((28, 28), dtype=np.float32)
     ys, xs = np.indices(digit.shape)
     cy, cx = (ys * digit).sum() / total, (xs * digit).sum() / total
     top_y = int(np.clip(round(14 - cy), 0, 28 - digit.shape[0]))
     left_x = int(np.clip(round(14 - cx), 0, 28 - digit.shape[1]))
     field[top_y : top_y + digit.shape[0], left_x : left_x + digit.shape[1]] = digit
-    return field.reshape(784)
+    return field
 
 
 def idx_image(path: str | os.PathLike[str], index: int) -> np.ndarray:
@@ -356,22 +366,11 @@ def idx_image(path: str | os.PathLike[str], index: int) -> np.ndarray:
     return img.reshape(784)
 
 
-def load_run_model(run_dir: str | os.PathLike[str]) -> tuple[Model, dict[str, Any]]:
-    """The saved model of a run folder (portable .npz, numpy engine) and its run.json."""
-    from fcnet.backends import load
-
-    saved = _common.read_run(run_dir)
-    path = Path(run_dir) / "model.npz"
-    if not path.is_file():
-        raise ValueError(f"{run_dir}: has no model.npz (did the run finish?)")
-    return load(path, backend="numpy"), saved
-
-
 def predict(
-    run_dir: str | os.PathLike[str], images: np.ndarray, top: int = 3
+    run_dir: str | os.PathLike[str], images: np.ndarray, top: int = 3, device: str = "cpu"
 ) -> list[list[tuple[int, float]]]:
     """The `top` classes and their probabilities for each (784,) image, by a saved run."""
-    model, saved = load_run_model(run_dir)
+    model, saved = load_model(run_dir, device=device)
     if saved["task"] != "mnist" or model.spec.input_size != 784:
         raise ValueError(f"{run_dir}: is a {saved['task']!r} run; predict needs an mnist run")
     probs = softmax(model.predict(np.asarray(images, dtype=np.float32).reshape(-1, 784)))
@@ -379,4 +378,14 @@ def predict(
     return [[(int(c), float(p[c])) for c in row] for row, p in zip(order, probs, strict=True)]
 
 
-__all__ = ["PRESETS", "evaluate_model", "mnist", "predict", "preprocess_image"]
+__all__ = [
+    "PRESETS",
+    "MnistOptions",
+    "digit_field",
+    "evaluate_model",
+    "evaluate_run",
+    "mnist",
+    "predict",
+    "preprocess_image",
+    "softmax",
+]
