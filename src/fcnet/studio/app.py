@@ -31,8 +31,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fcnet import __version__
 from fcnet.expr import ExprError
 from fcnet.studio import runs as runs_mod
-from fcnet.studio.bounded import RunFileError
 from fcnet.studio.backprop import router as backprop_router
+from fcnet.studio.bounded import RunFileError
 from fcnet.studio.digits import decode_image, mnist_input
 from fcnet.studio.fitrun import RecordingFitSession, save_fit
 from fcnet.studio.sessions import SessionRegistry, TooManySessions, TrainingSession
