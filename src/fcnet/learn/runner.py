@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 
-from fcnet.learn.core import CheckResult, Exercise, Report
+from fcnet.learn.core import CheckResult, Exercise, Report, time_scale
 
 __all__ = ["check_file"]
 
@@ -40,7 +40,7 @@ def check_file(name: str, path: str, *, quick: bool = False) -> Report:
         raise ValueError(f"{path}: expected a .py or .ipynb file")
     path = os.path.abspath(path)
     start = time.monotonic()
-    deadline = start + exercise.total_seconds
+    deadline = start + exercise.total_seconds * time_scale()
     results: list[CheckResult] = []
     detail = ""
     names = [c.name for c in exercise.checks]
@@ -57,7 +57,7 @@ def _run_child(
 ) -> tuple[bool, str]:
     """One child from check `skip` on; appends to `results`. Returns (finished, detail)."""
     names = [c.name for c in exercise.checks]
-    seconds = {c.name: c.seconds for c in exercise.checks}
+    seconds = {c.name: c.seconds * time_scale() for c in exercise.checks}
     read_fd, write_fd = os.pipe()
     args = [sys.executable, "-m", "fcnet.learn.child", exercise.name, path, str(write_fd)]
     args += ["--skip", str(skip)] + (["--quick"] if quick else [])
@@ -79,7 +79,7 @@ def _run_child(
     buf = b""
     current: str | None = None  # the check running now; None while importing
     since = time.monotonic()
-    import_deadline = since + exercise.import_seconds
+    import_deadline = since + exercise.import_seconds * time_scale()
     loaded = False
     try:
         while True:
@@ -129,16 +129,17 @@ def _run_child(
 
 
 def _timeout_message(exercise: Exercise, loaded: bool, current: str | None, total: bool) -> str:
+    scale = time_scale()
     if not loaded:
         if total:
-            return f"stopped: the whole check is limited to {exercise.total_seconds:g} s"
+            return f"stopped: the whole check is limited to {exercise.total_seconds * scale:g} s"
         return (
-            f"the file did not finish importing within {exercise.import_seconds:g} s: keep "
+            f"the file did not finish importing within {exercise.import_seconds * scale:g} s: keep "
             'long runs under if __name__ == "__main__": (or out of the notebook\'s cells)'
         )
     if total:
-        return f"stopped: the whole check is limited to {exercise.total_seconds:g} s"
-    limit = next(c.seconds for c in exercise.checks if c.name == current)
+        return f"stopped: the whole check is limited to {exercise.total_seconds * scale:g} s"
+    limit = next(c.seconds for c in exercise.checks if c.name == current) * scale
     return f"did not finish within {limit:g} s (an endless loop, or far too slow?)"
 
 

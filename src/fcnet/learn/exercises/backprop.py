@@ -295,8 +295,8 @@ def check_softmax_ce(student: Student) -> str:
             c = ratio(delta, rdelta)
             if N > 1 and c is not None and np.isclose(c, N):
                 raise CheckFailed(
-                    f"delta is N times too large {where}: the loss is a mean over the batch, "
-                    f"so {_FORMULA_DELTA}"
+                    "delta is N times too large: the loss is a mean over the batch, "
+                    f"so {_FORMULA_DELTA} {where}"
                 )
             if c is not None and np.isclose(c, -1):
                 raise CheckFailed(f"delta has the wrong sign {where}: {_FORMULA_DELTA}")

@@ -1,0 +1,180 @@
+"""fcnet exercise list|start and fcnet check: formats, exit codes, the child process's limits."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fcnet.learn.exercises import CATALOG
+from tests.learn.conftest import SOLUTIONS
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def fcnet(*args, cwd=None, timeout=120, scale=None):
+    env = dict(os.environ, PYTHONPATH=SRC)
+    if scale:
+        env["FCNET_LEARN_TIME_SCALE"] = str(scale)
+    proc = subprocess.run(
+        [sys.executable, "-m", "fcnet", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_list_names_every_exercise_with_its_section():
+    rc, out, _ = fcnet("exercise", "list")
+    assert rc == 0
+    lines = out.splitlines()
+    assert [ln.split()[0] for ln in lines] == list(CATALOG)
+    assert "exercise 1" in lines[0]
+
+
+@pytest.mark.parametrize("fmt", ["py", "ipynb"])
+def test_untouched_skeleton_fails_not_implemented_for_each_function(tmp_path, fmt):
+    rc, out, _ = fcnet("exercise", "start", "backprop", "--dir", str(tmp_path), "--format", fmt)
+    assert rc == 0
+    path = tmp_path / f"backprop.{fmt}"
+    text = path.read_text()
+    assert "raise NotImplementedError" in text and "(N, out)" in text
+    rc, out, err = fcnet("check", "backprop", str(path), "--json")
+    assert rc == 1 and err == ""
+    report = json.loads(out)
+    assert set(report) == {"exercise", "passed", "checks", "seconds"}
+    assert report["exercise"] == "backprop" and report["passed"] is False
+    assert all(set(c) == {"name", "passed", "message"} for c in report["checks"])
+    for c in report["checks"]:
+        assert c["message"].startswith("not implemented yet: "), c
+    named = {c["message"].split()[3] for c in report["checks"]}
+    assert named == {
+        "linear_forward",
+        "linear_backward",
+        "relu_forward",
+        "relu_backward",
+        "softmax_cross_entropy",
+    }
+
+
+@pytest.mark.parametrize("name", list(CATALOG))
+def test_every_skeleton_is_written_and_never_overwritten(tmp_path, name):
+    rc, out, _ = fcnet("exercise", "start", name, "--dir", str(tmp_path))
+    assert rc == 0 and f"fcnet check {name}" in out
+    path = tmp_path / f"{name}.py"
+    compile(path.read_text(), str(path), "exec")
+    path.write_text("# my work\n")
+    rc, out, err = fcnet("exercise", "start", name, "--dir", str(tmp_path))
+    assert rc == 2 and len(err.splitlines()) == 1 and "never overwrites" in err
+    assert path.read_text() == "# my work\n"
+
+
+def test_reference_passes_from_the_command_line():
+    rc, out, err = fcnet("check", "backprop", str(SOLUTIONS / "backprop_ref.py"))
+    assert rc == 0, out
+    lines = out.splitlines()
+    assert all(ln.startswith("✓ ") for ln in lines[:-1]) and "all passed" in lines[-1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("check", "nope", "x.py"), "unknown exercise 'nope'"),
+        (("check", "backprop", "no-such-file.py"), "no-such-file.py: no such file"),
+        (("exercise", "start", "nope"), "unknown exercise 'nope'"),
+        (("exercise", "start", "backprop", "--format", "doc"), "--format"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(tmp_path, args, message):
+    rc, out, err = fcnet(*args, cwd=tmp_path)
+    assert rc == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def _check(tmp_path, source, name="backprop", suffix=".py", scale=None):
+    path = tmp_path / f"mine{suffix}"
+    path.write_text(source)
+    return fcnet("check", name, str(path), scale=scale)
+
+
+def test_syntax_error_names_its_line(tmp_path):
+    rc, out, err = _check(tmp_path, "import numpy as np\n\ndef linear_forward(x, W, b)\n    pass\n")
+    assert rc == 1 and "Traceback" not in out + err
+    assert "✗ linear_forward: syntax error in mine.py line 3: expected ':'" in out
+
+
+def test_import_error_shows_the_learners_traceback_only(tmp_path):
+    rc, out, _ = _check(tmp_path, "def helper():\n    return 1 / 0\n\nhelper()\n")
+    assert rc == 1
+    assert (
+        "the file does not import: ZeroDivisionError: division by zero (in mine.py line 2)" in out
+    )
+    assert "Traceback (your file only):" in out and "fcnet" not in out.split("your file only")[1]
+
+
+def test_missing_function_is_named(tmp_path):
+    src = (SOLUTIONS / "backprop_ref.py").read_text().replace("def relu_forward", "def relu_fwd")
+    rc, out, _ = _check(tmp_path, src)
+    assert rc == 1 and "✗ relu_forward: relu_forward is missing" in out
+    assert "✓ linear_forward" in out
+
+
+def test_notebook_cells_run_in_order(tmp_path):
+    src = (SOLUTIONS / "backprop_ref.py").read_text()
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [],
+                "source": "%matplotlib inline\n" + src,
+            },
+            {"cell_type": "markdown", "metadata": {}, "source": "text"},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [],
+                "source": "from fcnet.learn import run_checks\nrun_checks('backprop', globals())",
+            },
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    rc, out, _ = _check(tmp_path, json.dumps(nb), suffix=".ipynb")
+    assert rc == 0, out
+
+
+# FCNET_LEARN_TIME_SCALE=0.1 makes the limits 3 s to import, 1 s per call, 6 s in all
+
+
+def test_a_hanging_file_ends_within_the_limits(tmp_path):
+    rc, out, _ = _check(tmp_path, "while True:\n    pass\n", name="auc", scale=0.1)
+    assert rc == 1 and out.count("did not finish importing within 3 s") == 5
+
+
+def test_a_hanging_function_fails_its_checks_and_the_run_goes_on(tmp_path):
+    src = (SOLUTIONS / "backprop_ref.py").read_text() + (
+        "\n\ndef relu_forward(z):\n    while True:\n        pass\n"
+    )
+
+
+def test_a_function_stuck_outside_python_is_stopped_by_the_parent(tmp_path):
+    src = (SOLUTIONS / "auc_ref.py").read_text() + (
+        "\n\nimport time, signal\nsignal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])\n"
+        "def roc_auc(y, s):\n    time.sleep(100)\n"
+    )
+    rc, out, _ = _check(tmp_path, src, name="auc", scale=0.05)
+    assert rc == 1
+    assert "✗ by hand: did not finish within 1.5 s" in out
+    assert "stopped: the whole check is limited to 3 s" in out
+    rc, out, _ = _check(tmp_path, src, scale=0.1)
+    assert rc == 1
+    assert "✗ relu_forward: relu_forward did not return within 1 s" in out
+    assert "✗ relu_backward finite differences: relu_forward did not return within 1 s in an" in out
+    assert "✓ softmax_cross_entropy stability" in out
