@@ -2,9 +2,10 @@
 
 import dataclasses
 
+from tests.learn.conftest import namespace, results
+
 from fcnet.learn.core import run_in_process
 from fcnet.learn.exercises import get
-from tests.learn.conftest import namespace, results
 
 
 def test_reference_passes_every_check():

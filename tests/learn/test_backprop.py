@@ -1,7 +1,6 @@
-"""Exercise backprop: the reference passes, each typical mistake fails its check, with its message."""
+"""Exercise backprop: the reference passes; each typical mistake fails its own check."""
 
 import pytest
-
 from tests.learn.conftest import namespace, results
 
 ALL = (

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.learn.conftest import SOLUTIONS
 
 from fcnet.learn.exercises import CATALOG
-from tests.learn.conftest import SOLUTIONS
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -75,7 +75,7 @@ def test_every_skeleton_is_written_and_never_overwritten(tmp_path, name):
 
 
 def test_reference_passes_from_the_command_line():
-    rc, out, err = fcnet("check", "backprop", str(SOLUTIONS / "backprop_ref.py"))
+    rc, out, _ = fcnet("check", "backprop", str(SOLUTIONS / "backprop_ref.py"))
     assert rc == 0, out
     lines = out.splitlines()
     assert all(ln.startswith("✓ ") for ln in lines[:-1]) and "all passed" in lines[-1]
@@ -91,7 +91,7 @@ def test_reference_passes_from_the_command_line():
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(tmp_path, args, message):
-    rc, out, err = fcnet(*args, cwd=tmp_path)
+    rc, _, err = fcnet(*args, cwd=tmp_path)
     assert rc == 2 and message in err and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
 
@@ -162,6 +162,11 @@ def test_a_hanging_function_fails_its_checks_and_the_run_goes_on(tmp_path):
     src = (SOLUTIONS / "backprop_ref.py").read_text() + (
         "\n\ndef relu_forward(z):\n    while True:\n        pass\n"
     )
+    rc, out, _ = _check(tmp_path, src, scale=0.1)
+    assert rc == 1
+    assert "✗ relu_forward: relu_forward did not return within 1 s" in out
+    assert "✗ relu_backward finite differences: relu_forward did not return within 1 s in an" in out
+    assert "✓ softmax_cross_entropy stability" in out
 
 
 def test_a_function_stuck_outside_python_is_stopped_by_the_parent(tmp_path):
@@ -173,8 +178,3 @@ def test_a_function_stuck_outside_python_is_stopped_by_the_parent(tmp_path):
     assert rc == 1
     assert "✗ by hand: did not finish within 1.5 s" in out
     assert "stopped: the whole check is limited to 3 s" in out
-    rc, out, _ = _check(tmp_path, src, scale=0.1)
-    assert rc == 1
-    assert "✗ relu_forward: relu_forward did not return within 1 s" in out
-    assert "✗ relu_backward finite differences: relu_forward did not return within 1 s in an" in out
-    assert "✓ softmax_cross_entropy stability" in out

@@ -1,7 +1,6 @@
 """Exercise idx: fcnet's reader is the reference; the course text's loader fails, saying why."""
 
 import pytest
-
 from tests.learn.conftest import namespace, results
 
 FAST = ("labels on MNIST", "images on MNIST", "other sizes", "malformed files raise ValueError")
@@ -59,7 +58,8 @@ def test_unchecked_length_is_caught():
     [
         ("def load_labels(p):\n    return tuple(load_labels_ok(p))\n", "returns a tuple"),
         (
-            "def load_images(p):\n    a = load_images_ok(p)\n    return a.reshape(len(a), 28, -1)\n",
+            "def load_images(p):\n    a = load_images_ok(p)\n"
+            "    return a.reshape(len(a), 28, -1)\n",
             "expected (10000, 784) = (N, rows*cols)",
         ),
     ],

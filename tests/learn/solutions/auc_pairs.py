@@ -5,8 +5,8 @@ import numpy as np
 
 
 def roc_auc(y_true, scores):
-    pos = [s for s, t in zip(scores, y_true) if t == 1]
-    neg = [s for s, t in zip(scores, y_true) if t != 1]
+    pos = [s for s, t in zip(scores, y_true, strict=True) if t == 1]
+    neg = [s for s, t in zip(scores, y_true, strict=True) if t != 1]
     total = 0.0
     for p in pos:
         for n in neg:

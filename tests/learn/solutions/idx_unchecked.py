@@ -5,7 +5,7 @@ import numpy as np
 
 def load_images(path):
     data = open(path, "rb").read()
-    n, rows, cols = (int(v) for v in np.frombuffer(data, ">u4", 3, offset=4))
+    _, rows, cols = (int(v) for v in np.frombuffer(data, ">u4", 3, offset=4))
     return np.frombuffer(data, np.uint8, offset=16).reshape(-1, rows * cols)
 
 

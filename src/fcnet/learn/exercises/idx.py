@@ -237,7 +237,10 @@ def check_speed(student: Student) -> str:
             f"{course:.2f} s: {speedup:.1f}x, need at least 10x: np.frombuffer(data, np.uint8, "
             "offset=16) views the bytes as an array, with no Python int per pixel"
         )
-    return f"{yours * 1000:.0f} ms on the 47 MB training images, {speedup:.0f}x the course text's struct loader ({course:.1f} s)"
+    return (
+        f"{yours * 1000:.0f} ms on the 47 MB training images, {speedup:.0f}x the course "
+        f"text's struct loader ({course:.1f} s)"
+    )
 
 
 EXERCISE = Exercise(
