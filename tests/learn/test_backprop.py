@@ -1,7 +1,7 @@
 """Exercise backprop: the reference passes; each typical mistake fails its own check."""
 
 import pytest
-from tests.learn.conftest import namespace, results
+from learnkit import namespace, results
 
 ALL = (
     "linear_forward",

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.learn.conftest import SOLUTIONS
+from learnkit import SOLUTIONS
 
 from fcnet.learn.exercises import CATALOG
 

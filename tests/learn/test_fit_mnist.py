@@ -4,7 +4,7 @@
 10,000 test images against 97%; the tests use the documented quick option.
 """
 
-from tests.learn.conftest import namespace, results
+from learnkit import namespace, results
 
 
 def test_fit_reference_passes():

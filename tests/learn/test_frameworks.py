@@ -1,7 +1,7 @@
 """Exercises torch and tensorflow: the references pass; the course text's slips fail, named."""
 
 import pytest
-from tests.learn.conftest import namespace, results
+from learnkit import namespace, results
 
 COURSE_INIT = """
 class TwoLayerNet(torch.nn.Module):

@@ -1,7 +1,7 @@
 """Exercise idx: fcnet's reader is the reference; the course text's loader fails, saying why."""
 
 import pytest
-from tests.learn.conftest import namespace, results
+from learnkit import namespace, results
 
 FAST = ("labels on MNIST", "images on MNIST", "other sizes", "malformed files raise ValueError")
 

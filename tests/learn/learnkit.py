@@ -1,12 +1,13 @@
-"""Helpers for the learner's-side tests: reference solutions, and wrong ones made from them."""
+"""Helpers for the learner's-side tests: reference solutions, and wrong ones made from them.
+
+(Imported as `learnkit`: pytest puts this folder on sys.path for its test modules.)
+"""
 
 from __future__ import annotations
 
 import runpy
 import textwrap
 from pathlib import Path
-
-import pytest
 
 from fcnet.learn.core import run_in_process
 from fcnet.learn.exercises import get
@@ -29,8 +30,3 @@ def results(
     report = run_in_process(get(exercise), ns, only=only or None, quick=quick)
     assert report.checks, f"no check named {only}"
     return {c.name: (c.passed, c.message) for c in report.checks}
-
-
-@pytest.fixture
-def solutions() -> Path:
-    return SOLUTIONS
