@@ -178,3 +178,32 @@ def test_a_function_stuck_outside_python_is_stopped_by_the_parent(tmp_path):
     assert rc == 1
     assert "✗ by hand: did not finish within 1.5 s" in out
     assert "stopped: the whole check is limited to 3 s" in out
+
+
+def test_start_creates_the_folder(tmp_path):
+    rc, _, _ = fcnet("exercise", "start", "auc", "--dir", str(tmp_path / "week1" / "ex"))
+    assert rc == 0 and (tmp_path / "week1" / "ex" / "auc.py").is_file()
+
+
+def test_run_checks_at_the_top_of_a_file_does_not_recurse(tmp_path):
+    src = (SOLUTIONS / "backprop_ref.py").read_text() + (
+        "\n\nfrom fcnet.learn import run_checks\nprint(run_checks('backprop', __file__))\n"
+    )
+    rc, out, _ = _check(tmp_path, src)
+    assert rc == 0, out
+
+
+def test_memory_over_the_limit_stops_the_child(tmp_path, monkeypatch):
+    import dataclasses
+
+    from fcnet.learn.exercises import auc
+    from fcnet.learn.runner import check_file
+
+    monkeypatch.setattr(auc, "EXERCISE", dataclasses.replace(auc.EXERCISE, memory_bytes=200 << 20))
+    path = tmp_path / "hog.py"
+    path.write_text(
+        "import numpy as np\nhog = np.ones(400 << 20, np.uint8)\nimport time\ntime.sleep(30)\n"
+    )
+    report = check_file("auc", str(path))
+    assert not report.passed
+    assert all("used more than 0.195312 GiB of memory" in c.message for c in report.checks)

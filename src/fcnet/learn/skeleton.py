@@ -113,7 +113,8 @@ def _lines(text: str) -> list[str]:
 
 
 def write_skeleton(name: str, folder: str | os.PathLike = ".", fmt: str = "py") -> Path:
-    """Write exercise `name`'s skeleton as FOLDER/NAME.py (or .ipynb); never overwrite.
+    """Write exercise `name`'s skeleton as FOLDER/NAME.py (or .ipynb), creating FOLDER;
+    never overwrite.
 
     ValueError for an unknown exercise or format; FileExistsError when the file exists.
     """
@@ -124,8 +125,9 @@ def write_skeleton(name: str, folder: str | os.PathLike = ".", fmt: str = "py") 
     if fmt not in FORMATS:
         raise ValueError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(2, "no such folder", str(folder))
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(20, "not a folder", str(folder))
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.{fmt}"
     text = render(name, fmt)
     try:  # "x": fails if the file exists, so nothing the learner wrote is ever replaced

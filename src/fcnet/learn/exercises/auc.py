@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from fcnet.learn.core import Check, CheckFailed, Exercise, Student, StudentError
+from fcnet.learn.core import Check, CheckFailed, Exercise, Student, StudentError, time_scale
 from fcnet.learn.exercises._util import scalar
 
 _FORMULA = (
@@ -119,9 +119,10 @@ def check_speed(student: Student) -> str:
     want = _sklearn_auc(y, s)
     if not abs(got - want) <= 1e-12:
         raise CheckFailed(f"roc_auc = {got:.12g} on 10^6 scores, scikit-learn {want:.12g}: {_TIES}")
-    if seconds > 1.0:
+    bound = 1.0 * time_scale()  # 1 s (tests on a loaded machine scale it)
+    if seconds > bound:
         raise CheckFailed(
-            f"{seconds:.2f} s for 10^6 scores, need under 1 s: sort once (np.argsort, "
+            f"{seconds:.2f} s for 10^6 scores, need under {bound:g} s: sort once (np.argsort, "
             "O(n log n)) rather than compare every pair or loop in Python"
         )
     return f"{seconds * 1000:.0f} ms for 10^6 scores"
