@@ -207,3 +207,22 @@ def test_memory_over_the_limit_stops_the_child(tmp_path, monkeypatch):
     report = check_file("auc", str(path))
     assert not report.passed
     assert all("used more than 0.195312 GiB of memory" in c.message for c in report.checks)
+
+
+def test_a_file_named_torch_py_does_not_hide_torch(tmp_path):
+    rc, _, _ = fcnet("exercise", "start", "torch", "--dir", str(tmp_path))
+    assert rc == 0
+    path = tmp_path / "torch.py"
+    skeleton = path.read_text()
+    body = (SOLUTIONS / "torch_ref.py").read_text().replace("import torch\n", "", 1)
+    start = skeleton.index("# %%\nclass TwoLayerNet")
+    end = skeleton.index("# %% [markdown]\n# ## Run the checks")
+    path.write_text(skeleton[:start] + "# %%\n" + body + "\n\n" + skeleton[end:])
+    rc, out, _ = fcnet("check", "torch", str(path), cwd=tmp_path)
+    assert rc == 0, out
+    env = dict(os.environ, PYTHONPATH=SRC)
+    run = subprocess.run(
+        [sys.executable, "torch.py"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "torch: all passed" in run.stdout

@@ -16,7 +16,25 @@ from typing import Any
 from fcnet.learn.core import CHILD_ENV, QUICK_ENV, Report
 from fcnet.learn.gradcheck import GradCheck, ParamCheck, check_grad
 
-__all__ = ["GradCheck", "ParamCheck", "Report", "check_grad", "run_checks"]
+__all__ = ["GradCheck", "ParamCheck", "Report", "check_grad", "import_library", "run_checks"]
+
+
+def import_library(name: str):
+    """Import the library `name` (e.g. "torch") from a file that has its name.
+
+    `fcnet exercise start torch` writes torch.py; run as `python torch.py`, a plain
+    `import torch` there finds the file itself (its folder comes first on sys.path).
+    This imports the installed library instead.
+    """
+    import importlib
+    import sys
+
+    saved = sys.path[:]
+    sys.path[:] = [p for p in saved if not os.path.isfile(os.path.join(p or ".", f"{name}.py"))]
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path[:] = saved
 
 
 def run_checks(

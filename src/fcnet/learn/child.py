@@ -29,7 +29,8 @@ def main(argv: list[str]) -> int:
     from fcnet.learn.student_file import LoadError, load
 
     exercise = get(name)
-    _limit_memory(exercise.memory_bytes)
+    if exercise.address_limit:
+        _limit_memory(exercise.memory_bytes)
     send({"loading": path})
     try:
         namespace, names = load(path)
@@ -48,13 +49,13 @@ def main(argv: list[str]) -> int:
 
 
 def _limit_memory(nbytes: int) -> None:
-    """Cap the address space where that is safe (not with torch/tensorflow, whose
-    start-up reserves far more than it uses; the parent watches their resident size)."""
+    """Cap the address space (not for torch or tensorflow, whose start-up reserves far
+    more than it uses; the parent watches the resident size in every case)."""
     try:
         import resource
     except ImportError:  # not on POSIX: the parent's watch remains
         return
-    if nbytes and not any(m in sys.modules for m in ("torch", "tensorflow")):
+    if nbytes:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         cap = 4 * nbytes  # address space, not memory: numpy and BLAS reserve more than they use
         if hard == resource.RLIM_INFINITY or hard > cap:

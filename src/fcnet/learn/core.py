@@ -96,6 +96,7 @@ class Exercise:
     total_seconds: float = 60.0  # a whole run (import included) ends by then
     import_seconds: float = 30.0
     memory_bytes: int = 4 << 30
+    address_limit: bool = True  # also cap the address space (not with torch or tensorflow)
     call_limits: dict[str, float] = field(default_factory=dict)  # per function, else CALL_LIMIT
 
 

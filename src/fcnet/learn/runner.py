@@ -59,7 +59,9 @@ def _run_child(
     names = [c.name for c in exercise.checks]
     seconds = {c.name: c.seconds * time_scale() for c in exercise.checks}
     read_fd, write_fd = os.pipe()
-    args = [sys.executable, "-m", "fcnet.learn.child", exercise.name, path, str(write_fd)]
+    # -P: the folder of the learner's file (the cwd) is not put first on sys.path, so a file
+    # named torch.py hides nothing
+    args = [sys.executable, "-P", "-m", "fcnet.learn.child", exercise.name, path, str(write_fd)]
     args += ["--skip", str(skip)] + (["--quick"] if quick else [])
     env = dict(os.environ)
     src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -109,7 +111,10 @@ def _run_child(
             buf += chunk
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
-                event = json.loads(line)
+                try:
+                    event = json.loads(line)
+                except ValueError:  # not the child's (nothing else should write there)
+                    continue
                 if "load_error" in event:
                     for n in names[len(results) :]:
                         results.append(CheckResult(n, False, event["load_error"]))

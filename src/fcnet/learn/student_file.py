@@ -57,7 +57,8 @@ def load(path: str) -> tuple[dict[str, Any], tuple[str, ...]]:
     module = types.ModuleType(_MODULE)
     module.__file__ = path
     sys.modules[_MODULE] = module
-    sys.path.insert(0, os.path.dirname(path))  # their own helper modules import
+    # their own helper modules import; last, so a file named torch.py does not hide torch
+    sys.path.append(os.path.dirname(path))
     names = (*(name for name, _ in cells), path)
     for name, src in cells:
         linecache.cache[name] = (len(src), None, src.splitlines(True), name)
