@@ -226,3 +226,27 @@ def test_a_file_named_torch_py_does_not_hide_torch(tmp_path):
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "torch: all passed" in run.stdout
+
+
+def test_a_notebook_syntax_error_names_its_cell_and_line(tmp_path):
+    nb = {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "outputs": [], "source": "import numpy as np"},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [],
+                "source": ["x = 1\n", "def f(:\n"],
+            },
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    rc, out, _ = _check(tmp_path, json.dumps(nb), name="auc", suffix=".ipynb")
+    assert rc == 1 and "syntax error in mine.ipynb cell 2 line 2" in out
+
+
+def test_a_file_that_is_not_a_notebook_is_said_so(tmp_path):
+    rc, out, _ = _check(tmp_path, "{not json", name="auc", suffix=".ipynb")
+    assert rc == 1 and "mine.ipynb is not a Jupyter notebook (bad JSON)" in out
