@@ -21,3 +21,16 @@ def test_untouched_skeleton_is_not_implemented_yet(name):
         assert check.message.startswith("not implemented yet: "), check
         named = check.message.split()[3]
         assert named.split(".")[0] in exercise.functions, check
+
+
+@pytest.mark.parametrize("name", list(CATALOG))
+def test_limits_nest(name):
+    """A check outlives the calls it makes; the import and every check fit in the total."""
+    from fcnet.learn.core import CALL_LIMIT
+
+    exercise = get(name)
+    assert exercise.import_seconds <= 60
+    for check in exercise.checks:
+        calls = [check.call_limit or exercise.call_limits.get(f, CALL_LIMIT) for f in check.uses]
+        assert check.seconds > max(calls), check.name
+        assert check.seconds <= exercise.total_seconds

@@ -82,6 +82,7 @@ class Check:
     run: Callable[[Student], str | None]
     uses: tuple[str, ...]
     seconds: float = 30.0  # the child is stopped when one check takes longer than this
+    call_limit: float | None = None  # the limit of each call in this check, if not the usual
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,7 @@ class Student:
         self.quick = quick
         self.call_limits = call_limits or {}
         self.hung: dict[str, float] = {}
+        self.check_limit: float | None = None  # the running check's call_limit
         self.unimplemented: set[str] = set()
 
     def get(self, name: str) -> Any:
@@ -193,7 +195,8 @@ class Student:
 
     def guard(self, name: str, thunk: Callable[[], Any], limit: float | None = None) -> Any:
         """Run `thunk` (learner's code, named `name` in messages) under the time limit."""
-        limit = self.call_limits.get(name, CALL_LIMIT) if limit is None else limit
+        if limit is None:
+            limit = self.check_limit or self.call_limits.get(name, CALL_LIMIT)
         limit = round(limit * time_scale(), 3)
         try:
             with _alarm(limit):
@@ -289,6 +292,7 @@ class _alarm:
 
 def run_one(check: Check, student: Student) -> CheckResult:
     """Run one check; any failure becomes a one-line message, never a traceback."""
+    student.check_limit = check.call_limit
     try:
         student.precheck(check.uses)
         note = check.run(student)

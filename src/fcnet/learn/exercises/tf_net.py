@@ -132,9 +132,9 @@ EXERCISE = Exercise(
     section="exercise 1 (TensorFlow twin)",
     functions=("TwoLayerNet", "train"),
     checks=(
-        Check("builds", check_builds, ("TwoLayerNet",)),
+        Check("builds", check_builds, ("TwoLayerNet",), seconds=60.0),
         Check("gradients", check_gradients, ("TwoLayerNet",)),
-        Check("Adam training", check_training, ("TwoLayerNet", "train")),
+        Check("Adam training", check_training, ("TwoLayerNet", "train"), seconds=90.0),
     ),
     total_seconds=120.0,
     import_seconds=60.0,

@@ -132,8 +132,9 @@ EXERCISE = Exercise(
     checks=(
         Check("builds", check_builds, ("TwoLayerNet",)),
         Check("gradients", check_gradients, ("TwoLayerNet",)),
-        Check("Adam training", check_training, ("TwoLayerNet", "train")),
+        Check("Adam training", check_training, ("TwoLayerNet", "train"), seconds=60.0),
     ),
+    import_seconds=60.0,
     address_limit=False,
     call_limits={"train": 30.0},
 )
