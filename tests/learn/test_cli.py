@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from learnkit import SOLUTIONS
 
+from fcnet.cli import cli
 from fcnet.learn.exercises import CATALOG
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -64,13 +66,21 @@ def test_untouched_skeleton_fails_not_implemented_for_each_function(tmp_path, fm
 
 @pytest.mark.parametrize("name", list(CATALOG))
 def test_every_skeleton_is_written_and_never_overwritten(tmp_path, name):
-    rc, out, _ = fcnet("exercise", "start", name, "--dir", str(tmp_path))
-    assert rc == 0 and f"fcnet check {name}" in out
+    runner = CliRunner()
+    result = runner.invoke(cli, ["exercise", "start", name, "--dir", str(tmp_path)])
+    assert result.exit_code == 0 and f"fcnet check {name}" in result.output
     path = tmp_path / f"{name}.py"
     compile(path.read_text(), str(path), "exec")
     path.write_text("# my work\n")
-    rc, out, err = fcnet("exercise", "start", name, "--dir", str(tmp_path))
-    assert rc == 2 and len(err.splitlines()) == 1 and "never overwrites" in err
+    for fmt in ("py", "ipynb"):
+        args = ["exercise", "start", name, "--dir", str(tmp_path), "--format", fmt]
+        result = runner.invoke(cli, args)
+        if fmt == "py":
+            assert result.exit_code == 2 and "never overwrites" in result.output
+            assert len(result.output.splitlines()) == 1
+        else:
+            assert result.exit_code == 0
+            assert json.loads((tmp_path / f"{name}.ipynb").read_text())["nbformat"] == 4
     assert path.read_text() == "# my work\n"
 
 
@@ -218,9 +228,7 @@ def test_a_file_named_torch_py_does_not_hide_torch(tmp_path):
     start = skeleton.index("# %%\nclass TwoLayerNet")
     end = skeleton.index("# %% [markdown]\n# ## Run the checks")
     path.write_text(skeleton[:start] + "# %%\n" + body + "\n\n" + skeleton[end:])
-    rc, out, _ = fcnet("check", "torch", str(path), cwd=tmp_path)
-    assert rc == 0, out
-    env = dict(os.environ, PYTHONPATH=SRC)
+    env = dict(os.environ, PYTHONPATH=SRC)  # its __main__ runs the checks in a child
     run = subprocess.run(
         [sys.executable, "torch.py"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
