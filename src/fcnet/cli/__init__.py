@@ -15,7 +15,16 @@ import click
 from fcnet import __version__
 
 # Modules that contribute commands, in the order `fcnet --help` lists them.
-_COMMAND_MODULES = ("data", "gradcheck", "backprop", "compare", "tasks", "demo", "serve")
+_COMMAND_MODULES = (
+    "data",
+    "gradcheck",
+    "backprop",
+    "compare",
+    "tasks",
+    "demo",
+    "serve",
+    "learn",
+)
 
 
 class _Group(click.Group):

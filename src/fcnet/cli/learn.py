@@ -1,0 +1,81 @@
+"""`fcnet exercise list|start` and `fcnet check`: the course's exercises, checked."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from fcnet.learn.skeleton import FORMATS
+
+
+@click.group("exercise")
+def exercise() -> None:
+    """The course's exercises: list them, or start one from a skeleton."""
+
+
+@exercise.command("list")
+def list_() -> None:
+    """One line per exercise: its name, what it asks, the course section."""
+    from fcnet.learn.exercises import CATALOG
+
+    width = max(len(n) for n in CATALOG)
+    for name, (_, what, section) in CATALOG.items():
+        click.echo(f"{name:<{width}}  {what}  [{section}]")
+
+
+@exercise.command("start")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "folder",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder to write NAME.py (or NAME.ipynb) into.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="py",
+    show_default=True,
+    type=click.Choice(FORMATS),
+    help="A Python script or a Jupyter notebook.",
+)
+def start(name: str, folder: str, fmt: str) -> None:
+    """Write exercise NAME's skeleton: the functions to write, with docstrings and shapes,
+    TODO bodies, and the code that runs the checks. Never overwrites a file."""
+    from fcnet.learn.skeleton import write_skeleton
+
+    path = write_skeleton(name, folder, fmt)
+    click.echo(f"wrote {path}: fill in the TODOs, then run: fcnet check {name} {path}")
+
+
+@click.command("check")
+@click.argument("name")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.option(
+    "--quick",
+    is_flag=True,
+    help="fit and mnist: train on small slices (for tests; does not prove the bound).",
+)
+def check(name: str, file: str, as_json: bool, quick: bool) -> None:
+    """Check your FILE (.py, or .ipynb whose code cells run in order) against exercise NAME.
+
+    FILE is imported in a child process with a memory limit; a function of yours that
+    does not return within 10 s fails that check. One line per check; exit status 0
+    when every check passes, 1 when any fails.
+    """
+    from fcnet.learn.runner import check_file
+
+    report = check_file(name, file, quick=quick)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        click.echo(str(report))
+    sys.exit(0 if report.passed else 1)
+
+
+COMMANDS = [exercise, check]

@@ -1,0 +1,143 @@
+"""Exercise `auc`: the area under the ROC curve, as scikit-learn's roc_auc_score gives it.
+
+AUC = P(score of a random positive > score of a random negative), a tie counting 1/2:
+AUC = (sum of the positives' ranks - P (P + 1) / 2) / (P N), ties taking average ranks.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from fcnet.learn.core import Check, CheckFailed, Exercise, Student, StudentError, time_scale
+from fcnet.learn.exercises._util import scalar
+
+_FORMULA = (
+    "AUC = (sum of the positives' ranks - P(P+1)/2) / (P N), the fraction of "
+    "(positive, negative) pairs ordered right"
+)
+_TIES = "a tied (positive, negative) pair counts 1/2: give tied scores their average rank"
+
+
+def _sklearn_auc(y, s) -> float:
+    try:
+        from sklearn.metrics import roc_auc_score
+    except ImportError:  # scikit-learn is in fcnet's dev extras; fcnet's own agrees with it
+        from fcnet.metrics import roc_auc
+
+        return roc_auc(y, s)
+    return float(roc_auc_score(y, s))
+
+
+def _auc(student: Student, y, s, where: str) -> float:
+    value = student.call("roc_auc", y.copy(), s.copy())
+    value = scalar(value, f"roc_auc on {where}")
+    return value
+
+
+def _cases(ties: bool):
+    rng = np.random.default_rng(7 if ties else 8)
+    for n, p in ((10, 0.5), (101, 0.3), (2000, 0.05), (5000, 0.5)):
+        y = (rng.random(n) < p).astype(int)
+        y[:2] = [0, 1]  # both classes
+        s = rng.standard_normal(n) + y
+        if ties:
+            s = np.round(s, 1)  # many tied scores, across the classes
+        yield n, y, s
+
+
+def check_by_hand(student: Student) -> str:
+    y = np.array([0, 0, 1, 1])
+    s = np.array([0.1, 0.4, 0.35, 0.8])
+    got = _auc(student, y, s, "y = [0, 0, 1, 1], scores [0.1, 0.4, 0.35, 0.8]")
+    if not abs(got - 0.75) <= 1e-12:
+        raise CheckFailed(
+            f"roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) = {got:.6g}, expected 0.75: "
+            f"3 of the 4 pairs are ordered right; {_FORMULA}"
+        )
+    flipped = _auc(student, y, -s, "negated scores")
+    if not abs(flipped - 0.25) <= 1e-12:
+        raise CheckFailed(
+            f"with the scores negated roc_auc = {flipped:.6g}, expected 1 - 0.75 = 0.25: "
+            "higher scores mean more positive"
+        )
+    return "0.75 on the 4-sample example, 0.25 with the scores negated"
+
+
+def _compare(student: Student, ties: bool) -> str:
+    for n, y, s in _cases(ties):
+        where = f"{n} samples ({int(y.sum())} positive" + (", tied scores)" if ties else ")")
+        got = _auc(student, y, s, where)
+        want = _sklearn_auc(y, s)
+        if not abs(got - want) <= 1e-12:
+            hint = _TIES if ties else _FORMULA
+            raise CheckFailed(
+                f"roc_auc = {got:.12g} on {where}, scikit-learn {want:.12g} "
+                f"(off by {abs(got - want):.1e}): {hint}"
+            )
+    return "within 1e-12 of scikit-learn's roc_auc_score (4 cases, 10 to 5000 samples)"
+
+
+def check_no_ties(student: Student) -> str:
+    return _compare(student, ties=False)
+
+
+def check_ties(student: Student) -> str:
+    return _compare(student, ties=True)
+
+
+def check_one_class(student: Student) -> str:
+    for label in (0, 1):
+        y = np.full(5, label)
+        s = np.linspace(0, 1, 5)
+        try:
+            got = student.call("roc_auc", y, s)
+        except StudentError as exc:
+            if isinstance(exc.exc, ValueError):
+                continue
+            raise CheckFailed(
+                f"roc_auc raised {type(exc.exc).__name__} for labels all {label}: raise a "
+                "ValueError saying both classes are needed"
+            ) from None
+        raise CheckFailed(
+            f"roc_auc returned {got!r} for labels all {label}: AUC needs both classes "
+            "(P N = 0 pairs); raise ValueError"
+        )
+    return "ValueError when only one class is present"
+
+
+def check_speed(student: Student) -> str:
+    rng = np.random.default_rng(9)
+    n = 10**6
+    y = (rng.random(n) < 0.3).astype(int)
+    s = rng.random(n) + 0.2 * y
+    s = np.round(s, 4)  # ties too
+    t0 = time.perf_counter()
+    got = _auc(student, y, s, "10^6 scores")
+    seconds = time.perf_counter() - t0
+    want = _sklearn_auc(y, s)
+    if not abs(got - want) <= 1e-12:
+        raise CheckFailed(f"roc_auc = {got:.12g} on 10^6 scores, scikit-learn {want:.12g}: {_TIES}")
+    bound = 1.0 * time_scale()  # 1 s (tests on a loaded machine scale it)
+    if seconds > bound:
+        raise CheckFailed(
+            f"{seconds:.2f} s for 10^6 scores, need under {bound:g} s: sort once (np.argsort, "
+            "O(n log n)) rather than compare every pair or loop in Python"
+        )
+    return f"{seconds * 1000:.0f} ms for 10^6 scores"
+
+
+EXERCISE = Exercise(
+    name="auc",
+    title="area under the ROC curve",
+    section="binary classification (AUC)",
+    functions=("roc_auc",),
+    checks=(
+        Check("by hand", check_by_hand, ("roc_auc",)),
+        Check("against scikit-learn", check_no_ties, ("roc_auc",)),
+        Check("ties", check_ties, ("roc_auc",)),
+        Check("one class raises ValueError", check_one_class, ("roc_auc",)),
+        Check("speed", check_speed, ("roc_auc",)),
+    ),
+)

@@ -1,0 +1,156 @@
+"""Skeletons: the file a learner starts from, as a .py script or a Jupyter notebook.
+
+Each exercise's skeleton is kept once, in the "percent" format (`skeletons/NAME.py`):
+cells start with ``# %%`` (code) or ``# %% [markdown]`` (text, each line behind "# "),
+and the cell ``# %% [check]`` is replaced by the code that runs the checks: an
+``if __name__ == "__main__":`` block in a script, a `run_checks(NAME, globals())` cell
+in a notebook. `python -m fcnet.learn.skeleton DIR` rewrites the notebooks in DIR.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+
+from fcnet._fileio import atomic_write_text
+
+__all__ = ["FORMATS", "NOTEBOOKS", "cells", "render", "write_skeleton"]
+
+FORMATS = ("py", "ipynb")
+# notebooks/ holds these, in this order: the IDX walk-through, then one per exercise
+NOTEBOOKS = (
+    ("00_idx_header", "idx_header"),
+    ("01_backprop", "backprop"),
+    ("02_fit", "fit"),
+    ("03_idx", "idx"),
+    ("04_mnist", "mnist"),
+    ("05_auc", "auc"),
+    ("06_torch", "torch"),
+    ("07_tensorflow", "tensorflow"),
+)
+
+_PY_CHECK = """if __name__ == "__main__":
+    from fcnet.learn import run_checks
+
+    report = run_checks("{name}", __file__)
+    print(report)
+    raise SystemExit(0 if report.passed else 1)
+"""
+_NB_CHECK = """from fcnet.learn import run_checks
+
+report = run_checks("{name}", globals())
+print(report)"""
+
+
+def template(name: str) -> str:
+    """The percent-format text of skeleton `name`."""
+    return resources.files("fcnet.learn").joinpath("skeletons", f"{name}.py").read_text("utf-8")
+
+
+def cells(name: str) -> list[tuple[str, str]]:
+    """[(kind, text)] of skeleton `name`; kind is "markdown", "code" or "check"."""
+    out: list[tuple[str, list[str]]] = []
+    for line in template(name).splitlines():
+        if line.startswith("# %%"):
+            kind = "markdown" if "[markdown]" in line else "check" if "[check]" in line else "code"
+            out.append((kind, []))
+        elif out:
+            out[-1][1].append(line)
+        elif line.strip():
+            raise AssertionError(f"skeleton {name}: text before the first cell")
+    result = []
+    for kind, lines in out:
+        if kind == "markdown":
+            lines = [ln[2:] if ln.startswith("# ") else ln.lstrip("#") for ln in lines]
+        result.append((kind, "\n".join(lines).strip("\n")))
+    return result
+
+
+def render(name: str, fmt: str, exercise: str | None = None) -> str:
+    """Skeleton `name` as the text of a .py script or of an .ipynb notebook."""
+    exercise = exercise or name
+    parts = cells(name)
+    if fmt == "py":
+        chunks = []
+        for kind, text in parts:
+            if kind == "markdown":
+                chunks.append(
+                    "# %% [markdown]\n" + "\n".join(f"# {ln}".rstrip() for ln in text.splitlines())
+                )
+            elif kind == "check":
+                chunks.append("# %%\n" + _PY_CHECK.format(name=exercise).rstrip("\n"))
+            else:
+                chunks.append("# %%\n" + text)
+        return "\n\n\n".join(chunks) + "\n"
+    if fmt != "ipynb":
+        raise ValueError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    nb_cells = []
+    for i, (kind, text) in enumerate(parts, 1):
+        if kind == "check":
+            kind, text = "code", _NB_CHECK.format(name=exercise)
+        cell = {"cell_type": kind, "id": f"cell-{i}", "metadata": {}, "source": _lines(text)}
+        if kind == "code":
+            cell |= {"execution_count": None, "outputs": []}
+        nb_cells.append(cell)
+    nb = {
+        "cells": nb_cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
+def _lines(text: str) -> list[str]:
+    lines = text.splitlines(True)
+    return lines
+
+
+def write_skeleton(name: str, folder: str | os.PathLike = ".", fmt: str = "py") -> Path:
+    """Write exercise `name`'s skeleton as FOLDER/NAME.py (or .ipynb), creating FOLDER;
+    never overwrite.
+
+    ValueError for an unknown exercise or format; FileExistsError when the file exists.
+    """
+    from fcnet.learn.exercises import CATALOG
+
+    if name not in CATALOG:
+        raise ValueError(f"unknown exercise {name!r}; expected one of: {', '.join(CATALOG)}")
+    if fmt not in FORMATS:
+        raise ValueError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(20, "not a folder", str(folder))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.{fmt}"
+    text = render(name, fmt)
+    try:  # "x": fails if the file exists, so nothing the learner wrote is ever replaced
+        with open(path, "x", encoding="utf-8") as fh:
+            fh.write(text)
+    except FileExistsError:
+        raise FileExistsError(
+            17, "already exists; fcnet never overwrites it (remove it or use --dir)", str(path)
+        ) from None
+    return path
+
+
+def write_notebooks(folder: str | os.PathLike) -> list[Path]:
+    """(Re)write notebooks/: the IDX walk-through and one notebook per exercise."""
+    folder = Path(folder)
+    out = []
+    for stem, name in NOTEBOOKS:
+        path = folder / f"{stem}.ipynb"
+        atomic_write_text(path, render(name, "ipynb"))
+        out.append(path)
+    return out
+
+
+if __name__ == "__main__":
+    for p in write_notebooks(sys.argv[1] if len(sys.argv) > 1 else "notebooks"):
+        print(p)

@@ -1,0 +1,97 @@
+# %% [markdown]
+# # Exercise `backprop`: a fully-connected layer's backward pass, by hand
+#
+# The course (nndl ch. 4) writes one layer as z^l = W^l a^{l-1} + b^l, a^l = f(z^l), and
+# the error term delta^l = dL/dz^l. Backpropagation then gives
+#
+# - dL/dW^l = delta^l (a^{l-1})^T,   dL/db^l = delta^l,
+# - delta^{l-1} = f'(z^{l-1}) * ((W^l)^T delta^l)   (the error goes back one layer).
+#
+# Here, as in fcnet and PyTorch, a batch is N samples stacked as **rows**: x has shape
+# (N, in), W has shape (out, in), b has shape (out,). The formulas read:
+#
+# - z = x W^T + b                          (N, out)
+# - dW = delta^T x                         (out, in): the sum of the N outer products
+# - db = delta summed over the batch       (out,)
+# - dx = delta W                           (N, in): dL/da^{l-1}, handed to the layer below
+#
+# With the loss a mean over the batch, the 1/N lives in delta (the loss's gradient), so
+# dW and db are sums. Write the five functions below, then run this file (or
+# `fcnet check backprop backprop.py`). Loops are allowed: the checks grade correctness.
+
+# %%
+
+
+# %%
+def linear_forward(x, W, b):
+    """z = x W^T + b.
+
+    x: (N, in) inputs, one sample per row; W: (out, in); b: (out,).
+    Returns z: (N, out).
+    """
+    # TODO: one line of numpy
+    raise NotImplementedError("linear_forward")
+
+
+def linear_backward(delta, x, W):
+    """Gradients of the loss through z = x W^T + b, given delta = dL/dz.
+
+    delta: (N, out); x: (N, in), the forward pass's input; W: (out, in).
+    Returns (dW, db, dx): dW (out, in) = delta^T x; db (out,) = delta summed over the
+    batch; dx (N, in) = delta W.
+    """
+    # TODO
+    raise NotImplementedError("linear_backward")
+
+
+# %%
+def relu_forward(z):
+    """a = max(z, 0), elementwise. z: any shape; returns a of z's shape (z unchanged)."""
+    # TODO
+    raise NotImplementedError("relu_forward")
+
+
+def relu_backward(grad_a, z):
+    """grad_z = grad_a * f'(z), with f'(z) = 1[z > 0] (0 at z = 0, as PyTorch).
+
+    grad_a: dL/da, the shape of z; z: the forward pass's input. Returns grad_z.
+    """
+    # TODO
+    raise NotImplementedError("relu_backward")
+
+
+# %%
+def softmax_cross_entropy(z, y):
+    """Softmax and cross-entropy together, on logits z (N, C) and integer labels y (N,).
+
+    loss = -(1/N) sum_n log softmax(z_n)[y_n], a float (the mean over the batch);
+    delta = dL/dz = (softmax(z) - onehot(y)) / N, shape (N, C).
+    Stay finite for logits of magnitude 1000: softmax(z) = softmax(z - max_j z_j).
+    Returns (loss, delta).
+    """
+    # TODO
+    raise NotImplementedError("softmax_cross_entropy")
+
+
+# %% [markdown]
+# ## Check your gradients yourself
+#
+# `fcnet.learn.check_grad(f, params, grads)` compares your gradients with centred finite
+# differences (f(w + eps) - f(w - eps)) / (2 eps), in float64, for any function of your
+# own arrays. For example, for linear_backward with L = sum(G * z):
+#
+# ```python
+# from fcnet.learn import check_grad
+# rng = np.random.default_rng(0)
+# x, W, b = rng.standard_normal((3, 4)), rng.standard_normal((2, 4)), rng.standard_normal(2)
+# G = rng.standard_normal((3, 2))
+# dW, db, dx = linear_backward(G, x, W)
+# print(check_grad(lambda: (G * linear_forward(x, W, b)).sum(),
+#                  {"W": W, "b": b, "x": x}, {"W": dW, "b": db, "x": dx}))
+# ```
+#
+# A relative error above 1e-2 means wrong; below 1e-7, right (cs231n's reading).
+#
+# ## Run the checks
+
+# %% [check]

@@ -1,0 +1,29 @@
+"""Reference solution of `idx`: the header read big-endian and checked, the data by frombuffer."""
+
+import numpy as np
+
+
+def _read(path, magic, ndim):
+    with open(path, "rb") as fh:
+        data = fh.read()
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise ValueError(f"{path}: {len(data)} bytes, too short for an IDX header ({header})")
+    found = int.from_bytes(data[:4], "big")
+    if found != magic:
+        raise ValueError(f"{path}: magic number 0x{found:08x}, expected 0x{magic:08x}")
+    dims = np.frombuffer(data, ">u4", ndim, offset=4).astype(int)
+    size = int(np.prod(dims))
+    if len(data) != header + size:
+        raise ValueError(f"{path}: {len(data) - header} data bytes, the header says {size}")
+    return np.frombuffer(data, np.uint8, size, offset=header), dims
+
+
+def load_images(path):
+    pixels, (n, rows, cols) = _read(path, 0x00000803, 3)
+    return pixels.reshape(n, rows * cols)
+
+
+def load_labels(path):
+    labels, _ = _read(path, 0x00000801, 1)
+    return labels
