@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from fcnet.i18n import gettext as _
+
 
 @click.command("gradcheck")
 @click.option(
@@ -33,9 +35,11 @@ def gradcheck(tolerance: float, seed: int, eps: float) -> None:
     from fcnet.nn.gradcheck import grid_case
 
     if not tolerance > 0:
-        raise ValueError(f"--tolerance: expected a number > 0, got {tolerance}")
+        raise ValueError(
+            _("--tolerance: expected a number > 0, got {value}").format(value=tolerance)
+        )
     if not 0 < eps < 1:
-        raise ValueError(f"--eps: expected a number in (0, 1), got {eps}")
+        raise ValueError(_("--eps: expected a number in (0, 1), got {value}").format(value=eps))
     acts, losses = list(nn.ACTIVATIONS), list(nn.LOSSES)
     worst: dict[tuple[str, str], float] = {}
     with threadpool_limits(1):  # tiny matrices: a second BLAS thread only waits
