@@ -73,6 +73,13 @@ def short_help(command: click.Command, limit: int = 45) -> str:
 class HelpFormatter(click.HelpFormatter):
     """Writes help with each paragraph and option help looked up in the catalog."""
 
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, _("Usage: ") if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        line = _("{heading}:").format(heading=heading)
+        self.write(f"{'':>{self.current_indent}}{line}\n")
+
     def write_text(self, text: str) -> None:
         super().write_text(_(text))
 
