@@ -73,11 +73,7 @@ class ChecksumError(ValueError):
 def shipped_root() -> Path:
     """The shipped MNIST's folder: ``$FCNET_MNIST_DIR``, else the repository's data/mnist."""
     env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env)
-    import fcnet
-
-    return Path(fcnet.__file__).resolve().parents[2] / "data" / "mnist"
+    return Path(env) if env else _repository_copy()
 
 
 def cache_root() -> Path:
@@ -89,13 +85,17 @@ def cache_root() -> Path:
 def search_roots() -> list[Path]:
     """The folders `load_mnist` looks in, in order: $FCNET_MNIST_DIR, the shipped copy, the
     per-user cache."""
-    roots = [shipped_root()]
-    if os.environ.get(ENV_VAR):
-        import fcnet
-
-        roots.append(Path(fcnet.__file__).resolve().parents[2] / "data" / "mnist")
-    roots.append(cache_root())
+    env = os.environ.get(ENV_VAR)
+    roots = [Path(env)] if env else []
+    roots += [_repository_copy(), cache_root()]
     return list(dict.fromkeys(roots))
+
+
+def _repository_copy() -> Path:
+    """data/mnist of the repository fcnet runs from (absent in an installed wheel)."""
+    import fcnet
+
+    return Path(fcnet.__file__).resolve().parents[2] / "data" / "mnist"
 
 
 def mirrors_from_env() -> tuple[str, ...]:
