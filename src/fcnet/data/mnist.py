@@ -129,11 +129,17 @@ def load_mnist(
     ((10000, 784), 'float32', [7, 2, 1])
     """
     if split not in MNIST_FILES:
-        raise ValueError(f"load_mnist: split must be one of {sorted(MNIST_FILES)}, got {split!r}")
+        raise ValueError(
+            _("load_mnist: split must be one of {names}, got {split!r}").format(
+                names=sorted(MNIST_FILES), split=split
+            )
+        )
     dtype = np.dtype(dtype)
     if normalize and dtype.kind != "f":
         raise ValueError(
-            f"load_mnist: dtype must be a float type when normalize=True, got {dtype.name}"
+            _("load_mnist: dtype must be a float type when normalize=True, got {dtype}").format(
+                dtype=dtype.name
+            )
         )
     verify = root is None
     image_stem, label_stem = MNIST_FILES[split]
@@ -324,17 +330,25 @@ def _matches(gz_bytes: bytes, stem: str) -> bool:
 def _check(image_path: Path, images: np.ndarray, label_path: Path, labels: np.ndarray) -> None:
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
         raise ValueError(
-            f"{image_path}: expected uint8 images of shape (N, 28, 28), "
-            f"got {images.dtype.name} {images.shape}"
+            _("{path}: expected uint8 images of shape (N, 28, 28), got {dtype} {shape}").format(
+                path=image_path, dtype=images.dtype.name, shape=images.shape
+            )
         )
     if labels.dtype != np.uint8 or labels.ndim != 1:
         raise ValueError(
-            f"{label_path}: expected uint8 labels of shape (N,), "
-            f"got {labels.dtype.name} {labels.shape}"
+            _("{path}: expected uint8 labels of shape (N,), got {dtype} {shape}").format(
+                path=label_path, dtype=labels.dtype.name, shape=labels.shape
+            )
         )
     if len(labels) != len(images):
         raise ValueError(
-            f"{label_path}: {len(labels)} labels for {len(images)} images in {image_path.name}"
+            _("{path}: {labels} labels for {images} images in {name}").format(
+                path=label_path, labels=len(labels), images=len(images), name=image_path.name
+            )
         )
     if len(labels) and labels.max() > 9:
-        raise ValueError(f"{label_path}: labels must be 0 to 9, found {int(labels.max())}")
+        raise ValueError(
+            _("{path}: labels must be 0 to 9, found {label}").format(
+                path=label_path, label=int(labels.max())
+            )
+        )
