@@ -115,3 +115,16 @@ def test_translations_follow_the_context():
         assert i18n.gettext("Options") == "Options"
     with pytest.raises(ValueError, match="language must be one of en, zh, got 'fr'"):
         i18n.set_language("fr")
+
+
+def test_chinese_help_fits_the_terminal_width():
+    """click counts characters; a CJK character takes two columns, so fcnet breaks the
+    Chinese lines by display width."""
+    from fcnet.cli.localize import display_width, wrap
+
+    for command in ("mnist", "gradcheck", "data"):
+        out = fcnet("--lang", "zh", command, "--help", COLUMNS="80").stdout
+        widest = max(out.splitlines(), key=display_width)
+        assert display_width(widest) <= 80, widest
+    assert wrap("识别手写数字，在训练集上训练。", 10) == ["识别手写数", "字，在训练", "集上训练。"]
+    assert wrap("an english line of words", 10) == ["an english", "line of", "words"]

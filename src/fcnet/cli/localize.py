@@ -14,6 +14,7 @@ import importlib
 import inspect
 import os
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 
 import click
@@ -70,8 +71,50 @@ def short_help(command: click.Command, limit: int = 45) -> str:
     return click.utils.make_default_short_help(text, limit)
 
 
+def display_width(text: str) -> int:
+    """Terminal columns of `text`: CJK characters and full-width punctuation take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+# No line starts with these (Chinese line-breaking rules, the common part).
+_NO_LINE_START = set("，。、；：？！）》」』】,.;:?!)")
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Greedy line breaking by display width: between words, and between any two CJK
+    characters, never before closing punctuation."""
+    tokens = re.findall(
+        r"[ \t]+|[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]|[^ \t\u2e80-\u9fff"
+        r"\uff00-\uffef\u3000-\u303f]+",
+        text,
+    )
+    lines: list[str] = []
+    line = ""
+    for token in tokens:
+        if token.isspace():
+            line += " " if line else ""
+            continue
+        if line and display_width(line + token) > width and token[0] not in _NO_LINE_START:
+            lines.append(line.rstrip())
+            line = ""
+        line += token
+    if line.strip() or not lines:
+        lines.append(line.rstrip())
+    return lines
+
+
+def _join(lines: list[str]) -> str:
+    """Lines of one paragraph as one: no space where a line ends or starts in CJK."""
+    out = ""
+    for line in (ln.strip() for ln in lines):
+        cjk_seam = out and (display_width(out[-1]) == 2 or display_width(line[:1]) == 2)
+        out += line if not out or cjk_seam else " " + line
+    return out
+
+
 class HelpFormatter(click.HelpFormatter):
-    """Writes help with each paragraph and option help looked up in the catalog."""
+    """Writes help with each paragraph and option help looked up in the catalog; in
+    Chinese, lines are broken by display width (click counts characters)."""
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
         super().write_usage(prog, args, _("Usage: ") if prefix is None else prefix)
@@ -81,10 +124,40 @@ class HelpFormatter(click.HelpFormatter):
         self.write(f"{'':>{self.current_indent}}{line}\n")
 
     def write_text(self, text: str) -> None:
-        super().write_text(_(text))
+        text = _(text)
+        if i18n.language() != "zh":
+            return super().write_text(text)
+        indent = " " * self.current_indent
+        for number, paragraph in enumerate(re.split(r"\n\s*\n", text)):
+            if number:
+                self.write("\n")
+            lines = paragraph.splitlines()
+            if lines and lines[0].strip() == "\b":  # click's "do not rewrap" marker
+                self.write("".join(f"{indent}{line}\n" for line in lines[1:]))
+                continue
+            for line in wrap(_join(lines), max(self.width - self.current_indent, 20)):
+                self.write(f"{indent}{line}\n")
 
-    def write_dl(self, rows: Sequence[tuple[str, str]], *args, **kwargs) -> None:
-        super().write_dl([(term, translate_help(text)) for term, text in rows], *args, **kwargs)
+    def write_dl(
+        self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
+    ) -> None:
+        rows = [(term, translate_help(text)) for term, text in rows]
+        if i18n.language() != "zh":
+            return super().write_dl(rows, col_max, col_spacing)
+        first_col = min(max((display_width(t) for t, _x in rows), default=0), col_max)
+        first_col += col_spacing
+        for term, text in rows:
+            self.write(f"{'':>{self.current_indent}}{term}")
+            if not text:
+                self.write("\n")
+                continue
+            if display_width(term) <= first_col - col_spacing:
+                self.write(" " * (first_col - display_width(term)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = wrap(text, max(self.width - first_col - self.current_indent, 10))
+            pad = " " * (first_col + self.current_indent)
+            self.write(lines[0] + "\n" + "".join(f"{pad}{line}\n" for line in lines[1:]))
 
 
 class Context(click.Context):
