@@ -2,8 +2,9 @@
 
 The msgids are every ``_()``/``gettext``/``ngettext``/``N_``-marked string in fcnet's
 source (found by Babel's extractor), every help text of the ``fcnet`` command tree
-(click options and docstrings, which stay plain English in the code) and click's own
-messages (usage errors, headings). Running the module merges them into
+(click options and docstrings, which stay plain English in the code), the studio pages'
+texts (`fcnet.studio.i18n.page_messages`) and click's own messages (usage errors,
+headings). Running the module merges them into
 ``fcnet/locale/zh/LC_MESSAGES/fcnet.po``: translations kept, new messages added empty,
 vanished ones dropped, then it lists what still lacks a translation. `problems` is what
 the tests check: missing or fuzzy translations and placeholders that differ.
@@ -53,6 +54,10 @@ def collect() -> dict[Msgid, list[str]]:
     _extract(src, files, "fcnet", out)
     for text in help_messages(cli):
         out[text].append("fcnet (command-line help)")
+    from fcnet.studio.i18n import page_messages
+
+    for text, where in page_messages().items():
+        out[text].extend(where)
     folder = Path(click.__file__).resolve().parent
     _extract(folder, [folder / f"{m}.py" for m in _CLICK_MODULES], "click", out)
     return dict(out)

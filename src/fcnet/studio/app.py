@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fcnet import __version__
 from fcnet.expr import ExprError
+from fcnet.studio import i18n as studio_i18n
 from fcnet.studio import runs as runs_mod
 from fcnet.studio.digits import decode_image, mnist_input
 from fcnet.studio.sessions import SessionRegistry, TooManySessions, TrainingSession
@@ -235,6 +236,8 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(HostCheck, hosts=hosts)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(studio_i18n.LanguageMiddleware)  # each request in its own language
+    app.include_router(studio_i18n.router())  # GET /api/i18n for static/i18n.js
 
     # ----- errors: always one JSON line ----------------------------------------------------
 
