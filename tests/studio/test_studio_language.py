@@ -89,7 +89,7 @@ def test_browser_language_switch_and_memory(zh_context, live_server):
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(live_server.url + "/fit")
-    page.wait_for_function("document.querySelector('#train').textContent === '训练'")
+    page.wait_for_function("(document.querySelector('#train') || {}).textContent === '训练'")
     assert page.title() == "拟合 · fcnet studio"
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     assert page.inner_text("#status") == "输入一个关于 x 的函数，然后点击“训练”。"
@@ -102,11 +102,13 @@ def test_browser_language_switch_and_memory(zh_context, live_server):
     assert page.inner_text("#status") == "尚未开始。"  # set by fit.js, translated
     # the inline-markup unit of the Runs page keeps its <code> elements
     page.goto(live_server.url + "/runs")
-    page.wait_for_function("document.querySelector('#runs-hint').textContent.startsWith('由')")
+    page.wait_for_function(
+        "((document.querySelector('#runs-hint') || {}).textContent || '').startsWith('由')"
+    )
     assert page.locator("#runs-hint code").count() == 3
     # switch to English: remembered in this browser, over its preferred language
     page.select_option("#lang", "en")
-    page.wait_for_function("document.querySelector('h1').textContent === 'Runs'")
+    page.wait_for_function("(document.querySelector('h1') || {}).textContent === 'Runs'")
     other = zh_context.new_page()
     other.goto(live_server.url + "/fit")
     other.wait_for_load_state("load")
