@@ -6,7 +6,8 @@ source (found by Babel's extractor), every help text of the ``fcnet`` command tr
 texts (`fcnet.studio.i18n.page_messages`) and click's own messages (usage errors,
 headings). Running the module merges them into
 ``fcnet/locale/zh/LC_MESSAGES/fcnet.po``: translations kept, new messages added empty,
-vanished ones dropped, then it lists what still lacks a translation. `problems` is what
+vanished ones kept as obsolete entries (``#~``, revived when the message comes back),
+then it lists what still lacks a translation. `problems` is what
 the tests check: missing or fuzzy translations and placeholders that differ.
 """
 
@@ -33,11 +34,11 @@ def po_path(lang: str = "zh") -> Path:
 
 def _extract(folder: Path, files: list[Path], prefix: str, out: dict) -> None:
     for path in files:
-        for lineno, msgid, _comments, _context in extract_from_file(
+        for _lineno, msgid, _comments, _context in extract_from_file(
             "python", str(path), keywords=KEYWORDS
         ):
             if msgid:
-                out[msgid].append(f"{prefix}/{path.relative_to(folder).as_posix()}:{lineno}")
+                out[msgid].append(f"{prefix}/{path.relative_to(folder).as_posix()}")
 
 
 def collect() -> dict[Msgid, list[str]]:
@@ -52,8 +53,8 @@ def collect() -> dict[Msgid, list[str]]:
     src = Path(fcnet.__file__).resolve().parent
     files = sorted(p for p in src.rglob("*.py") if "__pycache__" not in p.parts)
     _extract(src, files, "fcnet", out)
-    for text in help_messages(cli):
-        out[text].append("fcnet (command-line help)")
+    for text, where in help_messages(cli):
+        out[text].append(where)
     from fcnet.studio.i18n import page_messages
 
     for text, where in page_messages().items():
@@ -116,8 +117,16 @@ def update(lang: str = "zh") -> list[str]:
     else:
         catalog = Catalog(locale=lang, domain=DOMAIN)
     created, revised = catalog.creation_date, catalog.revision_date
+    # Translations of messages that left the code stay as obsolete entries (#~), and come
+    # back when the message does (another branch's texts, translated ahead of a merge).
+    kept = {**catalog.obsolete}
+    for key, message in kept.items():
+        if key in template and key not in catalog:
+            catalog[key] = message
     catalog.update(template, no_fuzzy_matching=True)
-    catalog.obsolete.clear()
+    for key, message in kept.items():
+        if key not in catalog and message.string:
+            catalog.obsolete[key] = message
     # A stable header: the dates change only with the translations, not with every run.
     catalog.creation_date, catalog.revision_date = created, revised
     catalog.project, catalog.version = "fcnet", "0.1.0"

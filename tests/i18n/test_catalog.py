@@ -30,11 +30,10 @@ def test_every_message_is_translated_with_the_same_placeholders():
 def test_the_messages_include_marked_strings_cli_help_and_clicks_own():
     msgids = collect()
     where = {m: w[0] for m, w in msgids.items()}
-    assert where["syntax error: {msg}"].startswith("fcnet/expr.py:")  # marked with _()
+    assert where["syntax error: {msg}"] == "fcnet/expr.py"  # marked with _()
     # a help text of cli/tasks.py, plain English in the code
-    assert where["Hidden layer widths, comma-separated: 64 or 512,256."] == (
-        "fcnet (command-line help)"
-    )
+    assert where["Hidden layer widths, comma-separated: 64 or 512,256."] == "fcnet/cli/tasks.py"
+    assert where["Type a function of x and press Train."] == "fcnet/studio/static/fit.html"
     assert where["No such option {name!r}."].startswith("click/")
 
 

@@ -205,15 +205,18 @@ def walk(command: click.Command) -> Iterator[click.Command]:
             yield from walk(sub)
 
 
-def help_messages(command: click.Command) -> Iterator[str]:
-    """Every English help text `command` and its subcommands show (the catalog's msgids)."""
+def help_messages(command: click.Command) -> Iterator[tuple[str, str]]:
+    """Every English help text `command` and its subcommands show (the catalog's msgids),
+    with the file defining the command ("fcnet/cli/tasks.py")."""
     for cmd in walk(command):
+        module = getattr(cmd.callback, "__module__", None) or "fcnet.cli"
+        where = module.replace(".", "/") + ".py"
         for text in (cmd.help, cmd.short_help):
             if text and help_text(text):
-                yield help_text(text)
+                yield help_text(text), where
         for param in cmd.params:
             if getattr(param, "help", None):
-                yield param.help
+                yield param.help, where
 
 
 def set_language(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
