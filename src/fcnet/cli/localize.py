@@ -215,8 +215,9 @@ def help_messages(command: click.Command) -> Iterator[tuple[str, str]]:
             if text and help_text(text):
                 yield help_text(text), where
         for param in cmd.params:
-            if getattr(param, "help", None):
-                yield param.help, where
+            text = getattr(param, "help", None)
+            if text and (match := _EXTRAS.match(text)) and match["help"]:
+                yield match["help"], where  # as translate_help looks it up
 
 
 def set_language(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
