@@ -50,11 +50,12 @@ def gradcheck(tolerance: float, seed: int, eps: float) -> None:
                 errors.extend(nn.gradcheck(model, loss_fn, x, y, eps=eps).values())
             worst[act, loss] = max(errors)
 
-    table = Table(
-        title=f"gradcheck: largest relative error (tolerance {tolerance:g}; "
+    title = _(
+        "gradcheck: largest relative error (tolerance {tolerance}; "
         "bias on/off x batch 1, 7 x 0-3 hidden layers)"
     )
-    table.add_column("activation")
+    table = Table(title=title.format(tolerance=f"{tolerance:g}"))
+    table.add_column(_("activation"))
     for loss in losses:
         table.add_column(loss, justify="right")
     for act in acts:
@@ -69,9 +70,11 @@ def gradcheck(tolerance: float, seed: int, eps: float) -> None:
     failed = [k for k, v in worst.items() if not v <= tolerance]
     if failed:
         names = ", ".join(f"{a}/{l}" for a, l in failed)
-        console.print(f"[bold red]FAILED[/bold red]: {len(failed)} over tolerance: {names}")
+        line = _("[bold red]FAILED[/bold red]: {n} over tolerance: {names}")
+        console.print(line.format(n=len(failed), names=names))
         sys.exit(1)
-    console.print(f"all {len(worst)} activation/loss pairs within {tolerance:g}")
+    line = _("all {n} activation/loss pairs within {tolerance}")
+    console.print(line.format(n=len(worst), tolerance=f"{tolerance:g}"))
 
 
 COMMANDS = [gradcheck]
