@@ -87,8 +87,10 @@ def _register() -> None:
             cli.add_command(command)
 
 
-localize.hook_click()
 _register()
+# After the commands are built: click names some types at construction ("file"), which
+# must not freeze whatever language the environment had at import.
+localize.hook_click()
 
 
 def main(argv: list[str] | None = None) -> None:
