@@ -128,3 +128,11 @@ def test_chinese_help_fits_the_terminal_width():
         assert display_width(widest) <= 80, widest
     assert wrap("识别手写数字，在训练集上训练。", 10) == ["识别手写数", "字，在训练", "集上训练。"]
     assert wrap("an english line of words", 10) == ["an english", "line of", "words"]
+
+
+@pytest.mark.parametrize("argv", [[], ["data"], ["--lang", "zh", "data"]])
+def test_a_bare_group_shows_its_help_not_a_one_line_error(argv):
+    proc = fcnet(*argv)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(("Usage: fcnet", "用法：fcnet")), proc.stderr
+    assert "fcnet: error" not in proc.stderr and len(proc.stderr.splitlines()) > 5

@@ -31,12 +31,16 @@ class _Group(localize.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # a bare group: its help, as click shows it
         except click.UsageError as exc:
             _usage_error(ctx, exc)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
         except click.UsageError as exc:
             _usage_error(ctx, exc)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
