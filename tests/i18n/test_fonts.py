@@ -55,3 +55,17 @@ def test_no_font_is_an_error_naming_the_package(monkeypatch):
     with pytest.raises(OSError, match="apt-get install fonts-noto-cjk"):
         fcnet.fonts.use_chinese()
     assert fcnet.fonts.use_chinese(strict=False) is None
+
+
+def test_for_language_configures_only_for_chinese():
+    from fcnet import i18n
+    from fcnet.fonts import for_language
+
+    with matplotlib.rc_context():
+        before = list(matplotlib.rcParams["font.family"])
+        with i18n.use_language("en"):
+            assert for_language() is None
+        assert matplotlib.rcParams["font.family"] == before
+        with i18n.use_language("zh"):
+            family = for_language()
+        assert family is not None and matplotlib.rcParams["font.family"][1] == family
