@@ -325,10 +325,14 @@ class _Builder:
                 continue
             self.nodes += 1
             if self.nodes > MAX_NODES:
-                raise self.error(None, f"too large: more than {MAX_NODES} operations and terms")
+                raise self.error(
+                    None,
+                    _("too large: more than {n} operations and terms").format(n=MAX_NODES),
+                )
             if depth > MAX_DEPTH:
                 raise self.error(
-                    node, f"nested too deeply: more than {MAX_DEPTH} levels of operations"
+                    node,
+                    _("nested too deeply: more than {n} levels of operations").format(n=MAX_DEPTH),
                 )
             stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
@@ -370,17 +374,17 @@ class _Builder:
         if isinstance(value, str | bytes):
             raise self.error(node, _("strings are not allowed"))
         if isinstance(value, bool) or value is None or value is Ellipsis:
-            raise self.error(node, f"{value!r} is not a number")
+            raise self.error(node, _("{value} is not a number").format(value=repr(value)))
         if isinstance(value, complex):
-            raise self.error(node, "complex numbers are not allowed")
+            raise self.error(node, _("complex numbers are not allowed"))
         if not isinstance(value, int | float):
-            raise self.error(node, f"{type(value).__name__} is not allowed")
+            raise self.error(node, _("{kind} is not allowed").format(kind=type(value).__name__))
         try:
             number = float(value)
         except OverflowError:
             number = math.inf
         if not math.isfinite(number):
-            raise self.error(node, "number too large")
+            raise self.error(node, _("number too large"))
         return self._fold(number)
 
     def _name(self, node: ast.Name) -> tuple[_Fn, float | None]:
@@ -410,9 +414,9 @@ class _Builder:
 
     def _unary(self, node: ast.UnaryOp, in_exponent: bool) -> tuple[_Fn, float | None]:
         if isinstance(node.op, ast.Not):
-            raise self.error(node, "'not' is not allowed", hint=" (use 1 - (comparison))")
+            raise self.error(node, _("'not' is not allowed"), hint=_(" (use 1 - (comparison))"))
         if isinstance(node.op, ast.Invert):
-            raise self.error(node, "'~' is not allowed")
+            raise self.error(node, _("'~' is not allowed"))
         operand, const = self.build(node.operand, in_exponent)
         if isinstance(node.op, ast.UAdd):
             return operand, const
@@ -440,14 +444,14 @@ class _Builder:
             )
         is_pow = op_type is ast.Pow
         if is_pow and in_exponent:
-            raise self.error(node, "a power inside an exponent (a power tower) is not allowed")
+            raise self.error(node, _("a power inside an exponent (a power tower) is not allowed"))
         left, lconst = self.build(node.left, in_exponent)
         right, rconst = self.build(node.right, in_exponent or is_pow)
         if is_pow and rconst is not None and abs(rconst) > MAX_EXPONENT:
             raise self.error(
                 node.right,
-                f"exponent {rconst:g} is too large",
-                hint=f" (at most {MAX_EXPONENT:g} in absolute value)",
+                _("exponent {value} is too large").format(value=f"{rconst:g}"),
+                hint=_(" (at most {limit} in absolute value)").format(limit=f"{MAX_EXPONENT:g}"),
             )
         op = _BINOPS[op_type]
         if lconst is not None and rconst is not None:
@@ -467,8 +471,8 @@ class _Builder:
                 word = {ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
                 raise self.error(
                     comparator,
-                    f"'{word.get(type(op), type(op).__name__)}' is not allowed",
-                    hint=" (allowed: < <= > >= == !=)",
+                    _("'{op}' is not allowed").format(op=word.get(type(op), type(op).__name__)),
+                    hint=_(" (allowed: {names})").format(names="< <= > >= == !="),
                 )
             ops.append(_CMPOPS[type(op)])
             terms.append(self.build(comparator, in_exponent))
@@ -491,7 +495,7 @@ class _Builder:
         if not isinstance(node.func, ast.Name):
             if isinstance(node.func, ast.Attribute):
                 return self.build(node.func)  # refused, pointing at the attribute
-            raise self.error(node, "only the listed functions can be called")
+            raise self.error(node, _("only the listed functions can be called"))
         name = node.func.id
         if name not in FUNCTIONS:
             if name in VARIABLES or name in CONSTANTS:
@@ -508,7 +512,9 @@ class _Builder:
             )
         if node.keywords:
             kw = node.keywords[0]
-            raise self.error(kw.value, f"keyword arguments are not allowed in {name}(...)")
+            raise self.error(
+                kw.value, _("keyword arguments are not allowed in {name}(...)").format(name=name)
+            )
         func, arity = FUNCTIONS[name]
         if len(node.args) != arity:
             reason = ngettext(
