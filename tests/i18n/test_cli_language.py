@@ -128,6 +128,7 @@ def test_chinese_help_fits_the_terminal_width():
         assert display_width(widest) <= 80, widest
     assert wrap("识别手写数字，在训练集上训练。", 10) == ["识别手写数", "字，在训练", "集上训练。"]
     assert wrap("an english line of words", 10) == ["an english", "line of", "words"]
+    assert wrap("依次尝试（可重复）", 10) == ["依次尝试", "（可重复）"]
 
 
 @pytest.mark.parametrize("argv", [[], ["data"], ["--lang", "zh", "data"]])

@@ -78,11 +78,12 @@ def display_width(text: str) -> int:
 
 # No line starts with these (Chinese line-breaking rules, the common part).
 _NO_LINE_START = set("，。、；：？！）》」』】,.;:?!)")
+_NO_LINE_END = set("（《「『【“")
 
 
 def wrap(text: str, width: int) -> list[str]:
     """Greedy line breaking by display width: between words, and between any two CJK
-    characters, never before closing punctuation."""
+    characters, never before closing punctuation nor after opening punctuation."""
     tokens = re.findall(
         r"[ \t]+|[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]|[^ \t\u2e80-\u9fff"
         r"\uff00-\uffef\u3000-\u303f]+",
@@ -95,8 +96,9 @@ def wrap(text: str, width: int) -> list[str]:
             line += " " if line else ""
             continue
         if line and display_width(line + token) > width and token[0] not in _NO_LINE_START:
-            lines.append(line.rstrip())
-            line = ""
+            carry = line[-1] if line[-1] in _NO_LINE_END and len(line) > 1 else ""
+            lines.append(line[: len(line) - len(carry)].rstrip())
+            line = carry
         line += token
     if line.strip() or not lines:
         lines.append(line.rstrip())
