@@ -93,7 +93,7 @@ def test_browser_language_switch_and_memory(zh_context, live_server):
     assert page.title() == "拟合 · fcnet studio"
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     assert page.inner_text("#status") == "输入一个关于 x 的函数，然后点击“训练”。"
-    assert page.inner_text("header nav").split() == ["拟合", "数字", "运行记录"]
+    assert page.inner_text("header nav").split()[:3] == ["拟合", "数字", "运行记录"]
     # a server error comes back in the page's language
     page.fill("#expr", "x^^2")
     page.click("#train")
