@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench venv clean browser
+.PHONY: demo test lint bench venv clean browser fonts
 
 # The studio's browser tests drive Debian's Chromium; install it where missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) fonts
 	$(VENV)/bin/fcnet demo
 
 lint: $(STAMP)
@@ -31,9 +31,14 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
 
+# Chinese figures (fcnet.fonts) need a CJK font; Debian's Noto CJK where none is installed.
+fonts:
+	@fc-list :lang=zh family 2>/dev/null | grep -q . || { $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q fonts-noto-cjk; }
+
 # Two test workers on two cores, one BLAS/OpenMP thread each: a second thread per worker
 # would only wait for a core (and spinning OpenMP threads collapse on a busy machine).
-test: lint browser
+test: lint browser fonts
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/pytest -n 2 -q
 
 bench: $(STAMP)

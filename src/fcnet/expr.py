@@ -29,6 +29,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from fcnet.i18n import N_, ngettext
+from fcnet.i18n import gettext as _
+
 __all__ = ["FUNCTIONS", "MAX_DEPTH", "MAX_LENGTH", "MAX_NODES", "ExprError", "Expression", "parse"]
 
 MAX_LENGTH = 1000  # characters of text
@@ -119,26 +122,26 @@ _OPERATOR_TEXT = {
     ast.RShift: ">>",
 }
 _REFUSED = {
-    ast.Attribute: "attribute access is not allowed",
-    ast.Subscript: "indexing with [...] is not allowed",
-    ast.Lambda: "lambda is not allowed",
-    ast.ListComp: "comprehensions are not allowed",
-    ast.SetComp: "comprehensions are not allowed",
-    ast.DictComp: "comprehensions are not allowed",
-    ast.GeneratorExp: "comprehensions are not allowed",
-    ast.List: "lists are not allowed",
-    ast.Tuple: "tuples are not allowed",
-    ast.Set: "sets are not allowed",
-    ast.Dict: "dicts are not allowed",
-    ast.JoinedStr: "strings are not allowed",
-    ast.IfExp: "'a if c else b' is not allowed (use where(c, a, b))",
-    ast.BoolOp: "'and' / 'or' are not allowed (multiply or add comparisons, or use where)",
-    ast.NamedExpr: "':=' is not allowed",
-    ast.Starred: "'*' unpacking is not allowed",
-    ast.Await: "'await' is not allowed",
-    ast.Yield: "'yield' is not allowed",
-    ast.YieldFrom: "'yield' is not allowed",
-    ast.Slice: "slices are not allowed",
+    ast.Attribute: N_("attribute access is not allowed"),
+    ast.Subscript: N_("indexing with [...] is not allowed"),
+    ast.Lambda: N_("lambda is not allowed"),
+    ast.ListComp: N_("comprehensions are not allowed"),
+    ast.SetComp: N_("comprehensions are not allowed"),
+    ast.DictComp: N_("comprehensions are not allowed"),
+    ast.GeneratorExp: N_("comprehensions are not allowed"),
+    ast.List: N_("lists are not allowed"),
+    ast.Tuple: N_("tuples are not allowed"),
+    ast.Set: N_("sets are not allowed"),
+    ast.Dict: N_("dicts are not allowed"),
+    ast.JoinedStr: N_("strings are not allowed"),
+    ast.IfExp: N_("'a if c else b' is not allowed (use where(c, a, b))"),
+    ast.BoolOp: N_("'and' / 'or' are not allowed (multiply or add comparisons, or use where)"),
+    ast.NamedExpr: N_("':=' is not allowed"),
+    ast.Starred: N_("'*' unpacking is not allowed"),
+    ast.Await: N_("'await' is not allowed"),
+    ast.Yield: N_("'yield' is not allowed"),
+    ast.YieldFrom: N_("'yield' is not allowed"),
+    ast.Slice: N_("slices are not allowed"),
 }
 # Node kinds that do not count towards the size limit (contexts and operator tokens).
 _UNCOUNTED = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
@@ -161,8 +164,10 @@ class ExprError(ValueError):
         self.column = column
         shown = _printable(text)
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
-        where = f" at column {column}" if column is not None else ""
-        message = f'bad expression "{shown}": {reason}{where}{hint}'
+        where = _(" at column {column}").format(column=column) if column is not None else ""
+        message = _('bad expression "{text}": {reason}{where}{hint}').format(
+            text=shown, reason=reason, where=where, hint=hint
+        )
         if column is not None:
             line, caret = _window(text, column)
             message += f"\n    {line}\n    {' ' * caret}^"
@@ -208,7 +213,7 @@ class Expression:
 
     def __call__(self, x: ArrayLike, y: ArrayLike | None = None) -> np.ndarray:
         if y is None and "y" in self.variables:
-            raise ExprError(self.text, "uses x and y: call it as f(x, y)")
+            raise ExprError(self.text, _("uses x and y: call it as f(x, y)"))
         xs = _as_float(x)
         arrays = [xs] if y is None else [xs, _as_float(y)]
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
@@ -236,24 +241,29 @@ def parse(text: str) -> Expression:
     (('x', 'y'), 10.0)
     """
     if not isinstance(text, str):
-        raise ExprError(repr(text), f"expected a string, got {type(text).__name__}")
+        raise ExprError(
+            repr(text), _("expected a string, got {type}").format(type=type(text).__name__)
+        )
     if len(text) > MAX_LENGTH:
-        raise ExprError(text, f"too long: {len(text)} characters (at most {MAX_LENGTH})")
+        raise ExprError(
+            text,
+            _("too long: {n} characters (at most {limit})").format(n=len(text), limit=MAX_LENGTH),
+        )
     if not text.strip():
-        raise ExprError(text, "empty: expected math in x, such as sin(x)")
+        raise ExprError(text, _("empty: expected math in x, such as sin(x)"))
     for i, ch in enumerate(text):
         if not ch.isprintable():
-            raise ExprError(text, "expected one line of printable text", i + 1)
+            raise ExprError(text, _("expected one line of printable text"), i + 1)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
         raise _syntax_error(text, err) from None
     except (ValueError, MemoryError, RecursionError) as err:
-        raise ExprError(text, f"cannot be read: {err}") from None
+        raise ExprError(text, _("cannot be read: {error}").format(error=err)) from None
     lead = len(text) - len(text.lstrip())
     builder = _Builder(text, lead)
     builder.check_size(tree.body)
-    fn, _ = builder.build(tree.body)
+    fn, _const = builder.build(tree.body)
     variables = ("x", "y") if "y" in builder.used else ("x",)
     return Expression(text, fn, variables, builder.nodes)
 
@@ -263,21 +273,23 @@ def _syntax_error(text: str, err: SyntaxError) -> ExprError:
     body = text.strip()
     offset = err.offset if err.offset and 0 < err.offset <= len(body) else len(body) + 1
     msg = err.msg or "invalid syntax"
+    if msg == "invalid syntax":
+        msg = _("invalid syntax")
     hint = ""
     if "decimal literal" in msg:
-        hint = " (write 2*x for a product)"
+        hint = _(" (write 2*x for a product)")
     elif "never closed" in msg or "unmatched" in msg or "does not match" in msg:
-        msg = f"unbalanced parentheses: {msg}"
+        msg = _("unbalanced parentheses: {msg}").format(msg=msg)
     else:
-        msg = f"syntax error: {msg}"
+        msg = _("syntax error: {msg}").format(msg=msg)
     return ExprError(text, msg, lead + offset, hint)
 
 
 def _name_hint(name: str, choices: list[str]) -> str:
     if name in _ALIASES:
-        return f"; did you mean {_ALIASES[name]}?"
+        return _("; did you mean {name}?").format(name=_ALIASES[name])
     close = difflib.get_close_matches(name, choices, n=1)
-    return f"; did you mean {close[0]}?" if close else ""
+    return _("; did you mean {name}?").format(name=close[0]) if close else ""
 
 
 class _Builder:
@@ -313,10 +325,14 @@ class _Builder:
                 continue
             self.nodes += 1
             if self.nodes > MAX_NODES:
-                raise self.error(None, f"too large: more than {MAX_NODES} operations and terms")
+                raise self.error(
+                    None,
+                    _("too large: more than {n} operations and terms").format(n=MAX_NODES),
+                )
             if depth > MAX_DEPTH:
                 raise self.error(
-                    node, f"nested too deeply: more than {MAX_DEPTH} levels of operations"
+                    node,
+                    _("nested too deeply: more than {n} levels of operations").format(n=MAX_DEPTH),
                 )
             stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
@@ -335,10 +351,13 @@ class _Builder:
             return self._call(node, in_exponent)
         if isinstance(node, ast.Attribute):
             dot = node.value.end_col_offset
-            raise self.error(node, f"attribute access '.{node.attr}' is not allowed", dot)
-        reason, paren, hint = _REFUSED.get(
-            type(node), f"{type(node).__name__} is not allowed"
-        ).partition(" (")
+            reason = _("attribute access '.{name}' is not allowed").format(name=node.attr)
+            raise self.error(node, reason, dot)
+        refused = _REFUSED.get(type(node))
+        refused = (
+            _(refused) if refused else _("{kind} is not allowed").format(kind=type(node).__name__)
+        )
+        reason, paren, hint = refused.partition(" (")
         raise self.error(node, reason, hint=paren + hint)
 
     @staticmethod
@@ -353,19 +372,19 @@ class _Builder:
     def _constant(self, node: ast.Constant) -> tuple[_Fn, float]:
         value = node.value
         if isinstance(value, str | bytes):
-            raise self.error(node, "strings are not allowed")
+            raise self.error(node, _("strings are not allowed"))
         if isinstance(value, bool) or value is None or value is Ellipsis:
-            raise self.error(node, f"{value!r} is not a number")
+            raise self.error(node, _("{value} is not a number").format(value=repr(value)))
         if isinstance(value, complex):
-            raise self.error(node, "complex numbers are not allowed")
+            raise self.error(node, _("complex numbers are not allowed"))
         if not isinstance(value, int | float):
-            raise self.error(node, f"{type(value).__name__} is not allowed")
+            raise self.error(node, _("{kind} is not allowed").format(kind=type(value).__name__))
         try:
             number = float(value)
         except OverflowError:
             number = math.inf
         if not math.isfinite(number):
-            raise self.error(node, "number too large")
+            raise self.error(node, _("number too large"))
         return self._fold(number)
 
     def _name(self, node: ast.Name) -> tuple[_Fn, float | None]:
@@ -380,18 +399,24 @@ class _Builder:
         if name in CONSTANTS:
             return self._fold(CONSTANTS[name])
         if name in FUNCTIONS:
-            raise self.error(node, f"'{name}' is a function", hint=f": call it as {name}(...)")
+            raise self.error(
+                node,
+                _("'{name}' is a function").format(name=name),
+                hint=_(": call it as {name}(...)").format(name=name),
+            )
         allowed = [*VARIABLES, *CONSTANTS]
         hint = _name_hint(name, allowed + list(FUNCTIONS))
         raise self.error(
-            node, f"unknown name '{name}'", hint=f"{hint} (allowed: {', '.join(allowed)})"
+            node,
+            _("unknown name '{name}'").format(name=name),
+            hint=hint + _(" (allowed: {names})").format(names=", ".join(allowed)),
         )
 
     def _unary(self, node: ast.UnaryOp, in_exponent: bool) -> tuple[_Fn, float | None]:
         if isinstance(node.op, ast.Not):
-            raise self.error(node, "'not' is not allowed", hint=" (use 1 - (comparison))")
+            raise self.error(node, _("'not' is not allowed"), hint=_(" (use 1 - (comparison))"))
         if isinstance(node.op, ast.Invert):
-            raise self.error(node, "'~' is not allowed")
+            raise self.error(node, _("'~' is not allowed"))
         operand, const = self.build(node.operand, in_exponent)
         if isinstance(node.op, ast.UAdd):
             return operand, const
@@ -408,22 +433,25 @@ class _Builder:
         # Point at the operator: it sits between the end of the left operand and the right.
         op_at = node.left.end_col_offset
         if op_type is ast.BitXor:
-            raise self.error(node, "'^' is not a power", op_at, ": use ** for powers (x**2)")
+            raise self.error(node, _("'^' is not a power"), op_at, _(": use ** for powers (x**2)"))
         if op_type not in _BINOPS:
             sym = _OPERATOR_TEXT.get(op_type, type(node.op).__name__)
             raise self.error(
-                node, f"operator '{sym}' is not allowed", op_at, " (allowed: + - * / **)"
+                node,
+                _("operator '{op}' is not allowed").format(op=sym),
+                op_at,
+                _(" (allowed: {names})").format(names="+ - * / **"),
             )
         is_pow = op_type is ast.Pow
         if is_pow and in_exponent:
-            raise self.error(node, "a power inside an exponent (a power tower) is not allowed")
+            raise self.error(node, _("a power inside an exponent (a power tower) is not allowed"))
         left, lconst = self.build(node.left, in_exponent)
         right, rconst = self.build(node.right, in_exponent or is_pow)
         if is_pow and rconst is not None and abs(rconst) > MAX_EXPONENT:
             raise self.error(
                 node.right,
-                f"exponent {rconst:g} is too large",
-                hint=f" (at most {MAX_EXPONENT:g} in absolute value)",
+                _("exponent {value} is too large").format(value=f"{rconst:g}"),
+                hint=_(" (at most {limit} in absolute value)").format(limit=f"{MAX_EXPONENT:g}"),
             )
         op = _BINOPS[op_type]
         if lconst is not None and rconst is not None:
@@ -443,8 +471,8 @@ class _Builder:
                 word = {ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
                 raise self.error(
                     comparator,
-                    f"'{word.get(type(op), type(op).__name__)}' is not allowed",
-                    hint=" (allowed: < <= > >= == !=)",
+                    _("'{op}' is not allowed").format(op=word.get(type(op), type(op).__name__)),
+                    hint=_(" (allowed: {names})").format(names="< <= > >= == !="),
                 )
             ops.append(_CMPOPS[type(op)])
             terms.append(self.build(comparator, in_exponent))
@@ -467,28 +495,38 @@ class _Builder:
         if not isinstance(node.func, ast.Name):
             if isinstance(node.func, ast.Attribute):
                 return self.build(node.func)  # refused, pointing at the attribute
-            raise self.error(node, "only the listed functions can be called")
+            raise self.error(node, _("only the listed functions can be called"))
         name = node.func.id
         if name not in FUNCTIONS:
             if name in VARIABLES or name in CONSTANTS:
-                raise self.error(node, f"'{name}' is not a function", hint=f" (write {name}*(...))")
+                raise self.error(
+                    node,
+                    _("'{name}' is not a function").format(name=name),
+                    hint=_(" (write {name}*(...))").format(name=name),
+                )
             hint = _name_hint(name, list(FUNCTIONS))
             raise self.error(
                 node,
-                f"unknown function '{name}'",
-                hint=f"{hint} (allowed: {', '.join(FUNCTIONS)})",
+                _("unknown function '{name}'").format(name=name),
+                hint=hint + _(" (allowed: {names})").format(names=", ".join(FUNCTIONS)),
             )
         if node.keywords:
             kw = node.keywords[0]
-            raise self.error(kw.value, f"keyword arguments are not allowed in {name}(...)")
+            raise self.error(
+                kw.value, _("keyword arguments are not allowed in {name}(...)").format(name=name)
+            )
         func, arity = FUNCTIONS[name]
         if len(node.args) != arity:
-            plural = "s" if arity != 1 else ""
-            raise self.error(node, f"{name} takes {arity} argument{plural}, got {len(node.args)}")
+            reason = ngettext(
+                "{name} takes {n} argument, got {got}",
+                "{name} takes {n} arguments, got {got}",
+                arity,
+            ).format(name=name, n=arity, got=len(node.args))
+            raise self.error(node, reason)
         built = [self.build(arg, in_exponent) for arg in node.args]
-        if all(c is not None for _, c in built):
+        if all(c is not None for _fn, c in built):
             with np.errstate(all="ignore"):
-                return self._fold(func(*(np.float64(c) for _, c in built)))
+                return self._fold(func(*(np.float64(c) for _fn, c in built)))
         args = [f for f, _ in built]
         if arity == 1:
             (a,) = args

@@ -2,7 +2,8 @@
 
 Each concern keeps its commands in its own module (`fcnet.cli.data`, ...), which
 exposes a list `COMMANDS`. A user error (ValueError, OSError) ends as one line on
-stderr and exit code 2, never a traceback.
+stderr and exit code 2, never a traceback. `--lang zh|en` (or FCNET_LANG, or the locale)
+picks the language of help and messages (`fcnet.cli.localize`, `fcnet.i18n`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import sys
 
 import click
 
-from fcnet import __version__
+from fcnet import __version__, i18n
+from fcnet.cli import localize
+from fcnet.i18n import gettext as _
 
 # Modules that contribute commands, in the order `fcnet --help` lists them.
 _COMMAND_MODULES = (
@@ -27,22 +30,41 @@ _COMMAND_MODULES = (
 )
 
 
-class _Group(click.Group):
+class _Group(localize.Group):
     """A click group that turns user errors into one line and exit code 2."""
+
+    def main(self, *args, **kwargs):
+        with i18n.use_language(None):  # --lang holds for this one invocation
+            return super().main(*args, **kwargs)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # a bare group: its help, as click shows it
+        except click.UsageError as exc:
+            _usage_error(ctx, exc)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
         except click.UsageError as exc:
-            where = exc.ctx.command_path if exc.ctx else ctx.command_path
-            message = " ".join(exc.format_message().split())
-            click.echo(f"fcnet: error: {where}: {message} (see '{where} --help')", err=True)
-            ctx.exit(2)
+            _usage_error(ctx, exc)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except (ValueError, OSError) as exc:
-            click.echo(f"fcnet: error: {_one_line(exc)}", err=True)
+            click.echo(_("fcnet: error: {message}").format(message=_one_line(exc)), err=True)
             ctx.exit(2)
+
+
+def _usage_error(ctx: click.Context, exc: click.UsageError) -> None:
+    where = exc.ctx.command_path if exc.ctx else ctx.command_path
+    message = " ".join(exc.format_message().split())
+    line = _("fcnet: error: {where}: {message} (see '{where} --help')")
+    click.echo(line.format(where=where, message=message), err=True)
+    ctx.exit(2)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -54,6 +76,14 @@ def _one_line(exc: BaseException) -> str:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="fcnet")
+@click.option(
+    "--lang",
+    type=click.Choice(i18n.LANGUAGES, case_sensitive=False),
+    is_eager=True,
+    expose_value=False,
+    callback=localize.set_language,
+    help="Language of help and messages. [default: FCNET_LANG, else zh for a zh_* locale, else en]",
+)
 def cli() -> None:
     """fcnet: fully-connected networks in numpy, PyTorch and TensorFlow."""
 
@@ -71,6 +101,9 @@ def _register() -> None:
 
 
 _register()
+# After the commands are built: click names some types at construction ("file"), which
+# must not freeze whatever language the environment had at import.
+localize.hook_click()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,6 +20,8 @@ import click
 from fcnet._fileio import atomic_write_text
 from fcnet.backends import BACKENDS
 from fcnet.cli.tasks import _run
+from fcnet.i18n import N_
+from fcnet.i18n import gettext as _
 
 # (name, task function name, headline metric, keyword arguments); quick: a smoke run.
 STEPS: list[tuple[str, str, str, dict[str, Any]]] = [
@@ -45,7 +47,9 @@ def run_demo(
 
     root = Path(out) if out is not None else Path("runs") / f"demo-{_stamp()}"
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise ValueError(f"--out {root}: exists and is not an empty folder; choose a new one")
+        raise ValueError(
+            _("--out {root}: exists and is not an empty folder; choose a new one").format(root=root)
+        )
     console = Console()
     rows = []
     for name, fn_name, metric, kwargs in STEPS:
@@ -67,21 +71,26 @@ def run_demo(
             }
         )
     atomic_write_text(root / "summary.json", json.dumps(rows, indent=2) + "\n")
-    table = Table(title="fcnet demo", title_justify="left")
-    for col in ("task", "backend", "metric", "value", "time"):
-        table.add_column(col, justify="right" if col in ("value", "time") else "left")
+    table = Table(title=_("fcnet demo"), title_justify="left")
+    for col in (N_("task"), N_("backend"), N_("metric"), N_("value"), N_("time")):
+        table.add_column(_(col), justify="right" if col in ("value", "time") else "left")
     for r in rows:
         table.add_row(
             r["task"],
             r["backend"],
             r["metric"],
             f"{r['value']:.6g}",
-            f"{r['seconds']:.1f} s",
+            _("{seconds:.1f} s").format(seconds=r["seconds"]),
         )
     console.print(table)
     for r in rows:
-        console.print(f"{r['task']} plots in {r['out_dir']}/: {', '.join(r['plots']) or 'none'}")
-    console.print(f"total {sum(r['seconds'] for r in rows):.1f} s; everything is in {root}/")
+        line = _("{task} plots in {folder}/: {plots}")
+        plots = _(", ").join(r["plots"]) or _("none")
+        console.print(line.format(task=r["task"], folder=r["out_dir"], plots=plots))
+    total = sum(r["seconds"] for r in rows)
+    console.print(
+        _("total {seconds:.1f} s; everything is in {folder}/").format(seconds=total, folder=root)
+    )
     return rows
 
 

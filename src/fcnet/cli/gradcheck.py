@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from fcnet.i18n import gettext as _
+
 
 @click.command("gradcheck")
 @click.option(
@@ -33,9 +35,11 @@ def gradcheck(tolerance: float, seed: int, eps: float) -> None:
     from fcnet.nn.gradcheck import grid_case
 
     if not tolerance > 0:
-        raise ValueError(f"--tolerance: expected a number > 0, got {tolerance}")
+        raise ValueError(
+            _("--tolerance: expected a number > 0, got {value}").format(value=tolerance)
+        )
     if not 0 < eps < 1:
-        raise ValueError(f"--eps: expected a number in (0, 1), got {eps}")
+        raise ValueError(_("--eps: expected a number in (0, 1), got {value}").format(value=eps))
     acts, losses = list(nn.ACTIVATIONS), list(nn.LOSSES)
     worst: dict[tuple[str, str], float] = {}
     with threadpool_limits(1):  # tiny matrices: a second BLAS thread only waits
@@ -46,11 +50,12 @@ def gradcheck(tolerance: float, seed: int, eps: float) -> None:
                 errors.extend(nn.gradcheck(model, loss_fn, x, y, eps=eps).values())
             worst[act, loss] = max(errors)
 
-    table = Table(
-        title=f"gradcheck: largest relative error (tolerance {tolerance:g}; "
+    title = _(
+        "gradcheck: largest relative error (tolerance {tolerance}; "
         "bias on/off x batch 1, 7 x 0-3 hidden layers)"
     )
-    table.add_column("activation")
+    table = Table(title=title.format(tolerance=f"{tolerance:g}"))
+    table.add_column(_("activation"))
     for loss in losses:
         table.add_column(loss, justify="right")
     for act in acts:
@@ -65,9 +70,11 @@ def gradcheck(tolerance: float, seed: int, eps: float) -> None:
     failed = [k for k, v in worst.items() if not v <= tolerance]
     if failed:
         names = ", ".join(f"{a}/{l}" for a, l in failed)
-        console.print(f"[bold red]FAILED[/bold red]: {len(failed)} over tolerance: {names}")
+        line = _("[bold red]FAILED[/bold red]: {n} over tolerance: {names}")
+        console.print(line.format(n=len(failed), names=names))
         sys.exit(1)
-    console.print(f"all {len(worst)} activation/loss pairs within {tolerance:g}")
+    line = _("all {n} activation/loss pairs within {tolerance}")
+    console.print(line.format(n=len(worst), tolerance=f"{tolerance:g}"))
 
 
 COMMANDS = [gradcheck]

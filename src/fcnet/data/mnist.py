@@ -1,30 +1,38 @@
 """MNIST (shipped with fcnet, verified) and data sets in its layout (Fashion-MNIST, ...).
 
-`load_mnist(split)` reads the copy in the repository's ``data/mnist/`` (or the folder
-named by the environment variable ``FCNET_MNIST_DIR``) and checks the SHA-256 of each
-file's decompressed bytes against the published values kept below, once per process,
-so a damaged copy is reported, never trained on. `load_mnist(split, root=folder)` reads
-any folder in the same layout (Fashion-MNIST, KMNIST, ...) without checksums.
-`download_mnist(root)` fetches the four files from public mirrors, verified.
+`load_mnist(split)` reads the first of: the folder named by the environment variable
+``FCNET_MNIST_DIR``, the copy in the repository's ``data/mnist/``, the per-user cache
+(``$XDG_CACHE_HOME/fcnet/mnist``, default ``~/.cache/fcnet/mnist``, which
+``fcnet data download`` fills), and checks the SHA-256 of each file's decompressed bytes
+against the published values kept below, once per process, so a damaged copy is
+reported, never trained on. `load_mnist(split, root=folder)` reads any folder in the same
+layout (Fashion-MNIST, KMNIST, ...) without checksums. `download_mnist(root)` fetches the
+four files from mirrors (``FCNET_MNIST_MIRROR`` or public ones), verified whatever the
+source.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from fcnet._fileio import atomic_write_bytes
 from fcnet.data.idx import idx_sha256, read_idx
+from fcnet.i18n import gettext as _
 
 __all__ = [
     "MNIST_FILES",
     "MNIST_MIRRORS",
     "MNIST_SHA256",
     "ChecksumError",
+    "cache_root",
     "download_mnist",
     "load_mnist",
+    "mirrors_from_env",
+    "search_roots",
     "shipped_root",
 ]
 
@@ -51,6 +59,7 @@ MNIST_MIRRORS: tuple[str, ...] = (
 )
 
 ENV_VAR = "FCNET_MNIST_DIR"
+MIRROR_ENV_VAR = "FCNET_MNIST_MIRROR"
 _MAX_DOWNLOAD = 64 << 20  # the largest MNIST .gz is under 10 MB
 
 # Verified shipped files: (resolved path, size, mtime_ns) -> read-only uint8 array.
@@ -64,11 +73,36 @@ class ChecksumError(ValueError):
 def shipped_root() -> Path:
     """The shipped MNIST's folder: ``$FCNET_MNIST_DIR``, else the repository's data/mnist."""
     env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env)
+    return Path(env) if env else _repository_copy()
+
+
+def cache_root() -> Path:
+    """Where ``fcnet data download`` puts MNIST: $XDG_CACHE_HOME/fcnet/mnist (~/.cache/...)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "fcnet" / "mnist"
+
+
+def search_roots() -> list[Path]:
+    """The folders `load_mnist` looks in, in order: $FCNET_MNIST_DIR, the shipped copy, the
+    per-user cache."""
+    env = os.environ.get(ENV_VAR)
+    roots = [Path(env)] if env else []
+    roots += [_repository_copy(), cache_root()]
+    return list(dict.fromkeys(roots))
+
+
+def _repository_copy() -> Path:
+    """data/mnist of the repository fcnet runs from (absent in an installed wheel)."""
     import fcnet
 
     return Path(fcnet.__file__).resolve().parents[2] / "data" / "mnist"
+
+
+def mirrors_from_env() -> tuple[str, ...]:
+    """The mirrors named in $FCNET_MNIST_MIRROR (comma- or space-separated), else the
+    public ones."""
+    named = os.environ.get(MIRROR_ENV_VAR, "").replace(",", " ").split()
+    return tuple(named) or MNIST_MIRRORS
 
 
 def load_mnist(
@@ -84,7 +118,8 @@ def load_mnist(
     images: (N, 784) when `flatten`, else (N, 28, 28); in [0, 1] as `dtype` when
     `normalize`, else uint8 0-255. labels: int64 (N,), 0 to 9.
 
-    `root=None` is the shipped copy, verified against its SHA-256 once per process.
+    `root=None`: the first of `search_roots()` that holds the split, verified against the
+    published SHA-256 once per process.
     A `root` folder may name its files ``train-images-idx3-ubyte[.gz]`` or, as the
     course text does, ``train-images.idx3-ubyte[.gz]``; its content is not checksummed
     (so Fashion-MNIST and other sets in the same layout load too).
@@ -94,15 +129,21 @@ def load_mnist(
     ((10000, 784), 'float32', [7, 2, 1])
     """
     if split not in MNIST_FILES:
-        raise ValueError(f"load_mnist: split must be one of {sorted(MNIST_FILES)}, got {split!r}")
+        raise ValueError(
+            _("load_mnist: split must be one of {names}, got {split!r}").format(
+                names=sorted(MNIST_FILES), split=split
+            )
+        )
     dtype = np.dtype(dtype)
     if normalize and dtype.kind != "f":
         raise ValueError(
-            f"load_mnist: dtype must be a float type when normalize=True, got {dtype.name}"
+            _("load_mnist: dtype must be a float type when normalize=True, got {dtype}").format(
+                dtype=dtype.name
+            )
         )
     verify = root is None
-    folder = shipped_root() if verify else Path(root)
     image_stem, label_stem = MNIST_FILES[split]
+    folder = _search(image_stem, split) if verify else Path(root)
     image_path = _find(folder, image_stem, split, "images")
     label_path = _find(folder, label_stem, split, "labels")
     images = _read(image_path, image_stem if verify else None)
@@ -121,31 +162,46 @@ def load_mnist(
     return images, labels.astype(np.int64)
 
 
+# progress(file name, bytes so far, total bytes or None); bytes so far is -1 when the file
+# was there already, verified.
+Progress = Callable[[str, int, int | None], None]
+
+
 def download_mnist(
-    root: str | os.PathLike,
-    mirrors: tuple[str, ...] | list[str] = MNIST_MIRRORS,
+    root: str | os.PathLike | None = None,
+    mirrors: Sequence[str] | None = None,
     *,
     timeout: float = 60.0,
+    progress: Progress | None = None,
 ) -> Path:
     """Fetch the four MNIST .gz files into `root` (created if needed); return `root`.
 
-    Each file is taken from the first mirror (a base URL, http or https) that serves
-    it with the published SHA-256 of its decompressed bytes; it is written atomically,
-    and only once verified. Files already in `root` and verified are kept. Raises
-    OSError when no mirror has a verified copy of a file (nothing unverified is kept).
+    `root` defaults to `cache_root()`, `mirrors` (base URLs, http or https) to
+    $FCNET_MNIST_MIRROR, else the public ones. Each file is taken from the first mirror
+    that serves it with the published SHA-256 of its decompressed bytes; it is written
+    atomically, and only once verified. Files already in `root` and verified are kept.
+    Raises OSError when no mirror has a verified copy of a file (nothing unverified is
+    kept); its message says where to put the files by hand.
     """
     import urllib.error
     import urllib.request
 
-    root = Path(root)
+    root = cache_root() if root is None else Path(root)
+    mirrors = tuple(mirrors) if mirrors is not None else mirrors_from_env()
+    if not mirrors:
+        raise ValueError(_("download_mnist: no mirror given"))
     for base in mirrors:
         if not base.startswith(("http://", "https://")):
-            raise ValueError(f"download_mnist: mirror must be an http(s) URL, got {base!r}")
+            raise ValueError(
+                _("download_mnist: mirror must be an http(s) URL, got {url!r}").format(url=base)
+            )
     # Small files first: a bad mirror list fails fast.
     stems = [s for pair in (MNIST_FILES["test"], MNIST_FILES["train"]) for s in reversed(pair)]
     for stem in stems:
         target = root / f"{stem}.gz"
         if target.is_file() and _matches(target.read_bytes(), stem):
+            if progress is not None:
+                progress(target.name, -1, None)
             continue
         problems = []
         for base in mirrors:
@@ -153,7 +209,7 @@ def download_mnist(
             try:
                 req = urllib.request.Request(url, headers={"User-Agent": "fcnet"})
                 with urllib.request.urlopen(req, timeout=timeout) as resp:
-                    data = resp.read(_MAX_DOWNLOAD + 1)
+                    data = _read_body(resp, target.name, progress)
             except urllib.error.HTTPError as exc:
                 problems.append(f"{url}: HTTP {exc.code} {exc.reason}")
                 continue
@@ -161,15 +217,46 @@ def download_mnist(
                 problems.append(f"{url}: {getattr(exc, 'reason', exc)}")
                 continue
             if len(data) > _MAX_DOWNLOAD:
-                problems.append(f"{url}: more than {_MAX_DOWNLOAD} bytes")
+                problems.append(
+                    _("{url}: more than {limit} bytes").format(url=url, limit=_MAX_DOWNLOAD)
+                )
             elif _matches(data, stem):
                 atomic_write_bytes(target, data)
                 break
             else:
-                problems.append(f"{url}: content does not match the published SHA-256")
+                problems.append(
+                    _("{url}: content does not match the published SHA-256").format(url=url)
+                )
         else:
-            raise OSError(f"download_mnist: no verified copy of {stem}.gz; " + "; ".join(problems))
+            raise OSError(
+                _(
+                    "download_mnist: no verified copy of {name}: {problems}. Put the four files "
+                    "({files}) in {folder} by hand: the fcnet repository ships them in "
+                    "data/mnist/; or name another mirror with --mirror URL or {env}"
+                ).format(
+                    name=f"{stem}.gz",
+                    problems="; ".join(problems),
+                    files=", ".join(f"{s}.gz" for s in stems),
+                    folder=root,
+                    env=MIRROR_ENV_VAR,
+                )
+            )
     return root
+
+
+def _read_body(resp, name: str, progress: Progress | None) -> bytes:
+    """The response's bytes (at most _MAX_DOWNLOAD + 1), reporting progress per chunk."""
+    try:
+        total = int(resp.headers.get("Content-Length") or 0) or None
+    except ValueError:
+        total = None
+    chunks, done = [], 0
+    while done <= _MAX_DOWNLOAD and (chunk := resp.read(min(1 << 16, _MAX_DOWNLOAD + 1 - done))):
+        chunks.append(chunk)
+        done += len(chunk)
+        if progress is not None:
+            progress(name, done, total)
+    return b"".join(chunks)
 
 
 # --------------------------------------------------------------------------- internals
@@ -181,15 +268,31 @@ def _names(stem: str) -> list[str]:
     return [stem, f"{stem}.gz", dotted, f"{dotted}.gz"]
 
 
+def _search(stem: str, split: str) -> Path:
+    """The first of `search_roots()` with the split's images; an error naming the command
+    that fetches them when there is none."""
+    roots = search_roots()
+    for folder in roots:
+        if any((folder / name).is_file() for name in _names(stem)):
+            return folder
+    raise FileNotFoundError(
+        _(
+            "no MNIST {split} data in {folders}: run 'fcnet data download' (it fetches the "
+            "four files into {cache}), or set {env} to a folder that holds them"
+        ).format(split=split, folders=", ".join(map(str, roots)), cache=cache_root(), env=ENV_VAR)
+    )
+
+
 def _find(folder: Path, stem: str, split: str, what: str) -> Path:
     for name in _names(stem):
         path = folder / name
         if path.is_file():
             return path
-    where = folder if folder.is_dir() else f"{folder} (no such folder)"
+    where = folder if folder.is_dir() else _("{folder} (no such folder)").format(folder=folder)
     raise FileNotFoundError(
-        f"no MNIST {split} {what} in {where}: looked for {', '.join(_names(stem))}"
-        + (f" (set {ENV_VAR} or pass root=)" if not folder.is_dir() else "")
+        _("no MNIST {split} {what} in {folder}: looked for {names}").format(
+            split=split, what=what, folder=where, names=", ".join(_names(stem))
+        )
     )
 
 
@@ -205,9 +308,11 @@ def _read(path: Path, stem: str | None) -> np.ndarray:
     got = idx_sha256(array)
     if got != MNIST_SHA256[stem]:
         raise ChecksumError(
-            f"{path}: SHA-256 of the decompressed data is {got[:16]}..., expected "
-            f"{MNIST_SHA256[stem][:16]}...: this MNIST copy is damaged; restore it "
-            f"(git checkout data/mnist) or fetch it with fcnet.data.mnist.download_mnist"
+            _(
+                "{path}: SHA-256 of the decompressed data is {got}..., expected {expected}...: "
+                "this MNIST copy is damaged; restore it (git checkout data/mnist) or fetch it "
+                "again with 'fcnet data download'"
+            ).format(path=path, got=got[:16], expected=MNIST_SHA256[stem][:16])
         )
     array.flags.writeable = False
     _VERIFIED[key] = array
@@ -225,17 +330,25 @@ def _matches(gz_bytes: bytes, stem: str) -> bool:
 def _check(image_path: Path, images: np.ndarray, label_path: Path, labels: np.ndarray) -> None:
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
         raise ValueError(
-            f"{image_path}: expected uint8 images of shape (N, 28, 28), "
-            f"got {images.dtype.name} {images.shape}"
+            _("{path}: expected uint8 images of shape (N, 28, 28), got {dtype} {shape}").format(
+                path=image_path, dtype=images.dtype.name, shape=images.shape
+            )
         )
     if labels.dtype != np.uint8 or labels.ndim != 1:
         raise ValueError(
-            f"{label_path}: expected uint8 labels of shape (N,), "
-            f"got {labels.dtype.name} {labels.shape}"
+            _("{path}: expected uint8 labels of shape (N,), got {dtype} {shape}").format(
+                path=label_path, dtype=labels.dtype.name, shape=labels.shape
+            )
         )
     if len(labels) != len(images):
         raise ValueError(
-            f"{label_path}: {len(labels)} labels for {len(images)} images in {image_path.name}"
+            _("{path}: {labels} labels for {images} images in {name}").format(
+                path=label_path, labels=len(labels), images=len(images), name=image_path.name
+            )
         )
     if len(labels) and labels.max() > 9:
-        raise ValueError(f"{label_path}: labels must be 0 to 9, found {int(labels.max())}")
+        raise ValueError(
+            _("{path}: labels must be 0 to 9, found {label}").format(
+                path=label_path, label=int(labels.max())
+            )
+        )

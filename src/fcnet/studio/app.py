@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fcnet import __version__
 from fcnet.expr import ExprError
+from fcnet.studio import i18n as studio_i18n
 from fcnet.studio import runs as runs_mod
 from fcnet.studio.backprop import router as backprop_router
 from fcnet.studio.bounded import RunFileError
@@ -304,6 +305,8 @@ def create_app(
     app.add_middleware(SameOrigin)
     app.add_middleware(HostCheck, hosts=hosts)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(studio_i18n.LanguageMiddleware)  # each request in its own language
+    app.include_router(studio_i18n.router())  # GET /api/i18n for static/i18n.js
 
     # ----- errors: always one JSON line ----------------------------------------------------
 
