@@ -57,8 +57,8 @@ def collect() -> dict[Msgid, list[str]]:
         out[text].append(where)
     from fcnet.studio.i18n import page_messages
 
-    for text, where in page_messages().items():
-        out[text].extend(where)
+    for text, places in page_messages().items():
+        out[text].extend(places)
     folder = Path(click.__file__).resolve().parent
     _extract(folder, [folder / f"{m}.py" for m in _CLICK_MODULES], "click", out)
     return dict(out)
@@ -93,7 +93,7 @@ def problems(catalog: Catalog, msgids: dict[Msgid, list[str]]) -> list[str]:
         if message.fuzzy:
             found.append(f"{head}: translation marked fuzzy")
         originals = msgid if isinstance(msgid, tuple) else (msgid,)
-        for translated in strings:
+        for translated in map(str, strings):
             if _fields(translated) != _fields(originals[-1]):
                 found.append(
                     f"{head}: placeholders {_fields(translated)} in the translation, "
@@ -110,7 +110,7 @@ def update(lang: str = "zh") -> list[str]:
     msgids = collect()
     template = Catalog(domain=DOMAIN)
     for msgid, where in msgids.items():
-        template.add(msgid, locations=[(w, None) for w in where[:1]])
+        template.add(msgid, locations=[(w, None) for w in where[:1]])  # type: ignore[misc]
     if path.is_file():
         with open(path, "rb") as fh:
             catalog = read_po(fh, locale=lang)

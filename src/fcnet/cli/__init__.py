@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import NoReturn
 
 import click
 
@@ -59,7 +60,7 @@ class _Group(localize.Group):
             ctx.exit(2)
 
 
-def _usage_error(ctx: click.Context, exc: click.UsageError) -> None:
+def _usage_error(ctx: click.Context, exc: click.UsageError) -> NoReturn:
     where = exc.ctx.command_path if exc.ctx else ctx.command_path
     message = " ".join(exc.format_message().split())
     line = _("fcnet: error: {where}: {message} (see '{where} --help')")

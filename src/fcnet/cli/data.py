@@ -211,6 +211,7 @@ def download(folder: Path | None, mirrors: tuple[str, ...], timeout: float) -> N
         BarColumn,
         DownloadColumn,
         Progress,
+        TaskID,
         TextColumn,
         TransferSpeedColumn,
     )
@@ -218,7 +219,7 @@ def download(folder: Path | None, mirrors: tuple[str, ...], timeout: float) -> N
     from fcnet.data.mnist import cache_root, download_mnist
 
     root = folder if folder is not None else cache_root()
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -15,9 +15,10 @@ import inspect
 import os
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 
 import click
+from click.utils import _make_default_short_help  # click 8.5 deprecates the public name
 
 from fcnet import i18n
 from fcnet.i18n import gettext as _
@@ -43,9 +44,9 @@ def hook_click() -> None:
     for name in _CLICK_MODULES:
         module = importlib.import_module(f"click.{name}")
         if getattr(module, "_", None) is _stdlib_gettext.gettext:
-            module._ = i18n.gettext
+            module._ = i18n.gettext  # type: ignore[attr-defined]
         if getattr(module, "ngettext", None) is _stdlib_gettext.ngettext:
-            module.ngettext = i18n.ngettext
+            module.ngettext = i18n.ngettext  # type: ignore[attr-defined]
 
 
 def help_text(text: str | None) -> str:
@@ -68,7 +69,7 @@ def short_help(command: click.Command, limit: int = 45) -> str:
     if i18n.language() == "zh":
         first, stop, _rest = text.partition("。")
         return first + stop if len(first) < limit else first[: limit // 2] + "…"
-    return click.utils.make_default_short_help(text, limit)
+    return _make_default_short_help(text, limit)
 
 
 def display_width(text: str) -> int:
@@ -141,7 +142,7 @@ class HelpFormatter(click.HelpFormatter):
                 self.write(f"{indent}{line}\n")
 
     def write_dl(
-        self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
+        self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
     ) -> None:
         rows = [(term, translate_help(text)) for term, text in rows]
         if i18n.language() != "zh":

@@ -14,6 +14,7 @@ import os
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from fcnet._fileio import atomic_write_text
 
@@ -91,7 +92,12 @@ def render(name: str, fmt: str, exercise: str | None = None) -> str:
     for i, (kind, text) in enumerate(parts, 1):
         if kind == "check":
             kind, text = "code", _NB_CHECK.format(name=exercise)
-        cell = {"cell_type": kind, "id": f"cell-{i}", "metadata": {}, "source": _lines(text)}
+        cell: dict[str, Any] = {
+            "cell_type": kind,
+            "id": f"cell-{i}",
+            "metadata": {},
+            "source": _lines(text),
+        }
         if kind == "code":
             cell |= {"execution_count": None, "outputs": []}
         nb_cells.append(cell)

@@ -43,6 +43,7 @@ def _linear_case(N: int, n_in: int, n_out: int):
 
 def _fcnet_linear(x, W, b, delta):
     layer = nn.Linear(W.shape[1], W.shape[0], dtype="float64")
+    assert layer.bias is not None
     layer.weight.data[...] = W
     layer.bias.data[...] = b
     z = layer.forward(x)

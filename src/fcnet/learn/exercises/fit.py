@@ -21,7 +21,7 @@ _LINEAR = 0.95  # a target a straight line explains better than this is too easy
 def _domain(student: Student) -> tuple[float, float]:
     d = student.namespace.get("DOMAIN")
     try:
-        a, b = (float(v) for v in d)
+        a, b = (float(v) for v in (d if d is not None else ()))
     except (TypeError, ValueError):
         raise CheckFailed(f"DOMAIN must be a pair (a, b) of numbers, got {d!r}") from None
     if not (np.isfinite(a) and np.isfinite(b) and a < b):
