@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from studio_support import (
+    studio_page,
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -143,34 +144,6 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@contextmanager
-def studio_page(browser, server, width: int = 1280, height: int = 800):
-    """A fresh tab that may reach only `server`; fails if the page asked for anything else."""
-    context = browser.new_context(viewport={"width": width, "height": height})
-    blocked: list[str] = []
-
-    def only_the_studio(route) -> None:
-        # Never reach the internet: anything not addressed to the studio is aborted, and
-        # counted (the pages must need nothing from elsewhere: Chart.js is vendored).
-        url = route.request.url
-        if url.startswith(server.url) or url.startswith("data:"):
-            route.continue_()
-        else:
-            blocked.append(url)
-            route.abort()
-
-    context.route("**/*", only_the_studio)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors
-    try:
-        yield page
-    finally:
-        context.close()
-    assert blocked == [], f"the page asked for outside resources: {blocked}"
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import io
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -100,3 +101,31 @@ class LiveServer:
 
     def session(self, session_id: str):
         return self.app.state.studio.sessions.get(session_id)
+
+
+@contextmanager
+def studio_page(browser, server, width: int = 1280, height: int = 800):
+    """A fresh tab that may reach only `server`; fails if the page asked for anything else."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    blocked: list[str] = []
+
+    def only_the_studio(route) -> None:
+        # Never reach the internet: anything not addressed to the studio is aborted, and
+        # counted (the pages must need nothing from elsewhere: Chart.js is vendored).
+        url = route.request.url
+        if url.startswith(server.url) or url.startswith("data:"):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    context.route("**/*", only_the_studio)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors
+    try:
+        yield page
+    finally:
+        context.close()
+    assert blocked == [], f"the page asked for outside resources: {blocked}"

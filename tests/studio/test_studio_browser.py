@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from studio_support import CHROMIUM, DEMO, RUN_FIT, RUN_LONG, RUN_MNIST
+from studio_support import CHROMIUM, DEMO, RUN_FIT, RUN_LONG, RUN_MNIST, studio_page
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -170,7 +170,6 @@ def test_the_target_is_drawn_above_the_fit(page, live_server, artifacts):
 
 
 def test_a_fit_is_saved_as_a_run_and_opens_on_the_runs_page(browser, tmp_path):
-    from conftest import studio_page
     from studio_support import LiveServer
 
     with LiveServer(tmp_path / "runs") as server, studio_page(browser, server) as page:
@@ -315,7 +314,6 @@ def test_a_broken_run_is_named_with_its_problem_and_the_rest_are_listed(
     import os
     import shutil
 
-    from conftest import studio_page
     from studio_support import LiveServer
 
     root = tmp_path / "runs"

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
-from studio_support import CHROMIUM
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # starlette's notice about httpx2
-    from fastapi.testclient import TestClient
+from studio_support import CHROMIUM, local_client
 
 from fcnet.studio import create_app
 from fcnet.studio.i18n import STATIC_DIR, html_messages, request_language
@@ -18,7 +13,7 @@ from fcnet.studio.i18n import STATIC_DIR, html_messages, request_language
 
 @pytest.fixture
 def client(tmp_path):
-    with TestClient(create_app(tmp_path / "runs")) as c:
+    with local_client(create_app(tmp_path / "runs")) as c:
         yield c
 
 
