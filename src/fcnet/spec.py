@@ -17,7 +17,6 @@ import json
 import math
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from fcnet._fileio import atomic_write_text
+from fcnet._fileio import FileError, atomic_write_text, parse_json, parse_toml, read_text
 
 ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
 LOSSES = ("mse", "cross_entropy", "bce_with_logits", "bce")
@@ -41,6 +40,9 @@ INITS = ("normal", "xavier_uniform", "xavier_normal", "he_normal", "he_uniform")
 DTYPES = ("float32", "float64")
 
 Activation = Literal["relu", "leaky_relu", "sigmoid", "tanh", "identity"]
+
+
+SPEC_FILE_LIMIT = 1 << 20  # bytes: a spec file is a few hundred
 
 
 class SpecError(ValueError):
@@ -224,6 +226,9 @@ class NetSpec(_Strict):
                 f"reduction: 'sum' is offered for losses 'mse' and 'bce', "
                 f"got loss {self.loss!r} (allowed: 'mean')"
             )
+        from fcnet.limits import check_network
+
+        check_network(self)  # widths within bounds, weights and optimiser state fit in memory
         return self
 
     # ----- the canonical layout ----------------------------------------------------------
@@ -277,9 +282,9 @@ class NetSpec(_Strict):
     @classmethod
     def from_json(cls, text: str, source: str = "spec JSON") -> NetSpec:
         try:
-            d = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SpecError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+            d = parse_json(text, source)
+        except FileError as exc:
+            raise SpecError(str(exc)) from None
         return cls.from_dict(d)
 
     @classmethod
@@ -289,13 +294,16 @@ class NetSpec(_Strict):
         suffix = path.suffix.lower()
         if suffix not in (".json", ".toml"):
             raise SpecError(f"{path}: expected a .json or .toml spec file, got {suffix!r}")
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = read_text(path, SPEC_FILE_LIMIT, "spec file")
+        except FileError as exc:
+            raise SpecError(str(exc)) from None
         if suffix == ".json":
             return _with_source(path, lambda: cls.from_json(text, source=str(path)))
         try:
-            d = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise SpecError(f"{path}: not valid TOML ({exc})") from None
+            d = parse_toml(text, str(path))
+        except FileError as exc:
+            raise SpecError(str(exc)) from None
         if "net" in d and isinstance(d["net"], dict):
             d = d["net"]
         return _with_source(path, lambda: cls.from_dict(d))

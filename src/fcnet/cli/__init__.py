@@ -7,12 +7,16 @@ stderr and exit code 2, never a traceback.
 
 from __future__ import annotations
 
-import importlib
-import sys
+from fcnet import _startup
 
-import click
+_startup.install()  # until the commands are registered: Ctrl-C is one line, no traceback
 
-from fcnet import __version__
+import importlib  # noqa: E402
+import sys  # noqa: E402
+
+import click  # noqa: E402
+
+from fcnet import __version__  # noqa: E402
 
 # Modules that contribute commands, in the order `fcnet --help` lists them.
 _COMMAND_MODULES = ("data", "gradcheck", "compare", "tasks", "demo", "serve")
@@ -34,6 +38,9 @@ class _Group(click.Group):
         except (ValueError, OSError) as exc:
             click.echo(f"fcnet: error: {_one_line(exc)}", err=True)
             ctx.exit(2)
+        except KeyboardInterrupt:  # the tasks say more about what a Ctrl-C left behind
+            click.echo("fcnet: interrupted", err=True)
+            ctx.exit(130)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -62,8 +69,13 @@ def _register() -> None:
 
 
 _register()
+_startup.done()
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `fcnet` console script."""
-    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="fcnet")
+    try:
+        cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="fcnet")
+    finally:
+        if argv is None:
+            _startup.exiting()

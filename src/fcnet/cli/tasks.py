@@ -99,7 +99,9 @@ def _run(
         click.echo(f"fcnet: {exc.message}", err=True)
         raise click.exceptions.Exit(130) from None
     except KeyboardInterrupt:
-        click.echo("fcnet: interrupted", err=True)
+        from fcnet.tasks._common import interrupted_message
+
+        click.echo(f"fcnet: {interrupted_message(task.__name__)}", err=True)
         raise click.exceptions.Exit(130) from None
 
 
