@@ -35,7 +35,7 @@ MAX_IMAGE_PIXELS = 40_000_000  # about 6300 x 6300
 MAX_SCALE = 64
 MAX_PNG_PIXELS = 64_000_000
 MAX_IDX_BYTES = 4 << 30
-MAX_CSV_BYTES = 2 << 30
+MAX_CSV_BYTES = 256 << 20  # parsed into Python strings first: ~20x in memory
 # An estimate may use at most this share of the memory available (the rest: Python,
 # numpy's temporaries, the framework's own).
 SHARE = 0.8

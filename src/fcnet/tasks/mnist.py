@@ -302,15 +302,13 @@ def preprocess_image(path: str | os.PathLike[str]) -> np.ndarray:
     the ink's bounding box, scaled so the longer side is 20 pixels (aspect kept), and
     pasted in a 28x28 field with its centre of mass at the centre.
     """
-    from PIL import Image, UnidentifiedImageError
+    from fcnet.data.images import open_image
 
     path = Path(path)
-    try:
-        with Image.open(path) as im:
-            im.load()
-            rgba = im.convert("RGBA")
-    except UnidentifiedImageError:
-        raise ValueError(f"{path}: not an image pillow can read (expected PNG or JPEG)") from None
+    with open_image(path) as im:
+        rgba = im.convert("RGBA")
+    from PIL import Image
+
     white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
     grey = np.asarray(Image.alpha_composite(white, rgba).convert("L"), dtype=np.float32) / 255
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
