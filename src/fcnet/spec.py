@@ -186,7 +186,7 @@ class NetSpec(_Strict):
         "he_normal"
     )
     dtype: Literal["float32", "float64"] = "float32"
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)  # every framework's seed fits int64
 
     @field_validator("hidden", mode="before")
     @classmethod

@@ -30,7 +30,7 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else ctx.command_path
-            message = " ".join(exc.format_message().split())
+            message = _shorten(" ".join(exc.format_message().split()))
             click.echo(f"fcnet: error: {where}: {message} (see '{where} --help')", err=True)
             ctx.exit(2)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
@@ -47,7 +47,19 @@ def _one_line(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     if isinstance(exc, OSError) and exc.filename and exc.strerror:
         text = f"{exc.filename}: {exc.strerror}"
-    return " ".join(text.split())
+    return _shorten(" ".join(text.split()))
+
+
+_LONG_WORD = 80  # characters: a longer word of a message (a 5000-digit number) is elided
+
+
+def _shorten(text: str) -> str:
+    """`text` with every word over _LONG_WORD characters cut to its ends and its length."""
+    words = text.split(" ")
+    return " ".join(
+        w if len(w) <= _LONG_WORD else f"{w[:30]}...{w[-10:]} ({len(w):,} characters)"
+        for w in words
+    )
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -74,6 +74,8 @@ def show(
         raise ValueError(f"--png {png}: exists; add --force to overwrite it")
     images = _as_images(path, read_idx(path))
     n = len(images)
+    if n == 0:
+        raise ValueError(f"{path}: holds no images (its first dimension is 0)")
     if not 0 <= index < n:
         raise ValueError(f"--index {index} is out of range: {path} holds {n} images (0 to {n - 1})")
     image = images[index]

@@ -345,6 +345,8 @@ def idx_image(path: str | os.PathLike[str], index: int) -> np.ndarray:
     images = read_idx(os.fspath(path))
     if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise ValueError(f"{path}: expected an IDX file of 28x28 images, got shape {images.shape}")
+    if len(images) == 0:
+        raise ValueError(f"{path}: holds no images (its first dimension is 0)")
     if not 0 <= index < len(images):
         raise ValueError(f"--index: expected 0 to {len(images) - 1} for {path}, got {index}")
     img = images[index].astype(np.float32)
