@@ -131,6 +131,13 @@ def _bracket_depth(text: str, strings: re.Pattern[bytes]) -> int:
     return int(np.cumsum(step).max(initial=0))
 
 
+def _dotted_depth(text: str) -> int:
+    """The most dots on one line outside strings: a TOML key `a.b.c` nests as deep as it has
+    parts (tomllib takes quadratic time over a very long one)."""
+    data = _TOML_STRING.sub(b"", text.encode("utf-8", "surrogatepass"))
+    return max((line.count(b".") for line in data.split(b"\n")), default=0)
+
+
 def check_depth(obj: Any, source: str, max_depth: int = MAX_DEPTH) -> Any:
     """`obj` if its lists/dicts nest at most `max_depth` deep (checked without recursion)."""
     stack = [(obj, 1)]
@@ -165,7 +172,7 @@ def parse_toml(text: str, source: str, max_depth: int = MAX_DEPTH) -> dict[str, 
     """tomllib.loads with a nesting bound; a FileError names `source`."""
     import tomllib
 
-    if _bracket_depth(text, _TOML_STRING) > max_depth:
+    if _bracket_depth(text, _TOML_STRING) > max_depth or _dotted_depth(text) > max_depth:
         raise FileError(f"{source}: nested more than {max_depth} levels deep")
     try:
         obj = tomllib.loads(text)

@@ -50,14 +50,14 @@ def _one_line(exc: BaseException) -> str:
     return _shorten(" ".join(text.split()))
 
 
-_LONG_WORD = 80  # characters: a longer word of a message (a 5000-digit number) is elided
+_LONG_WORD = 300  # characters: a longer word of a message (a 5000-digit number) is elided
 
 
 def _shorten(text: str) -> str:
     """`text` with every word over _LONG_WORD characters cut to its ends and its length."""
     words = text.split(" ")
     return " ".join(
-        w if len(w) <= _LONG_WORD else f"{w[:30]}...{w[-10:]} ({len(w):,} characters)"
+        w if len(w) <= _LONG_WORD else f"{w[:100]}...{w[-60:]} ({len(w):,} characters)"
         for w in words
     )
 
