@@ -20,7 +20,7 @@ def fcnet_cmd(*args: str) -> list[str]:
 
 
 def env() -> dict[str, str]:
-    src = str(Path(__file__).resolve().parents[2] / "src")
+    src = os.environ.get("FCNET_SRC") or str(Path(__file__).resolve().parents[2] / "src")
     return {
         **os.environ,
         "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", ""),

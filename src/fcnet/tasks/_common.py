@@ -423,7 +423,7 @@ def read_run(run_dir: str | os.PathLike[str], task: str | None = None) -> dict[s
     saved = load_json(meta, _RUN_JSON_LIMIT, "run.json")
     if not isinstance(saved, dict):
         raise FileError(f"{meta}: expected an object of keys, got {type(saved).__name__}")
-    if saved.get("task") not in _TASK_KEYS:
+    if not isinstance(saved.get("task"), str) or saved["task"] not in _TASK_KEYS:
         raise FileError(
             f"{meta}: field 'task' must be one of {', '.join(_TASK_KEYS)}, "
             f"got {_short(saved.get('task'))}"
@@ -441,6 +441,11 @@ def read_run(run_dir: str | os.PathLike[str], task: str | None = None) -> dict[s
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             names = " or ".join(t.__name__ for t in types)
             raise FileError(f"{meta}: field 'options.{key}' must be {names}, got {_short(value)}")
+    hidden = options.get("hidden")
+    if isinstance(hidden, list) and not all(
+        isinstance(w, int) and not isinstance(w, bool) for w in hidden
+    ):
+        raise FileError(f"{meta}: field 'options.hidden' must be widths, got {_short(hidden)}")
     for key in ("range", "yrange"):
         r = options.get(key)
         if r is not None and not (
