@@ -229,16 +229,44 @@ def test_model_npz_spec_nested_deep(fit_run):
 @pytest.mark.parametrize(
     ("args", "parts"),
     [
-        (["fit", "sin(x)", "--hidden", "1000000000000"], ["hidden[0].width", "at most"]),
-        (["fit", "sin(x)", "--hidden", "18446744073709551617"], ["hidden[0].width"]),
-        (["fit", "sin(x)", "--hidden", "100000,100000,100000"], ["needs about", "available"]),
-        (["mnist", "--hidden", "100000000"], ["hidden[0].width"]),
-        (["fit", "sin(x)", "--samples", "1000000000000"], ["samples", "needs about"]),
-        (["binary", "--dataset", "random", "--samples", "1000000000"], ["samples x features"]),
-        (["binary", "--dataset", "random", "--features", "1000000000"], ["samples x features"]),
-        (["compare", "--steps", str(10**12)], ["--steps"]),
-        (["fit", "10.0**100*x"], ["10.0**100*x", "float32"]),
-        (["fit", "sin(x)", "--seed", "9" * 5000], ["--seed", "characters"]),
+        pytest.param(
+            ["fit", "sin(x)", "--hidden", "1000000000000"],
+            ["hidden[0].width", "at most"],
+            id="hidden-1e12",
+        ),
+        pytest.param(
+            ["fit", "sin(x)", "--hidden", "18446744073709551617"],
+            ["hidden[0].width"],
+            id="hidden-2e64",
+        ),
+        pytest.param(
+            ["fit", "sin(x)", "--hidden", "100000,100000,100000"],
+            ["needs about", "available"],
+            id="hidden-memory",
+        ),
+        pytest.param(
+            ["mnist", "--hidden", "100000000"], ["hidden[0].width"], id="mnist-hidden-1e8"
+        ),
+        pytest.param(
+            ["fit", "sin(x)", "--samples", "1000000000000"],
+            ["samples", "needs about"],
+            id="samples-1e12",
+        ),
+        pytest.param(
+            ["binary", "--dataset", "random", "--samples", "1000000000"],
+            ["samples x features"],
+            id="random-samples-1e9",
+        ),
+        pytest.param(
+            ["binary", "--dataset", "random", "--features", "1000000000"],
+            ["samples x features"],
+            id="random-features-1e9",
+        ),
+        pytest.param(["compare", "--steps", str(10**12)], ["--steps"], id="compare-steps-1e12"),
+        pytest.param(["fit", "10.0**100*x"], ["10.0**100*x", "float32"], id="expr-overflow"),
+        pytest.param(
+            ["fit", "sin(x)", "--seed", "9" * 5000], ["--seed", "characters"], id="seed-5000-digits"
+        ),
     ],
 )
 def test_sizes_have_bounds(tmp_path, args, parts):
