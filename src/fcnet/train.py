@@ -152,21 +152,20 @@ def train(
         if ckpt is None:
             raise ValueError("resume: needs a checkpoint path")
         state = _load_checkpoint(ckpt, model, n, n_batches)
-        if metrics_log is not None:  # drop lines written after the checkpoint
-            atomic_write_text(metrics_log, "".join(_json_line(r) for r in state.history.records))
-    elif metrics_log is not None:
-        atomic_write_text(metrics_log, "")
     history = state.history
 
     stop = _StopFlag()
     bar = _Bar(enabled=progress, label=label, epochs=epochs, n_batches=n_batches)
-    t_start = time.perf_counter() - history.seconds
-    last_save = time.perf_counter()
-    epoch = state.epoch
     interrupted: Interrupted | None = None
-    # Ctrl-C only sets stop.flag (checked between steps) until training has ended and its
-    # checkpoint is on disk: whenever it comes, a resumable checkpoint is left behind.
+    # Ctrl-C only sets stop.flag (checked between steps) from the first file written until
+    # training has ended and its checkpoint is on disk: whenever it comes, a resumable
+    # checkpoint is left behind.
     with stop.installed():
+        if metrics_log is not None:  # (resumed: drop lines written after the checkpoint)
+            atomic_write_text(metrics_log, "".join(_json_line(r) for r in history.records))
+        t_start = time.perf_counter() - history.seconds
+        last_save = time.perf_counter()
+        epoch = state.epoch
         try:
             # overflow shows as a non-finite loss, which the guard reports in one line
             with bar, np.errstate(over="ignore", invalid="ignore", divide="ignore"):

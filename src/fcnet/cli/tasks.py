@@ -86,10 +86,17 @@ def _common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _run(
-    task: Callable[..., Any], *args: Any, distributed: bool | None = None, **kwargs: Any
+    task: Callable[..., Any] | str, *args: Any, distributed: bool | None = None, **kwargs: Any
 ) -> Any:
-    """Call a task; Ctrl-C ends with its one-line message and exit code 130."""
+    """Call a task (a function, or its name in fcnet.tasks: imported here, so a Ctrl-C
+    during the import is reported like any other); Ctrl-C ends with its one-line message
+    and exit code 130."""
+    name = task if isinstance(task, str) else task.__name__
     try:
+        if isinstance(task, str):
+            import fcnet.tasks
+
+            task = getattr(fcnet.tasks, task)
         if distributed:  # one rank of a torchrun launch (docs/distributed.md)
             from fcnet.distributed import run_task
 
@@ -101,7 +108,7 @@ def _run(
     except KeyboardInterrupt:
         from fcnet.tasks._common import interrupted_message
 
-        click.echo(f"fcnet: {interrupted_message(task.__name__)}", err=True)
+        click.echo(f"fcnet: {interrupted_message(name)}", err=True)
         raise click.exceptions.Exit(130) from None
 
 
@@ -125,9 +132,7 @@ def fit(expr: str | None, range_: Any, **options: Any) -> None:
       fcnet fit "sin(x) * cos(y)" --hidden 128
       fcnet fit "abs(x)" --sweep --hidden 2,4,8,16,64,256
     """
-    from fcnet.tasks import fit as task
-
-    _run(task, expr, range=range_, **options)
+    _run("fit", expr, range=range_, **options)
 
 
 @click.command()
@@ -151,9 +156,7 @@ def fit(expr: str | None, range_: Any, **options: Any) -> None:
 @_common_options
 def mnist(**options: Any) -> None:
     """Classify MNIST digits: train on 60,000 images, test on 10,000."""
-    from fcnet.tasks import mnist as task
-
-    _run(task, **options)
+    _run("mnist", **options)
 
 
 def _pos_weight(value: str | None) -> float | str | None:
@@ -200,9 +203,7 @@ def binary(pos_weight: str | None, **options: Any) -> None:
       fcnet binary --dataset csv --path table.csv --label sick --pos-weight balanced
       fcnet binary --dataset random      # the course text's over-fitting experiment
     """
-    from fcnet.tasks import binary as task
-
-    _run(task, pos_weight=_pos_weight(pos_weight), **options)
+    _run("binary", pos_weight=_pos_weight(pos_weight), **options)
 
 
 @click.command()

@@ -261,6 +261,8 @@ def interrupted_message(task: str) -> str:
         )
     if run.resuming:
         return f"interrupted before training started; {folder} is as it was"
+    if any(folder.glob("*metrics.jsonl")):  # training had started: never remove its traces
+        return f"interrupted during training; no checkpoint was written in {folder}"
     for name in {*(p.name for p in run.files), "run.json", "config.json", "metrics.jsonl"}:
         with contextlib.suppress(OSError):
             (folder / name).unlink()
