@@ -223,7 +223,7 @@ def load_npz(
                 fh.seek(0)
                 with np.load(fh, allow_pickle=False) as z:
                     return {k: z[k] for k in z.files}
-    except FileError:
+    except (FileError, FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except (
         OSError,
