@@ -372,3 +372,11 @@ def test_csv_missing_label_among_a_million_columns(tmp_path):
 def test_csv_latin1(tmp_path):
     (tmp_path / "t.csv").write_bytes("a,y\ncafé,1\n".encode("latin-1"))
     refused(fcnet(*_binary_csv("--label", "y"), cwd=tmp_path), "t.csv", "UTF-8")
+
+
+def test_mnist_folder_of_zero_images(tmp_path):
+    for stem in ("train", "t10k"):
+        write_idx(tmp_path / f"{stem}-images-idx3-ubyte", np.zeros((0, 28, 28), np.uint8))
+        write_idx(tmp_path / f"{stem}-labels-idx1-ubyte", np.zeros((0,), np.uint8))
+    args = ["mnist", "--data-dir", str(tmp_path), "--out", "run", "-q"]
+    refused(fcnet(*args, cwd=tmp_path), "images-idx3-ubyte", "no images")

@@ -228,6 +228,8 @@ def _check(image_path: Path, images: np.ndarray, label_path: Path, labels: np.nd
             f"{image_path}: expected uint8 images of shape (N, 28, 28), "
             f"got {images.dtype.name} {images.shape}"
         )
+    if len(images) == 0:
+        raise ValueError(f"{image_path}: holds no images (its first dimension is 0)")
     if labels.dtype != np.uint8 or labels.ndim != 1:
         raise ValueError(
             f"{label_path}: expected uint8 labels of shape (N,), "
