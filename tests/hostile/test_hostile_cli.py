@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import digit_png, fcnet, refused
+from _hostile import digit_png, fcnet, refused
 
 from fcnet.data.idx import write_idx
 
