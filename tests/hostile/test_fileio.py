@@ -82,3 +82,12 @@ def test_npz_members_are_checked_before_they_are_read(tmp_path):
     (tmp_path / "b.npz").write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(FileError, match=r"b.npz: not a readable .npz"):
         load_npz(tmp_path / "b.npz")
+
+
+def test_native_model_files_are_checked_before_the_framework_reads_them(tmp_path):
+    from fcnet.backends import load
+    from fcnet.spec import NetSpec
+
+    os.mkfifo(tmp_path / "m.pt")
+    with pytest.raises(FileError, match=r"m\.pt: is a FIFO"):
+        load(tmp_path / "m.pt", spec=NetSpec(input_size=2, output_size=1))
