@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sklearn.metrics as sk_metrics  # a test dependency: required, never skipped
 
-sk_metrics = pytest.importorskip("sklearn.metrics")
-
-from fcnet import metrics  # noqa: E402
+from fcnet import metrics
 
 
 def _random_case(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+from fcnet import _startup
+
+_startup.install()  # only when this process is the `fcnet` command (see fcnet._startup)
+
 if TYPE_CHECKING:  # pragma: no cover
     from fcnet.backends import Model
     from fcnet.spec import NetSpec

@@ -1,13 +1,305 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+"""Every file fcnet reads or writes goes through here: bounded reads, atomic writes.
+
+Reads: `read_bytes`/`read_text`/`load_json`/`load_toml`/`load_npz` open only regular
+files (a FIFO, a device or a folder is refused by its `stat` type, before any read, so
+`/dev/zero` or a pipe cannot hang or fill memory), refuse a file over a size bound, and
+refuse JSON/TOML nested deeper than `MAX_DEPTH`. Every refusal is a `FileError`
+(a ValueError: one line, exit code 2 on the CLI) naming the file and what is wrong.
+
+Writes: `atomic_write` renames a finished temporary file over the target, so a reader
+sees the old file or the new one, never half of one. Its temporary files are named
+`.NAME.fcnet-PID-XXXX.tmp`; one left behind by a killed process is removed by the next atomic
+write in the same folder.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import json
 import os
+import re
+import stat
 import tempfile
-from collections.abc import Iterator
+import zipfile
+import zlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+import numpy as np
+
+KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+MAX_TEXT = 16 * MiB  # a config, run.json, result.json, CSV header line ...
+MAX_DEPTH = 64  # nesting of JSON/TOML objects and arrays (a NetSpec needs 4)
+MAX_NPZ_MEMBER = 4 * GiB  # one array of a model or checkpoint, uncompressed
+
+
+class FileError(ValueError):
+    """A file fcnet was asked to read is not one it can read safely: the message says why."""
+
+
+# ----- reading ------------------------------------------------------------------------------
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} bytes"
+
+
+@contextlib.contextmanager
+def open_regular(
+    path: str | os.PathLike[str], limit: int, what: str = "file"
+) -> Iterator[IO[bytes]]:
+    """Open `path` for reading if it is a regular file of at most `limit` bytes.
+
+    The type is checked on the open descriptor (O_NONBLOCK: opening a FIFO does not wait
+    for a writer), so a file swapped for a pipe after a check cannot slip through.
+    """
+    name = os.fspath(path)
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, f"is a folder, expected a {what}", name)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileError(f"{name}: is {_kind(st.st_mode)}, expected a regular {what}")
+        if st.st_size > limit:
+            raise FileError(
+                f"{name}: {_size(st.st_size)}, more than a {what} may have ({_size(limit)})"
+            )
+        fh = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with fh:
+        yield fh
+
+
+def read_bytes(path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (FileError otherwise)."""
+    with open_regular(path, limit, what) as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:  # it grew while being read
+        raise FileError(f"{os.fspath(path)}: more than a {what} may have ({_size(limit)})")
+    return data
+
+
+def decode_text(data: bytes, source: str) -> str:
+    """UTF-8 (a BOM is dropped) or a FileError naming the first bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileError(
+            f"{source}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save it as UTF-8"
+        ) from None
+
+
+def read_text(path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = "file") -> str:
+    """The UTF-8 text of a regular file of at most `limit` bytes."""
+    return decode_text(read_bytes(path, limit, what), os.fspath(path))
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_TOML_STRING = re.compile(
+    rb'"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'', re.DOTALL
+)
+
+
+def _bracket_depth(text: str, strings: re.Pattern[bytes]) -> int:
+    """The deepest nesting of [ and { outside strings (linear time, no recursion)."""
+    data = strings.sub(b"", text.encode("utf-8", "surrogatepass"))
+    if not data:
+        return 0
+    a = np.frombuffer(data, dtype=np.uint8)
+    step = np.isin(a, (0x5B, 0x7B)).astype(np.int32) - np.isin(a, (0x5D, 0x7D)).astype(np.int32)
+    return int(np.cumsum(step).max(initial=0))
+
+
+def _dotted_depth(text: str) -> int:
+    """The most dots on one line outside strings: a TOML key `a.b.c` nests as deep as it has
+    parts (tomllib takes quadratic time over a very long one)."""
+    data = _TOML_STRING.sub(b"", text.encode("utf-8", "surrogatepass"))
+    return max((line.count(b".") for line in data.split(b"\n")), default=0)
+
+
+def check_depth(obj: Any, source: str, max_depth: int = MAX_DEPTH) -> Any:
+    """`obj` if its lists/dicts nest at most `max_depth` deep (checked without recursion)."""
+    stack = [(obj, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children = list(item.values())
+        elif isinstance(item, list | tuple):
+            children = list(item)
+        else:
+            continue
+        if depth > max_depth:
+            raise FileError(f"{source}: nested more than {max_depth} levels deep")
+        stack.extend((c, depth + 1) for c in children)
+    return obj
+
+
+def parse_json(text: str, source: str, max_depth: int = MAX_DEPTH) -> Any:
+    """json.loads with a nesting bound; a FileError names `source` and the line."""
+    if _bracket_depth(text, _JSON_STRING) > max_depth:
+        raise FileError(f"{source}: nested more than {max_depth} levels deep")
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FileError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise FileError(f"{source}: nested more than {max_depth} levels deep") from None
+    return check_depth(obj, source, max_depth)
+
+
+def parse_toml(text: str, source: str, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
+    """tomllib.loads with a nesting bound; a FileError names `source`."""
+    import tomllib
+
+    if _bracket_depth(text, _TOML_STRING) > max_depth or _dotted_depth(text) > max_depth:
+        raise FileError(f"{source}: nested more than {max_depth} levels deep")
+    try:
+        obj = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise FileError(f"{source}: not valid TOML ({' '.join(str(exc).split())})") from None
+    except RecursionError:
+        raise FileError(f"{source}: nested more than {max_depth} levels deep") from None
+    return check_depth(obj, source, max_depth)
+
+
+def load_json(path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = "file") -> Any:
+    """A bounded, depth-checked JSON file."""
+    return parse_json(read_text(path, limit, what), os.fspath(path))
+
+
+def load_npz(
+    path: str | os.PathLike[str],
+    what: str = "file",
+    small: Mapping[str, int] | None = None,
+    member_limit: int = MAX_NPZ_MEMBER,
+) -> dict[str, np.ndarray]:
+    """All arrays of a regular `.npz` file, no pickle, each size checked before it is read.
+
+    small: bounds for named members (e.g. {"__spec__": 1 MiB}); every other member may hold
+    up to `member_limit` bytes uncompressed. A damaged archive is a FileError.
+    """
+    name = os.fspath(path)
+    small = dict(small or {})
+    try:
+        with open_regular(path, member_limit * 4, what) as fh:
+            with zipfile.ZipFile(fh) as zf:
+                for info in zf.infolist():
+                    key = info.filename.removesuffix(".npy")
+                    limit = small.get(key, member_limit)
+                    with zf.open(info) as member:
+                        claimed = _npy_nbytes(member)
+                    if max(info.file_size, claimed) > limit:
+                        raise FileError(
+                            f"{name}: array {key!r} holds "
+                            f"{_size(max(info.file_size, claimed))}, more than a {what} may "
+                            f"have ({_size(limit)})"
+                        )
+                    if claimed > info.file_size:
+                        raise FileError(
+                            f"{name}: array {key!r} claims {_size(claimed)} but holds "
+                            f"{_size(info.file_size)} (truncated or damaged)"
+                        )
+                fh.seek(0)
+                with np.load(fh, allow_pickle=False) as z:
+                    return {k: z[k] for k in z.files}
+    except (FileError, FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except (
+        OSError,
+        ValueError,
+        EOFError,
+        KeyError,
+        zipfile.BadZipFile,
+        RuntimeError,
+        zlib.error,
+        MemoryError,
+    ) as exc:
+        detail = " ".join(str(exc).split())[:200]
+        raise FileError(f"{name}: not a readable .npz {what} ({detail})") from None
+
+
+def _npy_nbytes(fh: IO[bytes]) -> int:
+    """The bytes a .npy member's header says its data holds (read from the header alone)."""
+    from numpy.lib import format as npy
+
+    version = npy.read_magic(fh)
+    if version == (1, 0):
+        shape, _, dtype = npy.read_array_header_1_0(fh)
+    elif version in ((2, 0), (3, 0)):
+        shape, _, dtype = npy.read_array_header_2_0(fh)
+    else:
+        raise ValueError(f"unsupported .npy version {version}")
+    if dtype.hasobject:
+        raise ValueError("object arrays need pickle, which fcnet never loads")
+    return int(np.prod(shape, dtype=object)) * dtype.itemsize
+
+
+def scalar_text(arrays: Mapping[str, np.ndarray], key: str, source: str) -> str:
+    """The string held by 0-d array `key` (e.g. "__spec__"), or a FileError."""
+    a = arrays.get(key)
+    if a is None:
+        raise FileError(f"{source}: has no {key!r} entry")
+    if a.shape != () or a.dtype.kind != "U":
+        raise FileError(f"{source}: {key!r} is not a text entry (shape {a.shape}, {a.dtype})")
+    return str(a)
+
+
+# ----- writing ------------------------------------------------------------------------------
+
+
+_TMP = re.compile(r"^\..+\.fcnet-(\d+)-[a-z0-9_]+\.tmp$")
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove `.NAME.fcnet-PID-XXXX.tmp` files whose writing process is gone: what a killed
+    atomic write leaves. Returns what was removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _TMP.match(entry.name)
+        if m is None or not entry.is_file(follow_symlinks=False):
+            continue
+        pid = int(m.group(1))
+        if pid == os.getpid() or _alive(pid):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
 
 
 @contextlib.contextmanager
@@ -18,7 +310,10 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temporaries(path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.fcnet-{os.getpid()}-", suffix=".tmp", dir=path.parent
+    )
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh

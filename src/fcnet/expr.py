@@ -226,6 +226,28 @@ class Expression:
         return out
 
 
+# How far below the dtype's largest number the targets must stay: training scales them to
+# unit variance, and the saved model multiplies its last layer back by their spread.
+OVERFLOW_MARGIN = 1e4
+
+
+def check_overflow(text: str, values: np.ndarray, dtype: str | np.dtype) -> None:
+    """Refuse target values of expression `text` that the training dtype cannot hold.
+
+    Checked before training: `10.0**100*x` is finite in float64 but not in float32, where
+    its model's weights would become infinite only at the end of training.
+    """
+    finfo = np.finfo(np.dtype(dtype))
+    top = float(np.max(np.abs(values))) if np.size(values) else 0.0
+    bound = float(finfo.max) / OVERFLOW_MARGIN
+    if not top <= bound:
+        raise ExprError(
+            text,
+            f"reaches {top:.3g} on the range, beyond what {np.dtype(dtype).name} training can "
+            f"hold (|f| up to {bound:.3g}); rescale the function or narrow the range",
+        )
+
+
 def _as_float(a: ArrayLike) -> np.ndarray:
     arr = np.asarray(a)
     if not np.issubdtype(arr.dtype, np.floating):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -30,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from fcnet._fileio import atomic_write_text
+from fcnet._fileio import FileError, atomic_write_text, parse_json, parse_toml, read_text
 from fcnet.schedules import lr_at
 
 # Each vocabulary declared once, as the type of its field; the tuples are derived from it.
@@ -47,6 +46,9 @@ OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
 SCHEDULES: tuple[str, ...] = get_args(Schedule)
 INITS: tuple[str, ...] = get_args(Init)
 DTYPES: tuple[str, ...] = get_args(DType)
+
+
+SPEC_FILE_LIMIT = 1 << 20  # bytes: a spec file is a few hundred
 
 
 class SpecError(ValueError):
@@ -188,7 +190,7 @@ class NetSpec(_Strict):
     optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
     init: Init = "he_normal"
     dtype: DType = "float32"
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)  # every framework's seed fits int64
 
     @field_validator("hidden", mode="before")
     @classmethod
@@ -228,6 +230,9 @@ class NetSpec(_Strict):
                 f"reduction: 'sum' is offered for losses 'mse' and 'bce', "
                 f"got loss {self.loss!r} (allowed: 'mean')"
             )
+        from fcnet.limits import check_network
+
+        check_network(self)  # widths within bounds, weights and optimiser state fit in memory
         return self
 
     # ----- the canonical layout ----------------------------------------------------------
@@ -281,9 +286,9 @@ class NetSpec(_Strict):
     @classmethod
     def from_json(cls, text: str, source: str = "spec JSON") -> NetSpec:
         try:
-            d = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SpecError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+            d = parse_json(text, source)
+        except FileError as exc:
+            raise SpecError(str(exc)) from None
         return cls.from_dict(d)
 
     @classmethod
@@ -293,13 +298,16 @@ class NetSpec(_Strict):
         suffix = path.suffix.lower()
         if suffix not in (".json", ".toml"):
             raise SpecError(f"{path}: expected a .json or .toml spec file, got {suffix!r}")
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = read_text(path, SPEC_FILE_LIMIT, "spec file")
+        except FileError as exc:
+            raise SpecError(str(exc)) from None
         if suffix == ".json":
             return _with_source(path, lambda: cls.from_json(text, source=str(path)))
         try:
-            d = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise SpecError(f"{path}: not valid TOML ({exc})") from None
+            d = parse_toml(text, str(path))
+        except FileError as exc:
+            raise SpecError(str(exc)) from None
         if "net" in d and isinstance(d["net"], dict):
             d = d["net"]
         return _with_source(path, lambda: cls.from_dict(d))

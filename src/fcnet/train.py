@@ -138,6 +138,11 @@ def train(
             )
         sample_weights = sample_weights / sample_weights.sum()
     n_batches = math.ceil(n / batch_size)
+    spec = getattr(model, "spec", None)
+    if spec is not None:  # the batch's activations, beside the weights the spec checked
+        from fcnet.limits import check_network
+
+        check_network(spec, min(batch_size, n), what="training")
     ckpt = Path(checkpoint) if checkpoint is not None else None
     key = f"val_{monitor}"
     minimise = monitor == "loss"
@@ -146,79 +151,90 @@ def train(
     if resume:
         if ckpt is None:
             raise ValueError("resume: needs a checkpoint path")
-        state = _load_checkpoint(ckpt, model)
-        if metrics_log is not None:  # drop lines written after the checkpoint
-            atomic_write_text(metrics_log, "".join(_json_line(r) for r in state.history.records))
-    elif metrics_log is not None:
-        atomic_write_text(metrics_log, "")
+        state = _load_checkpoint(ckpt, model, n, n_batches)
     history = state.history
 
     stop = _StopFlag()
     bar = _Bar(enabled=progress, label=label, epochs=epochs, n_batches=n_batches)
-    t_start = time.perf_counter() - history.seconds
-    last_save = time.perf_counter()
-    epoch = state.epoch
-    in_step = False
-    try:
-        # overflow shows as a non-finite loss, which the guard below reports in one line
-        with stop.installed(), bar, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            bar.start(epoch, state.step)
-            while epoch < epochs and not history.stopped_early:
-                if state.order is None:
-                    state.order = _epoch_order(state.rng, n, sample_weights)
-                    state.step, state.loss_sum, state.seconds = 0, 0.0, 0.0
-                state.t_epoch = time.perf_counter() - state.seconds
-                order = state.order
-                while state.step < n_batches:
-                    idx = order[state.step * batch_size : (state.step + 1) * batch_size]
-                    xb = x[idx] if augment is None else augment(x[idx], state.rng)
-                    in_step = True
-                    loss = model.train_step(xb, y[idx])
-                    in_step = False
-                    state.step += 1
-                    if not math.isfinite(loss):
-                        raise TrainingDiverged(
-                            _diverged_message(model, loss, epoch + 1, state.step, n_batches)
-                        )
-                    state.loss_sum += loss
-                    bar.step(state.loss_sum / state.step)
+    interrupted: Interrupted | None = None
+    # Ctrl-C only sets stop.flag (checked between steps) from the first file written until
+    # training has ended and its checkpoint is on disk: whenever it comes, a resumable
+    # checkpoint is left behind.
+    with stop.installed():
+        if metrics_log is not None:  # (resumed: drop lines written after the checkpoint)
+            atomic_write_text(metrics_log, "".join(_json_line(r) for r in history.records))
+        t_start = time.perf_counter() - history.seconds
+        last_save = time.perf_counter()
+        epoch = state.epoch
+        try:
+            # overflow shows as a non-finite loss, which the guard reports in one line
+            with bar, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                bar.start(epoch, state.step)
+                while epoch < epochs and not history.stopped_early:
+                    if state.order is None:
+                        state.order = _epoch_order(state.rng, n, sample_weights)
+                        state.step, state.loss_sum, state.seconds = 0, 0.0, 0.0
+                    state.t_epoch = time.perf_counter() - state.seconds
+                    order = state.order
+                    while state.step < n_batches:
+                        stop.in_step = True
+                        idx = order[state.step * batch_size : (state.step + 1) * batch_size]
+                        xb = x[idx] if augment is None else augment(x[idx], state.rng)
+                        loss = model.train_step(xb, y[idx])
+                        stop.in_step = False
+                        state.step += 1
+                        if not math.isfinite(loss):
+                            raise TrainingDiverged(
+                                _diverged_message(model, loss, epoch + 1, state.step, n_batches)
+                            )
+                        state.loss_sum += loss
+                        bar.step(state.loss_sum / state.step)
+                        for cb in callbacks:
+                            cb.on_step_end(epoch + 1, state.step, loss)
+                        if stop.flag:
+                            raise KeyboardInterrupt
+                    record = {"epoch": epoch + 1, "train_loss": state.loss_sum / n_batches}
+                    for name, (ex, ey) in evals.items():
+                        for metric, value in scorer(model, ex, ey).items():
+                            if not (name == "train" and metric == "loss"):
+                                record[f"{name}_{metric}"] = float(value)
+                    record["seconds"] = round(time.perf_counter() - state.t_epoch, 4)
+                    with stop.shielded():  # the record, the log and the state move together
+                        history.records.append(record)
+                        epoch += 1
+                        state.epoch, state.order = epoch, None
+                        if metrics_log is not None:
+                            with open(metrics_log, "a", encoding="utf-8") as fh:
+                                fh.write(_json_line(record))
+                        if early_stopping:
+                            _early_stop_update(state, model, record[key], epoch, minimise, patience)
+                        history.seconds = time.perf_counter() - t_start
+                    bar.epoch_done(record)
                     for cb in callbacks:
-                        cb.on_step_end(epoch + 1, state.step, loss)
+                        cb.on_epoch_end(record)
                     if stop.flag:
                         raise KeyboardInterrupt
-                record = {"epoch": epoch + 1, "train_loss": state.loss_sum / n_batches}
-                for name, (ex, ey) in evals.items():
-                    for metric, value in scorer(model, ex, ey).items():
-                        if not (name == "train" and metric == "loss"):
-                            record[f"{name}_{metric}"] = float(value)
-                record["seconds"] = round(time.perf_counter() - state.t_epoch, 4)
-                history.records.append(record)
-                epoch += 1
-                state.epoch, state.order = epoch, None
-                if metrics_log is not None:
-                    with open(metrics_log, "a", encoding="utf-8") as fh:
-                        fh.write(_json_line(record))
-                if early_stopping:
-                    _early_stop_update(state, model, record[key], epoch, minimise, patience)
+                    if ckpt is not None and time.perf_counter() - last_save > checkpoint_every:
+                        with stop.shielded():
+                            _save_checkpoint(ckpt, model, state)
+                        last_save = time.perf_counter()
+        except KeyboardInterrupt as exc:
+            if isinstance(exc, Interrupted):
+                raise
+            with stop.shielded():
+                interrupted = _interrupted(ckpt, model, state, epoch, stop)
+        else:
+            with stop.shielded():  # a second Ctrl-C waits for the final save
                 history.seconds = time.perf_counter() - t_start
-                bar.epoch_done(record)
-                for cb in callbacks:
-                    cb.on_epoch_end(record)
-                if stop.flag:
-                    raise KeyboardInterrupt
-                if ckpt is not None and time.perf_counter() - last_save > checkpoint_every:
+                if early_stopping and state.best_weights is not None:
+                    model.set_weights(state.best_weights)
+                if ckpt is not None:
                     _save_checkpoint(ckpt, model, state)
-                    last_save = time.perf_counter()
-    except KeyboardInterrupt as exc:
-        if isinstance(exc, Interrupted):
-            raise
-        raise _interrupted(ckpt, model, state, epoch, in_step) from None
-
-    history.seconds = time.perf_counter() - t_start
-    if early_stopping and state.best_weights is not None:
-        model.set_weights(state.best_weights)
-    if ckpt is not None:
-        _save_checkpoint(ckpt, model, state)
+            if stop.flag and ckpt is not None:
+                msg = f"interrupted after the last epoch; checkpoint saved to {ckpt}"
+                interrupted = Interrupted(msg, ckpt, epoch, state.step)
+    if interrupted is not None:
+        raise interrupted
     return history
 
 
@@ -293,58 +309,178 @@ def _save_checkpoint(path: Path, model: Model, state: _LoopState) -> None:
         np.savez(fh, **arrays)
 
 
-def _load_checkpoint(path: Path, model: Model) -> _LoopState:
+_META_LIMIT = 64 << 20  # bytes of a checkpoint's JSON metadata (the history grows per epoch)
+
+
+def _load_checkpoint(path: Path, model: Model, n: int, n_batches: int) -> _LoopState:
+    """The loop's state from `path`, every field checked before the model is touched."""
+    from fcnet._fileio import FileError, load_npz, parse_json, scalar_text
+
     if not path.is_file():
         raise FileNotFoundError(2, "no checkpoint to resume from", str(path))
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        meta = json.loads(str(arrays.pop("__meta__")))
-    except (OSError, ValueError, KeyError, EOFError) as exc:
-        raise ValueError(f"{path}: not an fcnet checkpoint ({exc})") from None
+    arrays = load_npz(path, "checkpoint", small={"__meta__": _META_LIMIT})
+    meta = parse_json(scalar_text(arrays, "__meta__", str(path)), f"{path}: __meta__")
+    check = _MetaCheck(path, meta)
     if meta.get("version") != _CHECKPOINT_VERSION:
-        raise ValueError(f"{path}: checkpoint version {meta.get('version')!r} is not supported")
+        raise FileError(f"{path}: checkpoint version {meta.get('version')!r} is not supported")
     backend = getattr(model, "backend", None)
     if meta.get("backend") != backend:
-        raise ValueError(
+        raise FileError(
             f"{path}: the checkpoint was written by backend {meta.get('backend')!r}, "
             f"cannot resume it on {backend!r}"
         )
-    model.set_state({k[6:]: v for k, v in arrays.items() if k.startswith("state/")})
+    epoch = check.integer("epoch")
+    step = check.integer("step")
+    loss_sum = check.number("loss_sum")
+    seconds = check.number("seconds")
+    wait = check.integer("wait")
+    h = check.table("history")
+    hist = _MetaCheck(path, h, "history.")
+    records = hist.records("records", epoch)
+    best_epoch = hist.integer("best_epoch", optional=True)
+    best_value = hist.number("best_value", optional=True)
+    stopped_early = hist.boolean("stopped_early")
+    h_seconds = hist.number("seconds")
     rng = np.random.default_rng()
-    rng.bit_generator.state = meta["rng"]
-    h = meta["history"]
+    try:
+        rng.bit_generator.state = check.table("rng")
+        rng.random()  # a state the generator accepted but cannot draw from fails here
+        rng.bit_generator.state = meta["rng"]
+    except FileError:
+        raise
+    except Exception as exc:
+        raise FileError(f"{path}: field 'rng' is not a generator state ({exc})") from None
+    order = arrays.get("order")
+    if order is not None:
+        if order.ndim != 1 or order.dtype.kind not in "iu" or len(order) != n:
+            raise FileError(
+                f"{path}: field 'order' must be {n} sample indices, got shape {order.shape} "
+                f"of {order.dtype}"
+            )
+        if n and (order.min() < 0 or order.max() >= n):
+            raise FileError(f"{path}: field 'order' holds indices outside 0..{n - 1}")
+        if step > n_batches:
+            raise FileError(f"{path}: field 'step' is {step}, an epoch has {n_batches} steps")
     best = {k[5:]: v for k, v in arrays.items() if k.startswith("best/")}
+    if best:
+        _check_like(path, "best", best, model.get_weights())
+    state = {k[6:]: v for k, v in arrays.items() if k.startswith("state/")}
+    try:
+        model.set_state(state)
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        detail = " ".join(str(exc).split())[:200]
+        raise FileError(f"{path}: field 'state' does not fit this model ({detail})") from None
     return _LoopState(
         rng=rng,
         history=History(
-            records=h["records"],
-            best_epoch=h["best_epoch"],
-            best_value=h["best_value"],
-            stopped_early=h["stopped_early"],
-            seconds=h["seconds"],
+            records=records,
+            best_epoch=best_epoch,
+            best_value=best_value,
+            stopped_early=stopped_early,
+            seconds=h_seconds,
         ),
-        epoch=meta["epoch"],
-        order=arrays.get("order"),
-        step=meta["step"],
-        loss_sum=meta["loss_sum"],
-        seconds=meta["seconds"],
-        wait=meta["wait"],
+        epoch=epoch,
+        order=order,
+        step=step,
+        loss_sum=loss_sum,
+        seconds=seconds,
+        wait=wait,
         best_weights=best or None,
     )
 
 
+class _MetaCheck:
+    """Typed access to a checkpoint's metadata: a missing or wrong field is a FileError."""
+
+    def __init__(self, path: Path, d: Any, prefix: str = "") -> None:
+        from fcnet._fileio import FileError
+
+        if not isinstance(d, dict):
+            where = f"field {prefix.rstrip('.')!r}" if prefix else "__meta__"
+            raise FileError(f"{path}: {where} is not an object")
+        self.path, self.d, self.prefix = path, d, prefix
+
+    def _get(self, key: str, what: str, ok, optional: bool = False) -> Any:
+        from fcnet._fileio import FileError
+
+        if key not in self.d:
+            raise FileError(f"{self.path}: field {self.prefix + key!r} is missing")
+        v = self.d[key]
+        if (v is None and optional) or ok(v):
+            return v
+        shown = repr(v) if len(repr(v)) <= 40 else repr(v)[:40] + "..."
+        raise FileError(f"{self.path}: field {self.prefix + key!r} must be {what}, got {shown}")
+
+    def integer(self, key: str, optional: bool = False) -> int:
+        return self._get(
+            key,
+            "an integer >= 0",
+            lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**53,
+            optional,
+        )
+
+    def number(self, key: str, optional: bool = False) -> float:
+        return self._get(
+            key,
+            "a number",
+            lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+            optional,
+        )
+
+    def boolean(self, key: str) -> bool:
+        return self._get(key, "true or false", lambda v: isinstance(v, bool))
+
+    def table(self, key: str) -> dict[str, Any]:
+        return self._get(key, "an object", lambda v: isinstance(v, dict))
+
+    def records(self, key: str, epoch: int) -> list[dict[str, Any]]:
+        def ok(v: Any) -> bool:
+            return (
+                isinstance(v, list)
+                and len(v) == epoch
+                and all(
+                    isinstance(r, dict)
+                    and all(
+                        isinstance(x, int | float) and not isinstance(x, bool) for x in r.values()
+                    )
+                    for r in v
+                )
+            )
+
+        return self._get(key, f"a list of {epoch} records of numbers (one per epoch)", ok)
+
+
+def _check_like(
+    path: Path, field: str, got: Mapping[str, np.ndarray], like: Mapping[str, np.ndarray]
+) -> None:
+    from fcnet._fileio import FileError
+
+    if set(got) != set(like):
+        raise FileError(f"{path}: field {field!r} holds {sorted(got)}, expected {sorted(like)}")
+    for k, v in got.items():
+        if v.shape != np.shape(like[k]) or v.dtype.kind != "f":
+            raise FileError(
+                f"{path}: field '{field}/{k}' is {v.shape} of {v.dtype}, expected "
+                f"{np.shape(like[k])} of floats"
+            )
+
+
 def _interrupted(
-    ckpt: Path | None, model: Model, state: _LoopState, epoch: int, in_step: bool
+    ckpt: Path | None, model: Model, state: _LoopState, epoch: int, stop: _StopFlag
 ) -> Interrupted:
     where = (
         f"epoch {epoch + 1}, step {state.step}"
         if state.order is not None
         else (f"the end of epoch {epoch}")
     )
-    if in_step:
-        msg = f"interrupted inside an optimiser step ({where}); no checkpoint written"
-        return Interrupted(msg, None, epoch + 1, state.step)
+    if stop.in_step:  # a forced stop (Ctrl-C three times) inside a step: the state is torn
+        kept = (
+            f"; the last checkpoint, {ckpt}, is kept"
+            if ckpt is not None and ckpt.is_file()
+            else "; no checkpoint written"
+        )
+        msg = f"aborted inside an optimiser step ({where}){kept}"
+        return Interrupted(msg, ckpt if kept.startswith("; the") else None, epoch + 1, state.step)
     if ckpt is None:
         return Interrupted(f"interrupted at {where}", None, epoch + 1, state.step)
     if state.order is not None:
@@ -397,10 +533,31 @@ def _check_args(x, y, epochs, batch_size, evals, early_stopping, monitor, patien
 
 
 class _StopFlag:
-    """The first Ctrl-C sets `flag` (checked between steps); a second one interrupts at once."""
+    """Ctrl-C while training: the first two set `flag`, checked between steps; a third one
+    stops at once, unless a checkpoint is being written (`shielded`): a save always ends."""
+
+    FORCE_AFTER = 3
 
     def __init__(self) -> None:
         self.flag = False
+        self.count = 0
+        self.in_step = False
+        self._shield = 0
+
+    @contextlib.contextmanager
+    def shielded(self) -> Iterator[None]:
+        """Ctrl-C inside this block is only recorded."""
+        self._shield += 1
+        try:
+            yield
+        finally:
+            self._shield -= 1
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.count += 1
+        self.flag = True
+        if self.count >= self.FORCE_AFTER and not self._shield:
+            raise KeyboardInterrupt
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
@@ -408,14 +565,8 @@ class _StopFlag:
             yield
             return
         previous = signal.getsignal(signal.SIGINT)
-
-        def handler(signum, frame):
-            if self.flag:
-                raise KeyboardInterrupt
-            self.flag = True
-
         try:
-            signal.signal(signal.SIGINT, handler)
+            signal.signal(signal.SIGINT, self._handler)
         except ValueError:  # not allowed here (embedded interpreter)
             yield
             return

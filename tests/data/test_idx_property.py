@@ -18,14 +18,20 @@ SETTINGS = settings(
 
 
 @st.composite
-def idx_files(draw) -> bytes:
-    """A valid IDX file: random dtype, 1 to 3 small dimensions, raw or gzipped."""
+def idx_files_and_arrays(draw) -> tuple[bytes, np.ndarray]:
+    """A valid IDX file (random dtype, 1 to 3 small dimensions, raw or gzipped) and the
+    array it holds, decoded independently of read_idx (big-endian payload, C order)."""
     dtype = np.dtype(draw(st.sampled_from(DTYPES)))
     shape = tuple(draw(st.lists(st.integers(0, 4), min_size=1, max_size=3)))
     n = int(np.prod(shape))
     payload = draw(st.binary(min_size=n * dtype.itemsize, max_size=n * dtype.itemsize))
     data = idx_header(np.zeros(shape, dtype)) + payload
-    return gzip.compress(data, mtime=0) if draw(st.booleans()) else data
+    expected = np.frombuffer(payload, dtype.newbyteorder(">")).reshape(shape)
+    return (gzip.compress(data, mtime=0) if draw(st.booleans()) else data), expected
+
+
+def idx_files() -> st.SearchStrategy[bytes]:
+    return idx_files_and_arrays().map(lambda pair: pair[0])
 
 
 def _read_or_format_error(data: bytes) -> np.ndarray | None:
@@ -39,9 +45,14 @@ def _read_or_format_error(data: bytes) -> np.ndarray | None:
 
 
 @SETTINGS
-@given(idx_files())
-def test_valid_files_read(data):
-    assert _read_or_format_error(data) is not None
+@given(idx_files_and_arrays())
+def test_valid_files_read(pair):
+    data, expected = pair
+    array = _read_or_format_error(data)
+    assert array is not None
+    assert array.shape == expected.shape and array.dtype == expected.dtype.newbyteorder("=")
+    # bit for bit (NaN payloads included): the same bytes once in native order
+    assert array.tobytes() == expected.astype(expected.dtype.newbyteorder("=")).tobytes()
 
 
 @SETTINGS

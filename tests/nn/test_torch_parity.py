@@ -8,12 +8,10 @@ import sys
 
 import numpy as np
 import pytest
+import torch  # a test dependency: the reference is required, never skipped
+from _nn_torch_twin import TORCH_LOSSES, make_model, targets, torch_twin
 
-torch = pytest.importorskip("torch")
-
-from _nn_torch_twin import TORCH_LOSSES, make_model, targets, torch_twin  # noqa: E402
-
-from fcnet import nn  # noqa: E402
+from fcnet import nn
 
 ACTS = list(nn.ACTIVATIONS)
 LOSS_NAMES = list(nn.LOSSES)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from studio_support import (
-    studio_page,
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -19,6 +17,7 @@ from studio_support import (
     RUN_LONG,
     RUN_MNIST,
     LiveServer,
+    studio_page,
 )
 
 

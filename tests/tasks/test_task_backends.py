@@ -7,13 +7,13 @@ import pytest
 
 from fcnet.backends import load
 from fcnet.tasks import binary, fit
+from fcnet.train import Callback
 
 
 @pytest.mark.parametrize(
     ("backend", "native"), [("torch", "model.pt"), ("tensorflow", "model.weights.h5")]
 )
 def test_fit_on_a_framework_backend(workdir, backend, native):
-    pytest.importorskip(backend)
     r = fit(
         "x**2",
         range=(-1, 1),
@@ -32,17 +32,24 @@ def test_fit_on_a_framework_backend(workdir, backend, native):
     assert np.mean(err**2) == pytest.approx(r.metrics["test_mse"], rel=1e-3)
 
 
+class _Steps(Callback):
+    def __init__(self) -> None:
+        self.n = 0
+
+    def on_step_end(self, epoch, step, loss):
+        self.n += 1
+
+
 def test_torch_resume_continues_from_the_checkpoint(workdir):
-    pytest.importorskip("torch")
-    binary(
-        dataset="random",
-        samples=32,
-        features=20,
-        hidden="8",
-        epochs=2,
-        backend="torch",
-        out="run",
-        quiet=True,
-    )
-    r = binary(resume="run", epochs=3, quiet=True)
+    kw = dict(dataset="random", samples=32, features=20, hidden="8", backend="torch", quiet=True)
+    all_steps = _Steps()
+    straight = binary(epochs=3, out="straight", callbacks=[all_steps], **kw)
+    binary(epochs=2, out="run", **kw)
+    steps = _Steps()
+    r = binary(resume="run", epochs=3, quiet=True, callbacks=[steps])
     assert r.backend == "torch" and len(r.history.records) == 3
+    assert steps.n * 3 == all_steps.n  # the resumed run trained the third epoch only ...
+    a = load(r.out_dir / "model.npz", backend="numpy").get_weights()
+    b = load(straight.out_dir / "model.npz", backend="numpy").get_weights()
+    for k in a:  # ... from the checkpoint's weights, optimiser state and shuffling
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-5, atol=1e-7, err_msg=k)

@@ -52,7 +52,10 @@ def test_fit_writes_a_complete_run_folder(workdir, only_run_folder):
 
 def test_fit_two_variables_and_noise(workdir):
     r = fit("x * y", range=(-1, 1), yrange=(0, 2), noise=0.01, out="run", **dict(SMALL, epochs=5))
-    assert np.isfinite(r.metrics["test_mse"]) and r.metrics["test_mse"] < 0.5
+    # A model that always says 0 scores E[(xy)^2] = E[x^2] E[y^2] = 1/3 * 4/3 = 0.444 here;
+    # five epochs reach about 0.007: demand a tenth of the zero model's error.
+    zero_model_mse = 4 / 9
+    assert np.isfinite(r.metrics["test_mse"]) and r.metrics["test_mse"] < 0.1 * zero_model_mse
     assert NetSpec.load(r.out_dir / "config.json").input_size == 2
     assert (r.out_dir / "fit.png").is_file()
 

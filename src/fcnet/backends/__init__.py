@@ -128,6 +128,10 @@ def load(
             f"{path}: a native {native} file holds weights only; pass spec= "
             f"(or use the portable .npz, which holds the spec)"
         )
+    from fcnet._fileio import MAX_NPZ_MEMBER, open_regular
+
+    with open_regular(path, 4 * MAX_NPZ_MEMBER, "model file"):
+        pass  # a FIFO, a device or an oversized file is refused before the framework reads it
     model = build(spec, native, device=device)
     model.load_weights(path)
     return model

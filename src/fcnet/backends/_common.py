@@ -13,8 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from fcnet._fileio import atomic_write
+from fcnet._fileio import KiB, MiB, atomic_write, load_npz, open_regular, scalar_text
 from fcnet.spec import NetSpec, SpecError
+
+# The text entries of a portable .npz, and the most bytes each may hold.
+_NPZ_SMALL = {"__spec__": 1 * MiB, "__format__": 1 * KiB, "__backend__": 1 * KiB}
 
 FORMAT = "fcnet-model-1"
 # Each backend's native weight-file suffixes; the first is the one fcnet writes.
@@ -163,7 +166,7 @@ def native_backend_of(path: str | os.PathLike[str]) -> str | None:
 
 def sniff(path: str | os.PathLike[str]) -> str:
     """What a file holds by its first bytes: "hdf5", "torch", "npz", "pickle" or "unknown"."""
-    with open(path, "rb") as fh:
+    with open_regular(path, 1 << 62, "model file") as fh:
         head = fh.read(8)
     if head.startswith(_HDF5_MAGIC):
         return "hdf5"
@@ -214,16 +217,15 @@ def read_npz(path: str | os.PathLike[str]) -> tuple[NetSpec, dict[str, np.ndarra
     kind = sniff(path)
     if kind != "npz":
         raise ValueError(f"{path}: expected a portable fcnet .npz, got {_WHAT[kind]}")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError) as exc:
-        raise ValueError(f"{path}: not a readable .npz ({exc})") from None
+    arrays = load_npz(path, "model file", small=_NPZ_SMALL)
     if "__spec__" not in arrays:
         raise ValueError(
             f"{path}: not an fcnet model file (no __spec__ key; keys: "
             f"{', '.join(sorted(arrays)[:6])})"
         )
+    for key in _NPZ_SMALL:
+        if key in arrays:
+            arrays[key] = np.array(scalar_text(arrays, key, str(path)))
     try:
         spec = NetSpec.from_json(str(arrays.pop("__spec__")), source=f"{path}: __spec__")
     except SpecError as exc:

@@ -45,6 +45,10 @@ def synthetic_batches(
     (inputs N(0, 1); targets from a fixed random linear teacher)."""
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch_size: expected >= 1, got {steps} and {batch_size}")
+    from fcnet.limits import MAX_STEPS, check_array, check_count
+
+    check_count("steps", steps, MAX_STEPS)
+    check_array(f"batch_size {batch_size:,}", (8 * batch_size, spec.input_size), 8, copies=3)
     rng = np.random.default_rng(seed)
     n = 8 * batch_size
     x = rng.standard_normal((n, spec.input_size))

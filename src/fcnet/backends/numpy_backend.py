@@ -12,6 +12,7 @@ import json
 import numpy as np
 
 from fcnet import nn
+from fcnet._fileio import parse_json
 from fcnet.backends._base import ModelBase
 from fcnet.backends._common import check_device, initial_weights
 from fcnet.nn.optim import make_schedule
@@ -113,6 +114,6 @@ class Model(ModelBase):
             )
         if "rng" in d:
             try:
-                self.rng.bit_generator.state = json.loads(str(d["rng"]))
-            except (ValueError, TypeError, KeyError) as exc:
+                self.rng.bit_generator.state = parse_json(str(d["rng"]), "state: 'rng'")
+            except (ValueError, TypeError, KeyError, OverflowError) as exc:
                 raise ValueError(f"state: 'rng' is not a numpy generator state ({exc})") from None

@@ -8,15 +8,19 @@ picks the language of help and messages (`fcnet.cli.localize`, `fcnet.i18n`).
 
 from __future__ import annotations
 
-import importlib
-import sys
-from typing import NoReturn
+from fcnet import _startup
 
-import click
+_startup.install()  # until the commands are registered: Ctrl-C is one line, no traceback
 
-from fcnet import __version__, i18n
-from fcnet.cli import localize
-from fcnet.i18n import gettext as _
+import importlib  # noqa: E402
+import sys  # noqa: E402
+from typing import NoReturn  # noqa: E402
+
+import click  # noqa: E402
+
+from fcnet import __version__, i18n  # noqa: E402
+from fcnet.cli import localize  # noqa: E402
+from fcnet.i18n import gettext as _  # noqa: E402
 
 # Modules that contribute commands, in the order `fcnet --help` lists them.
 _COMMAND_MODULES = (
@@ -58,11 +62,14 @@ class _Group(localize.Group):
         except (ValueError, OSError) as exc:
             click.echo(_("fcnet: error: {message}").format(message=_one_line(exc)), err=True)
             ctx.exit(2)
+        except KeyboardInterrupt:  # the tasks say more about what a Ctrl-C left behind
+            click.echo("fcnet: interrupted", err=True)
+            ctx.exit(130)
 
 
 def _usage_error(ctx: click.Context, exc: click.UsageError) -> NoReturn:
     where = exc.ctx.command_path if exc.ctx else ctx.command_path
-    message = " ".join(exc.format_message().split())
+    message = _shorten(" ".join(exc.format_message().split()))
     line = _("fcnet: error: {where}: {message} (see '{where} --help')")
     click.echo(line.format(where=where, message=message), err=True)
     ctx.exit(2)
@@ -72,7 +79,19 @@ def _one_line(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     if isinstance(exc, OSError) and exc.filename and exc.strerror:
         text = f"{exc.filename}: {exc.strerror}"
-    return " ".join(text.split())
+    return _shorten(" ".join(text.split()))
+
+
+_LONG_WORD = 300  # characters: a longer word of a message (a 5000-digit number) is elided
+
+
+def _shorten(text: str) -> str:
+    """`text` with every word over _LONG_WORD characters cut to its ends and its length."""
+    words = text.split(" ")
+    return " ".join(
+        w if len(w) <= _LONG_WORD else f"{w[:100]}...{w[-60:]} ({len(w):,} characters)"
+        for w in words
+    )
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,8 +124,13 @@ _register()
 # After the commands are built: click names some types at construction ("file"), which
 # must not freeze whatever language the environment had at import.
 localize.hook_click()
+_startup.done()
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `fcnet` console script."""
-    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="fcnet")
+    try:
+        cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="fcnet")
+    finally:
+        if argv is None:
+            _startup.exiting()

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from fcnet.backends import BACKENDS
+from fcnet.limits import MAX_STEPS
 
 
 @click.command(short_help="Run numpy, torch and tensorflow side by side; show they agree.")
@@ -17,7 +18,11 @@ from fcnet.backends import BACKENDS
     help="A spec (.toml or .json; in a run .toml, its [net] table). Default: a 20-32-16-4 net.",
 )
 @click.option(
-    "--steps", type=click.IntRange(min=2), default=200, show_default=True, help="Optimiser steps."
+    "--steps",
+    type=click.IntRange(min=2, max=MAX_STEPS),
+    default=200,
+    show_default=True,
+    help=f"Optimiser steps (at most {MAX_STEPS:,}).",
 )
 @click.option(
     "--batch-size",

@@ -11,13 +11,15 @@ from pathlib import Path
 import click
 import numpy as np
 
-from fcnet._fileio import atomic_write_bytes
+from fcnet._fileio import atomic_write_bytes, open_regular
 from fcnet.cli.localize import Group
 from fcnet.data.idx import idx_header, idx_sha256, read_idx
 from fcnet.i18n import gettext as _
+from fcnet.limits import MAX_PNG_PIXELS, MAX_SCALE, check_count
 
 # Grey levels, light to dark ink, each pixel drawn two characters wide (cells are tall).
 _SHADES = " ░▒▓█"
+TERMINAL_SIDE = 100  # pixels drawn per side at most in the terminal
 
 
 @click.group(cls=Group)
@@ -107,18 +109,34 @@ def _head_bytes(path: Path, n: int) -> tuple[bytes, bool]:
 )
 @click.option(
     "--scale",
-    type=click.IntRange(1, 64),
+    type=click.IntRange(1, MAX_SCALE),
     default=8,
     show_default=True,
-    help="PNG pixels per image pixel.",
+    help=f"PNG pixels per image pixel (the PNG has at most {MAX_PNG_PIXELS:,} pixels).",
 )
-def show(path: Path, index: int, labels: Path | None, png: Path | None, scale: int) -> None:
+@click.option("--force", is_flag=True, help="Overwrite the --png file if it exists.")
+def show(
+    path: Path, index: int, labels: Path | None, png: Path | None, scale: int, force: bool
+) -> None:
     """Draw image INDEX of the IDX file PATH in the terminal (and its label)."""
+    if png is not None and png.exists() and not force:
+        raise ValueError(f"--png {png}: exists; add --force to overwrite it")
     images = _as_images(path, read_idx(path))
     n = len(images)
+    if n == 0:
+        raise ValueError(f"{path}: holds no images (its first dimension is 0)")
     if not 0 <= index < n:
         raise ValueError(f"--index {index} is out of range: {path} holds {n} images (0 to {n - 1})")
     image = images[index]
+    if image.dtype.kind == "f" and not np.isfinite(image).all():
+        bad = int(np.size(image) - np.isfinite(image).sum())
+        raise ValueError(f"{path}: image {index} holds {bad} NaN or infinite values")
+    if png is not None:
+        check_count(
+            f"--scale {scale}: a PNG of {image.shape[1] * scale} x {image.shape[0] * scale} pixels",
+            image.size * scale * scale,
+            MAX_PNG_PIXELS,
+        )
     label = None
     if labels is not None:
         label_array = read_idx(labels)
@@ -136,7 +154,11 @@ def show(path: Path, index: int, labels: Path | None, png: Path | None, scale: i
 
 
 def render(grey: np.ndarray) -> str:
-    """Draw a 2-D image of values in [0, 1] (0 blank, 1 full ink) with block characters."""
+    """Draw a 2-D image of values in [0, 1] (0 blank, 1 full ink) with block characters.
+
+    An image wider or taller than TERMINAL_SIDE pixels is drawn from every k-th pixel."""
+    k = max(1, -(-max(grey.shape) // TERMINAL_SIDE))
+    grey = grey[::k, ::k]
     levels = np.minimum((grey * len(_SHADES)).astype(np.int64), len(_SHADES) - 1)
     return "\n".join("".join(_SHADES[v] * 2 for v in row) for row in levels.tolist())
 
@@ -172,7 +194,7 @@ def _save_png(path: Path, grey: np.ndarray, scale: int) -> None:
 
 def _file_sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path, 1 << 62, "data file") as fh:
         while chunk := fh.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()

@@ -85,9 +85,7 @@ def task_command(name: str, options: type[TaskOptions], doc: str) -> click.Comma
     of `options` (then --resume after --out, and --distributed)."""
 
     def command(**given: Any) -> None:
-        import fcnet.tasks
-
-        _run(getattr(fcnet.tasks, name), **given)
+        _run(name, **given)
 
     params = []
     for f in option_fields(options):
@@ -101,10 +99,17 @@ def task_command(name: str, options: type[TaskOptions], doc: str) -> click.Comma
 
 
 def _run(
-    task: Callable[..., Any], *args: Any, distributed: bool | None = None, **kwargs: Any
+    task: Callable[..., Any] | str, *args: Any, distributed: bool | None = None, **kwargs: Any
 ) -> Any:
-    """Call a task; Ctrl-C ends with its one-line message and exit code 130."""
+    """Call a task (a function, or its name in fcnet.tasks: imported here, so a Ctrl-C
+    during the import is reported like any other); Ctrl-C ends with its one-line message
+    and exit code 130."""
+    name = task if isinstance(task, str) else task.__name__
     try:
+        if isinstance(task, str):
+            import fcnet.tasks
+
+            task = getattr(fcnet.tasks, task)
         if distributed:  # one rank of a torchrun launch (docs/distributed.md)
             from fcnet.distributed import run_task
 
@@ -114,7 +119,9 @@ def _run(
         click.echo(f"fcnet: {exc.message}", err=True)
         raise click.exceptions.Exit(130) from None
     except KeyboardInterrupt:
-        click.echo("fcnet: interrupted", err=True)
+        from fcnet.tasks.run_folder import interrupted_message
+
+        click.echo(f"fcnet: {interrupted_message(name)}", err=True)
         raise click.exceptions.Exit(130) from None
 
 

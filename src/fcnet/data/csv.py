@@ -13,12 +13,16 @@ user can go straight to it.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from fcnet._fileio import decode_text, read_bytes
+from fcnet.limits import MAX_CSV_BYTES
 
 
 @dataclass(frozen=True)
@@ -39,23 +43,28 @@ def load_csv(path: str | os.PathLike[str], label: str, positive: str | None = No
     Raises OSError for an unreadable file, ValueError naming the line for a bad row.
     """
     path = Path(path)
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        try:
-            rows = list(csv.reader(fh))
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path}: not a readable CSV file ({exc})") from None
+    text = decode_text(read_bytes(path, MAX_CSV_BYTES, "CSV file"), str(path))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise ValueError(f"{path}: not a readable CSV file ({exc})") from None
+    del text
     # csv.reader skips nothing: blank lines come as [] and keep the line numbers right.
     numbered = [(i + 1, row) for i, row in enumerate(rows) if row and any(c.strip() for c in row)]
     if not numbered:
         raise ValueError(f"{path}: empty file, expected a header row and data rows")
     header_line, header = numbered[0]
     header = [h.strip() for h in header]
-    if len(set(header)) != len(header):
-        dup = next(h for h in header if header.count(h) > 1)
-        raise ValueError(f"{path}, line {header_line}: column name {dup!r} appears twice")
-    if label not in header:
+    seen: set[str] = set()
+    for h in header:  # linear: a header may have a hundred thousand columns
+        if h in seen:
+            raise ValueError(f"{path}, line {header_line}: column name {_short(h)} appears twice")
+        seen.add(h)
+    if label not in seen:
+        shown = ", ".join(_short(h)[1:-1] for h in header[:_SHOWN_COLUMNS])
+        more = f", ... ({len(header):,} columns)" if len(header) > _SHOWN_COLUMNS else ""
         raise ValueError(
-            f"{path}: no column {label!r} in the header (columns: {', '.join(header)})"
+            f"{path}: no column {_short(label)} in the header (columns: {shown}{more})"
         )
     if len(header) < 2:
         raise ValueError(f"{path}: expected feature columns beside {label!r}, got none")
@@ -78,6 +87,14 @@ def load_csv(path: str | os.PathLike[str], label: str, positive: str | None = No
     classes = _classes(labels, positive, path, label)
     y = (np.asarray(labels) == classes[1]).astype(np.float32)
     return CsvData(x=x, y=y, features=features, classes=classes)
+
+
+_SHOWN_COLUMNS = 12  # column names listed in a message, at most
+
+
+def _short(name: str, width: int = 40) -> str:
+    """A column name for a message: quoted, at most `width` characters."""
+    return repr(name) if len(name) <= width else repr(name[: width - 3] + "...")
 
 
 def _number(text: str, path: Path, line: int, column: str) -> float:

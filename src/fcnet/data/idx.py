@@ -29,14 +29,14 @@ import hashlib
 import io
 import math
 import os
-import stat
 import sys
 import zlib
 from typing import BinaryIO
 
 import numpy as np
 
-from fcnet._fileio import atomic_write
+from fcnet._fileio import atomic_write, open_regular
+from fcnet.limits import MAX_IDX_BYTES
 
 __all__ = ["TYPE_CODES", "IdxFormatError", "idx_header", "idx_sha256", "read_idx", "write_idx"]
 
@@ -151,10 +151,9 @@ def _type_code(dtype: np.dtype) -> int:
 
 
 def _read_path(path: str) -> np.ndarray:
-    with open(path, "rb") as fh:
+    # a pipe or a device is refused by its type (its size is unknown: /dev/zero never ends)
+    with open_regular(path, MAX_IDX_BYTES + _MAX_HEADER, "IDX file") as fh:
         st = os.fstat(fh.fileno())
-        if not stat.S_ISREG(st.st_mode):  # a pipe or device: its size is unknown
-            return _read_buffer(path, memoryview(fh.read()), copy=True)
         prefix = fh.read(_MAX_HEADER)
         if prefix[:2] == _GZIP_MAGIC:
             fh.seek(0)
@@ -250,6 +249,7 @@ def _read_gzip(name: str, data: memoryview) -> np.ndarray:
             f"{name}: header {shape} of {dtype.name} needs {nbytes} bytes, more than a gzip "
             f"stream of {len(data)} bytes can inflate to (at most about {bound})"
         )
+    _check_max(name, shape, dtype, nbytes)
     # np.empty commits memory only as it is written, so a lying header costs nothing.
     out = np.empty(nbytes, np.uint8)
     got = inflater.readinto(memoryview(out))
@@ -307,6 +307,15 @@ def _payload_bytes(name: str, shape: tuple[int, ...], dtype: np.dtype) -> int:
             f"beyond any array (at most {sys.maxsize})"
         )
     return nbytes
+
+
+def _check_max(name: str, shape: tuple[int, ...], dtype: np.dtype, nbytes: int) -> None:
+    """A stream (gzip, a file object) whose header asks for more than MAX_IDX_BYTES."""
+    if nbytes > MAX_IDX_BYTES:
+        raise IdxFormatError(
+            f"{name}: header dimensions {shape} of {dtype.name} need {nbytes:,} bytes, more "
+            f"than fcnet reads from one IDX file ({MAX_IDX_BYTES:,})"
+        )
 
 
 def _size_message(name: str, have: int, shape, dtype: np.dtype, nbytes: int) -> str:

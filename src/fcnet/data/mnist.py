@@ -334,6 +334,8 @@ def _check(image_path: Path, images: np.ndarray, label_path: Path, labels: np.nd
                 path=image_path, dtype=images.dtype.name, shape=images.shape
             )
         )
+    if len(images) == 0:
+        raise ValueError(f"{image_path}: holds no images (its first dimension is 0)")
     if labels.dtype != np.uint8 or labels.ndim != 1:
         raise ValueError(
             _("{path}: expected uint8 labels of shape (N,), got {dtype} {shape}").format(

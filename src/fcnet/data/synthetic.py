@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from fcnet.limits import check_array
+
 
 def _check_range(name: str, r: Sequence[float]) -> tuple[float, float]:
     lo, hi = (float(v) for v in r)
@@ -56,6 +58,7 @@ def function_samples(
     if noise < 0 or not np.isfinite(noise):
         raise ValueError(f"noise: expected a standard deviation >= 0, got {noise:g}")
     box = [_check_range(f"range {i + 1}", r) for i, r in enumerate(ranges)]
+    check_array(f"samples: {n:,} points of {len(box)} variables", (n, len(box) + 1), 8, copies=3)
     lo = np.array([b[0] for b in box])
     hi = np.array([b[1] for b in box])
     x = lo + (hi - lo) * rng.random((n, len(box)))  # (n, d)
@@ -77,6 +80,7 @@ def function_grid(
     so y.reshape(points, points) is the image with rows along y.
     """
     box = [_check_range(f"range {i + 1}", r) for i, r in enumerate(ranges)]
+    check_array(f"grid: {points:,} points per axis", (points ** len(box), len(box) + 1), 8, 3)
     axes = [np.linspace(lo, hi, points) for lo, hi in box]
     mesh = np.meshgrid(*axes, indexing="xy")
     x = np.stack([m.ravel() for m in mesh], axis=1)  # (points**d, d)
@@ -93,6 +97,8 @@ def random_binary(n: int, features: int, rng: np.random.Generator) -> tuple[np.n
         raise ValueError(f"samples: expected at least 2 samples (one per class), got {n}")
     if features < 1:
         raise ValueError(f"features: expected an int >= 1, got {features}")
+    # standard_normal draws float64, then the float32 copy: 12 bytes a value
+    check_array(f"samples x features: {n:,} x {features:,} random values", (n, features), 12)
     x = rng.standard_normal((n, features)).astype(np.float32)
     y = rng.integers(0, 2, size=n).astype(np.float32)
     if y.min() == y.max():  # one class only: flip one label so AUC is defined

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from fcnet._fileio import atomic_write
+from fcnet._fileio import FileError, atomic_write, load_npz, parse_json
 from fcnet.nn.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from fcnet.nn.layers import Dropout, Linear
 from fcnet.nn.module import Module
@@ -218,26 +218,19 @@ class Sequential(Module):
         cls, path: str | os.PathLike[str], rng: np.random.Generator | int | None = None
     ) -> Sequential:
         """Read a network written by `save` (no pickle). `rng` seeds the Dropout layers."""
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                data = {k: npz[k] for k in npz.files}
-        except (OSError, EOFError) as exc:
-            if isinstance(exc, FileNotFoundError):
-                raise
-            raise ValueError(f"{path}: expected an .npz file written by fcnet, got {exc}") from exc
-        except ValueError as exc:
-            raise ValueError(
-                f"{path}: expected an .npz file without pickled objects: {exc}"
-            ) from exc
+        try:  # bounded: a regular file, each array's size checked before it is read
+            data = load_npz(path, "model file", small={_ARCH_KEY: 1 << 20})
+        except FileError as exc:
+            raise ValueError(f"{path}: expected an .npz file written by fcnet, got {exc}") from None
         if _ARCH_KEY not in data:
             raise ValueError(
                 f"{path}: expected an fcnet.nn model (.npz with key {_ARCH_KEY!r}), "
                 f"got keys {sorted(data)}"
             )
         try:
-            arch = json.loads(str(data.pop(_ARCH_KEY)))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: {_ARCH_KEY} is not valid JSON: {exc}") from exc
+            arch = parse_json(str(data.pop(_ARCH_KEY)), f"{path}: {_ARCH_KEY}")
+        except FileError as exc:
+            raise ValueError(f"{exc} (expected the architecture as JSON)") from None
         try:
             model = cls.from_architecture(arch, rng=rng)
             model.load_state_dict(data)

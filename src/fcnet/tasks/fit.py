@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from fcnet.data.synthetic import function_grid, function_samples
-from fcnet.expr import Expression, parse
+from fcnet.expr import Expression, check_overflow, parse
 from fcnet.spec import NetSpec
 from fcnet.tasks import _common
 from fcnet.tasks.netspec import decay, resolve_spec
@@ -236,6 +236,8 @@ def _train_one(
             schedule=decay(PRESET["epochs"], steps, DECAY_TO),
             widths=[width] if width is not None else None,
         )
+    for values in (train[1], val[1], test[1]):  # before training: float32 overflows at 3e38
+        check_overflow(f.text, values, spec.dtype)
     if not (spec.hidden and spec.hidden[0].bias):
         scale.c = np.zeros_like(scale.c)
     if not spec.output_bias:

@@ -294,15 +294,13 @@ def preprocess_image(path: str | os.PathLike[str]) -> np.ndarray:
     As MNIST was made: grey levels (transparent parts on white), inverted when the
     background is light (MNIST's ink is bright on black), then `digit_field`.
     """
-    from PIL import Image, UnidentifiedImageError
+    from fcnet.data.images import open_image
 
     path = Path(path)
-    try:
-        with Image.open(path) as im:
-            im.load()
-            rgba = im.convert("RGBA")
-    except UnidentifiedImageError:
-        raise ValueError(f"{path}: not an image pillow can read (expected PNG or JPEG)") from None
+    with open_image(path) as im:
+        rgba = im.convert("RGBA")
+    from PIL import Image
+
     white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
     grey = np.asarray(Image.alpha_composite(white, rgba).convert("L"), dtype=np.float32) / 255
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
@@ -358,6 +356,8 @@ def idx_image(path: str | os.PathLike[str], index: int) -> np.ndarray:
     images = read_idx(os.fspath(path))
     if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise ValueError(f"{path}: expected an IDX file of 28x28 images, got shape {images.shape}")
+    if len(images) == 0:
+        raise ValueError(f"{path}: holds no images (its first dimension is 0)")
     if not 0 <= index < len(images):
         raise ValueError(f"--index: expected 0 to {len(images) - 1} for {path}, got {index}")
     img = images[index].astype(np.float32)

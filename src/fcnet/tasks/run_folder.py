@@ -10,6 +10,8 @@ saves the model and prints the summary; `read_run` and `load_model` read a folde
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import os
 import shutil
@@ -94,6 +96,8 @@ class Run:
         self.err: Console = Console(stderr=True, quiet=silent or bool(options["quiet"]))
         self.files: list[Path] = []
         self.started = time.perf_counter()
+        self.made_dir = False  # whether this run made out_dir (an interrupt may remove it)
+        _CURRENT_RUN.set(self)
 
     def path(self, name: str) -> Path:
         """Where file `name` goes; the folder (and its run.json) is made on the first call,
@@ -102,6 +106,8 @@ class Run:
             if self._replace:
                 _clear(self.out_dir)
                 self._replace = False
+            if not self.out_dir.is_dir():
+                self.made_dir = True
             self.out_dir.mkdir(parents=True, exist_ok=True)
             meta, self._meta = self._meta, None
             if meta is not None:
@@ -164,6 +170,38 @@ class Run:
             model.save(p)
             self.keep(p)
         return paths
+
+
+# The run being made in this thread, for the message of a Ctrl-C outside the training loop.
+_CURRENT_RUN: contextvars.ContextVar[Run | None] = contextvars.ContextVar("fcnet_run", default=None)
+
+
+def interrupted_message(task: str) -> str:
+    """What a Ctrl-C outside the training loop left: a finished run, a resumable checkpoint,
+    or nothing (a new run interrupted before training started is removed)."""
+    run = _CURRENT_RUN.get()
+    _CURRENT_RUN.set(None)
+    if run is None or run.task != task:
+        return "interrupted before training started; nothing was written"
+    folder = run.out_dir
+    if (folder / "result.json") in run.files:
+        return f"interrupted after the run finished; its results are in {folder}"
+    if (folder / "checkpoint.npz").is_file():
+        return (
+            f"interrupted; the checkpoint in {folder} is kept; continue with: "
+            f"fcnet {task} --resume {folder}"
+        )
+    if run.resuming:
+        return f"interrupted before training started; {folder} is as it was"
+    if any(folder.glob("*metrics.jsonl")):  # training had started: never remove its traces
+        return f"interrupted during training; no checkpoint was written in {folder}"
+    for name in {*(p.name for p in run.files), "run.json", "config.json", "metrics.jsonl"}:
+        with contextlib.suppress(OSError):
+            (folder / name).unlink()
+    if run.made_dir:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+    return "interrupted before training started; nothing was written"
 
 
 def _clear(out_dir: Path) -> None:
@@ -305,22 +343,108 @@ def _start_run(
     )
 
 
+_RUN_JSON_LIMIT = 1 << 20  # bytes: a run.json is about one KiB
+
+# The JSON types each saved option may have in run.json (None is allowed for all but these
+# first few); checked before a saved run is resumed or evaluated.
+_NUM, _INT, _STR, _BOOL = (int, float), (int,), (str,), (bool,)
+_OPTION_TYPES: dict[str, tuple[type, ...]] = {
+    "backend": _STR,
+    "seed": _INT,
+    "early_stopping": _BOOL,
+    "patience": _INT,
+    "quiet": _BOOL,
+    "config": _STR,
+    "hidden": (str, int, list),
+    "activation": _STR,
+    "optimizer": _STR,
+    "lr": _NUM,
+    "batch_size": _INT,
+    "epochs": _INT,
+    "weight_decay": _NUM,
+    "dropout": _NUM,
+    "out": _STR,
+    "monitor": _STR,
+    "expr": _STR,
+    "range": (list,),
+    "yrange": (list,),
+    "samples": _INT,
+    "noise": _NUM,
+    "sweep": _BOOL,
+    "preset": _STR,
+    "data_dir": _STR,
+    "limit": _INT,
+    "augment": _BOOL,
+    "dataset": _STR,
+    "pos": _INT,
+    "neg": _INT,
+    "path": _STR,
+    "label": _STR,
+    "positive": _STR,
+    "pos_weight": (str, int, float),
+    "features": _INT,
+    "logits": _BOOL,
+    "force": _BOOL,
+    "device": _STR,
+}
+_NOT_NONE = ("backend", "seed", "early_stopping", "patience", "quiet")
+_TASK_KEYS = {"fit": ("expr", "range", "samples"), "mnist": ("preset",), "binary": ("dataset",)}
+
+
 def read_run(run_dir: str | os.PathLike[str], task: str | None = None) -> dict[str, Any]:
-    """The run.json of a run folder (checked), for --resume, predict and evaluate."""
+    """The run.json of a run folder (checked), for --resume, predict and evaluate.
+
+    Read bounded (a regular file of at most 1 MiB, nested at most 64 deep); every field
+    is checked for its type before anything uses it: a bad one is a ValueError naming the
+    file and the field.
+    """
+    from fcnet._fileio import FileError, load_json
+
     run_dir = Path(run_dir)
     meta = run_dir / "run.json"
     if not meta.is_file():
         what = "does not exist" if not run_dir.exists() else "has no run.json"
         raise ValueError(f"{run_dir}: not an fcnet run folder ({what})")
-    try:
-        saved = json.loads(meta.read_text(encoding="utf-8"))
-        if not isinstance(saved.get("options"), dict) or not isinstance(saved.get("task"), str):
-            raise KeyError("task or options")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{meta}: not a readable run.json ({exc})") from None
+    saved = load_json(meta, _RUN_JSON_LIMIT, "run.json")
+    if not isinstance(saved, dict):
+        raise FileError(f"{meta}: expected an object of keys, got {type(saved).__name__}")
+    if not isinstance(saved.get("task"), str) or saved["task"] not in _TASK_KEYS:
+        raise FileError(
+            f"{meta}: field 'task' must be one of {', '.join(_TASK_KEYS)}, "
+            f"got {_short(saved.get('task'))}"
+        )
+    options = saved.get("options")
+    if not isinstance(options, dict):
+        raise FileError(f"{meta}: field 'options' must be an object, got {_short(options)}")
+    for key in (*_NOT_NONE, *_TASK_KEYS[saved["task"]]):
+        if options.get(key) is None:
+            raise FileError(f"{meta}: field 'options.{key}' is missing")
+    for key, value in options.items():
+        types = _OPTION_TYPES.get(key)
+        if value is None or types is None:
+            continue
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            names = " or ".join(t.__name__ for t in types)
+            raise FileError(f"{meta}: field 'options.{key}' must be {names}, got {_short(value)}")
+    hidden = options.get("hidden")
+    if isinstance(hidden, list) and not all(
+        isinstance(w, int) and not isinstance(w, bool) for w in hidden
+    ):
+        raise FileError(f"{meta}: field 'options.hidden' must be widths, got {_short(hidden)}")
+    for key in ("range", "yrange"):
+        r = options.get(key)
+        if r is not None and not (
+            len(r) == 2 and all(isinstance(v, int | float) and not isinstance(v, bool) for v in r)
+        ):
+            raise FileError(f"{meta}: field 'options.{key}' must be two numbers, got {_short(r)}")
     if task is not None and saved["task"] != task:
         raise ValueError(f"{run_dir}: is a {saved['task']!r} run, not a {task!r} run")
     return saved
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def load_model(
