@@ -274,7 +274,7 @@ _TMP = re.compile(r"^\..+\.fcnet-(\d+)-[a-z0-9_]+\.tmp$")
 def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
     """Remove `.NAME.fcnet-PID-XXXX.tmp` files whose writing process is gone: what a killed
     atomic write leaves. Returns what was removed."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:

@@ -109,12 +109,14 @@ def _run(
         if isinstance(task, str):
             import fcnet.tasks
 
-            task = getattr(fcnet.tasks, task)
+            function: Callable[..., Any] = getattr(fcnet.tasks, task)
+        else:
+            function = task
         if distributed:  # one rank of a torchrun launch (docs/distributed.md)
             from fcnet.distributed import run_task
 
-            return run_task(task, *args, **kwargs)
-        return task(*args, **kwargs)
+            return run_task(function, *args, **kwargs)
+        return function(*args, **kwargs)
     except Interrupted as exc:
         click.echo(f"fcnet: {exc.message}", err=True)
         raise click.exceptions.Exit(130) from None
