@@ -30,6 +30,23 @@ class Result:
         return self.stderr.strip()
 
 
+def _high_water(pid: int) -> int:
+    """The process's peak resident memory so far (VmHWM), bytes; 0 once it has exited.
+
+    Not wait4's ru_maxrss: Linux starts a child's count at its parent's resident size
+    (the mm copied at fork is recorded at exec), and a test worker that imported torch is
+    over 1 GB itself. VmHWM belongs to the new program's own memory map.
+    """
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def fcnet(*args: str, cwd: Path, timeout: float = 60.0) -> Result:
     """`python -m fcnet ARGS` in `cwd`, with its peak memory (wait4) and wall time."""
     env = {
@@ -47,22 +64,24 @@ def fcnet(*args: str, cwd: Path, timeout: float = 60.0) -> Result:
             [sys.executable, "-m", "fcnet", *args], cwd=cwd, env=env, stdout=fo, stderr=fe
         )
         deadline = t + timeout
+        peak = 0
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            peak = max(peak, _high_water(proc.pid))
+            pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             if time.perf_counter() > deadline:
                 proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
+                pid, status, _usage = os.wait4(proc.pid, 0)
                 break
-            time.sleep(0.01)
+            time.sleep(0.005)
     seconds = time.perf_counter() - t
     proc.returncode = os.waitstatus_to_exitcode(status)
     result = Result(
         rc=proc.returncode,
         stdout=out.read_text(errors="replace"),
         stderr=err.read_text(errors="replace"),
-        rss=usage.ru_maxrss * 1024,
+        rss=peak,
         seconds=seconds,
     )
     out.unlink()

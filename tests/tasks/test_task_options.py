@@ -247,7 +247,7 @@ def _one_line_error(result, part):
     [
         (["--weight-decay", "inf"], "--weight-decay: expected a number >= 0, got inf"),
         (["--lr", "nan"], "--lr: expected a learning rate > 0"),
-        (["--hidden", "18446744073709551617"], "dimension"),
+        (["--hidden", "18446744073709551617"], "at most"),
         (["--device", "gpu"], "--device: expected one of cpu, cuda, cuda:N, auto, got 'gpu'"),
         (["--noise", "-1"], "--noise: expected a number >= 0"),
     ],
