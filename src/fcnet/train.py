@@ -153,6 +153,10 @@ def train(
         atomic_write_text(metrics_log, "")
     history = state.history
 
+    # a backend that can keep the training set on its device (torch on a GPU) says so
+    hook = getattr(model, "resident_steps", None) if augment is None else None
+    resident = hook(x, y) if hook is not None else None
+
     stop = _StopFlag()
     bar = _Bar(enabled=progress, label=label, epochs=epochs, n_batches=n_batches)
     t_start = time.perf_counter() - history.seconds
@@ -170,10 +174,14 @@ def train(
                 state.t_epoch = time.perf_counter() - state.seconds
                 order = state.order
                 while state.step < n_batches:
-                    idx = order[state.step * batch_size : (state.step + 1) * batch_size]
-                    xb = x[idx] if augment is None else augment(x[idx], state.rng)
+                    lo, hi = state.step * batch_size, (state.step + 1) * batch_size
                     in_step = True
-                    loss = model.train_step(xb, y[idx])
+                    if resident is not None:  # the data on the GPU: batches gathered there
+                        loss = resident(order, lo, hi)
+                    else:
+                        idx = order[lo:hi]
+                        xb = x[idx] if augment is None else augment(x[idx], state.rng)
+                        loss = model.train_step(xb, y[idx])
                     in_step = False
                     state.step += 1
                     if not math.isfinite(loss):

@@ -54,8 +54,11 @@ class Model(ModelBase):
 
     def __init__(self, spec: NetSpec, device: str = "cpu") -> None:
         super().__init__(spec)
-        if check_device(device) != "cpu":
-            raise ValueError(f"device: the numpy backend runs on the CPU only, got {device!r}")
+        if check_device(device) not in ("cpu", "auto"):
+            raise ValueError(
+                f"device: the numpy backend runs on the CPU only, got {device!r} "
+                "(use the torch backend for a GPU)"
+            )
         self.device = "cpu"
         # one generator for the layers; dropout masks draw from it after initialisation
         self.rng = np.random.default_rng(spec.seed)
