@@ -433,20 +433,20 @@ def run_net(
             stopped = f"stopped after {rep + 1} of {repeats} repetitions: {elapsed:.0f} s used"
             break
     n = n_train if n_train is not None else 60000
-    if peak_gflops is None:
+    floor = None
+    if device == "cpu":  # the CPU's ceilings: GEMM peak and the epoch's GEMM floor
         from benchmarks import bench_gemm
 
-        peak_gflops = bench_gemm.run(quick=True)["peak_gflops"]
-    floors = [
-        v["mlp_epoch_gemm_s"] * n / 60000
-        for v in (gemm or {}).values()
-        if isinstance(v, dict) and "mlp_epoch_gemm_s" in v and net == "small"
-    ]
-    if not floors:  # the floor of this network, measured now
-        from benchmarks import bench_gemm
-
-        floors = [bench_gemm.gemm_floor([784, *hidden, 10], n, BATCH)["gemm_floor_s"]]
-    floor = min(floors)
+        if peak_gflops is None:
+            peak_gflops = bench_gemm.run(quick=True)["peak_gflops"]
+        floors = [
+            v["mlp_epoch_gemm_s"] * n / 60000
+            for v in (gemm or {}).values()
+            if isinstance(v, dict) and "mlp_epoch_gemm_s" in v and net == "small"
+        ]
+        if not floors:  # the floor of this network, measured now
+            floors = [bench_gemm.gemm_floor([784, *hidden, 10], n, BATCH)["gemm_floor_s"]]
+        floor = min(floors)
     sizes = "-".join(map(str, (784, *hidden, 10)))
     dropout = f", dropout {conf['dropout']:g} after each hidden layer" if conf["dropout"] else ""
     result: dict[str, Any] = {
@@ -480,7 +480,8 @@ def run_net(
         if entry.get("s_per_epoch") and floor:
             entry["gemm_share"] = floor / entry["s_per_epoch"]
         result[c] = entry
-    a, b = result["fcnet-numpy"].get("s_per_epoch"), result["pytorch"].get("s_per_epoch")
+    a = result.get("fcnet-numpy", {}).get("s_per_epoch")
+    b = result.get("pytorch", {}).get("s_per_epoch")
     result["ratio_numpy_vs_pytorch"] = a / b if a and b else None
     result["gemm_floor_s"] = floor
     result["ratio_numpy_vs_gemm_floor"] = a / floor if a and floor else None
