@@ -42,7 +42,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     """quiet_s_per_epoch, busy_s_per_epoch and slowdown for fcnet-numpy (top level) and
     for pytorch (under "pytorch")."""
     if tiny():
-        epochs, n_train, n_test, timeout = 2, 512, 256, 300
+        epochs, n_train, n_test, timeout = 1, 512, 256, 300
     elif quick:
         epochs, n_train, n_test, timeout = 3, 12000, 2000, 600
     else:

@@ -120,7 +120,7 @@ def test_only_one_section_marks_the_others_skipped(tmp_path):
 
 def test_quick_harness_on_tiny_data_writes_every_figure(tmp_path):
     out = tmp_path / "results.json"
-    proc = _harness("--quick", "--tiny", "--out", str(out), timeout=600)
+    proc = _harness("--quick", "--tiny", "--out", str(out), timeout=1200)
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads(out.read_text())
     assert list(data) == KEYS
