@@ -129,15 +129,19 @@ class BlasThreads:
     On a quiet machine two threads halve a product; with a busy neighbour on the other
     core, the descheduled thread makes each product wait a time slice (an MNIST epoch went
     from 0.7 s to 3-19 s). The step times tell which case holds: every `interval` steps
-    the other choice is tried for `PROBE` steps and kept if its best step was faster;
-    a probe that loses doubles the interval (up to 512 steps), so a settled choice costs
-    under 1% in probes. The BLAS setting is restored after each step.
+    the other choice is tried for `PROBE` steps and kept if its best step was faster by
+    more than `MARGIN` than the best of the current choice's last `WINDOW` steps; a probe
+    that loses doubles the interval (up to 512 steps), so a settled choice costs under 1%
+    in probes. It starts with one thread when the load average already exceeds the CPUs.
+    The BLAS setting is restored after each step.
 
         blas = BlasThreads()
         loss = blas.run(step, x, y)    # step(x, y) under the chosen thread count
     """
 
     PROBE = 3
+    WINDOW = 8
+    MARGIN = 0.1
     FIRST_INTERVAL = 16
     MAX_INTERVAL = 512
 
@@ -150,7 +154,11 @@ class BlasThreads:
         self._libs = ThreadpoolController().select(user_api="blas").lib_controllers
         most = max((lib.num_threads for lib in self._libs), default=1)
         self.choices = (1, most) if most > 1 else (1,)
-        self.current = most  # the choice in use between probes
+        try:
+            busy = os.getloadavg()[0] >= (os.cpu_count() or 1)
+        except OSError:  # pragma: no cover - no load average here
+            busy = False
+        self.current = 1 if busy else most  # the choice in use between probes
         self._recent: list[float] = []  # the current choice's last step times
         self._probe: list[float] = []  # the probed choice's step times
         self._interval = self.FIRST_INTERVAL
@@ -199,13 +207,13 @@ class BlasThreads:
 
     def _record(self, probing: bool, n: int, dt: float) -> None:
         if not probing:
-            self._recent = [*self._recent[-(self.PROBE - 1) :], dt]
+            self._recent = [*self._recent[-(self.WINDOW - 1) :], dt]
             self._countdown -= 1
             return
         self._probe.append(dt)
         if len(self._probe) < self.PROBE:
             return
-        if not self._recent or min(self._probe) < min(self._recent):
+        if not self._recent or min(self._probe) < (1 - self.MARGIN) * min(self._recent):
             self.current, self._interval = n, self.FIRST_INTERVAL
             self._recent = list(self._probe)
             self.switches += 1
