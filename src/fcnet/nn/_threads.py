@@ -132,7 +132,9 @@ class BlasThreads:
     the other choice is tried for `PROBE` steps and kept if its best step was faster by
     more than `MARGIN` than the best of the current choice's last `WINDOW` steps; a probe
     that loses doubles the interval (up to 512 steps), so a settled choice costs under 1%
-    in probes. It starts with one thread when the load average already exceeds the CPUs.
+    in probes. Going to more threads takes two winning probes in a row (a spurious win
+    there costs the most). It starts with one thread when the load average already
+    exceeds the CPUs.
     The BLAS setting is restored after each step.
 
         blas = BlasThreads()
@@ -163,6 +165,7 @@ class BlasThreads:
         self._probe: list[float] = []  # the probed choice's step times
         self._interval = self.FIRST_INTERVAL
         self._countdown = self.FIRST_INTERVAL
+        self._wins = 0  # winning probes in a row for more threads
         self.switches = 0
 
     def _set(self, n: int) -> list[int]:
@@ -213,11 +216,17 @@ class BlasThreads:
         self._probe.append(dt)
         if len(self._probe) < self.PROBE:
             return
-        if not self._recent or min(self._probe) < (1 - self.MARGIN) * min(self._recent):
+        won = not self._recent or min(self._probe) < (1 - self.MARGIN) * min(self._recent)
+        self._probe = []
+        if won and n > self.current and self._wins == 0:
+            self._wins = 1  # confirm first: probe again at once
+            self._countdown = 0
+            return
+        self._wins = 0
+        if won:
             self.current, self._interval = n, self.FIRST_INTERVAL
-            self._recent = list(self._probe)
+            self._recent = []
             self.switches += 1
         else:
             self._interval = min(2 * self._interval, self.MAX_INTERVAL)
-        self._probe = []
         self._countdown = self._interval
