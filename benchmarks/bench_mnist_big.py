@@ -21,7 +21,7 @@ def run(quick: bool = False, peak_gflops: float | None = None) -> dict[str, Any]
     if tiny():
         epochs, n_train, n_test, repeats, timeout = 1, 512, 256, 1, 300
     elif quick:
-        epochs, n_train, n_test, repeats, timeout = 2, 12000, 10000, 1, 600
+        epochs, n_train, n_test, repeats, timeout = 2, 6400, 10000, 1, 600
     else:
         epochs, n_train, n_test, repeats, timeout = 3, None, None, 2, 1200
     return bench_mnist.run_net("big", epochs, n_train, n_test, repeats, timeout, peak_gflops)
