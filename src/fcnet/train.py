@@ -175,12 +175,13 @@ def train(
                 order = state.order
                 while state.step < n_batches:
                     lo, hi = state.step * batch_size, (state.step + 1) * batch_size
+                    if resident is None:
+                        idx = order[lo:hi]
+                        xb = x[idx] if augment is None else augment(x[idx], state.rng)
                     in_step = True
                     if resident is not None:  # the data on the GPU: batches gathered there
                         loss = resident(order, lo, hi)
                     else:
-                        idx = order[lo:hi]
-                        xb = x[idx] if augment is None else augment(x[idx], state.rng)
                         loss = model.train_step(xb, y[idx])
                     in_step = False
                     state.step += 1
