@@ -3,7 +3,7 @@
 Runs the sections in turn (all of them, or those named by --only), prints a table for
 each, and writes every figure to `benchmarks/results.json` (atomically, after every
 section, so an interrupted run keeps what it measured). The file's top-level keys are
-exactly the six sections; a section not selected holds {"skipped": ...}, one that
+exactly the sections; a section not selected holds {"skipped": ...}, one that
 failed {"error": ...}. The machine, the software versions, the BLAS, the thread count
 and the date are under `gemm.environment` (the section about the machine's limit).
 """
@@ -220,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             extra["peak_gflops"] = result["peak_gflops"]
             extra["gemm"] = result
         results[key] = result
+        extra["results"] = results  # earlier sections' figures (gpu compares with the CPU's)
         console.print(_table(module, key, result))
         console.print(f"[dim]{key}: {result['wall_s']:.1f} s[/dim]")
         write_results(args.out, results)

@@ -8,6 +8,7 @@ repetition timing a loop of products long enough (~0.1 s) to swamp the timer.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -125,6 +126,45 @@ def run(quick: bool = False) -> dict:
     result["peak_gflops"] = max(squares)
     result["mlp_batch_gflop"] = sum(_flops(a, b, ta, tb) for _, a, b, ta, tb in MLP_SHAPES) / 1e9
     return result
+
+
+def mlp_shapes(sizes: list[int], batch: int = 128):
+    """The products of one training batch of an MLP with layer widths `sizes` (PyTorch's
+    layout, W of shape (out, in)): forward, dW and dX per layer, no dX for the first."""
+    shapes = []
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        shapes.append((f"fwd{i + 1} ({batch}x{n_in} @ {n_in}x{n_out})", (batch, n_in),
+                       (n_out, n_in), False, True))  # fmt: skip
+        shapes.append((f"dW{i + 1} ({n_out}x{batch} @ {batch}x{n_in})", (batch, n_out),
+                       (batch, n_in), True, False))  # fmt: skip
+        if i:
+            shapes.append((f"dX{i + 1} ({batch}x{n_out} @ {n_out}x{n_in})", (batch, n_out),
+                           (n_out, n_in), False, False))  # fmt: skip
+    return shapes
+
+
+def gemm_floor(sizes: list[int], n_train: int, batch: int = 128, quick: bool = True) -> dict:
+    """The GEMM floor of one epoch of the MLP `sizes` on `n_train` samples: the seconds its
+    products take at the best rate measured here for each shape (numpy or torch, THREADS
+    threads). {"gemm_floor_s": ..., "shapes_gflops": {shape: best GFLOP/s}}."""
+    repeats = 1 if tiny() else (3 if quick else 5)
+    min_time = 0.01 if tiny() else (0.05 if quick else 0.2)
+    rng = np.random.default_rng(0)
+    _limits = limit_threads()
+    libs: dict[str, Callable[..., Callable[[], Any]]] = {"numpy": _numpy_product}
+    try:
+        torch = setup_torch()
+        libs["torch"] = lambda *args: _torch_product(torch, *args)
+    except Exception:  # the floor from numpy alone
+        pass
+    best, seconds = {}, 0.0
+    for name, a, b, ta, tb in mlp_shapes(sizes, batch):
+        rates = _rates({lib: make(a, b, ta, tb, rng) for lib, make in libs.items()},
+                       _flops(a, b, ta, tb), repeats, min_time)  # fmt: skip
+        best[name] = max(rates.values())
+        seconds += _flops(a, b, ta, tb) / (best[name] * 1e9)
+    del _limits
+    return {"gemm_floor_s": seconds * n_train / batch, "shapes_gflops": best}
 
 
 def table(result: dict) -> Any:

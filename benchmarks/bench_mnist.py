@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import json
 import os
 import subprocess
@@ -49,14 +50,30 @@ BUDGET_S = 900.0
 """Seconds the section may take before it stops adding repetitions (it always does one)."""
 LR = 1e-3
 
+NETS: dict[str, dict[str, Any]] = {
+    "small": {"hidden": (HIDDEN,), "dropout": 0.0, "contestants": CONTESTANTS},
+    "big": {
+        "hidden": (1024, 1024),
+        "dropout": 0.2,
+        "contestants": ("fcnet-numpy", "fcnet-torch", "pytorch", "keras"),
+    },
+}
+"""The networks: "small" is section mnist_mlp's 784-256-10; "big" is section
+mnist_mlp_big's 784-1024-1024-10 with dropout 0.2 after each hidden layer (--preset best's
+network, without its augmentation)."""
 
-def flops_per_epoch(n_train: int) -> float:
+
+def flops_per_epoch(n_train: int, hidden: tuple[int, ...] = (HIDDEN,)) -> float:
     """GEMM flops of one epoch: forward, dW and dX per layer (not the first layer's dX).
 
-    2*m*n*k per product; per sample that is 2*(784*256) twice for layer 1 and
-    2*(256*10) three times for layer 2.
+    2*m*n*k per product; for 784-256-10, per sample that is 2*(784*256) twice for
+    layer 1 and 2*(256*10) three times for layer 2.
     """
-    return 2.0 * n_train * (784 * HIDDEN * 2 + HIDDEN * 10 * 3)
+    sizes = [784, *hidden, 10]
+    per_sample = sum(
+        a * b * (2 if i == 0 else 3) for i, (a, b) in enumerate(itertools.pairwise(sizes))
+    )
+    return 2.0 * n_train * per_sample
 
 
 # --------------------------------------------------------------------------- data
@@ -92,7 +109,14 @@ def _batches(perm: np.ndarray):
         yield perm[i : i + BATCH]
 
 
-def _train_fcnet(backend: str, data, epochs: int, seed: int) -> dict[str, Any]:
+def _hidden_spec(net: str) -> list[dict[str, Any]]:
+    conf = NETS[net]
+    return [{"width": w, "activation": "relu", "dropout": conf["dropout"]} for w in conf["hidden"]]
+
+
+def _train_fcnet(
+    backend: str, data, epochs: int, seed: int, net: str = "small", device: str = "cpu"
+) -> dict[str, Any]:
     if backend == "torch":
         setup_torch()
     elif backend == "tensorflow":
@@ -104,7 +128,7 @@ def _train_fcnet(backend: str, data, epochs: int, seed: int) -> dict[str, Any]:
     spec = NetSpec.from_dict(
         {
             "input_size": 784,
-            "hidden": [{"width": HIDDEN, "activation": "relu"}],
+            "hidden": _hidden_spec(net),
             "output_size": 10,
             "loss": "cross_entropy",
             "optimizer": {"name": "adam", "lr": LR},
@@ -112,7 +136,7 @@ def _train_fcnet(backend: str, data, epochs: int, seed: int) -> dict[str, Any]:
             "seed": seed,
         }
     )
-    model = fcnet.build(spec, backend)
+    model = fcnet.build(spec, backend, device=device)
     rng = np.random.default_rng(seed)
     epoch_s, acc = [], []
     for _ in range(epochs):
@@ -124,20 +148,32 @@ def _train_fcnet(backend: str, data, epochs: int, seed: int) -> dict[str, Any]:
     return {"epoch_s": epoch_s, "accuracy": acc, "dtype": "float32"}
 
 
-def _train_pytorch(data, epochs: int, seed: int) -> dict[str, Any]:
+def _torch_net(nn, net: str):
+    layers, n_in = [], 784
+    for width in NETS[net]["hidden"]:
+        layers += [nn.Linear(n_in, width), nn.ReLU()]
+        if NETS[net]["dropout"]:
+            layers.append(nn.Dropout(NETS[net]["dropout"]))
+        n_in = width
+    return nn.Sequential(*layers, nn.Linear(n_in, 10))
+
+
+def _train_pytorch(
+    data, epochs: int, seed: int, net: str = "small", device: str = "cpu"
+) -> dict[str, Any]:
     torch = setup_torch()
     from torch import nn
 
     torch.manual_seed(seed)
-    x, y, xt, yt = (torch.from_numpy(a) for a in data)
-    model = nn.Sequential(nn.Linear(784, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 10))
+    x, y, xt, yt = (torch.from_numpy(a).to(device) for a in data)
+    model = _torch_net(nn, net).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     loss_fn = nn.CrossEntropyLoss()
     epoch_s, acc = [], []
     for _ in range(epochs):
         t0 = time.perf_counter()
         model.train()
-        perm = torch.randperm(len(x))
+        perm = torch.randperm(len(x), device=device)
         for i in range(0, len(x), BATCH):
             idx = perm[i : i + BATCH]
             opt.zero_grad()
@@ -148,22 +184,23 @@ def _train_pytorch(data, epochs: int, seed: int) -> dict[str, Any]:
         model.eval()
         with torch.inference_mode():
             acc.append(float((model(xt).argmax(1) == yt).float().mean()))
+        if device != "cpu":
+            torch.cuda.synchronize()
     return {"epoch_s": epoch_s, "accuracy": acc, "dtype": "float32"}
 
 
-def _train_keras(data, epochs: int, seed: int) -> dict[str, Any]:
+def _train_keras(data, epochs: int, seed: int, net: str = "small") -> dict[str, Any]:
     setup_tensorflow()
     import keras
 
     keras.utils.set_random_seed(seed)
     x, y, xt, yt = data
-    model = keras.Sequential(
-        [
-            keras.Input((784,)),
-            keras.layers.Dense(HIDDEN, activation="relu"),
-            keras.layers.Dense(10),
-        ]
-    )
+    layers: list[Any] = [keras.Input((784,))]
+    for width in NETS[net]["hidden"]:
+        layers.append(keras.layers.Dense(width, activation="relu"))
+        if NETS[net]["dropout"]:
+            layers.append(keras.layers.Dropout(NETS[net]["dropout"]))
+    model = keras.Sequential([*layers, keras.layers.Dense(10)])
     # epsilon 1e-8 as torch.optim.Adam and fcnet (Keras's default is 1e-7).
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=LR, epsilon=1e-8),
@@ -218,17 +255,25 @@ def _train_sklearn(data, epochs: int, seed: int) -> dict[str, Any]:
     return {"epoch_s": epoch_s, "accuracy": acc, "dtype": str(clf.coefs_[0].dtype)}
 
 
-def train(contestant: str, epochs: int, n_train: int | None, n_test: int | None, seed: int):
+def train(
+    contestant: str,
+    epochs: int,
+    n_train: int | None,
+    n_test: int | None,
+    seed: int,
+    net: str = "small",
+    device: str = "cpu",
+):
     """Train `contestant` in this process; return its per-epoch seconds and accuracies."""
     _limits = limit_threads()
     data = load_data(n_train, n_test)
     if contestant.startswith("fcnet-"):
         backend = contestant.removeprefix("fcnet-")
-        out = _train_fcnet(backend, data, epochs, seed)
+        out = _train_fcnet(backend, data, epochs, seed, net, device)
     elif contestant == "pytorch":
-        out = _train_pytorch(data, epochs, seed)
+        out = _train_pytorch(data, epochs, seed, net, device)
     elif contestant == "keras":
-        out = _train_keras(data, epochs, seed)
+        out = _train_keras(data, epochs, seed, net)
     elif contestant == "sklearn":
         out = _train_sklearn(data, epochs, seed)
     else:
@@ -245,7 +290,16 @@ def train(contestant: str, epochs: int, n_train: int | None, n_test: int | None,
 # ------------------------------------------------------------------- the section
 
 
-def _run_worker(contestant: str, epochs: int, n_train, n_test, seed: int, timeout: float):
+def _run_worker(
+    contestant: str,
+    epochs: int,
+    n_train,
+    n_test,
+    seed: int,
+    timeout: float,
+    net: str = "small",
+    device: str = "cpu",
+):
     """Run `train` for `contestant` in a fresh interpreter; its result, or {"error": ...}."""
     with tempfile.TemporaryDirectory(prefix="fcnet-bench-") as tmp:
         out = Path(tmp) / "result.json"
@@ -261,6 +315,10 @@ def _run_worker(contestant: str, epochs: int, n_train, n_test, seed: int, timeou
             str(seed),
             "--out",
             str(out),
+            "--net",
+            net,
+            "--device",
+            device,
         ]
         if n_train is not None:
             cmd += ["--n-train", str(n_train)]
@@ -282,7 +340,9 @@ def _run_worker(contestant: str, epochs: int, n_train, n_test, seed: int, timeou
         return json.loads(out.read_text())
 
 
-def _summarise(runs: list[dict[str, Any]], n_train: int) -> dict[str, Any]:
+def _summarise(
+    runs: list[dict[str, Any]], n_train: int, hidden: tuple[int, ...] = (HIDDEN,)
+) -> dict[str, Any]:
     """The contestant's figures from its repetitions (each a full training run)."""
     ok = [r for r in runs if "error" not in r]
     if not ok:
@@ -296,7 +356,7 @@ def _summarise(runs: list[dict[str, Any]], n_train: int) -> dict[str, Any]:
         hit = [i for i, a in enumerate(r["accuracy"]) if a >= TARGET]
         to_target.append(float(cum[hit[0]]) if hit else None)
     reached = [t for t in to_target if t is not None]
-    gflops = flops_per_epoch(n_train) / s_per_epoch / 1e9 if s_per_epoch else None
+    gflops = flops_per_epoch(n_train, hidden) / s_per_epoch / 1e9 if s_per_epoch else None
     return {
         "s_per_epoch": s_per_epoch,
         "s_to_target": median(reached) if len(reached) * 2 > len(ok) else None,
@@ -317,7 +377,8 @@ def run(quick: bool = False, peak_gflops: float | None = None, gemm: dict | None
     `peak_gflops` is the GEMM section's peak (measured here briefly when not given);
     each contestant's `fraction_of_peak` is its achieved GFLOP/s over it. `gemm`, the
     GEMM section's result, gives the epoch's GEMM floor: the seconds its products take
-    at the best rate measured for each shape (numpy or torch).
+    at the best rate measured for each shape (numpy or torch); without it the floor is
+    measured here, briefly. `gemm_floor_s` is that floor for the section's n_train.
     """
     if tiny():
         epochs, n_train, n_test, repeats, timeout = 1, 512, 256, 1, 300
@@ -325,31 +386,46 @@ def run(quick: bool = False, peak_gflops: float | None = None, gemm: dict | None
         epochs, n_train, n_test, repeats, timeout = 2, 12000, 10000, 1, 300
     else:
         epochs, n_train, n_test, repeats, timeout = 10, None, None, 3, 900
+    return run_net("small", epochs, n_train, n_test, repeats, timeout, peak_gflops, gemm)
+
+
+def run_net(
+    net: str,
+    epochs: int,
+    n_train: int | None,
+    n_test: int | None,
+    repeats: int,
+    timeout: float,
+    peak_gflops: float | None = None,
+    gemm: dict | None = None,
+    device: str = "cpu",
+    contestants: tuple[str, ...] | None = None,
+) -> dict:
+    """The section for network `net` (see NETS): every contestant, `repeats` times."""
+    conf = NETS[net]
+    contestants = contestants or conf["contestants"]
+    hidden = tuple(conf["hidden"])
     repeats = int(os.environ.get("FCNET_BENCH_MNIST_REPEATS", repeats))
     budget_s = float(os.environ.get("FCNET_BENCH_MNIST_BUDGET_S", BUDGET_S))
     t_start = time.perf_counter()
     stopped = None
-    runs: dict[str, list[dict[str, Any]]] = {c: [] for c in CONTESTANTS}
+    runs: dict[str, list[dict[str, Any]]] = {c: [] for c in contestants}
+    job = functools.partial(
+        _run_worker, epochs=epochs, n_train=n_train, n_test=n_test, timeout=timeout,
+        net=net, device=device,
+    )  # fmt: skip
     for rep in range(repeats):
-        order = CONTESTANTS if rep % 2 == 0 else CONTESTANTS[::-1]
+        order = contestants if rep % 2 == 0 else contestants[::-1]
         if tiny():  # the harness test: timings mean nothing, so use both cores at once
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(max_workers=THREADS) as pool:
-                job = functools.partial(
-                    _run_worker,
-                    epochs=epochs,
-                    n_train=n_train,
-                    n_test=n_test,
-                    seed=rep,
-                    timeout=timeout,
-                )
-                outs = pool.map(job, order)
+                outs = pool.map(functools.partial(job, seed=rep), order)
                 for c, out in zip(order, outs, strict=True):
                     runs[c].append(out)
             continue
         for c in order:
-            runs[c].append(_run_worker(c, epochs, n_train, n_test, seed=rep, timeout=timeout))
+            runs[c].append(job(c, seed=rep))
         # A busy machine can make a repetition take many times its usual time: stop
         # repeating when the next one would overrun the budget (and say so).
         elapsed = time.perf_counter() - t_start
@@ -357,28 +433,36 @@ def run(quick: bool = False, peak_gflops: float | None = None, gemm: dict | None
             stopped = f"stopped after {rep + 1} of {repeats} repetitions: {elapsed:.0f} s used"
             break
     n = n_train if n_train is not None else 60000
-    if peak_gflops is None:
+    floor = None
+    if device == "cpu":  # the CPU's ceilings: GEMM peak and the epoch's GEMM floor
         from benchmarks import bench_gemm
 
-        peak_gflops = bench_gemm.run(quick=True)["peak_gflops"]
-    floors = [
-        v["mlp_epoch_gemm_s"] * n / 60000
-        for v in (gemm or {}).values()
-        if isinstance(v, dict) and "mlp_epoch_gemm_s" in v
-    ]
+        if peak_gflops is None:
+            peak_gflops = bench_gemm.run(quick=True)["peak_gflops"]
+        floors = [
+            v["mlp_epoch_gemm_s"] * n / 60000
+            for v in (gemm or {}).values()
+            if isinstance(v, dict) and "mlp_epoch_gemm_s" in v and net == "small"
+        ]
+        if not floors:  # the floor of this network, measured now
+            floors = [bench_gemm.gemm_floor([784, *hidden, 10], n, BATCH)["gemm_floor_s"]]
+        floor = min(floors)
+    sizes = "-".join(map(str, (784, *hidden, 10)))
+    dropout = f", dropout {conf['dropout']:g} after each hidden layer" if conf["dropout"] else ""
     result: dict[str, Any] = {
         "settings": {
-            "gemm_floor_s_per_epoch": min(floors) if floors else None,
-            "network": f"784-{HIDDEN}-10 ReLU, softmax cross-entropy",
+            "gemm_floor_s_per_epoch": floor,
+            "network": f"{sizes} ReLU{dropout}, softmax cross-entropy",
             "batch": BATCH,
             "optimizer": f"Adam lr {LR:g}",
             "epochs": epochs,
             "n_train": n,
             "n_test": n_test if n_test is not None else 10000,
-            "repetitions": min(repeats, len(runs[CONTESTANTS[0]])),
+            "repetitions": min(repeats, len(runs[contestants[0]])),
             "repetitions_planned": repeats,
             "repetitions_note": stopped,
             "threads": THREADS,
+            "device": device,
             "target_accuracy": TARGET,
             "peak_gflops": peak_gflops,
             "note": (
@@ -389,15 +473,18 @@ def run(quick: bool = False, peak_gflops: float | None = None, gemm: dict | None
             ),
         }
     }
-    for c in CONTESTANTS:
-        entry = _summarise(runs[c], n)
+    for c in contestants:
+        entry = _summarise(runs[c], n, hidden)
         if entry.get("gflops") and peak_gflops:
             entry["fraction_of_peak"] = entry["gflops"] / peak_gflops
-        if entry.get("s_per_epoch") and floors:
-            entry["gemm_share"] = min(floors) / entry["s_per_epoch"]
+        if entry.get("s_per_epoch") and floor:
+            entry["gemm_share"] = floor / entry["s_per_epoch"]
         result[c] = entry
-    a, b = result["fcnet-numpy"].get("s_per_epoch"), result["pytorch"].get("s_per_epoch")
+    a = result.get("fcnet-numpy", {}).get("s_per_epoch")
+    b = result.get("pytorch", {}).get("s_per_epoch")
     result["ratio_numpy_vs_pytorch"] = a / b if a and b else None
+    result["gemm_floor_s"] = floor
+    result["ratio_numpy_vs_gemm_floor"] = a / floor if a and floor else None
     return result
 
 
@@ -408,8 +495,9 @@ def table(result: dict) -> Any:
     st = result.get("settings", {})
     t = Table(
         title=(
-            f"MNIST MLP 784-256-10, batch {st.get('batch')}, Adam, {st.get('epochs')} epochs, "
-            f"{st.get('n_train')} train samples, threads {st.get('threads')}"
+            f"MNIST MLP {st.get('network', '')}, batch {st.get('batch')}, Adam, "
+            f"{st.get('epochs')} epochs, {st.get('n_train')} train samples, "
+            f"threads {st.get('threads')}"
         )
     )
     for col in ("contestant", "s/epoch", "s to 97.5%", "test acc", "GFLOP/s", "of peak"):
@@ -422,7 +510,7 @@ def table(result: dict) -> Any:
         return format(v, fmt) if isinstance(v, (int, float)) else "-"
 
     errors = []
-    for c in CONTESTANTS:
+    for c in [c for c in CONTESTANTS if c in result]:
         e = result.get(c, {})
         if "error" in e:
             t.add_row(c, "[red]error[/red]")
@@ -444,7 +532,8 @@ def table(result: dict) -> Any:
         f"fcnet-numpy / pytorch seconds per epoch: {f(ratio, '.2f')}; "
         f"GEMM peak {f(st.get('peak_gflops'), '.1f')} GFLOP/s; the epoch's GEMMs alone at the "
         f"best measured rates: {f(st.get('gemm_floor_s_per_epoch'), '.3f')} s; "
-        f"{st.get('repetitions')} repetition(s), medians"
+        f"{st.get('repetitions')} repetition(s), medians; fcnet-numpy / GEMM floor: "
+        f"{f(result.get('ratio_numpy_vs_gemm_floor'), '.2f')}"
     )
     if st.get("repetitions_note"):
         t.caption += f"\n{st['repetitions_note']}"
@@ -462,8 +551,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-test", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--net", choices=tuple(NETS), default="small")
+    p.add_argument("--device", default="cpu")
     args = p.parse_args(argv)
-    result = train(args.contestant, args.epochs, args.n_train, args.n_test, args.seed)
+    result = train(
+        args.contestant, args.epochs, args.n_train, args.n_test, args.seed, args.net, args.device
+    )
     text = json.dumps(result)
     if args.out is None:
         print(text)

@@ -128,7 +128,7 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
 
 def _mnist_rows(m: dict[str, Any]) -> list[list[str]]:
     rows = []
-    for c in CONTESTANTS:
+    for c in [c for c in CONTESTANTS if c in m] or CONTESTANTS:
         e = m.get(c, {})
         if "error" in e or not e:
             rows.append([c, f"error: {e.get('error', 'not run')}", *["-"] * 7])
@@ -147,6 +147,100 @@ def _mnist_rows(m: dict[str, Any]) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def targets_speed(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """(target, measured, met) for each target of issue 16; met is None when not measured."""
+    out: list[tuple[str, str, bool | None]] = []
+    for key, name in (("mnist_mlp", "784-256-10"), ("mnist_mlp_big", "784-1024-1024-10")):
+        m = r.get(key, {})
+        ours = m.get("fcnet-numpy", {}).get("s_per_epoch")
+        floor = m.get("gemm_floor_s")
+        ratio = ours / floor if isinstance(ours, float) and floor else None
+        out.append(
+            (
+                f"`{key}` ({name}): fcnet-numpy s/epoch <= 1.25x the GEMM floor",
+                f"{_f(ours, '.3f')} s / {_f(floor, '.3f')} s = {_f(ratio, '.2f')}x",
+                ratio <= 1.25 if ratio is not None else None,
+            )
+        )
+    big = r.get("mnist_mlp_big", {})
+    ratio = big.get("ratio_numpy_vs_pytorch")
+    out.append(
+        (
+            "`mnist_mlp_big`: fcnet-numpy s/epoch <= 0.67x pytorch's",
+            f"ratio {_f(ratio, '.2f')}",
+            ratio <= 0.67 if isinstance(ratio, float) else None,
+        )
+    )
+    busy = r.get("busy", {})
+    slow = busy.get("slowdown")
+    out.append(
+        (
+            "`busy`: fcnet-numpy's slowdown with one core kept busy <= 1.6",
+            f"{_f(busy.get('quiet_s_per_epoch'), '.3f')} -> "
+            f"{_f(busy.get('busy_s_per_epoch'), '.3f')} s/epoch: {_f(slow, '.2f')}x "
+            f"(pytorch {_f(busy.get('pytorch_slowdown'), '.2f')}x)",
+            slow <= 1.6 if isinstance(slow, float) else None,
+        )
+    )
+    return out
+
+
+def _busy_lines(busy: dict[str, Any]) -> list[str]:
+    if "fcnet-numpy" not in busy:
+        return [_missing(busy)]
+    st = busy.get("settings", {})
+    rows = []
+    for c in ("fcnet-numpy", "pytorch"):
+        e = busy.get(c, {})
+        rows.append(
+            [
+                f"`{c}`",
+                _f(e.get("quiet_s_per_epoch"), ".3f"),
+                _f(e.get("busy_s_per_epoch"), ".3f"),
+                _f(e.get("slowdown"), ".2f"),
+                f"{_loads(e.get('quiet_load_average'))} / {_loads(e.get('busy_load_average'))}",
+            ]
+        )
+    return [
+        f"{st.get('network')}, {st.get('epochs')} epochs on {st.get('n_train')} samples, "
+        f"each run in its own process; busy: {st.get('neighbour')}. s/epoch is the median "
+        "over epochs 2.. .",
+        "",
+        *_table(
+            ["contestant", "quiet s/epoch", "busy s/epoch", "slowdown", "load (quiet / busy)"],
+            rows,
+        ),
+    ]
+
+
+def _gpu_lines(gpu: dict[str, Any]) -> list[str]:
+    if "skipped" in gpu or "error" in gpu:
+        return [_missing(gpu) if "error" in gpu else gpu["skipped"]]
+    rows = []
+    for section in ("mnist_mlp", "mnist_mlp_big"):
+        r = gpu.get(section, {})
+        for c in ("fcnet-torch", "pytorch"):
+            e = r.get(c, {})
+            rows.append(
+                [
+                    section,
+                    f"`{c}`",
+                    _f(e.get("s_per_epoch"), ".3f"),
+                    _f(e.get("s_to_target"), ".1f", "never"),
+                    _f(r.get("best_cpu_s_per_epoch"), ".3f"),
+                    _f(r.get("gpu_vs_best_cpu"), ".1f"),
+                ]
+            )
+    return [
+        f"{gpu.get('device_name')}; the whole training set on the GPU.",
+        "",
+        *_table(
+            ["section", "contestant", "s/epoch", "s to 97.5%", "best CPU s/epoch", "speed-up"],
+            rows,
+        ),
+    ]
 
 
 def _mnist_lines(m: dict[str, Any], heading: str) -> list[str]:
@@ -253,9 +347,17 @@ def render(r: dict[str, Any], notes: str, also: list[dict[str, Any]] = ()) -> st
         "",
     ]
     lines += _table(["target", "measured", ""], [[t, m, _ok(ok)] for t, m, ok in targets(r)])
+    lines += ["", "## Targets (issue 16)", ""]
+    lines += _table(["target", "measured", ""], [[t, m, _ok(ok)] for t, m, ok in targets_speed(r)])
     lines += ["", NOTES_START, notes.strip("\n"), NOTES_END, ""]
 
     lines += _mnist_lines(r.get("mnist_mlp", {}), "## MNIST MLP")
+    lines += [""]
+    lines += _mnist_lines(r.get("mnist_mlp_big", {}), "## MNIST MLP, big (`mnist_mlp_big`)")
+    lines += ["", "## A busy neighbour (`busy`)", ""]
+    lines += _busy_lines(r.get("busy", {}))
+    lines += ["", "## GPU (`gpu`)", ""]
+    lines += _gpu_lines(r.get("gpu", {}))
     lines += ["", "## GEMM peak (float32, GFLOP/s, median)", ""]
     lines += _gemm_lines(gemm)
     for other in also:

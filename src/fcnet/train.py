@@ -154,6 +154,10 @@ def train(
         state = _load_checkpoint(ckpt, model, n, n_batches)
     history = state.history
 
+    # a backend that can keep the training set on its device (torch on a GPU) says so
+    hook = getattr(model, "resident_steps", None) if augment is None else None
+    resident = hook(x, y) if hook is not None else None
+
     stop = _StopFlag()
     bar = _Bar(enabled=progress, label=label, epochs=epochs, n_batches=n_batches)
     interrupted: Interrupted | None = None
@@ -177,10 +181,15 @@ def train(
                     state.t_epoch = time.perf_counter() - state.seconds
                     order = state.order
                     while state.step < n_batches:
+                        lo, hi = state.step * batch_size, (state.step + 1) * batch_size
+                        if resident is None:
+                            idx = order[lo:hi]
+                            xb = x[idx] if augment is None else augment(x[idx], state.rng)
                         stop.in_step = True
-                        idx = order[state.step * batch_size : (state.step + 1) * batch_size]
-                        xb = x[idx] if augment is None else augment(x[idx], state.rng)
-                        loss = model.train_step(xb, y[idx])
+                        if resident is not None:  # the data on the GPU: batches gathered there
+                            loss = resident(order, lo, hi)
+                        else:
+                            loss = model.train_step(xb, y[idx])
                         stop.in_step = False
                         state.step += 1
                         if not math.isfinite(loss):

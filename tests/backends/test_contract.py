@@ -188,7 +188,9 @@ def test_cuda_without_a_gpu_is_a_clear_error(backend):
             pytest.skip("a GPU is visible here")
     with pytest.raises(ValueError, match=r"device: .*'cuda'"):
         build(spec, backend, device="cuda")
-    with pytest.raises(ValueError, match=r"device: expected 'cpu' or 'cuda', got 'tpu'"):
+    with pytest.raises(
+        ValueError, match=r"device: expected one of cpu, cuda, cuda:N, auto, got 'tpu"
+    ):
         build(spec, backend, device="tpu")
 
 

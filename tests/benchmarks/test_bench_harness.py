@@ -22,9 +22,12 @@ if str(REPO) not in sys.path:  # `benchmarks` lives at the repository root, besi
 from benchmarks import SECTIONS  # noqa: E402
 from benchmarks.__main__ import _section_names, jsonable  # noqa: E402
 from benchmarks.bench_mnist import CONTESTANTS, _summarise, flops_per_epoch  # noqa: E402
-from benchmarks.report import render, targets  # noqa: E402
+from benchmarks.report import render, targets, targets_speed  # noqa: E402
 
-KEYS = ["idx_read", "gemm", "mnist_mlp", "fit", "auc", "agreement", "ddp"]
+KEYS = [
+    "idx_read", "gemm", "mnist_mlp", "mnist_mlp_big", "busy", "fit", "auc", "agreement", "ddp",
+    "gpu",
+]  # fmt: skip
 
 
 def _harness(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
@@ -41,15 +44,16 @@ def _number(v, lo=0.0, hi=math.inf) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi
 
 
-def test_sections_are_the_six_top_level_keys_in_order():
+def test_sections_are_the_top_level_keys_in_order():
     assert list(SECTIONS) == KEYS
 
 
 def test_only_accepts_aliases_and_commas_and_keeps_run_order():
     assert _section_names(None) == KEYS
     assert _section_names(["auc,gemm", "mnist"]) == ["gemm", "mnist_mlp", "auc"]
-    with pytest.raises(ValueError, match=r"--only: expected one of .* got 'gpu'"):
-        _section_names(["gemm,gpu"])
+    assert _section_names(["gpu,busy"]) == ["busy", "gpu"]
+    with pytest.raises(ValueError, match=r"--only: expected one of .* got 'tpu'"):
+        _section_names(["gemm,tpu"])
 
 
 def test_jsonable_turns_numpy_and_non_finite_values_into_json():
@@ -81,6 +85,18 @@ def test_summarise_times_the_target_from_training_seconds_only():
 def test_flops_count_three_gemms_per_layer_but_not_the_first_dx():
     # 784-256-10: layer 1 forward + dW, layer 2 forward + dW + dX, 2*m*n*k each.
     assert flops_per_epoch(128) == 2 * 128 * 784 * 256 * 2 + 2 * 128 * 256 * 10 * 3
+    big = 2 * 128 * (784 * 1024 * 2 + 1024 * 1024 * 3 + 1024 * 10 * 3)
+    assert flops_per_epoch(128, (1024, 1024)) == big
+
+
+def test_gemm_floor_shapes_are_forward_dw_and_dx_but_not_the_first_dx():
+    from benchmarks.bench_gemm import MLP_SHAPES, _flops, mlp_shapes
+
+    shapes = mlp_shapes([784, 256, 10])
+    assert [s[1:] for s in shapes] == [s[1:] for s in MLP_SHAPES]
+    big = mlp_shapes([784, 1024, 1024, 10])
+    assert len(big) == 8
+    assert sum(_flops(*s[1:]) for s in big) == flops_per_epoch(128, (1024, 1024))
 
 
 def test_unknown_section_is_a_usage_error():
@@ -104,7 +120,7 @@ def test_only_one_section_marks_the_others_skipped(tmp_path):
 
 def test_quick_harness_on_tiny_data_writes_every_figure(tmp_path):
     out = tmp_path / "results.json"
-    proc = _harness("--quick", "--tiny", "--out", str(out))
+    proc = _harness("--quick", "--tiny", "--out", str(out), timeout=1200)
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads(out.read_text())
     assert list(data) == KEYS
@@ -140,6 +156,39 @@ def test_quick_harness_on_tiny_data_writes_every_figure(tmp_path):
     want = mlp["fcnet-numpy"]["s_per_epoch"] / mlp["pytorch"]["s_per_epoch"]
     assert mlp["ratio_numpy_vs_pytorch"] == pytest.approx(want)
 
+    assert _number(mlp["gemm_floor_s"], lo=1e-9)
+    assert mlp["gemm_floor_s"] == mlp["settings"]["gemm_floor_s_per_epoch"]
+
+    big = data["mnist_mlp_big"]
+    assert big["settings"]["network"].startswith("784-1024-1024-10 ReLU, dropout 0.2")
+    four = ["fcnet-numpy", "fcnet-torch", "pytorch", "keras"]
+    assert [c for c in CONTESTANTS if c in big] == four
+    for c in four:
+        assert "error" not in big[c], f"{c}: {big[c].get('error')}"
+        assert _number(big[c]["s_per_epoch"], lo=1e-9), c
+        assert _number(big[c]["test_accuracy"], 0.0, 1.0), c
+    assert _number(big["gemm_floor_s"], lo=1e-9)
+    # the big network's products take longer than the small one's
+    assert big["gemm_floor_s"] > mlp["gemm_floor_s"]
+    want = big["fcnet-numpy"]["s_per_epoch"] / big["pytorch"]["s_per_epoch"]
+    assert big["ratio_numpy_vs_pytorch"] == pytest.approx(want)
+
+    busy = data["busy"]
+    for key in ("quiet_s_per_epoch", "busy_s_per_epoch"):
+        assert _number(busy[key], lo=1e-9), key
+        assert _number(busy["pytorch"][key], lo=1e-9), key
+    assert busy["slowdown"] == pytest.approx(busy["busy_s_per_epoch"] / busy["quiet_s_per_epoch"])
+    assert _number(busy["pytorch_slowdown"], lo=1e-9)
+
+    gpu = data["gpu"]
+    import torch
+
+    if torch.cuda.is_available():
+        assert _number(gpu["mnist_mlp"]["fcnet-torch"]["s_per_epoch"], lo=1e-9)
+    else:
+        assert "error" not in gpu and "mnist_mlp" not in gpu
+        assert gpu["skipped"].startswith("skipped: no GPU")
+
     fit = data["fit"]
     for c in ("fcnet-numpy", "pytorch", "sklearn"):
         assert _number(fit[c]["test_mse"]) and _number(fit[c]["seconds"], lo=1e-9), c
@@ -160,4 +209,7 @@ def test_quick_harness_on_tiny_data_writes_every_figure(tmp_path):
     assert len(checks) == 8 and all(ok in (True, False, None) for _, _, ok in checks)
     text = render(data, "hand-written notes")
     assert "## Targets (issue 6)" in text and "hand-written notes" in text
+    speed = targets_speed(data)
+    assert len(speed) == 4 and all(ok in (True, False, None) for _, _, ok in speed)
+    assert "## Targets (issue 16)" in text and "## A busy neighbour" in text
     assert all(f"`{c}`" in text for c in CONTESTANTS if "error" not in mlp[c])

@@ -94,9 +94,18 @@ def accuracy(spec: NetSpec, out: np.ndarray, y: np.ndarray) -> float | None:
     return None
 
 
+DEVICES = ("cpu", "cuda", "cuda:N", "auto")
+"""What `device=` accepts (auto: the GPU when the backend sees one, else the CPU)."""
+
+
 def check_device(device: str) -> str:
-    if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
-        raise ValueError(f"device: expected 'cpu' or 'cuda', got {device!r}")
+    """`device` if it is cpu, cuda, cuda:N (N a GPU index) or auto; ValueError otherwise."""
+    text = str(device)
+    ok = text in ("cpu", "cuda", "auto") or (
+        text.startswith("cuda:") and text[5:].isdigit() and text[5:].isascii()
+    )
+    if not isinstance(device, str) or not ok:
+        raise ValueError(f"device: expected one of {', '.join(DEVICES)}, got {device!r}")
     return device
 
 

@@ -3,6 +3,9 @@
 `fcnet.nn.Sequential` in the canonical layer order, an `fcnet.nn` loss and optimiser
 (torch.optim's formulas), an `fcnet.nn` schedule stepped after each step, `clip_grad_norm`.
 Its state (weights, optimiser buffers, step count, dropout generator) resumes bit-exactly.
+Each step runs with 1 BLAS thread or all of them, whichever has been faster lately
+(`fcnet.nn._threads.BlasThreads`: a busy neighbour core makes OpenBLAS's second thread
+a wait); the input is checked once, by `ModelBase`, not again by the network.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from fcnet import nn
 from fcnet._fileio import parse_json
 from fcnet.backends._base import ModelBase
 from fcnet.backends._common import check_device, initial_weights
+from fcnet.nn._threads import BlasThreads
 from fcnet.nn.optim import make_schedule
 from fcnet.spec import NetSpec
 
@@ -51,8 +55,11 @@ class Model(ModelBase):
 
     def __init__(self, spec: NetSpec, device: str = "cpu") -> None:
         super().__init__(spec)
-        if check_device(device) != "cpu":
-            raise ValueError(f"device: the numpy backend runs on the CPU only, got {device!r}")
+        if check_device(device) not in ("cpu", "auto"):
+            raise ValueError(
+                f"device: the numpy backend runs on the CPU only, got {device!r} "
+                "(use the torch backend for a GPU)"
+            )
         self.device = "cpu"
         # one generator for the layers; dropout masks draw from it after initialisation
         self.rng = np.random.default_rng(spec.seed)
@@ -71,14 +78,27 @@ class Model(ModelBase):
             min_lr=s.min_lr,
         )  # None for "none"; stepped once per optimiser step, as in torch
 
+    _blas: BlasThreads | None = None
+
+    @property
+    def blas(self) -> BlasThreads:
+        """The BLAS thread count per step: 1 or all, whichever steps faster lately."""
+        if self._blas is None:
+            self._blas = BlasThreads()
+        return self._blas
+
     def _predict(self, x: np.ndarray) -> np.ndarray:
         self.net.eval()
-        return np.array(self.net(x), dtype=self.spec.dtype, copy=True)
+        out = self.blas.call(self.net.forward, x, False)  # x checked by ModelBase
+        return np.array(out, dtype=self.spec.dtype, copy=True)
 
     def _train_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        return self.blas.run(self._step, x, y)
+
+    def _step(self, x: np.ndarray, y: np.ndarray) -> float:
         o = self.spec.optimizer
         self.net.train()
-        loss = self.loss_fn(self.net(x), y)
+        loss = self.loss_fn(self.net.forward(x, check=False), y)  # x checked by ModelBase
         self.net.zero_grad()
         self.net.backward(self.loss_fn.backward(), need_input_grad=False)
         if o.clip_norm is not None:
@@ -90,7 +110,7 @@ class Model(ModelBase):
 
     def _evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         self.net.eval()
-        out = self.net(x)
+        out = self.blas.call(self.net.forward, x, False)  # x checked by ModelBase
         return self.loss_fn(out, y), out
 
     def _get_weights(self) -> dict[str, np.ndarray]:

@@ -75,11 +75,14 @@ _ACTIVATIONS = {
 
 
 def check_gpu(device: str) -> str:
-    """The tf device string for "cpu" / "cuda[:N]"; ValueError when TF sees no such GPU."""
+    """The tf device string for "cpu" / "cuda[:N]" / "auto" (the first GPU when TensorFlow
+    sees one, else the CPU); ValueError when TF sees no such GPU."""
     check_device(device)
+    gpus = tf.config.list_physical_devices("GPU")
+    if device == "auto":
+        return "/GPU:0" if gpus else "/CPU:0"
     if not device.startswith("cuda"):
         return "/CPU:0"
-    gpus = tf.config.list_physical_devices("GPU")
     index = int(device.split(":")[1]) if ":" in device else 0
     if index >= len(gpus):
         raise ValueError(
@@ -258,8 +261,9 @@ class Model(ModelBase):
 
     def __init__(self, spec: NetSpec, device: str = "cpu") -> None:
         super().__init__(spec)
-        self.device = device
         self._tf_device = check_gpu(device)
+        gpu = self._tf_device.startswith("/GPU")
+        self.device = f"cuda:{self._tf_device.split(':')[1]}" if gpu else "cpu"
         with tf.device(self._tf_device):
             self.keras_model = build_keras_model(spec)
             self.dense = {

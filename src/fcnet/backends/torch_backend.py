@@ -21,6 +21,7 @@ from fcnet.backends._base import ModelBase
 from fcnet.backends._common import (
     check_device,
     check_weights,
+    check_xy,
     describe_file,
     initial_weights,
     sniff,
@@ -45,8 +46,11 @@ _SLOTS = {
 
 
 def resolve_device(device: str) -> torch.device:
-    """torch.device for "cpu" / "cuda" / "cuda:N"; ValueError when no such GPU is visible."""
+    """torch.device for "cpu" / "cuda" / "cuda:N" / "auto" (the GPU when torch sees one,
+    else the CPU); ValueError when no such GPU is visible."""
     check_device(device)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda"):
         if not torch.cuda.is_available():
             raise ValueError(
@@ -59,6 +63,7 @@ def resolve_device(device: str) -> torch.device:
             raise ValueError(
                 f"device: {device!r} asked for, but only {torch.cuda.device_count()} GPU(s) seen"
             )
+        return torch.device("cuda", index)
     return torch.device(device)
 
 
@@ -159,9 +164,12 @@ class Model(ModelBase):
             return self.module(self._tensor(x)).cpu().numpy()
 
     def _train_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        return self._step_tensors(self._tensor(x), self._tensor(y))
+
+    def _step_tensors(self, x: torch.Tensor, y: torch.Tensor) -> float:
         self.module.train()
         self.optimizer.zero_grad(set_to_none=True)
-        loss = self.loss_fn(self.module(self._tensor(x)), self._tensor(y))
+        loss = self.loss_fn(self.module(x), y)
         self._apply_gradients(loss)
         return loss.item()
 
@@ -173,6 +181,35 @@ class Model(ModelBase):
         self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
+
+    def resident_steps(self, x, y) -> Callable[[np.ndarray, int, int], float] | None:
+        """Keep the whole training set on the GPU and train on batches drawn there.
+
+        Returns step(order, lo, hi): one optimiser step on rows order[lo:hi] (as
+        `train_step` on x[order[lo:hi]], y[order[lo:hi]], with the batch gathered on the
+        device: no host-to-device copy per batch; `order` is copied once per new array).
+        None on the CPU (nothing to save) or when the set would take more than half the
+        GPU's free memory. `fcnet.train` uses it when the model offers it.
+        """
+        if self.device.type != "cuda":
+            return None
+        xa, ya = check_xy(self.spec, x, y)
+        free, _ = torch.cuda.mem_get_info(self.device)
+        if xa.nbytes + ya.nbytes > free // 2:
+            return None
+        xd, yd = self._tensor(xa), self._tensor(ya)
+        cache: dict[str, object] = {"order": None}
+
+        def step(order: np.ndarray, lo: int, hi: int) -> float:
+            if cache["order"] is not order:
+                cache["order"] = order
+                cache["on_device"] = self._tensor(np.asarray(order, dtype=np.int64))
+            idx = cache["on_device"][lo:hi]  # type: ignore[index]
+            loss = self._step_tensors(xd[idx], yd[idx])
+            self.steps += 1
+            return loss
+
+        return step
 
     def _evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         self.module.eval()

@@ -54,6 +54,10 @@ class DistributedModel(Model):
         per_row = 1 if self.spec.loss == "cross_entropy" else self.spec.output_size
         return float(max(n_rows * per_row, 1))
 
+    def resident_steps(self, x, y) -> None:
+        """None: each rank draws its shard of the global batch on the host (`_train_step`)."""
+        return None
+
     def _train_step(self, x: np.ndarray, y: np.ndarray) -> float:
         """One data-parallel optimiser step on the global batch (x, y); its loss (all ranks)."""
         assert self.ddp is not None, "the session that built this model is closed"

@@ -68,9 +68,12 @@ class Sequential(Module):
     def in_features(self) -> int | None:
         return self._first.in_features if self._first is not None else None
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """The output for a batch x of shape (N, in_features); checks x first."""
-        x = self._check_input(x)
+    def forward(self, x: np.ndarray, check: bool = True) -> np.ndarray:
+        """The output for a batch x of shape (N, in_features); checks x first (`check=False`
+        skips the check, for a caller that has made x a finite (N, in) array of the
+        model's dtype already: a pass over the batch fewer per step)."""
+        if check:
+            x = self._check_input(x)
         for layer in self.layers:
             x = layer.forward(x)
         return x
