@@ -85,7 +85,7 @@ def weighted_loss(
     * "cross_entropy", z (N, C) logits, y (N,) int labels: l_i = logsumexp(z_i) - z_i[y_i],
       dl_i/dz_i = softmax(z_i) - onehot(y_i);
     * "bce_with_logits", z (N, k) logits, y (N, k) in [0, 1]:
-      l_i = sum_j max(z, 0) - z y + log(1 + exp(-|z|)), dl_i/dz_i = sigmoid(z_i) - y_i;
+      l_i = mean_j max(z, 0) - z y + log(1 + exp(-|z|)), dl_i/dz_i = (sigmoid(z_i) - y_i) / k;
     * "mse", z and y (N, k): l_i = sum_j (z_ij - y_ij)^2 / k, dl_i/dz_i = 2 (z_i - y_i) / k.
 
     dL/dz_i = w_i / sum(w) * dl_i/dz_i, in z's dtype; L as a Python float.
@@ -105,8 +105,10 @@ def weighted_loss(
         grad = np.divide(e, s[:, None], out=e)  # (N, C) softmax(z)
         grad[rows, y] -= 1  # softmax(z) - onehot(y)
     elif loss == "bce_with_logits":
-        per = (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)  # (N,)
+        per = (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).sum(axis=1) / k  # (N,)
         grad = sigmoid(z) - y  # (N, k)
+        if k > 1:
+            grad /= k
     elif loss == "mse":
         diff = z - y  # (N, k)
         per = np.einsum("ij,ij->i", diff, diff) / k  # (N,)

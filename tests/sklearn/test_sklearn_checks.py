@@ -17,6 +17,10 @@ The same estimators with dtype="float64" pass every check with no expected failu
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -54,3 +58,22 @@ def _expected_failures(estimator) -> dict[str, str]:
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_array_api_input_check_with_scipy_array_api(tmp_path):
+    """check_array_api_input skips itself unless SCIPY_ARRAY_API=1 is set before scipy is
+    imported; here it runs, for both estimators, in a fresh interpreter that sets it."""
+    code = (
+        "from sklearn.utils.estimator_checks import check_array_api_input\n"
+        "from fcnet.sklearn import FCNetClassifier, FCNetRegressor\n"
+        f"for est in (FCNetClassifier(**{FAST!r}), FCNetRegressor(**{FAST!r})):\n"
+        "    check_array_api_input(type(est).__name__, est, array_namespace='numpy',\n"
+        "                          expect_only_array_outputs=False)\n"
+        "print('checked')\n"
+    )
+    env = {**os.environ, "SCIPY_ARRAY_API": "1", "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "checked"
