@@ -24,7 +24,7 @@ from benchmarks.__main__ import _section_names, jsonable  # noqa: E402
 from benchmarks.bench_mnist import CONTESTANTS, _summarise, flops_per_epoch  # noqa: E402
 from benchmarks.report import render, targets  # noqa: E402
 
-KEYS = ["idx_read", "gemm", "mnist_mlp", "fit", "auc", "agreement", "ddp"]
+KEYS = ["idx_read", "gemm", "mnist_mlp", "fit", "auc", "agreement", "ddp", "sklearn_api"]
 
 
 def _harness(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
