@@ -279,3 +279,30 @@ def test_device_is_checked_by_the_backend(blobs3):
     X, y = blobs3
     with pytest.raises(ValueError, match="device"):
         FCNetClassifier(**SMALL, device="cuda").fit(X, y)
+
+
+# ----- other backends -----------------------------------------------------------------------
+
+
+@quiet
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_torch_backend_matches_the_numpy_path_in_float64(cancer, blobs3, regression2, task):
+    """The numpy path steps on the estimator's weighted loss, torch on its own loss:
+    without weights and penalty both are the same mean loss, so the fits agree."""
+    X, y = {"binary": cancer, "multiclass": blobs3, "regression": regression2}[task]
+    X = StandardScaler().fit_transform(X)[:150]
+    y = y[:150]
+    cls = FCNetRegressor if task == "regression" else FCNetClassifier
+    params = dict(SMALL, max_iter=5, alpha=0.0, dtype="float64")
+    ours = cls(**params).fit(X, y)
+    theirs = cls(**params, backend="torch").fit(X, y)
+    assert theirs.model_.backend == "torch"
+    method = "predict" if task == "regression" else "predict_proba"
+    np.testing.assert_allclose(getattr(ours, method)(X), getattr(theirs, method)(X), rtol=1e-9)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-9)
+
+
+def test_other_backends_refuse_unequal_sample_weights(blobs3):
+    X, y = blobs3
+    with pytest.raises(ValueError, match="sample_weight: only backend 'numpy' weights samples"):
+        FCNetClassifier(**SMALL, backend="torch").fit(X, y, sample_weight=np.arange(len(y)) + 1)
