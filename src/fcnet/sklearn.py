@@ -37,6 +37,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+
+try:
+    import sklearn as _sklearn  # noqa: F401
+except ModuleNotFoundError as exc:  # pragma: no cover - scikit-learn is a dev extra
+    raise ModuleNotFoundError(
+        "fcnet.sklearn needs scikit-learn: pip install scikit-learn==1.9.1 "
+        "(or pip install 'fcnet[dev]')",
+        name=exc.name,
+    ) from None
 from scipy.linalg.blas import get_blas_funcs
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
