@@ -140,6 +140,20 @@ def test_training_loss_plateau_stops_without_warning(blobs3):
     assert clf.n_iter_ == 1 + 3
 
 
+def test_verbose_prints_each_epoch_and_the_stop(blobs3, capsys):
+    X, y = blobs3
+    params = {**SMALL, "max_iter": 50, "tol": 10.0, "n_iter_no_change": 1, "verbose": True}
+    clf = FCNetClassifier(**params).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Iteration 1, loss = ")
+    assert float(lines[0].split("= ")[1]) == pytest.approx(clf.loss_curve_[0], rel=1e-6)
+    assert (
+        lines[-1]
+        == "Training loss did not improve more than tol=10.0 for 1 consecutive epochs. Stopping."
+    )
+    assert len(lines) == clf.n_iter_ + 1
+
+
 @quiet
 def test_loss_curve_falls_and_matches_mlp(cancer):
     X, y = cancer
