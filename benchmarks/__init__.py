@@ -1,6 +1,6 @@
 """fcnet's benchmarks: `python -m benchmarks [--quick]` (that is `make bench`).
 
-Ten sections, each a module with `run(quick: bool = False) -> dict`:
+Eleven sections, each a module with `run(quick: bool = False) -> dict`:
 
     idx_read       bench_idx        read_idx against the course text's struct loader
     gemm           bench_gemm       float32 GEMM peak, numpy and torch
@@ -12,6 +12,7 @@ Ten sections, each a module with `run(quick: bool = False) -> dict`:
     agreement      bench_agreement  numpy, torch and tensorflow step for step in float64
     ddp            bench_ddp        MNIST epoch time with 1 and 2 DDP processes (issue 8)
     gpu            bench_gpu        both MNIST networks on CUDA ("skipped: no GPU" without one)
+    sklearn_api    bench_sklearn    5-fold CV: FCNetClassifier against MLPClassifier (issue 17)
 
 The harness (`benchmarks.__main__`) prints a table per section and writes every figure
 to benchmarks/results.json. Every framework gets 2 threads (the machine has 2 cores).
@@ -28,6 +29,7 @@ SECTIONS: dict[str, str] = {
     "agreement": "benchmarks.bench_agreement",
     "ddp": "benchmarks.bench_ddp",
     "gpu": "benchmarks.bench_gpu",
+    "sklearn_api": "benchmarks.bench_sklearn",
 }
 """results.json's top-level keys, in the order they run, and the module behind each."""
 
