@@ -94,7 +94,7 @@ def test_browser_language_switch_and_memory(zh_context, live_server):
     page.click("#train")
     page.wait_for_selector("#error:not([hidden])")
     assert page.inner_text("#error").startswith('表达式 "x^^2" 有误')
-    assert page.inner_text("#status") == "尚未开始。"  # set by fit.js, translated
+    assert page.inner_text("#status") == "尚未开始：表单未通过检查（见上方提示）。"  # fit.js t()
     # the inline-markup unit of the Runs page keeps its <code> elements
     page.goto(live_server.url + "/runs")
     page.wait_for_function(
