@@ -100,7 +100,7 @@ def test_browser_language_switch_and_memory(zh_context, live_server):
     page.wait_for_function(
         "((document.querySelector('#runs-hint') || {}).textContent || '').startsWith('由')"
     )
-    assert page.locator("#runs-hint code").count() == 3
+    assert page.locator("#runs-hint code").count() == 4
     # switch to English: remembered in this browser, over its preferred language
     page.select_option("#lang", "en")
     page.wait_for_function("(document.querySelector('h1') || {}).textContent === 'Runs'")
