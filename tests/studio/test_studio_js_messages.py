@@ -82,8 +82,9 @@ def test_t_literals_are_the_catalogs_studio_messages():
     assert 'No runs under {folder}/ yet: try `fcnet fit "sin(x)"` or `fcnet mnist`.' in runs
     where = page_messages()
     assert "fcnet/studio/static/fit.js" in where["x from"]
-    assert "fcnet/studio/static/studio.js" in where[
-        "the studio server does not answer (is `fcnet serve` still running?)"
-    ]
+    assert (
+        "fcnet/studio/static/studio.js"
+        in where["the studio server does not answer (is `fcnet serve` still running?)"]
+    )
     # i18n.js's comments mention t("English text"): comments are not messages
     assert "English text" not in where

@@ -170,6 +170,7 @@ window.fcnetI18n = (() => {
     if (title) document.title = title;
     translateElement(document.body);
     observe();
+    document.documentElement.dataset.i18n = lang; // the page is translated (tests wait for it)
   });
 
   return { lang, t, ready };
