@@ -21,7 +21,9 @@ SINKS = {
     "new Error(...)": rf"\bnew Error\(\s*{_LITERAL}",
     "new Option(...)": rf"\bnew Option\(\s*{_LITERAL}",
     "chart label/text": rf"\b(?:label|text)\s*:\s*{_LITERAL}",
-    "setAttribute(aria-label/title)": rf"""setAttribute\(\s*["'](?:aria-label|title|placeholder)["']\s*,\s*{_LITERAL}""",
+    "setAttribute(aria-label/title)": (
+        rf"""setAttribute\(\s*["'](?:aria-label|title|placeholder)["']\s*,\s*{_LITERAL}"""
+    ),
 }
 SCRIPTS = sorted(p for p in STATIC_DIR.glob("*.js") if p.name != "i18n.js")
 
