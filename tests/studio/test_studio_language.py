@@ -59,6 +59,36 @@ def test_server_errors_follow_the_requests_language(client, headers, expected):
     assert r.json()["error"].startswith(expected)
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "english", "chinese"),
+    [
+        (
+            "/api/backprop/step",
+            {"sizes": [2, 3, 2], "x": [0.5, -1.0], "y": 7},
+            "y: expected a class index from 0 to 1, got 7",
+            "y：类别下标应在 0 到 1 之间，实际为 7",
+        ),
+        (
+            "/api/backprop/step",
+            {"sizes": [2, 3, 1], "x": [0.5, -1.0], "y": 0},
+            "sizes: cross_entropy needs an output of at least 2 classes, got 1",
+            "sizes：交叉熵损失（cross_entropy）的输出层至少要有 2 个类别，实际为 1",
+        ),
+        (
+            "/api/backprop/train",
+            {"sizes": [3, 2], "dataset": "moons", "steps": 1},
+            "sizes: a 2-D data set with cross_entropy needs 2 inputs and 2 output(s), got 3-2",
+            "sizes：在二维数据集上使用 cross_entropy 需要 2 个输入和 2 个输出，实际为 3-2",
+        ),
+    ],
+)
+def test_backprop_api_errors_follow_the_requests_language(client, path, body, english, chinese):
+    r = client.post(path, json=body)
+    assert (r.status_code, r.json()["error"]) == (400, english)
+    r = client.post(path, json=body, headers={"Cookie": "fcnet_lang=zh"})
+    assert (r.status_code, r.json()["error"]) == (400, chinese)
+
+
 def test_request_language_tolerates_bad_headers():
     assert request_language({"cookie": "=;;=", "accept-language": "fr-FR, zh;q=0.5"}) == "zh"
     assert request_language({"cookie": "fcnet_lang=klingon"}) in ("en", "zh")
@@ -225,6 +255,11 @@ def test_backprop_page_in_chinese_after_a_step_and_a_bad_size(zh_context, live_s
     page.click("#forward")
     page.wait_for_selector("#error:not([hidden])")
     assert "宽度应在 1 到 8 之间" in page.inner_text("#error")
+    assert_chinese(page)
+    page.fill("#sizes", "2,3,1")  # the page lets it through, the server refuses it
+    page.click("#forward")
+    page.wait_for_function("document.querySelector('#error').textContent.includes('交叉熵')")
+    assert page.inner_text("#error").startswith("各层大小：交叉熵损失")  # the form's label
     assert_chinese(page)
     assert page.js_errors == []
 

@@ -253,10 +253,15 @@
 
   // ----- the one-sample buttons ----------------------------------------------------------
 
+  // The server names the request's fields; the message names them as the form does.
+  const LABELS = { sizes: t("sizes"), lr: t("learning rate"), seed: t("seed") };
+  const labelled = (message) =>
+    message.replace(/^(sizes|lr|seed)(?=[:：])/, (k) => LABELS[k]);
+
   function fail(e) {
     state.training = false;
     state.status = "error";
-    showError($("#error"), e.message);
+    showError($("#error"), labelled(e.message));
     $("#status").textContent = t("Not computed: see the message above.");
     buttons();
   }
