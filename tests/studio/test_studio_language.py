@@ -249,7 +249,13 @@ def test_backprop_page_in_chinese_after_a_step_and_a_bad_size(zh_context, live_s
     page.click("#step")
     page.wait_for_function("window.bpState.status === 'updated'")
     assert page.inner_text("#status").startswith("第 1 步")
-    page.hover("#net .node[data-l='1'][data-j='0'] circle")
+    page.hover("#net .node[data-l='2'][data-j='0'] circle")
+    assert page.inner_text("#formula") == "点击“前向”计算这个神经元。"
+    assert_chinese(page)
+    page.click("#forward")
+    page.wait_for_function("window.bpState.status === 'forward'")
+    page.hover("#net .node[data-l='2'][data-j='0'] circle")
+    assert "（线性输出）" in page.inner_text("#formula")  # the server's formula text
     assert_chinese(page)
     page.fill("#sizes", "2,30,2")
     page.click("#forward")

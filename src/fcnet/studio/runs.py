@@ -57,14 +57,14 @@ _HEADLINE = {
     "binary": ("test_auc", "test_accuracy"),
 }
 _ANY_HEADLINE = ("test_accuracy", "test_auc", "test_mse", "val_accuracy", "val_auc", "val_loss")
-# The headline metrics as a label names them (in the request's language).
+# The headline metrics as a label names them (the key's words; in the request's language).
 _HEADLINE_NAMES = {
     "test_accuracy": N_("test accuracy"),
-    "test_auc": N_("test AUC"),
-    "test_mse": N_("test MSE"),
-    "val_accuracy": N_("validation accuracy"),
-    "val_auc": N_("validation AUC"),
-    "val_loss": N_("validation loss"),
+    "test_auc": N_("test auc"),
+    "test_mse": N_("test mse"),
+    "val_accuracy": N_("val accuracy"),
+    "val_auc": N_("val auc"),
+    "val_loss": N_("val loss"),
 }
 
 
