@@ -15,7 +15,7 @@
     revealed: 0, // layers shown so far in the animation
     steps: 0, // SGD steps taken (Update, Step, Train)
     training: false,
-    status: "idle",
+    status: "loading", // "idle" once the first trace is drawn
     losses: [],
     data: null,
     accuracy: null,
