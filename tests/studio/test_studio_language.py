@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from studio_support import CHROMIUM, local_client
+from studio_support import CHROMIUM, RUN_MNIST, local_client
 
 from fcnet.studio import create_app
 from fcnet.studio.i18n import STATIC_DIR, html_messages, request_language
@@ -272,7 +272,14 @@ def test_backprop_page_in_chinese_after_a_step_and_a_bad_size(zh_context, live_s
 
 def test_digits_and_runs_pages_in_chinese(zh_context, live_server):
     page = zh_page(zh_context, live_server.url + "/digits")
-    page.wait_for_function("document.querySelector('#model').options.length > 0")
+    page.wait_for_function(f"document.querySelector('#model').value === 'run:{RUN_MNIST}'")
+    assert "测试准确率" in page.inner_text("#model")  # the server's label, in Chinese
+    box = page.locator("#pad").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.8, steps=10)
+    page.mouse.up()
+    page.wait_for_function("window.digitsState.prediction !== null")
     assert_chinese(page)
     page = zh_page(zh_context, live_server.url + "/runs")
     page.wait_for_function("document.querySelector('#pane-b').dataset.run")

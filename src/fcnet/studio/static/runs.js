@@ -240,7 +240,7 @@
     pane.replaceChildren(...parts);
     pane.dataset.run = run.name;
     const xLabel = xTitle(run.metrics);
-    canvases.forEach(([c, g, t, l]) => charts[side].push(chart(c, g, t, l, xLabel)));
+    canvases.forEach(([c, g, title, l]) => charts[side].push(chart(c, g, title, l, xLabel)));
     shown[side] = run;
     drawCompare();
   }
