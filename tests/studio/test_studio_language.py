@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from studio_support import CHROMIUM, local_client
+from studio_support import CHROMIUM, RUN_MNIST, local_client
 
 from fcnet.studio import create_app
 from fcnet.studio.i18n import STATIC_DIR, html_messages, request_language
@@ -58,6 +59,36 @@ def test_server_errors_follow_the_requests_language(client, headers, expected):
     assert r.json()["error"].startswith(expected)
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "english", "chinese"),
+    [
+        (
+            "/api/backprop/step",
+            {"sizes": [2, 3, 2], "x": [0.5, -1.0], "y": 7},
+            "y: expected a class index from 0 to 1, got 7",
+            "y：类别下标应在 0 到 1 之间，实际为 7",
+        ),
+        (
+            "/api/backprop/step",
+            {"sizes": [2, 3, 1], "x": [0.5, -1.0], "y": 0},
+            "sizes: cross_entropy needs an output of at least 2 classes, got 1",
+            "sizes：交叉熵损失（cross_entropy）的输出层至少要有 2 个类别，实际为 1",
+        ),
+        (
+            "/api/backprop/train",
+            {"sizes": [3, 2], "dataset": "moons", "steps": 1},
+            "sizes: a 2-D data set with cross_entropy needs 2 inputs and 2 output(s), got 3-2",
+            "sizes：在二维数据集上使用 cross_entropy 需要 2 个输入和 2 个输出，实际为 3-2",
+        ),
+    ],
+)
+def test_backprop_api_errors_follow_the_requests_language(client, path, body, english, chinese):
+    r = client.post(path, json=body)
+    assert (r.status_code, r.json()["error"]) == (400, english)
+    r = client.post(path, json=body, headers={"Cookie": "fcnet_lang=zh"})
+    assert (r.status_code, r.json()["error"]) == (400, chinese)
+
+
 def test_request_language_tolerates_bad_headers():
     assert request_language({"cookie": "=;;=", "accept-language": "fr-FR, zh;q=0.5"}) == "zh"
     assert request_language({"cookie": "fcnet_lang=klingon"}) in ("en", "zh")
@@ -94,13 +125,13 @@ def test_browser_language_switch_and_memory(zh_context, live_server):
     page.click("#train")
     page.wait_for_selector("#error:not([hidden])")
     assert page.inner_text("#error").startswith('表达式 "x^^2" 有误')
-    assert page.inner_text("#status") == "尚未开始。"  # set by fit.js, translated
+    assert page.inner_text("#status") == "尚未开始：表单未通过检查（见上方提示）。"  # fit.js t()
     # the inline-markup unit of the Runs page keeps its <code> elements
     page.goto(live_server.url + "/runs")
     page.wait_for_function(
         "((document.querySelector('#runs-hint') || {}).textContent || '').startsWith('由')"
     )
-    assert page.locator("#runs-hint code").count() == 3
+    assert page.locator("#runs-hint code").count() == 4
     # switch to English: remembered in this browser, over its preferred language
     page.select_option("#lang", "en")
     page.wait_for_function("(document.querySelector('h1') || {}).textContent === 'Runs'")
@@ -110,3 +141,148 @@ def test_browser_language_switch_and_memory(zh_context, live_server):
     assert other.inner_text("#train") == "Train"
     assert other.evaluate("localStorage.getItem('fcnet.lang')") == "en"
     assert errors == []
+
+
+# Every text a user reads on a page, with where it is: the visible text of the controls
+# (code, pre, select menus of identifiers, table cells of run data and SVG numbers left
+# out), the placeholder/title/aria-label attributes, and the charts' legends, axis titles
+# and titles (drawn on a canvas, so read from Chart.js).
+VISIBLE_TEXTS = """() => {
+  const out = [];
+  const skip = "code, pre, select, svg, td, .small-note, .run-label, figcaption, #lang";
+  const walker = document.createTreeWalker(document.querySelector("main"), NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!n.data.trim() || el.closest(skip) || el.closest("[hidden]")) continue;
+    if (!el.getClientRects().length) continue;
+    out.push(["text", n.data.trim()]);
+  }
+  // the Digits page's model menu: a run's name, then what the server says of it
+  document.querySelectorAll("main #model option:checked").forEach((o) => {
+    const text = o.textContent;
+    out.push(["model menu", text.includes("(") ? text.slice(text.indexOf("(")) : text]);
+  });
+  document.querySelectorAll("main [placeholder], main [title], main [aria-label]").forEach((el) => {
+    ["placeholder", "title", "aria-label"].forEach((a) => {
+      if (el.getAttribute(a)) out.push([a, el.getAttribute(a)]);
+    });
+  });
+  Object.values(Chart.instances).forEach((c) => {
+    c.data.datasets.forEach((d) => out.push(["legend", String(d.label || "")]));
+    Object.values(c.options.scales || {}).forEach((s) => {
+      if (s.title && s.title.display) out.push(["axis", String(s.title.text)]);
+    });
+    const title = c.options.plugins && c.options.plugins.title;
+    if (title && title.display) out.push(["chart title", String(title.text)]);
+  });
+  return out;
+}"""
+# Words that stay as they are in Chinese: names, abbreviations, the commands (a run's
+# task), the formulas' functions.
+KEPT = {"fcnet", "studio", "ReLU", "MSE", "AUC", "SGD", "MNIST", "numpy", "float", "lr"}
+KEPT |= {"fit", "mnist", "binary", "sin", "cos", "exp"}
+IDENTIFIER = re.compile(r"\b\w*_\w*\b|\b[\w.-]+\.(?:json|jsonl|png|npz)\b|\bf\(x\)|\b[A-Za-z]\b")
+
+
+def english_words(texts: list[list[str]]) -> list[str]:
+    """The English words left in `texts` ([where, text] pairs), each with its text."""
+    found = []
+    for where, text in texts:
+        words = re.findall(r"[A-Za-z]{2,}", IDENTIFIER.sub(" ", text))
+        left = [w for w in words if w not in KEPT]
+        if left:
+            found.append(f"{where}: {text!r} ({', '.join(left)})")
+    return found
+
+
+def test_english_words_finds_words_and_keeps_names():
+    texts = [
+        ["text", "训练中：第 3 步，损失 0.5"],
+        ["legend", "train_loss"],
+        ["text", "ReLU 开启处（x = −b/w）"],
+        ["axis", "step"],
+        ["text", "第 2 步 · loss 0.1"],
+    ]
+    assert english_words(texts) == ["axis: 'step' (step)", "text: '第 2 步 · loss 0.1' (loss)"]
+
+
+def assert_chinese(page) -> None:
+    left = english_words(page.evaluate(VISIBLE_TEXTS))
+    assert not left, "English left on the page:\n" + "\n".join(left)
+
+
+def zh_page(zh_context, url: str):
+    page = zh_context.new_page()
+    page.js_errors = []
+    page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+    page.goto(url)
+    page.wait_for_function("document.documentElement.dataset.i18n === 'zh'")
+    return page
+
+
+def test_fit_page_in_chinese_after_training_and_a_refused_expression(zh_context, live_server):
+    page = zh_page(zh_context, live_server.url + "/fit")
+    page.wait_for_function("(document.querySelector('#train') || {}).textContent === '训练'")
+    page.fill("#expr", "sin(x)")
+    page.fill("#steps", "40")
+    page.fill("#every", "20")
+    page.click("#train")
+    page.wait_for_function("window.fitState.status === 'done'", timeout=30_000)
+    assert page.inner_text("#status").startswith("完成")  # fit.js's t() message
+    assert_chinese(page)
+    page.fill("#expr", "x^^2")
+    page.click("#train")
+    page.wait_for_selector("#error:not([hidden])")
+    assert_chinese(page)
+    page.fill("#expr", "x")
+    page.fill("#x_min", "2")
+    page.fill("#x_max", "1")
+    page.click("#train")  # refused in the page itself, naming the form's labels
+    page.wait_for_function("document.querySelector('#error').textContent.includes('必须小于')")
+    assert_chinese(page)
+    assert page.js_errors == []
+
+
+def test_backprop_page_in_chinese_after_a_step_and_a_bad_size(zh_context, live_server):
+    page = zh_page(zh_context, live_server.url + "/backprop")
+    page.wait_for_function("window.bpState && window.bpState.status === 'idle'")
+    page.click("#step")
+    page.wait_for_function("window.bpState.status === 'updated'")
+    assert page.inner_text("#status").startswith("第 1 步")
+    page.hover("#net .node[data-l='2'][data-j='0'] circle")
+    assert page.inner_text("#formula") == "点击“前向”计算这个神经元。"
+    assert_chinese(page)
+    page.click("#forward")
+    page.wait_for_function("window.bpState.status === 'forward'")
+    page.hover("#net .node[data-l='2'][data-j='0'] circle")
+    assert "（线性输出）" in page.inner_text("#formula")  # the server's formula text
+    assert_chinese(page)
+    page.fill("#sizes", "2,30,2")
+    page.click("#forward")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "宽度应在 1 到 8 之间" in page.inner_text("#error")
+    assert_chinese(page)
+    page.fill("#sizes", "2,3,1")  # the page lets it through, the server refuses it
+    page.click("#forward")
+    page.wait_for_function("document.querySelector('#error').textContent.includes('交叉熵')")
+    assert page.inner_text("#error").startswith("各层大小：交叉熵损失")  # the form's label
+    assert_chinese(page)
+    assert page.js_errors == []
+
+
+def test_digits_and_runs_pages_in_chinese(zh_context, live_server):
+    page = zh_page(zh_context, live_server.url + "/digits")
+    page.wait_for_function(f"document.querySelector('#model').value === 'run:{RUN_MNIST}'")
+    assert "测试准确率" in page.inner_text("#model")  # the server's label, in Chinese
+    box = page.locator("#pad").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.8, steps=10)
+    page.mouse.up()
+    page.wait_for_function("window.digitsState.prediction !== null")
+    assert_chinese(page)
+    page = zh_page(zh_context, live_server.url + "/runs")
+    page.wait_for_function("document.querySelector('#pane-b').dataset.run")
+    page.wait_for_function("!document.querySelector('#compare').hidden")
+    assert_chinese(page)
+    assert page.js_errors == []

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fcnet.backprop.trace import Trace
+from fcnet.i18n import gettext as _
 
 _F = {"relu": "relu", "sigmoid": "σ", "tanh": "tanh", "leaky_relu": "leaky_relu"}
 _FPRIME = {
@@ -121,7 +122,8 @@ def explain(trace: Trace, source: str = "") -> Explanation:
         if l < L:
             lt.forward.append(f"a^({l}) = {f}(z^({l})) = {vec(a)}")
         else:
-            lt.forward.append(f"a^({l}) = z^({l}) = {vec(a)} (the output layer is linear)")
+            linear = _("(the output layer is linear)")
+            lt.forward.append(f"a^({l}) = z^({l}) = {vec(a)} {linear}")
         # backward: delta^(l)
         if l == L:
             lt.backward.append(_delta_out(trace, l))
@@ -138,6 +140,7 @@ def explain(trace: Trace, source: str = "") -> Explanation:
         lt.update.append(f"b^({l}) = {vec(t.b)} - {num(trace.lr)} {vec(t.db)} = {vec(t.b_new)}")
         # one formula per unit and per weight
         nxt = trace.layers[l] if l < L else None
+        linear_unit = _("(linear output)")
         for j in range(len(z)):
             terms = " + ".join(f"{_par(t.W[j, i])}·{_par(a_prev[i])}" for i in range(len(a_prev)))
             unit = {
@@ -145,7 +148,7 @@ def explain(trace: Trace, source: str = "") -> Explanation:
                 f"{_par(t.b[j])} = {num(z[j])}",
                 "a": f"a_{j}^({l}) = {f}(z_{j}^({l})) = {f}({num(z[j])}) = {num(a[j])}"
                 if l < L
-                else f"a_{j}^({l}) = z_{j}^({l}) = {num(a[j])} (linear output)",
+                else f"a_{j}^({l}) = z_{j}^({l}) = {num(a[j])} {linear_unit}",
             }
             if nxt is None:
                 unit["delta"] = _delta_out_unit(trace, l, j)

@@ -24,6 +24,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 
 from fcnet import nn
+from fcnet.i18n import gettext as _
 
 Activation = Literal["relu", "sigmoid", "tanh", "leaky_relu"]
 LossName = Literal["cross_entropy", "mse", "bce_with_logits"]
@@ -121,31 +122,44 @@ def check_sizes(
     if not isinstance(sizes, list | tuple) or not all(
         isinstance(n, int) and not isinstance(n, bool) for n in sizes
     ):
-        raise ValueError(f"sizes: expected a list of whole numbers, got {sizes!r}")
+        raise ValueError(
+            _("sizes: expected a list of whole numbers, got {got}").format(got=repr(sizes))
+        )
     if not 2 <= len(sizes) <= max_layers + 1:
         raise ValueError(
-            f"sizes: expected 2 to {max_layers + 1} layer widths (input, hidden..., output), "
-            f"got {len(sizes)}"
+            _(
+                "sizes: expected 2 to {most} layer widths (input, hidden..., output), got {count}"
+            ).format(most=max_layers + 1, count=len(sizes))
         )
     for i, n in enumerate(sizes):
         if not 1 <= n <= max_units:
-            raise ValueError(f"sizes: expected widths from 1 to {max_units}, got {n} at {i}")
+            raise ValueError(
+                _("sizes: expected widths from 1 to {most}, got {got} at {at}").format(
+                    most=max_units, got=n, at=i
+                )
+            )
     if loss == "cross_entropy" and sizes[-1] < 2:
         raise ValueError(
-            f"sizes: cross_entropy needs an output of at least 2 classes, got {sizes[-1]}"
+            _("sizes: cross_entropy needs an output of at least 2 classes, got {got}").format(
+                got=sizes[-1]
+            )
         )
     return [int(n) for n in sizes]
 
 
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
-        raise ValueError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+        raise ValueError(
+            _("{name}: expected one of {choices}, got {got}").format(
+                name=name, choices=", ".join(choices), got=repr(value)
+            )
+        )
     return value
 
 
 def check_lr(lr: float) -> float:
     if isinstance(lr, bool) or not isinstance(lr, int | float) or not 0 <= lr <= 100:
-        raise ValueError(f"lr: expected a number from 0 to 100, got {lr!r}")
+        raise ValueError(_("lr: expected a number from 0 to 100, got {got}").format(got=repr(lr)))
     return float(lr)
 
 
@@ -155,7 +169,11 @@ def check_input(x: Any, sizes: list[int]) -> np.ndarray:
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != sizes[0] or arr.shape[0] < 1:
-        raise ValueError(f"x: expected {sizes[0]} numbers (the input width), got shape {arr.shape}")
+        raise ValueError(
+            _("x: expected {count} numbers (the input width), got shape {shape}").format(
+                count=sizes[0], shape=arr.shape
+            )
+        )
     return arr
 
 
@@ -169,18 +187,32 @@ def check_target(y: Any, sizes: list[int], loss: str, n: int = 1) -> np.ndarray:
             isinstance(v, int | np.integer) and not isinstance(v, bool) for v in labels
         )
         if not ok or labels.shape[0] != n:
-            raise ValueError(f"y: expected {n} class index (0 to {out - 1}), got {y!r}")
+            raise ValueError(
+                _("y: expected {count} class index (0 to {last}), got {got}").format(
+                    count=n, last=out - 1, got=repr(y)
+                )
+            )
         labels = labels.astype(np.int64)
         bad = labels[(labels < 0) | (labels >= out)]
         if bad.size:
-            raise ValueError(f"y: expected a class index from 0 to {out - 1}, got {bad[0]}")
+            raise ValueError(
+                _("y: expected a class index from 0 to {last}, got {got}").format(
+                    last=out - 1, got=bad[0]
+                )
+            )
         return labels
     arr = _finite_array("y", y)
     arr = arr.reshape(n, -1) if arr.size == n * out else arr
     if arr.shape != (n, out):
-        raise ValueError(f"y: expected {out} number(s) per sample (the output width), got {y!r}")
+        raise ValueError(
+            _("y: expected {count} number(s) per sample (the output width), got {got}").format(
+                count=out, got=repr(y)
+            )
+        )
     if loss == "bce_with_logits" and not ((arr >= 0) & (arr <= 1)).all():
-        raise ValueError(f"y: bce_with_logits expects targets in [0, 1], got {y!r}")
+        raise ValueError(
+            _("y: bce_with_logits expects targets in [0, 1], got {got}").format(got=repr(y))
+        )
     return arr
 
 
@@ -188,9 +220,15 @@ def _finite_array(name: str, value: Any) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected numbers, got {str(value)[:60]!r}") from None
+        raise ValueError(
+            _("{name}: expected numbers, got {got}").format(name=name, got=repr(str(value)[:60]))
+        ) from None
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name}: expected finite numbers, got NaN or inf in {str(value)[:60]}")
+        raise ValueError(
+            _("{name}: expected finite numbers, got NaN or inf in {got}").format(
+                name=name, got=str(value)[:60]
+            )
+        )
     return arr
 
 

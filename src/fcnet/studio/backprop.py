@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse
 from pydantic import Field
 
 from fcnet.backprop import checks, text, toy, trace
+from fcnet.i18n import gettext as _
 from fcnet.studio.training import StrictRequest
 
 router = APIRouter()
@@ -89,8 +90,9 @@ def _train_targets(net: trace.Net, y: np.ndarray) -> np.ndarray:
     want = 2 if net.loss == "cross_entropy" else 1
     if net.sizes[0] != 2 or net.sizes[-1] != want:
         raise ValueError(
-            f"sizes: a 2-D data set with {net.loss} needs 2 inputs and {want} output(s), "
-            f"got {'-'.join(map(str, net.sizes))}"
+            _(
+                "sizes: a 2-D data set with {loss} needs 2 inputs and {want} output(s), got {got}"
+            ).format(loss=net.loss, want=want, got="-".join(map(str, net.sizes)))
         )
     return y if net.loss == "cross_entropy" else y[:, None].astype(np.float64)
 
@@ -145,16 +147,18 @@ def train(req: TrainRequest) -> dict[str, Any]:
     y = _train_targets(net, labels)
     losses = []
     result = None
-    for _ in range(req.steps):
+    for _step in range(req.steps):
         result = trace.step(net, x, y, req.lr)
         if not np.isfinite(result.loss):
-            raise ValueError(f"lr: training diverged (loss {result.loss}); try a smaller lr")
+            raise ValueError(
+                _("lr: training diverged (loss {loss}); try a smaller lr").format(loss=result.loss)
+            )
         losses.append(result.loss)
         net = trace.updated(result)
     assert result is not None
     for W, b in net.weights:
         if not (np.isfinite(W).all() and np.isfinite(b).all()):
-            raise ValueError("lr: the weights overflowed; try a smaller lr")
+            raise ValueError(_("lr: the weights overflowed; try a smaller lr"))
     lo, hi = x.min(axis=0) - 0.5, x.max(axis=0) + 0.5
     gx, gy = np.linspace(lo[0], hi[0], GRID), np.linspace(lo[1], hi[1], GRID)
     grid = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)  # (GRID^2, 2), row-major in y

@@ -3,8 +3,9 @@ answered in the language it asks for.
 
 The pages stay English HTML. `static/i18n.js` (loaded by every page) asks
 ``GET /api/i18n?lang=zh`` for the translations of the pages' texts and replaces them in
-the browser, including texts the page scripts set later (statuses, errors: `MESSAGES`
-lists their templates, ``{name}`` standing for a value). A *unit* is what
+the browser. Texts the page scripts show (statuses, errors, labels) are written
+``t("English text", {name: value})`` in the scripts, and `script_messages` finds those
+literals, so a script's message is declared once, where it is shown. A *unit* is what
 `page_messages` extracts and i18n.js looks up, by the same rule: an element whose
 children are only text and inline markup (``<code>``, ``<b>``, ...) is one unit, its
 whitespace-collapsed inner HTML; any other element's non-blank text nodes are units each;
@@ -18,6 +19,7 @@ come back in the page's language.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the endpoint's annotations.
+import json
 import re
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
@@ -25,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from fcnet import i18n
-from fcnet.i18n import N_
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 COOKIE = "fcnet_lang"
@@ -34,26 +35,22 @@ ATTRIBUTES = ("placeholder", "title", "aria-label")
 _VOID = frozenset({"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"})
 _SKIP = frozenset({"script", "style"})
 
-# Texts the page scripts show ({name}: a value filled in by the script).
-MESSAGES = (
-    N_("Pause"),
-    N_("Resume"),
-    N_("Not started."),
-    N_("training…"),
-    N_("step {step} / {steps} · loss {loss}"),
-    N_("step {step} / {steps} · loss {loss} · {kinks} kinks in range"),
-    N_("done: {steps} steps · loss {loss} · MSE on the grid {mse} · largest error {error}"),
-    N_("stopped at step {step} · loss {loss}"),
-    N_("{status} · paused"),
-    N_("lost the connection to the studio server"),
-    N_("the studio server does not answer (is `fcnet serve` still running?)"),
-    N_("No model yet: train a quick one, or run `fcnet mnist` and pick its run."),
-    N_("epoch {epoch} / {epochs} · step {step} / {steps} · loss {loss}"),
-    N_("done: test accuracy {accuracy}%"),
-    N_("No metrics.jsonl in this run."),
-    N_("Plots"),
-    N_('No runs under {folder}/ yet: try `fcnet fit "sin(x)"` or `fcnet mnist`.'),
-)
+# A page script's message: t("English text", ...), the literal in double or single quotes.
+_T_CALL = re.compile(r"""(?<![\w.$])t\(\s*("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
+_LINE_COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)
+
+
+def script_messages(path: Path) -> list[str]:
+    """The ``t("...")`` literals of one page script, in file order (comment lines skipped)."""
+    code = _LINE_COMMENT.sub("", path.read_text(encoding="utf-8"))
+    found = []
+    for match in _T_CALL.finditer(code):
+        literal = match.group(1)
+        body = literal[1:-1]
+        if literal[0] == "'":
+            body = body.replace("\\'", "'").replace('"', '\\"')
+        found.append(json.loads(f'"{body}"'))
+    return list(dict.fromkeys(found))
 
 
 def _collapse(text: str) -> str:
@@ -135,13 +132,14 @@ def html_messages(path: Path) -> list[str]:
 
 
 def page_messages() -> dict[str, list[str]]:
-    """Every studio text (page units and `MESSAGES`), text -> where it comes from."""
+    """Every studio text (page units and the scripts' t() messages), text -> where from."""
     out: dict[str, list[str]] = {}
     for page in sorted(STATIC_DIR.glob("*.html")):
         for text in html_messages(page):
             out.setdefault(text, []).append(f"fcnet/studio/static/{page.name}")
-    for text in MESSAGES:
-        out.setdefault(text, []).append("fcnet/studio/i18n.py")
+    for script in sorted(STATIC_DIR.glob("*.js")):
+        for text in script_messages(script):
+            out.setdefault(text, []).append(f"fcnet/studio/static/{script.name}")
     return out
 
 

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fcnet.i18n import N_
+from fcnet.i18n import gettext as _
 from fcnet.studio.bounded import (
     MAX_MODEL_BYTES,
     RunFileError,
@@ -55,6 +57,15 @@ _HEADLINE = {
     "binary": ("test_auc", "test_accuracy"),
 }
 _ANY_HEADLINE = ("test_accuracy", "test_auc", "test_mse", "val_accuracy", "val_auc", "val_loss")
+# The headline metrics as a label names them (the key's words; in the request's language).
+_HEADLINE_NAMES = {
+    "test_accuracy": N_("test accuracy"),
+    "test_auc": N_("test auc"),
+    "test_mse": N_("test mse"),
+    "val_accuracy": N_("val accuracy"),
+    "val_auc": N_("val auc"),
+    "val_loss": N_("val loss"),
+}
 
 
 def _clean(value: Any) -> Any:
@@ -247,7 +258,7 @@ def describe(task: str, options: Any, result: Any, config: Any, metrics: dict) -
         elif isinstance(dataset, str):
             what = dataset
     elif task == "mnist":
-        what = "MNIST digits"
+        what = _("MNIST digits")
     network = _network(config)
     keys = (*_HEADLINE.get(task, ()), *_ANY_HEADLINE)
     headline = next((k for k in keys if isinstance(metrics.get(k), int | float)), None)
@@ -255,7 +266,8 @@ def describe(task: str, options: Any, result: Any, config: Any, metrics: dict) -
     if headline is not None:
         value = metrics[headline]
         shown = f"{value:.2%}" if "accuracy" in headline else _fmt(value)
-        parts.append(f"{headline.replace('_', ' ')} {shown}")
+        name = _HEADLINE_NAMES.get(headline)
+        parts.append(f"{_(name) if name else headline.replace('_', ' ')} {shown}")
     return {
         "what": what,
         "network": network,
@@ -410,6 +422,6 @@ def mnist_models(runs_dir: Path) -> dict[str, Any]:
             continue
         acc = run["metrics"].get("test_accuracy")
         label = run["name"] + " (784-" + "-".join(str(w) for w in widths) + "-10"
-        label += f", test accuracy {acc:.2%})" if isinstance(acc, float) else ")"
+        label += f", {_('test accuracy')} {acc:.2%})" if isinstance(acc, float) else ")"
         models.append({"id": f"run:{run['name']}", "label": label})
     return {"models": models, "skipped": skipped}

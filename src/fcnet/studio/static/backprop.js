@@ -1,8 +1,10 @@
 // fcnet studio, Backprop page: draws what /api/backprop computes (fcnet's numpy engine).
 "use strict";
 
-(() => {
+(async () => {
   const { $, api, showError } = window.studio;
+  const { t } = window.fcnetI18n;
+  await window.fcnetI18n.ready;
   const SVGNS = "http://www.w3.org/2000/svg";
   const POS = "#2f6fde";
   const NEG = "#e8590c";
@@ -13,7 +15,7 @@
     revealed: 0, // layers shown so far in the animation
     steps: 0, // SGD steps taken (Update, Step, Train)
     training: false,
-    status: "idle",
+    status: "loading", // "idle" once the first trace is drawn
     losses: [],
     data: null,
     accuracy: null,
@@ -45,8 +47,10 @@
     for (const p of parts) {
       const n = p === "" ? NaN : Number(p);
       if (!Number.isFinite(n) || (whole && !Number.isInteger(n))) {
-        const kind = whole ? "whole numbers like 2,3,2" : "finite numbers like 0.5,-1.0";
-        throw new Error(`${name}: expected ${kind}, got ${JSON.stringify(p)}`);
+        const got = JSON.stringify(p);
+        throw new Error(whole
+          ? t("{name}: expected whole numbers like 2,3,2, got {got}", { name, got })
+          : t("{name}: expected finite numbers like 0.5,-1.0, got {got}", { name, got }));
       }
       out.push(n);
     }
@@ -55,7 +59,10 @@
 
   function one(name, text, whole) {
     const v = numbers(name, text, whole);
-    if (v.length !== 1) throw new Error(`${name}: expected one number, got ${JSON.stringify(text)}`);
+    if (v.length !== 1) {
+      throw new Error(t("{name}: expected one number, got {got}",
+        { name, got: JSON.stringify(text) }));
+    }
     return v[0];
   }
 
@@ -64,23 +71,27 @@
 
   function checkSizes(sizes) {
     if (sizes.length < 2 || sizes.length > MAX_WIDTHS) {
-      throw new Error(`sizes: expected 2 to ${MAX_WIDTHS} layer widths (input, hidden..., output), got ${sizes.length}`);
+      throw new Error(t("{name}: expected 2 to {most} layer widths (input, hidden..., output), got {count}",
+        { name: t("sizes"), most: MAX_WIDTHS, count: sizes.length }));
     }
     sizes.forEach((n, i) => {
-      if (n < 1 || n > MAX_UNITS) throw new Error(`sizes: expected widths from 1 to ${MAX_UNITS}, got ${n} at ${i}`);
+      if (n < 1 || n > MAX_UNITS) {
+        throw new Error(t("{name}: expected widths from 1 to {most}, got {got} at {at}",
+          { name: t("sizes"), most: MAX_UNITS, got: n, at: i }));
+      }
     });
     return sizes;
   }
 
   // The network part of a request, checked here for a quick message.
   function netBody() {
-    const sizes = checkSizes(numbers("sizes", $("#sizes").value, true));
+    const sizes = checkSizes(numbers(t("sizes"), $("#sizes").value, true));
     const body = {
       sizes,
       activation: $("#activation").value,
       loss: $("#loss").value,
-      lr: one("learning rate", $("#lr").value, false),
-      seed: one("seed", $("#seed").value, true),
+      lr: one(t("learning rate"), $("#lr").value, false),
+      seed: one(t("seed"), $("#seed").value, true),
       weights: null,
     };
     const w = state.weights;
@@ -122,24 +133,24 @@
   function draw() {
     const svg = $("#net");
     svg.replaceChildren();
-    const t = state.trace;
-    if (!t) return;
-    const sizes = t.sizes;
+    const tr = state.trace;
+    if (!tr) return;
+    const sizes = tr.sizes;
     const L = sizes.length - 1;
     const pos = layout(sizes);
     const back = state.phase === "backward";
     const showGrad = (l) => back && l >= state.revealedBack;
-    const weights = state.weights || t.layers.map((x) => ({ W: x.W, b: x.b }));
+    const weights = state.weights || tr.layers.map((x) => ({ W: x.W, b: x.b }));
     // edge widths: by |w| (or |dW| on the way back), relative to the largest
     let maxW = 1e-12, maxG = 1e-12;
     weights.forEach((lw) => lw.W.forEach((r) => r.forEach((v) => { maxW = Math.max(maxW, Math.abs(v)); })));
-    t.layers.forEach((x) => x.dW.forEach((r) => r.forEach((v) => { maxG = Math.max(maxG, Math.abs(v)); })));
+    tr.layers.forEach((x) => x.dW.forEach((r) => r.forEach((v) => { maxG = Math.max(maxG, Math.abs(v)); })));
     const edges = el("g", {}, svg);
     for (let l = 1; l <= L; l++) {
       const Wl = weights[l - 1].W;
       for (let j = 0; j < sizes[l]; j++) {
         for (let i = 0; i < sizes[l - 1]; i++) {
-          const grad = t.layers[l - 1].dW[j][i];
+          const grad = tr.layers[l - 1].dW[j][i];
           const g = showGrad(l);
           const v = g ? grad : Wl[j][i];
           const [x1, y1] = pos[l - 1][i], [x2, y2] = pos[l][j];
@@ -158,7 +169,8 @@
         }
       }
     }
-    const names = sizes.map((_, l) => (l === 0 ? "input a^(0)" : l === L ? `output z^(${L})` : `a^(${l})`));
+    const names = sizes.map((_, l) => (l === 0 ? t("input a^(0)")
+      : l === L ? t("output z^({layer})", { layer: L }) : `a^(${l})`));
     for (let l = 0; l <= L; l++) {
       el("text", { x: pos[l][0][0], y: 14, "text-anchor": "middle", class: "layer-label" }, svg)
         .textContent = names[l];
@@ -167,26 +179,26 @@
         const on = l === 0 ? state.revealed >= 0 && state.phase !== "idle" : state.revealed >= l;
         const g = el("g", { class: "node", "data-l": l, "data-j": j }, svg);
         const c = el("circle", { cx: x, cy: y, r: 19 }, g);
-        c.setAttribute("aria-label", `unit ${j} of layer ${l}`);
+        c.setAttribute("aria-label", t("unit {unit} of layer {layer}", { unit: j, layer: l }));
         if (l === 0) {
-          g.dataset.a = t.x[j];
+          g.dataset.a = tr.x[j];
         } else {
-          const layer = t.layers[l - 1];
+          const layer = tr.layers[l - 1];
           g.dataset.z = layer.z[j];
           g.dataset.a = layer.a[j];
           g.dataset.delta = layer.delta[j];
         }
         if (on && (state.phase === "forward" || state.phase === "backward")) {
           g.classList.add("on");
-          const a = l === 0 ? t.x[j] : t.layers[l - 1].a[j];
+          const a = l === 0 ? tr.x[j] : tr.layers[l - 1].a[j];
           el("text", { x, y: y + 4, "text-anchor": "middle", class: "val a" }, g).textContent = g4(a);
           if (l > 0) {
-            el("text", { x: x + 22, y: y - 6, class: "val z" }, g).textContent = `z ${g4(t.layers[l - 1].z[j])}`;
+            el("text", { x: x + 22, y: y - 6, class: "val z" }, g).textContent = `z ${g4(tr.layers[l - 1].z[j])}`;
           }
         }
         if (l > 0 && back && l >= state.revealedBack) {
           g.classList.add("back");
-          el("text", { x: x + 22, y: y + 12, class: "val delta" }, g).textContent = `δ ${g4(t.layers[l - 1].delta[j])}`;
+          el("text", { x: x + 22, y: y + 12, class: "val delta" }, g).textContent = `δ ${g4(tr.layers[l - 1].delta[j])}`;
         }
         const show = () => explainNode(l, j, g);
         g.addEventListener("mouseenter", show);
@@ -201,13 +213,13 @@
   }
 
   function explainNode(l, j, g) {
-    const t = state.trace;
-    if (!t || (state.phase !== "forward" && state.phase !== "backward")) {
-      $("#formula").textContent = "Press Forward to compute this unit.";
+    const tr = state.trace;
+    if (!tr || (state.phase !== "forward" && state.phase !== "backward")) {
+      $("#formula").textContent = t("Press Forward to compute this unit.");
       return;
     }
     select(g);
-    const tx = t.text;
+    const tx = tr.text;
     let lines;
     if (l === 0) {
       lines = [tx.inputs[j + 1], "", tx.inputs[0]];
@@ -224,32 +236,40 @@
   }
 
   function explainEdge(l, j, i, line) {
-    const t = state.trace;
-    if (!t) return;
+    const tr = state.trace;
+    if (!tr) return;
     select(line);
-    const lt = t.text.layers[l - 1];
-    const w = (state.weights || t.layers.map((x) => ({ W: x.W })))[l - 1].W[j][i];
+    const lt = tr.text.layers[l - 1];
+    const w = (state.weights || tr.layers.map((x) => ({ W: x.W })))[l - 1].W[j][i];
     const lines = [`W_${j}${i}^(${l}) = ${g4(w)}`];
     if (state.phase === "backward" && l >= state.revealedBack) lines.push(lt.edges[j][i], "", ...lt.grads);
-    else lines.push("(press Backward for ∂L/∂W_" + `${j}${i}^(${l}) = δ_${j}^(${l}) a_${i}^(${l - 1}))`);
+    else {
+      lines.push(t("(press Backward for {formula})",
+        { formula: `∂L/∂W_${j}${i}^(${l}) = δ_${j}^(${l}) a_${i}^(${l - 1})` }));
+    }
     state.selected = { kind: "edge", l, j, i };
     $("#formula").textContent = lines.join("\n");
   }
 
   // ----- the one-sample buttons ----------------------------------------------------------
 
+  // The server names the request's fields; the message names them as the form does.
+  const LABELS = { sizes: t("sizes"), lr: t("learning rate"), seed: t("seed") };
+  const labelled = (message) =>
+    message.replace(/^(sizes|lr|seed)(?=[:：])/, (k) => LABELS[k]);
+
   function fail(e) {
     state.training = false;
     state.status = "error";
-    showError($("#error"), e.message);
-    $("#status").textContent = "Not computed: see the message above.";
+    showError($("#error"), labelled(e.message));
+    $("#status").textContent = t("Not computed: see the message above.");
     buttons();
   }
 
   function buttons() {
-    const t = state.training;
-    ["#forward", "#backward", "#update", "#step", "#reset", "#train"].forEach((s) => { $(s).disabled = t; });
-    $("#pause").disabled = !t;
+    const busy = state.training;
+    ["#forward", "#backward", "#update", "#step", "#reset", "#train"].forEach((s) => { $(s).disabled = busy; });
+    $("#pause").disabled = !busy;
   }
 
   async function compute() {
@@ -261,7 +281,9 @@
     state.netKey = key;
     if (!body.weights) state.weights = res.layers.map((x) => ({ W: x.W, b: x.b }));
     const fd = res.checks.finite_difference;
-    $("#check").textContent = `check: every ∂L/∂W, ∂L/∂b vs central differences, largest difference ${fd.toExponential(1)}`;
+    $("#check").textContent = t(
+      "check: every ∂L/∂W, ∂L/∂b vs central differences, largest difference {difference}",
+      { difference: fd.toExponential(1) });
     return res;
   }
 
@@ -275,9 +297,10 @@
       draw();
       if (animate && l < L) await sleep(state.delay);
     }
-    const t = state.trace;
+    const tr = state.trace;
     state.status = "forward";
-    $("#status").textContent = `forward: ŷ = [${t.output.map(g4).join(", ")}], L = ${g4(t.loss)}`;
+    $("#status").textContent = t("forward: ŷ = [{output}], L = {loss}",
+      { output: tr.output.map(g4).join(", "), loss: g4(tr.loss) });
   }
 
   async function backward(animate = true) {
@@ -290,7 +313,8 @@
       if (animate && l > 1) await sleep(state.delay);
     }
     state.status = "backward";
-    $("#status").textContent = `backward: δ from layer ${L} down to 1; edges show ∂L/∂W = δ a^T`;
+    $("#status").textContent = t("backward: δ from layer {layer} down to 1; edges show ∂L/∂W = δ a^T",
+      { layer: L });
     if (state.selected && state.selected.kind === "node") {
       const g = document.querySelector(`#net .node[data-l="${state.selected.l}"][data-j="${state.selected.j}"]`);
       if (g) explainNode(state.selected.l, state.selected.j, g);
@@ -298,7 +322,7 @@
   }
 
   function update() {
-    if (state.phase !== "backward") throw new Error("update: press Backward first");
+    if (state.phase !== "backward") throw new Error(t("update: press Backward first"));
     state.weights = state.trace.updated;
     state.phase = "updated";
     state.steps += 1;
@@ -306,7 +330,9 @@
     state.revealedBack = Infinity;
     draw();
     state.status = "updated";
-    $("#status").textContent = `step ${state.steps}: W ← W - lr ∂L/∂W done (loss before: ${g4(state.trace.loss)}); press Forward`;
+    $("#status").textContent = t(
+      "step {step}: W ← W - lr ∂L/∂W done (loss before: {loss}); press Forward",
+      { step: state.steps, loss: g4(state.trace.loss) });
   }
 
   const guard = (fn) => async (...args) => {
@@ -346,7 +372,7 @@
     draw();
     await showData();
     state.status = "idle";
-    $("#status").textContent = "Press Forward.";
+    $("#status").textContent = t("Press Forward.");
   }
 
   // The data set's points, before any training.
@@ -367,11 +393,11 @@
     if (lossChart || !window.Chart) return;
     lossChart = new Chart($("#losscurve"), {
       type: "line",
-      data: { datasets: [{ label: "training loss (batch mean)", data: [], borderColor: POS, pointRadius: 0, borderWidth: 1.5 }] },
+      data: { datasets: [{ label: t("training loss (batch mean)"), data: [], borderColor: POS, pointRadius: 0, borderWidth: 1.5 }] },
       options: {
         parsing: false,
-        scales: { x: { type: "linear", title: { display: true, text: "step" }, ticks: { precision: 0 } },
-          y: { title: { display: true, text: "loss" } } },
+        scales: { x: { type: "linear", title: { display: true, text: t("step") }, ticks: { precision: 0 } },
+          y: { title: { display: true, text: t("loss") } } },
       },
     });
   }
@@ -408,7 +434,7 @@
   }
 
   async function loadData() {
-    const body = { dataset: $("#dataset").value, points: 200, seed: one("seed", $("#seed").value, true) };
+    const body = { dataset: $("#dataset").value, points: 200, seed: one(t("seed"), $("#seed").value, true) };
     const key = JSON.stringify(body);
     if (state.data && state.data.key === key) return;
     const d = await api("/api/backprop/data", body);
@@ -421,7 +447,7 @@
 
   async function train() {
     showError($("#error"), "");
-    const per = one("steps per frame", $("#per").value, true);
+    const per = one(t("steps per frame"), $("#per").value, true);
     await loadData();
     chart();
     state.training = true;
@@ -440,7 +466,8 @@
       drawBoundary(res.boundary);
       state.batchGradients = res.gradients; // the last step's batch-mean dW, db
       if (state.trace) draw();
-      $("#status").textContent = `training: step ${state.steps}, loss ${g4(res.loss)}, accuracy ${(100 * res.accuracy).toFixed(1)}%`;
+      $("#status").textContent = t("training: step {step}, loss {loss}, accuracy {accuracy}%",
+        { step: state.steps, loss: g4(res.loss), accuracy: (100 * res.accuracy).toFixed(1) });
       await sleep(10);
     }
   }
@@ -465,7 +492,10 @@
       await inspect(0);
       state.phase = "backward";
       state.status = "paused";
-      $("#status").textContent = `paused at step ${state.steps} (loss ${g4(state.losses.length ? state.losses[state.losses.length - 1].y : NaN)}, accuracy ${(100 * state.accuracy).toFixed(1)}%): showing point 0; click a point to inspect it`;
+      const last = state.losses.length ? state.losses[state.losses.length - 1].y : NaN;
+      $("#status").textContent = t(
+        "paused at step {step} (loss {loss}, accuracy {accuracy}%): showing point 0; click a point to inspect it",
+        { step: state.steps, loss: g4(last), accuracy: (100 * state.accuracy).toFixed(1) });
     } catch (e) { fail(e); }
     buttons();
   });
@@ -482,7 +512,8 @@
       if (dd < dist) { dist = dd; best = k; }
     });
     await inspect(best);
-    $("#status").textContent = `paused at step ${state.steps}: showing point ${best}`;
+    $("#status").textContent = t("paused at step {step}: showing point {point}",
+      { step: state.steps, point: best });
   }));
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", guard(idle));

@@ -1,8 +1,13 @@
 // Digits page: draw, and watch the network's probabilities for 0-9 change as you draw.
 "use strict";
 
-(() => {
+(async () => {
   const { $, api, showError, num, stream } = window.studio;
+  const { t } = window.fcnetI18n;
+  await window.fcnetI18n.ready;
+  // A training session's states, as the server names them (fcnet/studio/sessions.py).
+  const STATUS = { created: t("created"), running: t("running"), paused: t("paused"),
+    done: t("done"), stopped: t("stopped"), failed: t("failed") };
   const pad = $("#pad"), ctx = pad.getContext("2d");
   const seen = $("#seen"), seenCtx = seen.getContext("2d");
   const modelSel = $("#model"), errorBox = $("#error"), predEl = $("#prediction");
@@ -14,7 +19,7 @@
     type: "bar",
     data: {
       labels: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
-      datasets: [{ label: "probability", data: new Array(10).fill(0), backgroundColor: "#2f6fde" }],
+      datasets: [{ label: t("probability"), data: new Array(10).fill(0), backgroundColor: "#2f6fde" }],
     },
     options: {
       indexAxis: "y",
@@ -96,7 +101,8 @@
   async function predict() {
     if (!hasInk) return;
     if (!modelSel.value) {
-      showError(errorBox, "No model yet: train a quick one, or run `fcnet mnist` and pick its run.");
+      showError(errorBox,
+        t("No model yet: train a quick one, or run `fcnet mnist` and pick its run."));
       return;
     }
     dirty = false;
@@ -138,13 +144,13 @@
       const box = $("#skipped");
       box.replaceChildren(...(skipped || []).map((x) => {
         const line = document.createElement("div");
-        line.textContent = `skipped ${x.name}: ${x.problem}`;
+        line.textContent = t("skipped {name}: {problem}", { name: x.name, problem: x.problem });
         return line;
       }));
       box.hidden = !(skipped || []).length;
       const keep = select || modelSel.value;
       modelSel.innerHTML = "";
-      if (!models.length) modelSel.add(new Option("(none yet: train one below)", ""));
+      if (!models.length) modelSel.add(new Option(t("(none yet: train one below)"), ""));
       models.forEach((m) => modelSel.add(new Option(m.label, m.id)));
       if (keep && models.some((m) => m.id === keep)) modelSel.value = keep;
     } catch (e) {
@@ -166,7 +172,7 @@
     state.training = "running";
     $("#train").disabled = true;
     $("#stop").disabled = false;
-    trainStatus.textContent = "starting…";
+    trainStatus.textContent = t("starting…");
     bar.value = 0;
     const finish = () => {
       es = null;
@@ -174,22 +180,26 @@
       $("#stop").disabled = true;
     };
     es = stream(start.session, {
-      status: (d) => { trainStatus.textContent = d.status + "…"; },
+      status: (d) => {
+        trainStatus.textContent = t("{status}…", { status: STATUS[d.status] || d.status });
+      },
       progress: (d) => {
         bar.value = d.step / d.steps;
-        trainStatus.textContent =
-          `epoch ${d.epoch} / ${d.epochs} · step ${d.step} / ${d.steps} · loss ${d.loss.toFixed(4)}`;
+        trainStatus.textContent = t("epoch {epoch} / {epochs} · step {step} / {steps} · loss {loss}",
+          { epoch: d.epoch, epochs: d.epochs, step: d.step, steps: d.steps,
+            loss: d.loss.toFixed(4) });
       },
       done: async (d) => {
         finish();
         state.training = d.status;
         if (d.status === "done") {
           bar.value = 1;
-          trainStatus.textContent = `done: test accuracy ${(100 * d.test_accuracy).toFixed(2)}%`;
+          trainStatus.textContent = t("done: test accuracy {accuracy}%",
+            { accuracy: (100 * d.test_accuracy).toFixed(2) });
           await loadModels(d.model);
           if (hasInk) predictSoon();
         } else {
-          trainStatus.textContent = "stopped";
+          trainStatus.textContent = t("stopped");
         }
       },
       failed: (d) => { finish(); state.training = "failed"; showError(errorBox, d.error); },

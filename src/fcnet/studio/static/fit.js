@@ -1,8 +1,10 @@
 // Fit page: train a network on f(x) and watch the curve, the loss and the ReLU kinks move.
 "use strict";
 
-(() => {
+(async () => {
   const { $, api, showError, num, stream } = window.studio;
+  const { t } = window.fcnetI18n;
+  await window.fcnetI18n.ready;
   const form = $("#fit-form"), errorBox = $("#error"), statusLine = $("#status");
   const pauseBtn = $("#pause"), stopBtn = $("#stop"), bar = $("#progress");
   // What the tests (and a curious reader, in the console) can look at.
@@ -10,9 +12,10 @@
     saved: null });
   const saveBtn = $("#save"), savedNote = $("#saved");
   // The form's own labels: messages name the field as the learner sees it.
-  const LABELS = { expr: "f(x)", x_min: "x from", x_max: "to", width: "hidden width",
-    depth: "depth", activation: "activation", optimizer: "optimiser", lr: "learning rate",
-    steps: "steps", backend: "backend", every: "update every" };
+  const LABELS = { expr: "f(x)", x_min: t("x from"), x_max: t("to"), width: t("hidden width"),
+    depth: t("depth"), activation: t("activation"), optimizer: t("optimiser"),
+    lr: t("learning rate"), steps: t("steps"), backend: t("backend"),
+    every: t("update every") };
   const NUMBERS = ["x_min", "x_max", "width", "depth", "lr", "steps", "every"];
   let es = null, paused = false, kinkY = 0;
 
@@ -21,11 +24,11 @@
     data: {
       datasets: [
         // order: the lowest is drawn last, on top: the target stays visible above the fit.
-        { label: "target f(x)", data: [], borderColor: "#1d2330", borderWidth: 1.75,
+        { label: t("target f(x)"), data: [], borderColor: "#1d2330", borderWidth: 1.75,
           pointRadius: 0, order: 0 },
-        { label: "network", data: [], borderColor: "rgba(47, 111, 222, 0.75)",
+        { label: t("network"), data: [], borderColor: "rgba(47, 111, 222, 0.75)",
           borderWidth: 4.5, pointRadius: 0, order: 1 },
-        { label: "ReLU switches on (x = −b/w)", data: [], type: "scatter", showLine: false,
+        { label: t("ReLU switches on (x = −b/w)"), data: [], type: "scatter", showLine: false,
           pointStyle: "triangle", pointRadius: 6, backgroundColor: "#e4572e",
           borderColor: "#e4572e", order: 2 },
       ],
@@ -38,11 +41,11 @@
   });
   const loss = new Chart($("#loss"), {
     type: "line",
-    data: { datasets: [{ label: "training loss (MSE)", data: [], borderColor: "#7a3ede",
+    data: { datasets: [{ label: t("training loss (MSE)"), data: [], borderColor: "#7a3ede",
       borderWidth: 2, pointRadius: 0 }] },
     options: {
       parsing: false,
-      scales: { x: { type: "linear", title: { display: true, text: "step" } },
+      scales: { x: { type: "linear", title: { display: true, text: t("step") } },
                 y: { type: "logarithmic" } },
     },
   });
@@ -56,7 +59,7 @@
   function setRunning(running) {
     pauseBtn.disabled = stopBtn.disabled = !running;
     paused = false;
-    pauseBtn.textContent = "Pause";
+    pauseBtn.textContent = t("Pause");
   }
 
   function closeStream() {
@@ -75,13 +78,14 @@
     NUMBERS.forEach((k) => {
       const v = num($("#" + k));
       if (typeof v !== "number") {
-        const got = v === null ? "nothing" : JSON.stringify(v);
-        throw new Error(`"${LABELS[k]}": expected a number, got ${got}`);
+        const got = v === null ? t("nothing") : JSON.stringify(v);
+        throw new Error(t('"{label}": expected a number, got {got}', { label: LABELS[k], got }));
       }
       body[k] = v;
     });
     if (!(body.x_min < body.x_max)) {
-      throw new Error(`"x from" must be less than "to", got ${body.x_min} and ${body.x_max}`);
+      throw new Error(t('"{low}" must be less than "{high}", got {x_min} and {x_max}',
+        { low: LABELS.x_min, high: LABELS.x_max, x_min: body.x_min, x_max: body.x_max }));
     }
     ["activation", "optimizer", "backend"].forEach((k) => { body[k] = $("#" + k).value; });
     return body;
@@ -99,7 +103,7 @@
     bar.value = 0;
     statusLine.classList.remove("ok");
     statusLine.classList.add("bad");
-    statusLine.textContent = "Not started: the form was refused (see the message above).";
+    statusLine.textContent = t("Not started: the form was refused (see the message above).");
     setSaveable(false);
   }
 
@@ -144,16 +148,17 @@
     if (d.loss !== null && d.loss > 0) loss.data.datasets[0].data.push({ x: d.step, y: d.loss });
     loss.update();
     bar.value = d.step / d.steps;
-    const kinks = curve.data.datasets[2].hidden ? "" : ` · ${d.kinks.length} kinks in range`;
+    const kinks = curve.data.datasets[2].hidden ? ""
+      : ` · ${t("{kinks} kinks in range", { kinks: d.kinks.length })}`;
     state.kinksText = kinks;
     showStatus();
   }
 
   // The running status line: step, loss, kinks; "paused" first while paused.
   function showStatus() {
-    const where = `step ${state.step} / ${state.steps} · loss ${fmt(state.loss)}` +
-      (state.kinksText || "");
-    statusLine.textContent = state.status === "paused" ? `paused at ${where}` : where;
+    const where = t("step {step} / {steps} · loss {loss}",
+      { step: state.step, steps: state.steps, loss: fmt(state.loss) }) + (state.kinksText || "");
+    statusLine.textContent = state.status === "paused" ? t("paused at {where}", { where }) : where;
   }
 
   function fmt(v) {
@@ -181,7 +186,7 @@
     drawTarget(start);
     bar.value = 0;
     statusLine.classList.remove("ok", "bad");
-    statusLine.textContent = "training…";
+    statusLine.textContent = t("training…");
     setRunning(true);
     setSaveable(false);
     savedNote.replaceChildren();
@@ -198,10 +203,13 @@
         setSaveable(state.step > 0);
         if (d.status === "done") {
           statusLine.classList.add("ok");
-          statusLine.textContent = `done: ${d.step} steps · loss ${fmt(state.loss)} · ` +
-            `MSE on the grid ${fmt(d.grid_mse)} · largest error ${fmt(d.max_abs_error)}`;
+          statusLine.textContent = t(
+            "done: {steps} steps · loss {loss} · MSE on the grid {mse} · largest error {error}",
+            { steps: d.step, loss: fmt(state.loss), mse: fmt(d.grid_mse),
+              error: fmt(d.max_abs_error) });
         } else {
-          statusLine.textContent = `stopped at step ${state.step} · loss ${fmt(state.loss)}`;
+          statusLine.textContent = t("stopped at step {step} · loss {loss}",
+            { step: state.step, loss: fmt(state.loss) });
         }
         es = null;
       },
@@ -210,14 +218,14 @@
         setRunning(false);
         showError(errorBox, labelled(d.error));
         statusLine.classList.add("bad");
-        statusLine.textContent = `failed at step ${state.step}`;
+        statusLine.textContent = t("failed at step {step}", { step: state.step });
         es = null;
       },
       lost: () => {
         if (state.status === "running" || state.status === "paused") {
           state.status = "lost";
           setRunning(false);
-          showError(errorBox, "lost the connection to the studio server");
+          showError(errorBox, t("lost the connection to the studio server"));
         }
       },
     });
@@ -229,7 +237,8 @@
       closeStream();
       try { await api(`/api/sessions/${sid}/stop`, {}); } catch (e) { /* already gone */ }
       state.status = "stopped";
-      statusLine.textContent = `stopped at step ${state.step} · loss ${fmt(state.loss)}`;
+      statusLine.textContent = t("stopped at step {step} · loss {loss}",
+        { step: state.step, loss: fmt(state.loss) });
       setSaveable(state.step > 0);
     }
     setRunning(false);
@@ -243,8 +252,8 @@
       state.saved = r.run;
       const link = document.createElement("a");
       link.href = `/runs?a=${encodeURIComponent(r.run)}`;
-      link.textContent = "open it on the Runs page";
-      savedNote.replaceChildren(`Saved as ${r.runs_dir}/${r.run}/ · `, link);
+      link.textContent = t("open it on the Runs page");
+      savedNote.replaceChildren(t("Saved as {folder} · ", { folder: `${r.runs_dir}/${r.run}/` }), link);
     } catch (e) {
       showError(errorBox, labelled(e.message));
       saveBtn.disabled = false;
@@ -256,7 +265,7 @@
     try {
       const r = await api(`/api/sessions/${state.session}/pause`, { paused: !paused });
       paused = r.status === "paused";
-      pauseBtn.textContent = paused ? "Resume" : "Pause";
+      pauseBtn.textContent = paused ? t("Resume") : t("Pause");
       state.status = r.status;
       showStatus();
     } catch (e) {

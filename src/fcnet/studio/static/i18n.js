@@ -2,8 +2,11 @@
 // server for the translations (GET /api/i18n, from fcnet's gettext catalog) and replaces
 // each unit the way fcnet/studio/i18n.py extracts them: an element holding only text and
 // inline markup is one unit (its inner HTML), any other element's text nodes are units,
-// and so are placeholder/title/aria-label. Texts the page scripts set later (statuses,
-// errors) are caught by a MutationObserver; "{name}" in a message matches any value.
+// and so are placeholder/title/aria-label. Every text a page script shows goes through
+// `t("English text", {name: value})`, the one declaration of the message: the catalog
+// extraction (fcnet/studio/i18n.py) finds the t("...") literals in static/*.js. Page
+// scripts wait for `fcnetI18n.ready` so that t() already knows the translations. Elements
+// the scripts add later are caught by a MutationObserver (HTML units only).
 // The choice is remembered in localStorage ("fcnet.lang"); the default is the browser's
 // preferred language. A cookie tells the server, whose error messages then follow it.
 "use strict";
@@ -55,8 +58,15 @@ window.fcnetI18n = (() => {
     templates.sort((a, b) => b.size - a.size); // the most specific template first
   }
 
+  // A page script's message in the page's language, {name} filled from `params`.
+  function t(text, params) {
+    const found = exact.has(text) ? exact.get(text) : text;
+    if (!params) return found;
+    return found.replace(/\{(\w+)\}/g, (all, n) => (n in params ? String(params[n]) : all));
+  }
+
   // The translation of one unit, or null.
-  function t(text) {
+  function unit(text) {
     const key = collapse(text);
     if (!key || !wanted(key)) return null;
     if (exact.has(key)) return exact.get(key);
@@ -82,13 +92,13 @@ window.fcnetI18n = (() => {
   function translateElement(el) {
     for (const a of ATTRS) {
       const v = el.getAttribute(a);
-      const tr = v && t(v);
+      const tr = v && unit(v);
       if (tr) el.setAttribute(a, tr);
     }
     if (SKIP.has(el.tagName)) return;
     if (el.tagName === "OPTION" && /^[a-z0-9_.\-]*$/.test(collapse(el.textContent))) return;
     if (isInlineOnly(el)) {
-      const tr = t(el.innerHTML);
+      const tr = unit(el.innerHTML);
       if (tr) { el.innerHTML = tr; return; }
     }
     for (const c of Array.from(el.childNodes)) {
@@ -98,7 +108,7 @@ window.fcnetI18n = (() => {
   }
 
   function translateText(node) {
-    const tr = t(node.data);
+    const tr = unit(node.data);
     if (tr !== null && tr !== node.data) {
       const lead = node.data.match(/^\s*/)[0];
       const tail = node.data.match(/\s*$/)[0];
@@ -156,10 +166,11 @@ window.fcnetI18n = (() => {
     switcher();
     await ready;
     if (lang === "en") return;
-    const title = t(document.title);
+    const title = unit(document.title);
     if (title) document.title = title;
     translateElement(document.body);
     observe();
+    document.documentElement.dataset.i18n = lang; // the page is translated (tests wait for it)
   });
 
   return { lang, t, ready };

@@ -1,8 +1,10 @@
 // Runs page: the run folders, two side by side: config, result, metric curves, plots.
 "use strict";
 
-(() => {
+(async () => {
   const { $, api, showError } = window.studio;
+  const { t } = window.fcnetI18n;
+  await window.fcnetI18n.ready;
   const errorBox = $("#error");
   const charts = { a: [], b: [] };
   const shown = { a: null, b: null };  // the run detail each pane shows
@@ -49,7 +51,8 @@
     showSkipped(data.skipped || [], data.truncated);
     if (!data.runs.length) {
       body.append(el("tr", {}, el("td", { colspan: "4" },
-        `No runs under ${data.runs_dir}/ yet: try \`fcnet fit "sin(x)"\` or \`fcnet mnist\`.`)));
+        t('No runs under {folder}/ yet: try `fcnet fit "sin(x)"` or `fcnet mnist`.',
+          { folder: data.runs_dir }))));
       return;
     }
     data.runs.forEach((run) => {
@@ -77,10 +80,12 @@
   function showSkipped(skipped, truncated) {
     const box = $("#skipped");
     const items = skipped.map((s) => el("li", {}, el("code", {}, s.name), `: ${s.problem}`));
-    if (truncated) items.push(el("li", {}, "the runs folder is larger than the studio scans; " +
-      "only part of it is listed"));
+    if (truncated) {
+      items.push(el("li", {},
+        t("the runs folder is larger than the studio scans; only part of it is listed")));
+    }
     box.replaceChildren(...(items.length ? [
-      el("p", {}, `${skipped.length} run folder(s) skipped:`), el("ul", {}, items)] : []));
+      el("p", {}, t("{count} run folder(s) skipped:", { count: skipped.length })), el("ul", {}, items)] : []));
     box.hidden = !items.length;
   }
 
@@ -91,7 +96,7 @@
     return i + 1;
   }
   const xTitle = (records) => (records.length && typeof records[0].epoch !== "number" &&
-    typeof records[0].step === "number" ? "step" : "epoch");
+    typeof records[0].step === "number" ? t("step") : t("epoch"));
 
   // Metric records -> series by key, split into losses/errors and the rest (accuracy, AUC).
   function series(records) {
@@ -147,7 +152,7 @@
     const note = $("#compare-note");
     if (!common.length) {
       select.replaceChildren();
-      note.textContent = "These two runs record no metric in common (see each one below).";
+      note.textContent = t("These two runs record no metric in common (see each one below).");
       return;
     }
     note.textContent = "";
@@ -175,10 +180,11 @@
         parsing: false,
         scales: {
           x: { type: "linear", ticks: { precision: 0 },
-            title: { display: true, text: xa === xb ? xa : `${xa} (A) / ${xb} (B)` } },
+            title: { display: true, text: xa === xb ? xa : t("{xa} (A) / {xb} (B)", { xa, xb }) } },
           y: { type: logY ? "logarithmic" : "linear", title: { display: true, text: keep } },
         },
-        plugins: { title: { display: true, text: `${keep}: A and B on the same axes` } },
+        plugins: { title: { display: true,
+          text: t("{metric}: A and B on the same axes", { metric: keep }) } },
       },
     });
   }
@@ -209,16 +215,16 @@
     }
     const groups = series(run.metrics);
     const canvases = [];
-    [["loss", "loss and error", true], ["score", "accuracy and other metrics", false]]
+    [["loss", t("loss and error"), true], ["score", t("accuracy and other metrics"), false]]
       .forEach(([g, title, logY]) => {
         if (!Object.keys(groups[g]).length) return;
         const canvas = el("canvas", { "data-chart": g });
         parts.push(el("div", { class: "chart-box small" }, canvas));
         canvases.push([canvas, groups[g], title, logY]);
       });
-    if (!run.metrics.length) parts.push(el("p", { class: "hint" }, "No metrics.jsonl in this run."));
+    if (!run.metrics.length) parts.push(el("p", { class: "hint" }, t("No metrics.jsonl in this run.")));
     if (run.plots.length) {
-      parts.push(el("h2", {}, "Plots"));
+      parts.push(el("h2", {}, t("Plots")));
       parts.push(el("div", { class: "plots" }, run.plots.map((p) => {
         const src = `${runUrl(run.name)}/plots/${encodeURIComponent(p)}`;
         return el("figure", {}, el("a", { href: src, target: "_blank", rel: "noopener" },
@@ -226,15 +232,15 @@
       })));
     }
     if (run.run && run.run.options) {
-      parts.push(el("details", {}, el("summary", {}, "options (run.json)"),
+      parts.push(el("details", {}, el("summary", {}, t("options (run.json)")),
         el("pre", {}, JSON.stringify(run.run.options, null, 2))));
     }
-    parts.push(el("details", { open: "" }, el("summary", {}, "config.json (the network)"),
+    parts.push(el("details", { open: "" }, el("summary", {}, t("config.json (the network)")),
       el("pre", {}, JSON.stringify(run.config, null, 2))));
     pane.replaceChildren(...parts);
     pane.dataset.run = run.name;
     const xLabel = xTitle(run.metrics);
-    canvases.forEach(([c, g, t, l]) => charts[side].push(chart(c, g, t, l, xLabel)));
+    canvases.forEach(([c, g, title, l]) => charts[side].push(chart(c, g, title, l, xLabel)));
     shown[side] = run;
     drawCompare();
   }

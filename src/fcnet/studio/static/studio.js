@@ -3,6 +3,8 @@
 
 window.studio = (() => {
   const $ = (sel) => document.querySelector(sel);
+  // i18n.js loads after this file: its t() is looked up when a message is shown.
+  const t = (text, params) => window.fcnetI18n.t(text, params);
 
   // POST (or GET when body is undefined) JSON; throws an Error carrying the server's message.
   async function api(path, body) {
@@ -15,7 +17,7 @@ window.studio = (() => {
     try {
       res = await fetch(path, init);
     } catch (e) {
-      throw new Error("the studio server does not answer (is `fcnet serve` still running?)");
+      throw new Error(t("the studio server does not answer (is `fcnet serve` still running?)"));
     }
     let data = null;
     try { data = await res.json(); } catch (e) { /* not JSON */ }
