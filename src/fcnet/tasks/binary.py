@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fcnet.i18n import gettext as _
 from fcnet.spec import NetSpec
 from fcnet.tasks import _common
 from fcnet.tasks.netspec import resolve_spec
@@ -160,7 +161,7 @@ def binary(
     notes = [threshold_text(table).rstrip()]
     notes += overfitting_notes(o["dataset"], metrics, len(x_train), model)
     if drawn:
-        notes.append(f"plots: {', '.join(p.name for p in drawn)}")
+        notes.append(_("plots: {names}").format(names=", ".join(p.name for p in drawn)))
     details = {
         "dataset": o["dataset"],
         "classes": data["classes"],
@@ -284,7 +285,7 @@ def _csv_splits(o: dict[str, Any], split: np.random.Generator) -> dict[str, Any]
 def threshold_text(table: list[dict[str, float]]) -> str:
     """The threshold table (test set) as aligned text."""
     lines = [
-        "test set: predict positive when P >= threshold",
+        _("test set: predict positive when P >= threshold"),
         f"{'threshold':>9} {'precision':>9} {'recall':>9} {'f1':>9} {'predicted+':>10}",
     ]
     for r in table:
@@ -303,18 +304,22 @@ def overfitting_notes(
     params = sum(int(np.prod(v.shape)) for v in model.get_weights().values())
     if dataset == "random":
         return [
-            f"Over-fitting, as the course text shows: the labels are random, so there is "
-            f"nothing to learn, yet the network ({params:,} parameters for {n_train} "
-            f"samples) memorised the training set (train AUC {train_auc:.3f}) while on new "
-            f"samples it does no better than chance (test AUC {test_auc:.3f}, 0.5 is a coin "
-            f"toss). A high training score proves nothing: judge a model on data it has "
-            f"not seen."
+            _(
+                "Over-fitting, as the course text shows: the labels are random, so there is "
+                "nothing to learn, yet the network ({params:,} parameters for {n_train} "
+                "samples) memorised the training set (train AUC {train_auc:.3f}) while on new "
+                "samples it does no better than chance (test AUC {test_auc:.3f}, 0.5 is a coin "
+                "toss). A high training score proves nothing: judge a model on data it has "
+                "not seen."
+            ).format(params=params, n_train=n_train, train_auc=train_auc, test_auc=test_auc)
         ]
     if train_auc - test_auc > 0.05:
         return [
-            f"Over-fitting: train AUC {train_auc:.3f} against test AUC {test_auc:.3f}. "
-            f"Try fewer parameters, --weight-decay, --dropout, more data, or "
-            f"--early-stopping --monitor auc."
+            _(
+                "Over-fitting: train AUC {train_auc:.3f} against test AUC {test_auc:.3f}. "
+                "Try fewer parameters, --weight-decay, --dropout, more data, or "
+                "--early-stopping --monitor auc."
+            ).format(train_auc=train_auc, test_auc=test_auc)
         ]
     return []
 

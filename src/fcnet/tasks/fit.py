@@ -27,6 +27,7 @@ import numpy as np
 
 from fcnet.data.synthetic import function_grid, function_samples
 from fcnet.expr import Expression, parse
+from fcnet.i18n import gettext as _
 from fcnet.spec import NetSpec
 from fcnet.tasks import _common
 from fcnet.tasks.netspec import decay, resolve_spec
@@ -112,7 +113,7 @@ def fit(
     )
     metrics = measure(model, x, y, x_grid, y_grid)
     files = _plots(run, f, ranges, model, history, x, y, x_grid, y_grid, grid_points)
-    notes = [f"plots: {', '.join(p.name for p in files)}"] if files else []
+    notes = [_("plots: {names}").format(names=", ".join(p.name for p in files))] if files else []
     details = {
         "expr": f.text,
         "variables": list(f.variables),
@@ -368,8 +369,9 @@ def _sweep(run: Run, f: Expression, ranges, callbacks) -> TaskResult:
         run.save_model(model, stem=f"w{w}-model")
         rows.append({"width": w, **measure(model, x, y, x_grid, y_grid)})
         run.err.print(
-            f"width {w}: test MSE {rows[-1]['test_mse']:.3g}, max |error| "
-            f"{rows[-1]['max_abs_error']:.3g}",
+            _("width {width}: test MSE {mse:.3g}, max |error| {error:.3g}").format(
+                width=w, mse=rows[-1]["test_mse"], error=rows[-1]["max_abs_error"]
+            ),
             highlight=False,
         )
     files = [
@@ -389,7 +391,7 @@ def _sweep(run: Run, f: Expression, ranges, callbacks) -> TaskResult:
         "best_width": best["width"],
         "best_test_mse": best["test_mse"],
     }
-    notes = [f"plots: {', '.join(p.name for p in files if p is not None)}"]
+    notes = [_("plots: {names}").format(names=", ".join(p.name for p in files if p is not None))]
     details = {"expr": f.text, "sweep": rows}
     assert model is not None and history is not None  # --hidden gives at least one width
     return finish(run, model, history, metrics, details, notes, save=False)

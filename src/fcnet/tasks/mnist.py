@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from fcnet.i18n import gettext as _
 from fcnet.spec import NetSpec
 from fcnet.tasks import _common
 from fcnet.tasks.netspec import decay, resolve_spec
@@ -135,7 +136,7 @@ def mnist(
     metrics = {"test_accuracy": report["accuracy"], "test_loss": report["loss"]}
     metrics["val_accuracy"] = float(model.evaluate(*evals["val"])["accuracy"])
     files = write_report(run, model, report, x_test, y_test, history)
-    notes = [f"plots: {', '.join(p.name for p in files)}"] if files else []
+    notes = [_("plots: {names}").format(names=", ".join(p.name for p in files))] if files else []
     details = {
         "preset": o["preset"],
         "train_images": len(x_train),

@@ -25,6 +25,7 @@ import numpy as np
 from fcnet import __version__, runtime
 from fcnet._fileio import atomic_write_text
 from fcnet.backends._common import NATIVE_SUFFIX
+from fcnet.i18n import gettext as _
 from fcnet.spec import NetSpec
 from fcnet.tasks.options import RESUMABLE, TaskOptions, check, flag, resolve
 
@@ -148,7 +149,9 @@ class Run:
 
             getattr(plots, fn_name)(*args, path=path, **kwargs)
         except Exception as exc:
-            self.err.print(f"[yellow]warning:[/] could not draw {name}: {exc}")
+            self.err.print(
+                _("[yellow]warning:[/] could not draw {name}: {error}").format(name=name, error=exc)
+            )
             return None
         self.keep(path)
         return path
@@ -383,20 +386,23 @@ def print_summary(
 ) -> None:
     from rich.table import Table
 
-    table = Table(title=f"fcnet {run.task} ({backend})", title_justify="left")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
+    table = Table(
+        title=_("fcnet {task} ({backend})").format(task=run.task, backend=backend),
+        title_justify="left",
+    )
+    table.add_column(_("metric"))
+    table.add_column(_("value"), justify="right")
     for k, v in metrics.items():
         if _is_number(v):
             table.add_row(k, f"{v:.6g}")
-    table.add_row("epochs", str(len(history.records)))
+    table.add_row(_("epochs"), str(len(history.records)))
     if history.stopped_early:
-        table.add_row("early stop", f"best epoch {history.best_epoch}")
-    table.add_row("train time", f"{history.seconds:.1f} s")
+        table.add_row(_("early stop"), _("best epoch {epoch}").format(epoch=history.best_epoch))
+    table.add_row(_("train time"), _("{seconds:.1f}s").format(seconds=history.seconds))
     run.console.print(table)
     for note in notes:
         run.console.print(note)
-    run.console.print(f"run folder: {run.out_dir}")
+    run.console.print(_("run folder: {folder}").format(folder=run.out_dir))
 
 
 __all__ = [
