@@ -144,7 +144,9 @@ def binary(
     curves = {k: roc_curve(evals[k][1], probs[k]) for k in ("train", "test")}
     from fcnet.plots import network_title
 
-    title = f"{data['classes'][1]} vs {data['classes'][0]}, {network_title(model)}"
+    title = _("{positive} vs {negative}, {network}").format(
+        positive=data["classes"][1], negative=data["classes"][0], network=network_title(model)
+    )
     files = [
         run.plot("loss_curves", "loss.png", history.records, title=title),
         run.plot(

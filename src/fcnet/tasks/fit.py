@@ -300,8 +300,8 @@ def _plots(run, f, ranges, model, history, x, y, x_grid, y_grid, grid_points) ->
             "loss_curves",
             "loss.png",
             history.records,
-            title=f"fit {f.text}, {network_title(model)}",
-            loss_label="MSE on standardised targets",
+            title=_("fit {expr}, {network}").format(expr=f.text, network=network_title(model)),
+            loss_label=_("MSE on standardised targets"),
         )
     ]
     if len(ranges) == 1:
@@ -350,7 +350,7 @@ def _sweep(run: Run, f: Expression, ranges, callbacks) -> TaskResult:
     """One single-hidden-layer network per width; error against width on one picture."""
     o = run.options
     widths = o["hidden"]
-    (x, y), (x_val, y_val), (x_grid, y_grid), _ = _data(o, f, ranges)
+    (x, y), (x_val, y_val), (x_grid, y_grid), _unused = _data(o, f, ranges)
     rows = []
     model = history = None
     for w in widths:

@@ -262,7 +262,7 @@ def write_report(
     w1 = model.get_weights()[f"{first}.weight"]
     from fcnet.plots import network_title
 
-    title = f"MNIST {network_title(model)}"
+    title = _("MNIST {network}").format(network=network_title(model))
     files = [
         run.plot(
             "loss_curves",
