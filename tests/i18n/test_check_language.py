@@ -58,6 +58,10 @@ def test_same_solution_in_english(tmp_path):
 def test_untouched_chinese_skeleton_says_not_implemented_in_chinese(tmp_path):
     start = fcnet("--lang", "zh", "exercise", "start", "backprop", cwd=tmp_path)
     assert start.returncode == 0, start.stderr
+    assert start.stdout.startswith("已写出 backprop.py：补全其中的 TODO")
+    text = (tmp_path / "backprop.py").read_text(encoding="utf-8")
+    assert "# # 练习 `backprop`：亲手写全连接层的反向传播" in text
+    assert "def linear_backward(delta, x, W):" in text and "Exercise `backprop`" not in text
     proc = fcnet("--lang", "zh", "check", "backprop", "backprop.py", cwd=tmp_path)
     assert proc.returncode == 1
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("✗")]
