@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse
 from pydantic import Field
 
 from fcnet.backprop import checks, text, toy, trace
+from fcnet.i18n import gettext as _
 from fcnet.studio.training import StrictRequest
 
 router = APIRouter()
@@ -51,7 +52,7 @@ class NetRequest(StrictRequest):
             weights = trace.init_weights(sizes, self.activation, self.seed)
         else:
             layers = [w.model_dump() for w in self.weights]
-            _, weights = trace.check_weights(layers, sizes, source="weights")
+            _sizes, weights = trace.check_weights(layers, sizes, source="weights")
         return trace.Net(sizes, self.activation, self.loss, weights)
 
 
@@ -110,7 +111,7 @@ def step(req: StepRequest) -> dict[str, Any]:
     doc = result.to_json()
     doc["checks"] = {"finite_difference": checks.finite_difference(result)}
     doc["updated"] = _weights_json(trace.updated(result))
-    ex = text.explain(result, "from the page")
+    ex = text.explain(result, _("from the page"))
     doc["text"] = {
         "lines": ex.lines(),
         "inputs": ex.inputs,
@@ -145,7 +146,7 @@ def train(req: TrainRequest) -> dict[str, Any]:
     y = _train_targets(net, labels)
     losses = []
     result = None
-    for _ in range(req.steps):
+    for _step in range(req.steps):
         result = trace.step(net, x, y, req.lr)
         if not np.isfinite(result.loss):
             raise ValueError(f"lr: training diverged (loss {result.loss}); try a smaller lr")

@@ -237,7 +237,7 @@ def _fd_verdict(what: str, result, of: str) -> None:
                     name=p.name,
                     of=of,
                     rel_error=p.rel_error,
-                    reading=p.reading,
+                    reading=_(p.reading),
                     worst_index=p.worst_index,
                     analytic=p.analytic,
                     numeric=p.numeric,
@@ -262,7 +262,7 @@ def check_linear_fd(student: Student) -> str:
         "dx": array(dx, "dx", x.shape, why=_FORMULA_DX),
     }
     result = check_grad(loss, {"dW": W, "db": b, "dx": x}, grads)
-    _fd_verdict("linear", result, "your linear_forward (L = sum(G * z), delta = G)")
+    _fd_verdict("linear", result, _("your linear_forward (L = sum(G * z), delta = G)"))
     return _("largest relative error {rel_error:.0e}").format(rel_error=result.worst.rel_error)
 
 
@@ -346,7 +346,7 @@ def check_relu_fd(student: Student) -> str:
 
     g = array(student.call("relu_backward", G.copy(), z.copy()), "grad_z", z.shape)
     result = check_grad(loss, {"grad_z": z}, {"grad_z": g})
-    _fd_verdict("relu", result, "your relu_forward (L = sum(G * a), grad_a = G)")
+    _fd_verdict("relu", result, _("your relu_forward (L = sum(G * a), grad_a = G)"))
     return _("largest relative error {rel_error:.0e}").format(rel_error=result.worst.rel_error)
 
 
@@ -444,7 +444,7 @@ def check_softmax_ce_fd(student: Student) -> str:
 
     _loss, delta = _sce(student, z, y)
     result = check_grad(loss, {"delta": z}, {"delta": delta})
-    _fd_verdict("ce", result, "your loss")
+    _fd_verdict("ce", result, _("your loss"))
     return _("largest relative error {rel_error:.0e}").format(rel_error=result.worst.rel_error)
 
 
