@@ -18,7 +18,7 @@ from fcnet.studio.i18n import STATIC_DIR, html_messages, request_language
 
 @pytest.fixture
 def client(tmp_path):
-    with TestClient(create_app(tmp_path / "runs")) as c:
+    with TestClient(create_app(tmp_path / "runs"), base_url="http://127.0.0.1") as c:
         yield c
 
 
@@ -99,13 +99,15 @@ def test_browser_language_switch_and_memory(zh_context, live_server):
     page.click("#train")
     page.wait_for_selector("#error:not([hidden])")
     assert page.inner_text("#error").startswith('表达式 "x^^2" 有误')
-    assert page.inner_text("#status") == "尚未开始。"  # set by fit.js, translated
+    assert (
+        page.inner_text("#status") == "尚未开始：表单被拒绝了（见上方的说明）。"
+    )  # fit.js, translated
     # the inline-markup unit of the Runs page keeps its <code> elements
     page.goto(live_server.url + "/runs")
     page.wait_for_function(
         "((document.querySelector('#runs-hint') || {}).textContent || '').startsWith('由')"
     )
-    assert page.locator("#runs-hint code").count() == 3
+    assert page.locator("#runs-hint code").count() == 4
     # switch to English: remembered in this browser, over its preferred language
     page.select_option("#lang", "en")
     page.wait_for_function("(document.querySelector('h1') || {}).textContent === 'Runs'")

@@ -53,6 +53,25 @@ MESSAGES = (
     N_("No metrics.jsonl in this run."),
     N_("Plots"),
     N_('No runs under {folder}/ yet: try `fcnet fit "sin(x)"` or `fcnet mnist`.'),
+    N_("Not started: the form was refused (see the message above)."),
+    N_("Not computed: see the message above."),
+    N_("Press Forward to compute this unit."),
+    N_("Press Forward."),
+    N_("These two runs record no metric in common (see each one below)."),
+    N_("open it on the Runs page"),
+    N_("starting…"),
+    N_("stopped"),
+    N_("backward: δ from layer {L} down to 1; edges show ∂L/∂W = δ a^T"),
+    N_("check: every ∂L/∂W, ∂L/∂b vs central differences, largest difference {difference}"),
+    N_("failed at step {step}"),
+    N_("paused at step {step}: showing point {point}"),
+    N_("skipped {name}: {problem}"),
+    N_("step {step}: W ← W - lr ∂L/∂W done (loss before: {loss}); press Forward"),
+    N_("training: step {step}, loss {loss}, accuracy {accuracy}%"),
+    N_(
+        "paused at step {step} (loss {loss}, accuracy {accuracy}%): showing point 0; "
+        "click a point to inspect it"
+    ),
 )
 
 
