@@ -39,3 +39,19 @@ def test_spec_errors_are_one_chinese_line(tmp_path, toml, expected):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("fcnet: 错误：" + expected), proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_idx_error_is_one_chinese_line(tmp_path):
+    (tmp_path / "empty-idx1-ubyte").write_bytes(b"")
+    proc = fcnet(tmp_path, "data", "info", "empty-idx1-ubyte")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "fcnet: 错误：empty-idx1-ubyte：文件是空的，应当以 IDX 文件头开始"
+
+
+def test_csv_error_is_one_chinese_line(tmp_path):
+    (tmp_path / "t.csv").write_text("age,weight\n1,2\n3,4\n")
+    proc = fcnet(tmp_path, "binary", "--dataset", "csv", "--path", "t.csv", "--label", "sick")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "表头中没有列 'sick'（现有的列：age, weight）" in lines[0]
