@@ -74,3 +74,25 @@ def test_binary_overfitting_note_is_chinese(tmp_path):
     out = proc.stdout.replace("\n", "")
     assert "测试集：P >= 阈值时预测为正类" in out
     assert "过拟合，正如讲义所说" in out and "Over-fitting" not in out
+
+
+def test_data_info_labels_and_header_are_chinese(tmp_path):
+    from pathlib import Path
+
+    labels = Path(__file__).resolve().parents[2] / "data" / "mnist" / "t10k-labels-idx1-ubyte.gz"
+    proc = run_task(tmp_path, "--lang", "zh", "data", "info", str(labels))
+    assert proc.returncode == 0, proc.stderr
+    keys = [line.split()[0] for line in proc.stdout.splitlines()[:9]]
+    assert keys == [
+        "文件",
+        "类型码",
+        "dtype",
+        "形状",
+        "字节数",
+        "sha256",
+        "sha256",
+        "最小值",
+        "最大值",
+    ]
+    assert "魔数 0x00000801：两个零字节，类型码 0x08（uint8），1 维" in proc.stdout
+    assert "10000: 条目数" in proc.stdout and "number of items" not in proc.stdout
