@@ -90,8 +90,10 @@ def _train_targets(net: trace.Net, y: np.ndarray) -> np.ndarray:
     want = 2 if net.loss == "cross_entropy" else 1
     if net.sizes[0] != 2 or net.sizes[-1] != want:
         raise ValueError(
-            f"sizes: a 2-D data set with {net.loss} needs 2 inputs and {want} output(s), "
-            f"got {'-'.join(map(str, net.sizes))}"
+            _(
+                "sizes: a 2-D data set with {loss} needs 2 inputs and {want} output(s), got "
+                "{join_map_str_net_sizes}"
+            ).format(loss=net.loss, want=want, join_map_str_net_sizes="-".join(map(str, net.sizes)))
         )
     return y if net.loss == "cross_entropy" else y[:, None].astype(np.float64)
 
@@ -149,13 +151,15 @@ def train(req: TrainRequest) -> dict[str, Any]:
     for _step in range(req.steps):
         result = trace.step(net, x, y, req.lr)
         if not np.isfinite(result.loss):
-            raise ValueError(f"lr: training diverged (loss {result.loss}); try a smaller lr")
+            raise ValueError(
+                _("lr: training diverged (loss {loss}); try a smaller lr").format(loss=result.loss)
+            )
         losses.append(result.loss)
         net = trace.updated(result)
     assert result is not None
     for W, b in net.weights:
         if not (np.isfinite(W).all() and np.isfinite(b).all()):
-            raise ValueError("lr: the weights overflowed; try a smaller lr")
+            raise ValueError(_("lr: the weights overflowed; try a smaller lr"))
     lo, hi = x.min(axis=0) - 0.5, x.max(axis=0) + 0.5
     gx, gy = np.linspace(lo[0], hi[0], GRID), np.linspace(lo[1], hi[1], GRID)
     grid = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)  # (GRID^2, 2), row-major in y
