@@ -24,6 +24,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 
 from fcnet import nn
+from fcnet.i18n import gettext as _
 
 Activation = Literal["relu", "sigmoid", "tanh", "leaky_relu"]
 LossName = Literal["cross_entropy", "mse", "bce_with_logits"]
@@ -121,31 +122,45 @@ def check_sizes(
     if not isinstance(sizes, list | tuple) or not all(
         isinstance(n, int) and not isinstance(n, bool) for n in sizes
     ):
-        raise ValueError(f"sizes: expected a list of whole numbers, got {sizes!r}")
+        raise ValueError(
+            _("sizes: expected a list of whole numbers, got {sizes!r}").format(sizes=sizes)
+        )
     if not 2 <= len(sizes) <= max_layers + 1:
         raise ValueError(
-            f"sizes: expected 2 to {max_layers + 1} layer widths (input, hidden..., output), "
-            f"got {len(sizes)}"
+            _(
+                "sizes: expected 2 to {max_layers_1} layer widths (input, hidden..., output), got "
+                "{n_sizes}"
+            ).format(max_layers_1=max_layers + 1, n_sizes=len(sizes))
         )
     for i, n in enumerate(sizes):
         if not 1 <= n <= max_units:
-            raise ValueError(f"sizes: expected widths from 1 to {max_units}, got {n} at {i}")
+            raise ValueError(
+                _("sizes: expected widths from 1 to {max_units}, got {n} at {i}").format(
+                    max_units=max_units, n=n, i=i
+                )
+            )
     if loss == "cross_entropy" and sizes[-1] < 2:
         raise ValueError(
-            f"sizes: cross_entropy needs an output of at least 2 classes, got {sizes[-1]}"
+            _("sizes: cross_entropy needs an output of at least 2 classes, got {sizes_1}").format(
+                sizes_1=sizes[-1]
+            )
         )
     return [int(n) for n in sizes]
 
 
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
-        raise ValueError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+        raise ValueError(
+            _("{name}: expected one of {join_choices}, got {value!r}").format(
+                name=name, join_choices=", ".join(choices), value=value
+            )
+        )
     return value
 
 
 def check_lr(lr: float) -> float:
     if isinstance(lr, bool) or not isinstance(lr, int | float) or not 0 <= lr <= 100:
-        raise ValueError(f"lr: expected a number from 0 to 100, got {lr!r}")
+        raise ValueError(_("lr: expected a number from 0 to 100, got {lr!r}").format(lr=lr))
     return float(lr)
 
 
@@ -155,7 +170,11 @@ def check_input(x: Any, sizes: list[int]) -> np.ndarray:
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != sizes[0] or arr.shape[0] < 1:
-        raise ValueError(f"x: expected {sizes[0]} numbers (the input width), got shape {arr.shape}")
+        raise ValueError(
+            _("x: expected {sizes_0} numbers (the input width), got shape {shape}").format(
+                sizes_0=sizes[0], shape=arr.shape
+            )
+        )
     return arr
 
 
@@ -169,18 +188,30 @@ def check_target(y: Any, sizes: list[int], loss: str, n: int = 1) -> np.ndarray:
             isinstance(v, int | np.integer) and not isinstance(v, bool) for v in labels
         )
         if not ok or labels.shape[0] != n:
-            raise ValueError(f"y: expected {n} class index (0 to {out - 1}), got {y!r}")
+            raise ValueError(
+                _("y: expected {n} class index (0 to {out_1}), got {y!r}").format(
+                    n=n, out_1=out - 1, y=y
+                )
+            )
         labels = labels.astype(np.int64)
         bad = labels[(labels < 0) | (labels >= out)]
         if bad.size:
-            raise ValueError(f"y: expected a class index from 0 to {out - 1}, got {bad[0]}")
+            raise ValueError(
+                _("y: expected a class index from 0 to {out_1}, got {bad_0}").format(
+                    out_1=out - 1, bad_0=bad[0]
+                )
+            )
         return labels
     arr = _finite_array("y", y)
     arr = arr.reshape(n, -1) if arr.size == n * out else arr
     if arr.shape != (n, out):
-        raise ValueError(f"y: expected {out} number(s) per sample (the output width), got {y!r}")
+        raise ValueError(
+            _("y: expected {out} number(s) per sample (the output width), got {y!r}").format(
+                out=out, y=y
+            )
+        )
     if loss == "bce_with_logits" and not ((arr >= 0) & (arr <= 1)).all():
-        raise ValueError(f"y: bce_with_logits expects targets in [0, 1], got {y!r}")
+        raise ValueError(_("y: bce_with_logits expects targets in [0, 1], got {y!r}").format(y=y))
     return arr
 
 
@@ -188,9 +219,17 @@ def _finite_array(name: str, value: Any) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected numbers, got {str(value)[:60]!r}") from None
+        raise ValueError(
+            _("{name}: expected numbers, got {str_value_60!r}").format(
+                name=name, str_value_60=str(value)[:60]
+            )
+        ) from None
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name}: expected finite numbers, got NaN or inf in {str(value)[:60]}")
+        raise ValueError(
+            _("{name}: expected finite numbers, got NaN or inf in {str_value_60}").format(
+                name=name, str_value_60=str(value)[:60]
+            )
+        )
     return arr
 
 
@@ -201,10 +240,14 @@ def parse_numbers(name: str, text: str) -> list[float]:
         values = [float(p) for p in parts]
     except ValueError:
         raise ValueError(
-            f"{name}: expected comma-separated numbers like 0.5,-1.0, got {text!r}"
+            _("{name}: expected comma-separated numbers like 0.5,-1.0, got {text!r}").format(
+                name=name, text=text
+            )
         ) from None
     if not all(math.isfinite(v) for v in values):
-        raise ValueError(f"{name}: expected finite numbers, got {text!r}")
+        raise ValueError(
+            _("{name}: expected finite numbers, got {text!r}").format(name=name, text=text)
+        )
     return values
 
 
@@ -214,7 +257,7 @@ def parse_sizes(text: str) -> list[int]:
         return [int(p.strip()) for p in str(text).split(",")]
     except ValueError:
         raise ValueError(
-            f"--sizes: expected comma-separated widths like 2,3,2, got {text!r}"
+            _("--sizes: expected comma-separated widths like 2,3,2, got {text!r}").format(text=text)
         ) from None
 
 
@@ -248,38 +291,75 @@ def check_weights(
     when given); returns (sizes, weights)."""
     if isinstance(layers, dict):
         if "layers" not in layers:
-            raise ValueError(f'{source}: expected a \'layers\' list of {{"W", "b"}} objects')
+            raise ValueError(
+                _('{source}: expected a \'layers\' list of {{"W", "b"}} objects').format(
+                    source=source
+                )
+            )
         layers = layers["layers"]
     if not isinstance(layers, list) or not layers:
-        raise ValueError(f"{source}: expected a non-empty list of layers with W and b")
+        raise ValueError(
+            _("{source}: expected a non-empty list of layers with W and b").format(source=source)
+        )
     if len(layers) > MAX_LAYERS:
-        raise ValueError(f"{source}: expected at most {MAX_LAYERS} layers, got {len(layers)}")
+        raise ValueError(
+            _("{source}: expected at most {MAX_LAYERS} layers, got {n_layers}").format(
+                source=source, MAX_LAYERS=MAX_LAYERS, n_layers=len(layers)
+            )
+        )
     weights: list[tuple[np.ndarray, np.ndarray]] = []
     for l, layer in enumerate(layers, start=1):
         if not isinstance(layer, dict) or "W" not in layer or "b" not in layer:
-            raise ValueError(f"{source}: layer {l}: expected an object with 'W' and 'b'")
+            raise ValueError(
+                _("{source}: layer {l}: expected an object with 'W' and 'b'").format(
+                    source=source, l=l
+                )
+            )
         W = _matrix(f"{source}: layer {l}: W", layer["W"])
         b = _finite_array(f"{source}: layer {l}: b", layer["b"]) if _numbers(layer["b"]) else None
         if b is None or b.ndim != 1 or b.shape[0] != W.shape[0]:
             raise ValueError(
-                f"{source}: layer {l}: b: expected {W.shape[0]} numbers (W's rows), "
-                f"got {None if b is None else b.shape}"
+                _(
+                    "{source}: layer {l}: b: expected {w_shape_0} numbers (W's rows), got "
+                    "{none_if_b_is_none_else_b_shape}"
+                ).format(
+                    source=source,
+                    l=l,
+                    w_shape_0=W.shape[0],
+                    none_if_b_is_none_else_b_shape=None if b is None else b.shape,
+                )
             )
         if weights and W.shape[1] != weights[-1][0].shape[0]:
             raise ValueError(
-                f"{source}: layer {l}: W has {W.shape[1]} columns, expected "
-                f"{weights[-1][0].shape[0]} (layer {l - 1}'s rows)"
+                _(
+                    "{source}: layer {l}: W has {w_shape_1} columns, expected "
+                    "{weights_1_0_shape_0} (layer {l_1}'s rows)"
+                ).format(
+                    source=source,
+                    l=l,
+                    w_shape_1=W.shape[1],
+                    weights_1_0_shape_0=weights[-1][0].shape[0],
+                    l_1=l - 1,
+                )
             )
         if max(W.shape) > MAX_UNITS:
             raise ValueError(
-                f"{source}: layer {l}: expected at most {MAX_UNITS} units, got {W.shape}"
+                _("{source}: layer {l}: expected at most {MAX_UNITS} units, got {shape}").format(
+                    source=source, l=l, MAX_UNITS=MAX_UNITS, shape=W.shape
+                )
             )
         weights.append((W, b))
     found = [weights[0][0].shape[1]] + [W.shape[0] for W, _ in weights]
     if sizes is not None and found != list(sizes):
         raise ValueError(
-            f"{source}: the weights make a {'-'.join(map(str, found))} network, "
-            f"--sizes says {'-'.join(map(str, sizes))}"
+            _(
+                "{source}: the weights make a {join_map_str_found} network, --sizes says "
+                "{join_map_str_sizes}"
+            ).format(
+                source=source,
+                join_map_str_found="-".join(map(str, found)),
+                join_map_str_sizes="-".join(map(str, sizes)),
+            )
         )
     return found, weights
 
@@ -289,7 +369,9 @@ def _matrix(name: str, value: Any) -> np.ndarray:
     if not rows or not all(
         isinstance(r, list) and r and len(r) == len(rows[0]) and _numbers(r) for r in rows
     ):
-        raise ValueError(f"{name}: expected a matrix (rows of numbers of one length)")
+        raise ValueError(
+            _("{name}: expected a matrix (rows of numbers of one length)").format(name=name)
+        )
     return _finite_array(name, rows)
 
 
@@ -306,17 +388,27 @@ def load_weights(
     """Read `check_weights`' JSON from a file (at most 1 MiB)."""
     p = Path(path)
     if not p.is_file():
-        raise ValueError(f"--weights {p}: no such file")
+        raise ValueError(_("--weights {p}: no such file").format(p=p))
     if p.stat().st_size > MAX_WEIGHTS_BYTES:
-        raise ValueError(f"--weights {p}: expected at most {MAX_WEIGHTS_BYTES} bytes of JSON")
+        raise ValueError(
+            _("--weights {p}: expected at most {MAX_WEIGHTS_BYTES} bytes of JSON").format(
+                p=p, MAX_WEIGHTS_BYTES=MAX_WEIGHTS_BYTES
+            )
+        )
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise ValueError(f"--weights {p}: expected UTF-8 JSON, got binary data") from None
+        raise ValueError(
+            _("--weights {p}: expected UTF-8 JSON, got binary data").format(p=p)
+        ) from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"--weights {p}: not JSON: {exc.msg} at line {exc.lineno}") from None
+        raise ValueError(
+            _("--weights {p}: not JSON: {msg} at line {lineno}").format(
+                p=p, msg=exc.msg, lineno=exc.lineno
+            )
+        ) from None
     except RecursionError:
-        raise ValueError(f"--weights {p}: JSON nested too deeply") from None
+        raise ValueError(_("--weights {p}: JSON nested too deeply").format(p=p)) from None
     return check_weights(data, sizes, source=f"--weights {p}")
 
 

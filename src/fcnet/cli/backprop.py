@@ -108,8 +108,10 @@ def _target(y_text: str, sizes: list[int], loss_name: str):
             label = int(y_text.strip())
         except ValueError:
             raise ValueError(
-                f"--y: expected a class index from 0 to {sizes[-1] - 1} for cross_entropy, "
-                f"got {y_text!r}"
+                _(
+                    "--y: expected a class index from 0 to {sizes_1_1} for cross_entropy, got "
+                    "{y_text!r}"
+                ).format(sizes_1_1=sizes[-1] - 1, y_text=y_text)
             ) from None
         try:
             return trace.check_target([label], sizes, loss_name)

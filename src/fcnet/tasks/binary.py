@@ -52,7 +52,11 @@ def _pos_weight(where: str, value: Any) -> Any:
     except (TypeError, ValueError):
         w = -1.0
     if not w > 0 or not np.isfinite(w):
-        raise ValueError(f"{where}: expected a number > 0 or 'balanced', got {value!r}")
+        raise ValueError(
+            _("{where}: expected a number > 0 or 'balanced', got {value!r}").format(
+                where=where, value=value
+            )
+        )
     return w
 
 
@@ -97,7 +101,11 @@ def binary(
     """
     name = given.get("dataset", "mnist-pair")
     if name not in DATASETS:
-        raise ValueError(f"--dataset: expected one of {', '.join(DATASETS)}, got {name!r}")
+        raise ValueError(
+            _("--dataset: expected one of {join_datasets}, got {name!r}").format(
+                join_datasets=", ".join(DATASETS), name=name
+            )
+        )
     run = start_run("binary", BinaryOptions, given, resume, DATASET_DEFAULTS[name])
     o = run.options
     data = load_data(o)
@@ -184,7 +192,11 @@ def evaluate_run(
     o = dict(options)
     if data_dir is not None:
         if o["dataset"] != "mnist-pair":
-            raise ValueError(f"--data-dir: only for mnist-pair runs, this is {o['dataset']!r}")
+            raise ValueError(
+                _("--data-dir: only for mnist-pair runs, this is {o_dataset!r}").format(
+                    o_dataset=o["dataset"]
+                )
+            )
         o["data_dir"] = str(data_dir)
     data = load_data(o)
     out = {}
@@ -257,7 +269,7 @@ def _csv_splits(o: dict[str, Any], split: np.random.Generator) -> dict[str, Any]
     from fcnet.data.csv import load_csv, standardize
 
     if o["path"] is None or o["label"] is None:
-        raise ValueError("--dataset csv: needs --path FILE and --label COLUMN")
+        raise ValueError(_("--dataset csv: needs --path FILE and --label COLUMN"))
     data = load_csv(o["path"], o["label"], positive=o["positive"])
     n = len(data.y)
     order = split.permutation(n)
@@ -271,9 +283,11 @@ def _csv_splits(o: dict[str, Any], split: np.random.Generator) -> dict[str, Any]
         y = data.y[idx]
         if len(idx) == 0 or y.min() == y.max():
             raise ValueError(
-                f"{o['path']}: too few rows of each class to split 60/20/20 into train, "
-                f"validation and test sets with both classes in each ({name} has "
-                f"{int(y.sum())} positive of {len(idx)})"
+                _(
+                    "{o_path}: too few rows of each class to split 60/20/20 into train, validation "
+                    "and test sets with both classes in each ({name} has {int_y_sum} positive of "
+                    "{n_idx})"
+                ).format(o_path=o["path"], name=name, int_y_sum=int(y.sum()), n_idx=len(idx))
             )
     x_train, mean, std = standardize(data.x[parts["train"]])
     out: dict[str, Any] = {"train": (x_train, data.y[parts["train"]])}

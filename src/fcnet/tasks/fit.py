@@ -87,7 +87,7 @@ def fit(
     and plot the error against the width. Other options as `fcnet fit --help`.
     """
     if given.get("expr") is None and resume is None:
-        raise ValueError("EXPR: expected a function of x such as 'sin(x)', got none")
+        raise ValueError(_("EXPR: expected a function of x such as 'sin(x)', got none"))
     preset = {**PRESET, "hidden": SWEEP_WIDTHS} if given.get("sweep") else PRESET
     run = start_run("fit", FitOptions, given, resume, preset)
     o = run.options
@@ -95,7 +95,7 @@ def fit(
     ranges = ranges_of(o, f)
     if o["sweep"]:
         if run.resuming:
-            raise ValueError("--resume: a --sweep run cannot be resumed; start it again")
+            raise ValueError(_("--resume: a --sweep run cannot be resumed; start it again"))
         return _sweep(run, f, ranges, callbacks)
 
     (x, y), (x_val, y_val), (x_grid, y_grid), grid_points = _data(o, f, ranges)
@@ -199,13 +199,21 @@ def ranges_of(o: dict[str, Any], f: Expression) -> list[tuple[float, float]]:
     for flag, key in (("--range", "range"), ("--yrange", "yrange"))[: len(f.variables)]:
         value = o[key]
         if value is None or len(value) != 2:
-            raise ValueError(f"{flag}: expected two numbers A B, got {value!r}")
+            raise ValueError(
+                _("{flag}: expected two numbers A B, got {value!r}").format(flag=flag, value=value)
+            )
         lo, hi = float(value[0]), float(value[1])
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-            raise ValueError(f"{flag}: expected finite A < B, got {lo:g} {hi:g}")
+            raise ValueError(
+                _("{flag}: expected finite A < B, got {lo:g} {hi:g}").format(
+                    flag=flag, lo=lo, hi=hi
+                )
+            )
         out.append((lo, hi))
     if "y" in f.variables and "x" not in f.variables:
-        raise ValueError(f"expression {f.text!r}: uses y without x; name the variable x")
+        raise ValueError(
+            _("expression {text!r}: uses y without x; name the variable x").format(text=f.text)
+        )
     return out
 
 

@@ -98,7 +98,11 @@ def mnist(
     """
     name = given.get("preset", "default")
     if name not in PRESETS:
-        raise ValueError(f"--preset: expected one of {', '.join(PRESETS)}, got {name!r}")
+        raise ValueError(
+            _("--preset: expected one of {join_presets}, got {name!r}").format(
+                join_presets=", ".join(PRESETS), name=name
+            )
+        )
     run = start_run("mnist", MnistOptions, given, resume, PRESETS[name])
     o = run.options
     x_train, y_train, x_test, y_test = load_data(o["data_dir"], o["limit"])
@@ -166,7 +170,7 @@ def load_data(
     x_test, y_test = load_mnist("test", data_dir)
     if limit is not None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValueError(f"--limit: expected an int >= 1, got {limit!r}")
+            raise ValueError(_("--limit: expected an int >= 1, got {limit!r}").format(limit=limit))
         x_train, y_train = x_train[:limit], y_train[:limit]
     return x_train, y_train, x_test, y_test
 
@@ -303,7 +307,9 @@ def preprocess_image(path: str | os.PathLike[str]) -> np.ndarray:
             im.load()
             rgba = im.convert("RGBA")
     except UnidentifiedImageError:
-        raise ValueError(f"{path}: not an image pillow can read (expected PNG or JPEG)") from None
+        raise ValueError(
+            _("{path}: not an image pillow can read (expected PNG or JPEG)").format(path=path)
+        ) from None
     white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
     grey = np.asarray(Image.alpha_composite(white, rgba).convert("L"), dtype=np.float32) / 255
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
@@ -311,7 +317,9 @@ def preprocess_image(path: str | os.PathLike[str]) -> np.ndarray:
         grey = 1.0 - grey
     field = digit_field(grey)
     if field is None:
-        raise ValueError(f"{path}: no digit found (the image is blank or nearly so)")
+        raise ValueError(
+            _("{path}: no digit found (the image is blank or nearly so)").format(path=path)
+        )
     return field.reshape(784)
 
 
@@ -358,9 +366,17 @@ def idx_image(path: str | os.PathLike[str], index: int) -> np.ndarray:
 
     images = read_idx(os.fspath(path))
     if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise ValueError(f"{path}: expected an IDX file of 28x28 images, got shape {images.shape}")
+        raise ValueError(
+            _("{path}: expected an IDX file of 28x28 images, got shape {shape}").format(
+                path=path, shape=images.shape
+            )
+        )
     if not 0 <= index < len(images):
-        raise ValueError(f"--index: expected 0 to {len(images) - 1} for {path}, got {index}")
+        raise ValueError(
+            _("--index: expected 0 to {len_images_1} for {path}, got {index}").format(
+                len_images_1=len(images) - 1, path=path, index=index
+            )
+        )
     img = images[index].astype(np.float32)
     if images.dtype == np.uint8:
         img /= 255.0
@@ -373,7 +389,11 @@ def predict(
     """The `top` classes and their probabilities for each (784,) image, by a saved run."""
     model, saved = load_model(run_dir, device=device)
     if saved["task"] != "mnist" or model.spec.input_size != 784:
-        raise ValueError(f"{run_dir}: is a {saved['task']!r} run; predict needs an mnist run")
+        raise ValueError(
+            _("{run_dir}: is a {saved_task!r} run; predict needs an mnist run").format(
+                run_dir=run_dir, saved_task=saved["task"]
+            )
+        )
     probs = softmax(model.predict(np.asarray(images, dtype=np.float32).reshape(-1, 784)))
     order = np.argsort(-probs, axis=1, kind="stable")[:, :top]
     return [[(int(c), float(p[c])) for c in row] for row, p in zip(order, probs, strict=True)]

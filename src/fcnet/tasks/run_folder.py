@@ -247,13 +247,23 @@ def _start_run(
         if changed:
             flags = ", ".join(flag(k) for k in changed)
             raise ValueError(
-                f"--resume {out_dir}: a resumed run keeps its saved options; only --epochs "
-                f"and --quiet may change, got {flags}"
+                _(
+                    "--resume {out_dir}: a resumed run keeps its saved options; only --epochs and "
+                    "--quiet may change, got {flags}"
+                ).format(out_dir=out_dir, flags=flags)
             )
         if "out" in given and Path(given["out"]).resolve() != out_dir.resolve():
-            raise ValueError(f"--out: a resumed run stays in {out_dir}, got {given['out']}")
+            raise ValueError(
+                _("--out: a resumed run stays in {out_dir}, got {given_out}").format(
+                    out_dir=out_dir, given_out=given["out"]
+                )
+            )
         if not (out_dir / "checkpoint.npz").is_file():
-            raise ValueError(f"--resume {out_dir}: no checkpoint.npz in it to continue from")
+            raise ValueError(
+                _("--resume {out_dir}: no checkpoint.npz in it to continue from").format(
+                    out_dir=out_dir
+                )
+            )
         options = {**saved["options"], **jsonable(given), "out": str(out_dir)}
         options.setdefault("device", "cpu")
         sources = {**saved.get("sources", {}), **dict.fromkeys(given, "flag")}
@@ -279,13 +289,17 @@ def _start_run(
         if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
             if not options["force"]:
                 raise ValueError(
-                    f"--out {out_dir}: exists and is not an empty folder; choose a new one "
-                    f"(nothing is overwritten), or continue that run with --resume {out_dir}"
+                    _(
+                        "--out {out_dir}: exists and is not an empty folder; choose a new one "
+                        "(nothing is overwritten), or continue that run with --resume {out_dir}"
+                    ).format(out_dir=out_dir)
                 )
             if out_dir.is_dir() and not (out_dir / "run.json").is_file():
                 raise ValueError(
-                    f"--force: replaces a file or an fcnet run folder, and {out_dir} is a "
-                    f"folder without run.json; choose another --out"
+                    _(
+                        "--force: replaces a file or an fcnet run folder, and {out_dir} is a "
+                        "folder without run.json; choose another --out"
+                    ).format(out_dir=out_dir)
                 )
             replace = True
     options = jsonable({**options, "out": str(out_dir)})
@@ -314,15 +328,23 @@ def read_run(run_dir: str | os.PathLike[str], task: str | None = None) -> dict[s
     meta = run_dir / "run.json"
     if not meta.is_file():
         what = "does not exist" if not run_dir.exists() else "has no run.json"
-        raise ValueError(f"{run_dir}: not an fcnet run folder ({what})")
+        raise ValueError(
+            _("{run_dir}: not an fcnet run folder ({what})").format(run_dir=run_dir, what=what)
+        )
     try:
         saved = json.loads(meta.read_text(encoding="utf-8"))
         if not isinstance(saved.get("options"), dict) or not isinstance(saved.get("task"), str):
             raise KeyError("task or options")
     except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{meta}: not a readable run.json ({exc})") from None
+        raise ValueError(
+            _("{meta}: not a readable run.json ({exc})").format(meta=meta, exc=exc)
+        ) from None
     if task is not None and saved["task"] != task:
-        raise ValueError(f"{run_dir}: is a {saved['task']!r} run, not a {task!r} run")
+        raise ValueError(
+            _("{run_dir}: is a {saved_task!r} run, not a {task!r} run").format(
+                run_dir=run_dir, saved_task=saved["task"], task=task
+            )
+        )
     return saved
 
 
@@ -336,7 +358,9 @@ def load_model(
     saved = read_run(run_dir, task)
     path = Path(run_dir) / "model.npz"
     if not path.is_file():
-        raise ValueError(f"{run_dir}: has no model.npz (did the run finish?)")
+        raise ValueError(
+            _("{run_dir}: has no model.npz (did the run finish?)").format(run_dir=run_dir)
+        )
     backend = "torch" if device.startswith("cuda") else "numpy"
     return load(path, backend=backend, device=device), saved
 
