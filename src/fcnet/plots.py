@@ -10,13 +10,18 @@ Fit for a lab report: epoch axes have integer ticks (a one-epoch run is one mark
 point at 1), legends sit outside the axes so they never cover data, ROC AUC curves are
 zoomed to the range their values use, and titles name the network and the classes
 (`network_title`).
+
+Titles, axis labels and legends are English msgids, shown in the current language
+(`fcnet.i18n`); each function draws inside `_localized`, which sets up the CJK font
+(`fcnet.fonts.for_language`) for Chinese and restores matplotlib's rcParams afterwards.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +32,8 @@ from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
 from fcnet._fileio import atomic_write
+from fcnet.i18n import N_
+from fcnet.i18n import gettext as _
 
 __all__ = [
     "DPI",
@@ -59,7 +66,14 @@ FIGSIZES: dict[str, tuple[float, float]] = {
     "digits": (8.0, 8.0),
 }
 _SPLITS = ("train", "val", "test")
-_SPLIT_NAMES = {"train": "train", "val": "validation", "test": "test"}
+_SPLIT_NAMES = {"train": N_("train"), "val": N_("validation"), "test": N_("test")}
+# Panel names of the metrics the tasks draw; another metric is shown as its key.
+_METRIC_NAMES = {
+    "loss": N_("loss"),
+    "accuracy": N_("accuracy"),
+    "auc": N_("ROC AUC"),
+    "mse": N_("mean squared error"),
+}
 _SPLIT_STYLE = {"train": "-", "val": "--", "test": ":"}
 _SPLIT_COLOR = {"train": "C0", "val": "C1", "test": "C2"}  # the same in every panel
 
@@ -77,6 +91,23 @@ def network_title(spec: Any, backend: str | None = None) -> str:
     return f"{text}, {backend}" if backend else text
 
 
+def _localized(fn: Callable[..., Path]) -> Callable[..., Path]:
+    """Draw in the current language: the CJK font for Chinese (per glyph, after DejaVu
+    Sans), with rcParams restored afterwards so a notebook's settings stay its own."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Path:
+        import matplotlib
+
+        from fcnet.fonts import for_language
+
+        with matplotlib.rc_context():
+            for_language()
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def _figure(name: str, nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Figure, Any]:
     width, height = FIGSIZES[name]
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
@@ -91,7 +122,7 @@ def _save(fig: Figure, path: PathLike, title: str | None = None) -> Path:
     out = Path(path)
     if title:
         own = fig.get_suptitle()
-        fig.suptitle(f"{title}: {own}" if own else title)
+        fig.suptitle(_("{title}: {subtitle}").format(title=title, subtitle=own) if own else title)
     FigureCanvasAgg(fig)  # this figure's own canvas: no pyplot, no global backend
     with atomic_write(out, "wb") as fh:
         fig.savefig(fh, format="png", dpi=DPI)
@@ -117,7 +148,7 @@ def _epoch_axis(ax: Any, epochs: np.ndarray) -> None:
         e = float(finite[0])
         ax.set_xlim(e - 1, e + 1)
         ax.set_xticks([e])
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(_("epoch"))
 
 
 def _vector(a: ArrayLike, name: str) -> np.ndarray:
@@ -172,6 +203,7 @@ def _present(history: Sequence[Mapping[str, Any]], metric: str) -> list[str]:
 # --------------------------------------------------------------------------- training
 
 
+@_localized
 def loss_curves(
     history: Sequence[Mapping[str, Any]],
     path: PathLike,
@@ -210,7 +242,7 @@ def loss_curves(
                 color=_SPLIT_COLOR[split],
                 marker=marker,
                 markersize=6 if len(history) == 1 else 3,
-                label=_SPLIT_NAMES[split],
+                label=_(_SPLIT_NAMES[split]),
             )
         values = np.concatenate([_series(history, k) for k in keys])
         finite = values[np.isfinite(values)]
@@ -218,9 +250,9 @@ def loss_curves(
             if finite.max() / finite.min() > 20:
                 ax.set_yscale("log")
         _epoch_axis(ax, epochs)
-        name = metric.replace("_", " ")
+        name = _(_METRIC_NAMES[metric]) if metric in _METRIC_NAMES else metric.replace("_", " ")
         if metric == "loss" and loss_label:
-            name = f"loss ({loss_label})"
+            name = _("loss ({what})").format(what=loss_label)
         ax.set_ylabel(name)
         ax.set_title(name)
         ax.grid(True, alpha=0.3)
@@ -228,6 +260,7 @@ def loss_curves(
     return _save(fig, path, title)
 
 
+@_localized
 def auc_curve(
     history: Sequence[Mapping[str, Any]], path: PathLike, *, title: str | None = None
 ) -> Path:
@@ -252,7 +285,7 @@ def auc_curve(
             color=_SPLIT_COLOR[split],
             marker="o" if len(history) <= 30 else None,
             markersize=3,
-            label=_SPLIT_NAMES[split],
+            label=_(_SPLIT_NAMES[split]),
         )
     values = np.concatenate([_series(history, k) for k in keys])
     finite = values[np.isfinite(values)]
@@ -260,11 +293,11 @@ def auc_curve(
     pad = max(0.08 * (hi - lo), 2e-4)  # a flat line still gets a readable band
     ax.set_ylim(lo - pad, hi + pad)
     if lo - pad <= 0.5:
-        ax.axhline(0.5, color="grey", linestyle=":", linewidth=1, label="chance (0.5)")
+        ax.axhline(0.5, color="grey", linestyle=":", linewidth=1, label=_("chance (0.5)"))
     ax.yaxis.get_major_formatter().set_useOffset(False)  # 0.997, not 1e-3 + 0.996
     _epoch_axis(ax, epochs)
-    ax.set_ylabel("ROC AUC")
-    ax.set_title("ROC AUC per epoch")
+    ax.set_ylabel(_("ROC AUC"))
+    ax.set_title(_("ROC AUC per epoch"))
     ax.grid(True, alpha=0.3)
     _legend_outside(fig, [ax])
     return _save(fig, path, title)
@@ -273,6 +306,7 @@ def auc_curve(
 # --------------------------------------------------------------------------- fitting
 
 
+@_localized
 def fit_curve(
     x: ArrayLike,
     y_true: ArrayLike,
@@ -315,10 +349,16 @@ def fit_curve(
                 f"x_train, y_train: expected the same length, got {xt.size} and {ytr.size}"
             )
         top.scatter(
-            xt, ytr, s=6, color="0.6", alpha=0.5, label=f"training points ({xt.size})", zorder=1
+            xt,
+            ytr,
+            s=6,
+            color="0.6",
+            alpha=0.5,
+            label=_("training points ({n})").format(n=xt.size),
+            zorder=1,
         )
-    top.plot(xs, yt, color="black", linewidth=2, label="target", zorder=2)
-    top.plot(xs, yf, color="tab:red", linewidth=1.5, linestyle="--", label="network", zorder=3)
+    top.plot(xs, yt, color="black", linewidth=2, label=_("target"), zorder=2)
+    top.plot(xs, yf, color="tab:red", linewidth=1.5, linestyle="--", label=_("network"), zorder=3)
     if kinks is not None:
         k = _vector(kinks, "kinks")
         k = k[np.isfinite(k) & (k >= xs[0]) & (k <= xs[-1])]
@@ -330,23 +370,24 @@ def fit_curve(
                 transform=top.get_xaxis_transform(),
                 color="tab:blue",
                 linewidth=1,
-                label=f"ReLU kinks in range ({k.size})",
+                label=_("ReLU kinks in range ({n})").format(n=k.size),
             )
     residual = yf - yt
     mse = float(np.mean(residual**2))
     worst = float(np.max(np.abs(residual))) if residual.size else 0.0
-    top.set_title(f"fit: MSE {mse:.3g}, largest |error| {worst:.3g}")
+    top.set_title(_("fit: MSE {mse:.3g}, largest |error| {error:.3g}").format(mse=mse, error=worst))
     top.set_ylabel("y")
     top.grid(True, alpha=0.3)
     _legend_outside(fig, [top])
     bottom.plot(xs, residual, color="tab:red", linewidth=1)
     bottom.axhline(0, color="black", linewidth=0.8)
     bottom.set_xlabel("x")
-    bottom.set_ylabel("network - target")
+    bottom.set_ylabel(_("network - target"))
     bottom.grid(True, alpha=0.3)
     return _save(fig, path, title)
 
 
+@_localized
 def fit_heatmaps(
     X: ArrayLike,
     Y: ArrayLike,
@@ -396,9 +437,15 @@ def fit_heatmaps(
     err = zf - zt
     bound = float(np.nanmax(np.abs(err))) or 1.0
     panels = [
-        (zt, "target", "viridis", lo, hi),
-        (zf, "network", "viridis", lo, hi),
-        (err, f"network - target (max |error| {bound:.3g})", "RdBu_r", -bound, bound),
+        (zt, _("target"), "viridis", lo, hi),
+        (zf, _("network"), "viridis", lo, hi),
+        (
+            err,
+            _("network - target (max |error| {error:.3g})").format(error=bound),
+            "RdBu_r",
+            -bound,
+            bound,
+        ),
     ]
     for ax, (z, name, cmap, vmin, vmax) in zip(axes, panels, strict=True):
         mesh = ax.pcolormesh(gx, gy, z, shading="auto", cmap=cmap, vmin=vmin, vmax=vmax)
@@ -410,6 +457,7 @@ def fit_heatmaps(
     return _save(fig, path, title)
 
 
+@_localized
 def sweep(
     widths: ArrayLike,
     errors: ArrayLike | Mapping[str, ArrayLike],
@@ -435,9 +483,9 @@ def sweep(
     if isinstance(errors, Mapping):
         series = dict(errors)
     else:
-        series = {"test MSE": errors}
+        series = {_("test MSE"): errors}
         if more:
-            series["max |error|"] = more[0]
+            series[_("max |error|")] = more[0]
     for name, values in series.items():  # check everything before drawing anything
         e = _vector(values, f"errors[{name!r}]")
         if e.shape != w.shape:
@@ -454,9 +502,9 @@ def sweep(
     ax.set_xticks(w)
     ax.set_xticklabels([f"{int(v)}" if float(v).is_integer() else f"{v:g}" for v in w])
     ax.minorticks_off()
-    ax.set_xlabel("hidden units")
-    ax.set_ylabel("error on the test grid" if len(series) > 1 else "mean squared error")
-    ax.set_title("error against hidden width")
+    ax.set_xlabel(_("hidden units"))
+    ax.set_ylabel(_("error on the test grid") if len(series) > 1 else _("mean squared error"))
+    ax.set_title(_("error against hidden width"))
     ax.grid(True, which="both", alpha=0.3)
     _legend_outside(fig, [ax])
     return _save(fig, path, title)
@@ -465,6 +513,7 @@ def sweep(
 # --------------------------------------------------------------------------- classification
 
 
+@_localized
 def confusion(
     cm: ArrayLike,
     path: PathLike,
@@ -488,7 +537,7 @@ def confusion(
     share = np.divide(counts, rows, out=np.zeros(counts.shape), where=rows > 0)
     fig, ax = _figure("confusion")
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-    fig.colorbar(image, ax=ax, label="share of the true class")
+    fig.colorbar(image, ax=ax, label=_("share of the true class"))
     size = "small" if k <= 12 else "x-small"
     for i in range(k):  # k x k cells, k small (classes, not samples)
         for j in range(k):
@@ -503,14 +552,19 @@ def confusion(
             )
     ax.set_xticks(range(k), names)
     ax.set_yticks(range(k), names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    ax.set_xlabel(_("predicted"))
+    ax.set_ylabel(_("true"))
     total = counts.sum()
     acc = np.trace(counts) / total if total else 0.0
-    ax.set_title(f"confusion matrix ({int(total)} samples, accuracy {acc:.2%})")
+    ax.set_title(
+        _("confusion matrix ({n} samples, accuracy {accuracy:.2%})").format(
+            n=int(total), accuracy=acc
+        )
+    )
     return _save(fig, path, title)
 
 
+@_localized
 def misclassified_grid(
     images: ArrayLike,
     true: ArrayLike,
@@ -537,7 +591,7 @@ def misclassified_grid(
         )
     if k == 0:
         fig, ax = _figure("misclassified_grid")
-        ax.text(0.5, 0.5, "no misclassified images", ha="center", va="center", fontsize=16)
+        ax.text(0.5, 0.5, _("no misclassified images"), ha="center", va="center", fontsize=16)
         ax.set_axis_off()
         return _save(fig, path, title)
     nrows, ncols = _grid(k)
@@ -547,12 +601,15 @@ def misclassified_grid(
         if i < k:
             ax.imshow(imgs[i], cmap="gray_r", interpolation="nearest")
             ax.set_title(
-                f"true {t[i]}, pred {p[i]}\n({c[i]:.0%})", fontsize="small", color="tab:red"
+                _("true {true}, pred {pred}").format(true=t[i], pred=p[i]) + f"\n({c[i]:.0%})",
+                fontsize="small",
+                color="tab:red",
             )
-    fig.suptitle("most confident mistakes")
+    fig.suptitle(_("most confident mistakes"))
     return _save(fig, path, title)
 
 
+@_localized
 def weight_images(
     W: ArrayLike,
     path: PathLike,
@@ -589,12 +646,17 @@ def weight_images(
                 w[i].reshape(shape), cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest"
             )
     assert image is not None  # w has at least one row
-    fig.colorbar(image, ax=axes, shrink=0.6, label="weight", extend="both")
-    shown = f"{w.shape[0]} units" if w.shape[0] == total else f"{w.shape[0]} of {total} units"
-    fig.suptitle(f"first-layer weights, {shown}")
+    fig.colorbar(image, ax=axes, shrink=0.6, label=_("weight"), extend="both")
+    shown = (
+        _("{n} units").format(n=w.shape[0])
+        if w.shape[0] == total
+        else _("{n} of {total} units").format(n=w.shape[0], total=total)
+    )
+    fig.suptitle(_("first-layer weights, {shown}").format(shown=shown))
     return _save(fig, path, title)
 
 
+@_localized
 def roc(
     curves: Mapping[str, tuple[Any, ...]],
     path: PathLike,
@@ -630,19 +692,21 @@ def roc(
         lines.append((name, f, t, auc))
     fig, ax = _figure("roc")
     for name, f, t, auc in lines:
-        ax.plot(f, t, label=f"{name} (AUC {auc:.3f})")
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="chance")
+        shown = _(_SPLIT_NAMES[name]) if name in _SPLIT_NAMES else name
+        ax.plot(f, t, label=_("{name} (AUC {auc:.3f})").format(name=shown, auc=auc))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label=_("chance"))
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.01)
     ax.set_aspect("equal")
-    ax.set_xlabel("false positive rate")
-    ax.set_ylabel("true positive rate")
-    ax.set_title("ROC curve")
+    ax.set_xlabel(_("false positive rate"))
+    ax.set_ylabel(_("true positive rate"))
+    ax.set_title(_("ROC curve"))
     ax.grid(True, alpha=0.3)
     _legend_outside(fig, [ax])
     return _save(fig, path, title)
 
 
+@_localized
 def digits(
     images: ArrayLike, labels: ArrayLike, path: PathLike, *, title: str | None = None
 ) -> Path:

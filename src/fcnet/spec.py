@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from fcnet._fileio import FileError, atomic_write_text, parse_json, parse_toml, read_text
+from fcnet.i18n import gettext as _
 from fcnet.schedules import lr_at
 
 # Each vocabulary declared once, as the type of its field; the tuples are derived from it.
@@ -107,16 +108,21 @@ class ScheduleSpec(_Strict):
     def _check(self) -> ScheduleSpec:
         if self.name == "cosine":
             if self.total_steps is None:
-                raise ValueError("total_steps: schedule 'cosine' needs total_steps (an int >= 1)")
+                raise ValueError(
+                    _("total_steps: schedule 'cosine' needs total_steps (an int >= 1)")
+                )
             if self.total_steps <= self.warmup_steps:
                 raise ValueError(
-                    f"total_steps: must exceed warmup_steps={self.warmup_steps}, "
-                    f"got {self.total_steps}"
+                    _(
+                        "total_steps: must exceed warmup_steps={warmup_steps}, got {total_steps}"
+                    ).format(warmup_steps=self.warmup_steps, total_steps=self.total_steps)
                 )
         elif self.warmup_steps:
             raise ValueError(
-                f"warmup_steps: only schedule 'cosine' warms up, "
-                f"got warmup_steps={self.warmup_steps} with schedule {self.name!r}"
+                _(
+                    "warmup_steps: only schedule 'cosine' warms up, got "
+                    "warmup_steps={warmup_steps} with schedule {name!r}"
+                ).format(warmup_steps=self.warmup_steps, name=self.name)
             )
         return self
 
@@ -154,20 +160,28 @@ class OptimizerSpec(_Strict):
     def _check(self) -> OptimizerSpec:
         for i, beta in enumerate(self.betas):
             if not 0.0 <= beta < 1.0:
-                raise ValueError(f"betas[{i}]: expected 0 <= beta < 1, got {beta!r}")
+                raise ValueError(
+                    _("betas[{i}]: expected 0 <= beta < 1, got {beta!r}").format(i=i, beta=beta)
+                )
         if self.momentum and self.name not in ("sgd", "rmsprop"):
             raise ValueError(
-                f"momentum: only 'sgd' and 'rmsprop' take momentum, "
-                f"got momentum={self.momentum} with {self.name!r}"
+                _(
+                    "momentum: only 'sgd' and 'rmsprop' take momentum, got momentum={momentum} "
+                    "with {name!r}"
+                ).format(momentum=self.momentum, name=self.name)
             )
         if self.nesterov and (self.name != "sgd" or self.momentum == 0):
             raise ValueError(
-                "nesterov: needs optimizer 'sgd' with momentum > 0, "
-                f"got {self.name!r} with momentum={self.momentum}"
+                _(
+                    "nesterov: needs optimizer 'sgd' with momentum > 0, got {name!r} with "
+                    "momentum={momentum}"
+                ).format(name=self.name, momentum=self.momentum)
             )
         if self.schedule.name == "cosine" and self.schedule.min_lr > self.lr:
             raise ValueError(
-                f"schedule.min_lr: expected <= lr={self.lr}, got {self.schedule.min_lr}"
+                _("schedule.min_lr: expected <= lr={lr}, got {min_lr}").format(
+                    lr=self.lr, min_lr=self.schedule.min_lr
+                )
             )
         return self
 
@@ -206,29 +220,40 @@ class NetSpec(_Strict):
     def _check(self) -> NetSpec:
         if self.loss == "bce" and self.output_activation != "sigmoid":
             raise ValueError(
-                "output_activation: loss 'bce' takes probabilities, so it needs "
-                f"output_activation 'sigmoid', got {self.output_activation!r} "
-                "(or use loss 'bce_with_logits')"
+                _(
+                    "output_activation: loss 'bce' takes probabilities, so it needs "
+                    "output_activation 'sigmoid', got {output_activation!r} (or use loss "
+                    "'bce_with_logits')"
+                ).format(output_activation=self.output_activation)
             )
         if self.output_activation == "sigmoid" and self.loss != "bce":
             raise ValueError(
-                "output_activation: 'sigmoid' goes only with loss 'bce', "
-                f"got loss {self.loss!r} (allowed output_activation here: 'none')"
+                _(
+                    "output_activation: 'sigmoid' goes only with loss 'bce', got loss {loss!r} "
+                    "(allowed output_activation here: 'none')"
+                ).format(loss=self.loss)
             )
         if self.loss in ("bce", "bce_with_logits") and self.output_size != 1:
             raise ValueError(
-                f"output_size: loss {self.loss!r} is binary and needs output_size 1, "
-                f"got {self.output_size}"
+                _(
+                    "output_size: loss {loss!r} is binary and needs output_size 1, got "
+                    "{output_size}"
+                ).format(loss=self.loss, output_size=self.output_size)
             )
         if self.loss == "cross_entropy" and self.output_size < 2:
             raise ValueError(
-                "output_size: loss 'cross_entropy' needs output_size >= 2 (one logit per class), "
-                f"got {self.output_size} (for two classes with one output use 'bce_with_logits')"
+                _(
+                    "output_size: loss 'cross_entropy' needs output_size >= 2 (one logit per "
+                    "class), got {output_size} (for two classes with one output use "
+                    "'bce_with_logits')"
+                ).format(output_size=self.output_size)
             )
         if self.reduction == "sum" and self.loss not in ("mse", "bce"):
             raise ValueError(
-                f"reduction: 'sum' is offered for losses 'mse' and 'bce', "
-                f"got loss {self.loss!r} (allowed: 'mean')"
+                _(
+                    "reduction: 'sum' is offered for losses 'mse' and 'bce', got loss {loss!r} "
+                    "(allowed: 'mean')"
+                ).format(loss=self.loss)
             )
         from fcnet.limits import check_network
 
@@ -270,7 +295,9 @@ class NetSpec(_Strict):
     def from_dict(cls, d: dict[str, Any]) -> NetSpec:
         """Validate a plain dict (as read from JSON or TOML)."""
         if not isinstance(d, dict):
-            raise SpecError(f"spec: expected a table/object of keys, got {type(d).__name__}")
+            raise SpecError(
+                _("spec: expected a table/object of keys, got {type}").format(type=type(d).__name__)
+            )
         try:
             return cls.model_validate(d)
         except ValidationError as exc:
@@ -321,7 +348,11 @@ class NetSpec(_Strict):
         elif suffix == ".toml":
             atomic_write_text(path, tomli_w.dumps(self.model_dump(mode="json", exclude_none=True)))
         else:
-            raise SpecError(f"{path}: expected a .json or .toml spec file, got {suffix!r}")
+            raise SpecError(
+                _("{path}: expected a .json or .toml spec file, got {suffix!r}").format(
+                    path=path, suffix=suffix
+                )
+            )
 
 
 def _with_source(path: Path, fn):
@@ -377,17 +408,27 @@ def _describe(exc: ValidationError, model: type[BaseModel]) -> str:
     value = err.get("input")
     ctx = err.get("ctx") or {}
     n_more = len(errors) - 1
-    more = f" (and {n_more} more error{'s' * (n_more > 1)})" if n_more else ""
+    more = _(" (and {n} more errors)").format(n=n_more) if n_more > 1 else ""
+    more = _(" (and 1 more error)") if n_more == 1 else more
     if kind == "extra_forbidden":
         owner = _model_at(model, loc[:-1]) or model
         allowed = ", ".join(owner.model_fields)
         where = _key(loc[:-1])
         prefix = f"{where}: " if loc[:-1] else ""
-        return f"{prefix}unknown key {loc[-1]!r} (allowed: {allowed}){more}"
+        return (
+            prefix
+            + _("unknown key {key!r} (allowed: {allowed})").format(key=loc[-1], allowed=allowed)
+            + more
+        )
     if kind == "missing":
-        return f"{_key(loc)}: required key is missing{more}"
+        return _("{key}: required key is missing").format(key=_key(loc)) + more
     if kind == "literal_error":
-        return f"{_key(loc)}: expected one of {ctx.get('expected')}, got {value!r}{more}"
+        return (
+            _("{key}: expected one of {expected}, got {value!r}").format(
+                key=_key(loc), expected=ctx.get("expected"), value=value
+            )
+            + more
+        )
     if kind == "value_error" and "error" in ctx:
         text = str(ctx["error"])
         if not loc:

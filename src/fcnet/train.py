@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fcnet._fileio import atomic_write, atomic_write_text
+from fcnet.i18n import gettext as _
 
 if TYPE_CHECKING:  # pragma: no cover
     from fcnet.backends import Model
@@ -646,7 +647,10 @@ class _Bar:
         p = self._progress
         self._epochs = p.add_task(self.label, total=self.epochs, completed=epoch, info="")
         self._batches = p.add_task(
-            f"epoch {epoch + 1}", total=self.n_batches, completed=step, info=""
+            _("epoch {epoch}").format(epoch=epoch + 1),
+            total=self.n_batches,
+            completed=step,
+            info="",
         )
 
     def step(self, running_loss: float) -> None:
@@ -664,7 +668,11 @@ class _Bar:
         self._progress.update(
             self._epochs, completed=epoch, info=f"train_loss {record['train_loss']:.4g}{self.info}"
         )
-        self._progress.reset(self._batches, total=self.n_batches, description=f"epoch {epoch + 1}")
+        self._progress.reset(
+            self._batches,
+            total=self.n_batches,
+            description=_("epoch {epoch}").format(epoch=epoch + 1),
+        )
 
 
 __all__ = [

@@ -1,5 +1,6 @@
-"""notebooks/: in step with the skeletons, and each runs top to bottom (headless, nbclient)
-against its exercise's reference solution, its check cell passing."""
+"""notebooks/ and notebooks/zh/: in step with the skeletons (English, Chinese), and each runs
+top to bottom (headless, nbclient) against its exercise's reference solution, its check cell
+passing."""
 
 import json
 from pathlib import Path
@@ -9,29 +10,32 @@ import pytest
 from learnkit import SOLUTIONS
 from nbclient import NotebookClient
 
-from fcnet.learn.skeleton import NOTEBOOKS, render
+from fcnet.learn.skeleton import NOTEBOOK_FOLDERS, NOTEBOOKS, render
 
-FOLDER = Path(__file__).resolve().parents[2] / "notebooks"
+ROOT = Path(__file__).resolve().parents[2]
+CASES = [(lang, stem, name) for lang in NOTEBOOK_FOLDERS for stem, name in NOTEBOOKS]
 
 
-def test_notebooks_are_the_skeletons_without_outputs():
-    names = sorted(p.name for p in FOLDER.glob("*.ipynb"))
+@pytest.mark.parametrize("lang", list(NOTEBOOK_FOLDERS))
+def test_notebooks_are_the_skeletons_without_outputs(lang):
+    folder = ROOT / NOTEBOOK_FOLDERS[lang]
+    names = sorted(p.name for p in folder.glob("*.ipynb"))
     assert names == sorted(f"{s}.ipynb" for s, _ in NOTEBOOKS)
     for stem, name in NOTEBOOKS:
-        text = (FOLDER / f"{stem}.ipynb").read_text(encoding="utf-8")
-        assert text == render(name, "ipynb"), (
-            f"{stem}: run python -m fcnet.learn.skeleton notebooks"
+        text = (folder / f"{stem}.ipynb").read_text(encoding="utf-8")
+        assert text == render(name, "ipynb", lang=lang), (
+            f"{stem}: run python -m fcnet.learn.skeleton"
         )
         for cell in json.loads(text)["cells"]:
             assert not cell.get("outputs"), f"{stem}: outputs are not committed"
 
 
-@pytest.mark.parametrize(("stem", "name"), NOTEBOOKS, ids=[s for s, _ in NOTEBOOKS])
-def test_notebook_runs_against_the_reference(stem, name, monkeypatch, tmp_path):
+@pytest.mark.parametrize(("lang", "stem", "name"), CASES, ids=[f"{l}-{s}" for l, s, _ in CASES])
+def test_notebook_runs_against_the_reference(lang, stem, name, monkeypatch, tmp_path):
     monkeypatch.setenv("FCNET_LEARN_QUICK", "1")  # mnist and fit: small slices
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("FCNET_LEARN_TIME_SCALE", "3")  # auc's 1 s bound, on a loaded machine
-    nb = nbformat.read(FOLDER / f"{stem}.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / NOTEBOOK_FOLDERS[lang] / f"{stem}.ipynb", as_version=4)
     if name != "idx_header":
         ref = SOLUTIONS / f"{name}_ref.py"
         checks = [i for i, c in enumerate(nb.cells) if "run_checks(" in c.source]

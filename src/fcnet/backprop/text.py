@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fcnet.backprop.trace import Trace
+from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 
 _F = {"relu": "relu", "sigmoid": "σ", "tanh": "tanh", "leaky_relu": "leaky_relu"}
@@ -22,9 +23,9 @@ _FPRIME = {
     "leaky_relu": "f'(z) = 1 if z > 0 else 0.01",
 }
 _LOSS = {
-    "cross_entropy": "cross_entropy (softmax inside)",
-    "mse": "mse (summed squared error)",
-    "bce_with_logits": "bce_with_logits (sigmoid inside)",
+    "cross_entropy": N_("cross_entropy (softmax inside)"),
+    "mse": N_("mse (summed squared error)"),
+    "bce_with_logits": N_("bce_with_logits (sigmoid inside)"),
 }
 
 
@@ -79,18 +80,21 @@ class Explanation:
 
     def lines(self) -> list[str]:
         """The whole text, in the order `fcnet backprop` prints it."""
-        out = [*self.header, "", "Forward pass"]
+        out = [*self.header, "", _("Forward pass")]
         out += [f"  {s}" for s in self.inputs[:1]]
         for layer in self.layers:
             out += [f"  {s}" for s in layer.forward]
         out += [f"  {s}" for s in self.output]
-        out += ["", "Backward pass: δ^(l) = ∂L/∂z^(l)"]
+        out += ["", _("Backward pass: δ^(l) = ∂L/∂z^(l)")]
         for layer in reversed(self.layers):
             out += [f"  {s}" for s in layer.backward]
-        out += ["", "Gradients: ∂L/∂W^(l) = δ^(l) (a^(l-1))^T, ∂L/∂b^(l) = δ^(l)"]
+        out += ["", _("Gradients: ∂L/∂W^(l) = δ^(l) (a^(l-1))^T, ∂L/∂b^(l) = δ^(l)")]
         for layer in reversed(self.layers):
             out += [f"  {s}" for s in layer.grads]
-        out += ["", f"Update: W ← W - lr ∂L/∂W, b ← b - lr ∂L/∂b (lr = {num(self.lr)})"]
+        out += [
+            "",
+            _("Update: W ← W - lr ∂L/∂W, b ← b - lr ∂L/∂b (lr = {lr})").format(lr=num(self.lr)),
+        ]
         for layer in self.layers:
             out += [f"  {s}" for s in layer.update]
         return out
@@ -105,9 +109,15 @@ def explain(trace: Trace, source: str = "") -> Explanation:
     f = _F[net.activation]
     x = trace.x[0]
     header = [
-        f"fcnet backprop: network {'-'.join(map(str, net.sizes))}, {net.activation} hidden "
-        f"layers, linear output, loss {_LOSS[net.loss]}",
-        f"one sample, one SGD step, float64; weights {source or 'given'}",
+        _(
+            "fcnet backprop: network {sizes}, {activation} hidden layers, linear output, "
+            "loss {loss}"
+        ).format(
+            sizes="-".join(map(str, net.sizes)), activation=net.activation, loss=_(_LOSS[net.loss])
+        ),
+        _("one sample, one SGD step, float64; weights {source}").format(
+            source=source or _("given")
+        ),
     ]
     inputs = [f"a^(0) = x = {vec(x)}"] + [f"a_{i}^(0) = x_{i} = {num(v)}" for i, v in enumerate(x)]
     layers = []

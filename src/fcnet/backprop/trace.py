@@ -239,10 +239,14 @@ def parse_numbers(name: str, text: str) -> list[float]:
         values = [float(p) for p in parts]
     except ValueError:
         raise ValueError(
-            f"{name}: expected comma-separated numbers like 0.5,-1.0, got {text!r}"
+            _("{name}: expected comma-separated numbers like 0.5,-1.0, got {text!r}").format(
+                name=name, text=text
+            )
         ) from None
     if not all(math.isfinite(v) for v in values):
-        raise ValueError(f"{name}: expected finite numbers, got {text!r}")
+        raise ValueError(
+            _("{name}: expected finite numbers, got {text!r}").format(name=name, text=text)
+        )
     return values
 
 
@@ -252,7 +256,7 @@ def parse_sizes(text: str) -> list[int]:
         return [int(p.strip()) for p in str(text).split(",")]
     except ValueError:
         raise ValueError(
-            f"--sizes: expected comma-separated widths like 2,3,2, got {text!r}"
+            _("--sizes: expected comma-separated widths like 2,3,2, got {text!r}").format(text=text)
         ) from None
 
 
@@ -286,38 +290,75 @@ def check_weights(
     when given); returns (sizes, weights)."""
     if isinstance(layers, dict):
         if "layers" not in layers:
-            raise ValueError(f'{source}: expected a \'layers\' list of {{"W", "b"}} objects')
+            raise ValueError(
+                _('{source}: expected a \'layers\' list of {{"W", "b"}} objects').format(
+                    source=source
+                )
+            )
         layers = layers["layers"]
     if not isinstance(layers, list) or not layers:
-        raise ValueError(f"{source}: expected a non-empty list of layers with W and b")
+        raise ValueError(
+            _("{source}: expected a non-empty list of layers with W and b").format(source=source)
+        )
     if len(layers) > MAX_LAYERS:
-        raise ValueError(f"{source}: expected at most {MAX_LAYERS} layers, got {len(layers)}")
+        raise ValueError(
+            _("{source}: expected at most {MAX_LAYERS} layers, got {n_layers}").format(
+                source=source, MAX_LAYERS=MAX_LAYERS, n_layers=len(layers)
+            )
+        )
     weights: list[tuple[np.ndarray, np.ndarray]] = []
     for l, layer in enumerate(layers, start=1):
         if not isinstance(layer, dict) or "W" not in layer or "b" not in layer:
-            raise ValueError(f"{source}: layer {l}: expected an object with 'W' and 'b'")
+            raise ValueError(
+                _("{source}: layer {l}: expected an object with 'W' and 'b'").format(
+                    source=source, l=l
+                )
+            )
         W = _matrix(f"{source}: layer {l}: W", layer["W"])
         b = _finite_array(f"{source}: layer {l}: b", layer["b"]) if _numbers(layer["b"]) else None
         if b is None or b.ndim != 1 or b.shape[0] != W.shape[0]:
             raise ValueError(
-                f"{source}: layer {l}: b: expected {W.shape[0]} numbers (W's rows), "
-                f"got {None if b is None else b.shape}"
+                _(
+                    "{source}: layer {l}: b: expected {w_shape_0} numbers (W's rows), got "
+                    "{none_if_b_is_none_else_b_shape}"
+                ).format(
+                    source=source,
+                    l=l,
+                    w_shape_0=W.shape[0],
+                    none_if_b_is_none_else_b_shape=None if b is None else b.shape,
+                )
             )
         if weights and W.shape[1] != weights[-1][0].shape[0]:
             raise ValueError(
-                f"{source}: layer {l}: W has {W.shape[1]} columns, expected "
-                f"{weights[-1][0].shape[0]} (layer {l - 1}'s rows)"
+                _(
+                    "{source}: layer {l}: W has {w_shape_1} columns, expected "
+                    "{weights_1_0_shape_0} (layer {l_1}'s rows)"
+                ).format(
+                    source=source,
+                    l=l,
+                    w_shape_1=W.shape[1],
+                    weights_1_0_shape_0=weights[-1][0].shape[0],
+                    l_1=l - 1,
+                )
             )
         if max(W.shape) > MAX_UNITS:
             raise ValueError(
-                f"{source}: layer {l}: expected at most {MAX_UNITS} units, got {W.shape}"
+                _("{source}: layer {l}: expected at most {MAX_UNITS} units, got {shape}").format(
+                    source=source, l=l, MAX_UNITS=MAX_UNITS, shape=W.shape
+                )
             )
         weights.append((W, b))
     found = [weights[0][0].shape[1]] + [W.shape[0] for W, _ in weights]
     if sizes is not None and found != list(sizes):
         raise ValueError(
-            f"{source}: the weights make a {'-'.join(map(str, found))} network, "
-            f"--sizes says {'-'.join(map(str, sizes))}"
+            _(
+                "{source}: the weights make a {join_map_str_found} network, --sizes says "
+                "{join_map_str_sizes}"
+            ).format(
+                source=source,
+                join_map_str_found="-".join(map(str, found)),
+                join_map_str_sizes="-".join(map(str, sizes)),
+            )
         )
     return found, weights
 
@@ -327,7 +368,9 @@ def _matrix(name: str, value: Any) -> np.ndarray:
     if not rows or not all(
         isinstance(r, list) and r and len(r) == len(rows[0]) and _numbers(r) for r in rows
     ):
-        raise ValueError(f"{name}: expected a matrix (rows of numbers of one length)")
+        raise ValueError(
+            _("{name}: expected a matrix (rows of numbers of one length)").format(name=name)
+        )
     return _finite_array(name, rows)
 
 
@@ -344,17 +387,27 @@ def load_weights(
     """Read `check_weights`' JSON from a file (at most 1 MiB)."""
     p = Path(path)
     if not p.is_file():
-        raise ValueError(f"--weights {p}: no such file")
+        raise ValueError(_("--weights {p}: no such file").format(p=p))
     if p.stat().st_size > MAX_WEIGHTS_BYTES:
-        raise ValueError(f"--weights {p}: expected at most {MAX_WEIGHTS_BYTES} bytes of JSON")
+        raise ValueError(
+            _("--weights {p}: expected at most {MAX_WEIGHTS_BYTES} bytes of JSON").format(
+                p=p, MAX_WEIGHTS_BYTES=MAX_WEIGHTS_BYTES
+            )
+        )
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise ValueError(f"--weights {p}: expected UTF-8 JSON, got binary data") from None
+        raise ValueError(
+            _("--weights {p}: expected UTF-8 JSON, got binary data").format(p=p)
+        ) from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"--weights {p}: not JSON: {exc.msg} at line {exc.lineno}") from None
+        raise ValueError(
+            _("--weights {p}: not JSON: {msg} at line {lineno}").format(
+                p=p, msg=exc.msg, lineno=exc.lineno
+            )
+        ) from None
     except RecursionError:
-        raise ValueError(f"--weights {p}: JSON nested too deeply") from None
+        raise ValueError(_("--weights {p}: JSON nested too deeply").format(p=p)) from None
     return check_weights(data, sizes, source=f"--weights {p}")
 
 

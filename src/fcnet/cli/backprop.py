@@ -7,6 +7,7 @@ import json
 import click
 
 from fcnet.backprop.trace import ACTIVATIONS, LOSSES
+from fcnet.i18n import gettext as _
 
 
 @click.command("backprop")
@@ -80,7 +81,7 @@ def backprop(
         sizes_list = trace.check_sizes(sizes_list or [2, 3, 2], loss_name)
         weights = trace.init_weights(sizes_list, activation, seed)
         init = "He normal" if activation in ("relu", "leaky_relu") else "Xavier normal"
-        source = f"drawn with seed {seed} ({init}, biases 0)"
+        source = _("drawn with seed {seed} ({init}, biases 0)").format(seed=seed, init=init)
     x = trace.check_input(trace.parse_numbers("--x", x_text), sizes_list)
     y = _target(y_text, sizes_list, loss_name)
     lr = _lr(lr)
@@ -107,8 +108,10 @@ def _target(y_text: str, sizes: list[int], loss_name: str):
             label = int(y_text.strip())
         except ValueError:
             raise ValueError(
-                f"--y: expected a class index from 0 to {sizes[-1] - 1} for cross_entropy, "
-                f"got {y_text!r}"
+                _(
+                    "--y: expected a class index from 0 to {sizes_1_1} for cross_entropy, got "
+                    "{y_text!r}"
+                ).format(sizes_1_1=sizes[-1] - 1, y_text=y_text)
             ) from None
         try:
             return trace.check_target([label], sizes, loss_name)
@@ -135,16 +138,20 @@ def _check_line(result, found: dict[str, float | None]) -> str:
 
     parts = []
     for name, label in (
-        ("finite_difference", "central differences"),
-        ("torch", "PyTorch autograd"),
+        ("finite_difference", _("central differences")),
+        ("torch", _("PyTorch autograd")),
     ):
         value = found[name]
         if value is None:
-            parts.append(f"{label} not run (no PyTorch: pip install 'fcnet[backends]')")
+            parts.append(
+                _("{label} not run (no PyTorch: pip install 'fcnet[backends]')").format(label=label)
+            )
             continue
         mark = "✓" if checks.passed(name, value, result) else "✗"
         parts.append(f"{label} {value:.1e} {mark}")
-    return "Check (largest |difference| over every ∂L/∂W, ∂L/∂b): " + ", ".join(parts)
+    return _("Check (largest |difference| over every ∂L/∂W, ∂L/∂b): {results}").format(
+        results=", ".join(parts)
+    )
 
 
 COMMANDS = [backprop]

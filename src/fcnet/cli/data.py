@@ -35,22 +35,33 @@ def info(path: Path) -> None:
     array = read_idx(path)
     file_bytes = path.stat().st_size
     code = idx_header(array)[2]
+    empty = _("- (empty)")
     rows = [
-        ("file", str(path)),
-        ("type code", f"0x{code:02X}"),
+        (_("file"), str(path)),
+        (_("type code"), f"0x{code:02X}"),
         ("dtype", array.dtype.name),
-        ("shape", str(array.shape)),
-        ("bytes", f"{file_bytes} on disk, {array.nbytes} of data"),
-        ("sha256", f"{_file_sha256(path)} (file)"),
-        ("sha256 idx", f"{idx_sha256(array)} (uncompressed IDX bytes)"),
-        ("min", _fmt(array.min()) if array.size else "- (empty)"),
-        ("max", _fmt(array.max()) if array.size else "- (empty)"),
+        (_("shape"), str(array.shape)),
+        (
+            _("bytes"),
+            _("{file} on disk, {data} of data").format(file=file_bytes, data=array.nbytes),
+        ),
+        ("sha256", _("{sha} (file)").format(sha=_file_sha256(path))),
+        ("sha256 idx", _("{sha} (uncompressed IDX bytes)").format(sha=idx_sha256(array))),
+        (_("min"), _fmt(array.min()) if array.size else empty),
+        (_("max"), _fmt(array.max()) if array.size else empty),
     ]
-    width = max(len(k) for k, _ in rows)
+    width = max(_width(k) for k, _value in rows)
     for key, value in rows:
-        click.echo(f"{key:<{width}}  {value}")
+        click.echo(f"{key}{' ' * (width - _width(key))}  {value}")
     for line in header_lines(path, array):
         click.echo(line)
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes in a terminal (a Chinese character takes two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def header_lines(path: Path, array: np.ndarray) -> list[str]:
@@ -60,14 +71,18 @@ def header_lines(path: Path, array: np.ndarray) -> list[str]:
     raw, gz = _head_bytes(path, 4 + 4 * array.ndim)
     magic = int.from_bytes(raw[:4], "big")
     code, ndim = raw[2], raw[3]
-    names = {1: ["number of items"], 3: ["number of images", "rows", "columns"]}.get(
-        ndim, [f"size of dimension {k}" for k in range(ndim)]
+    names = {1: [_("number of items")], 3: [_("number of images"), _("rows"), _("columns")]}.get(
+        ndim, [_("size of dimension {k}").format(k=k) for k in range(ndim)]
     )
-    where = " (offsets in the gunzipped bytes)" if gz else ""
+    where = _(" (offsets in the gunzipped bytes)") if gz else ""
     lines = [
-        "IDX header: 4-byte integers, big-endian (MSB first: most significant byte first)" + where,
-        f"offset 0   {raw[:4].hex(' ')}  magic number 0x{magic:08X}: two zero bytes, "
-        f"type code 0x{code:02X} ({array.dtype.name}), {ndim} dimension(s)",
+        _("IDX header: 4-byte integers, big-endian (MSB first: most significant byte first)")
+        + where,
+        f"offset 0   {raw[:4].hex(' ')}  "
+        + _(
+            "magic number 0x{magic:08X}: two zero bytes, type code 0x{code:02X} ({dtype}), "
+            "{ndim} dimension(s)"
+        ).format(magic=magic, code=code, dtype=array.dtype.name, ndim=ndim),
     ]
     for k in range(ndim):
         field = raw[4 + 4 * k : 8 + 4 * k]
@@ -77,10 +92,12 @@ def header_lines(path: Path, array: np.ndarray) -> list[str]:
         )
     sizes = " x ".join(str(n) for n in array.shape) or "1"
     lines.append(
-        f"offset {4 + 4 * ndim:<3} data starts: {array.nbytes} bytes = {sizes} values of "
-        f"{array.dtype.itemsize} byte(s) each"
-        + (", big-endian" if array.dtype.itemsize > 1 else "")
-        + ", in C order (the last index fastest)"
+        f"offset {4 + 4 * ndim:<3} "
+        + _("data starts: {nbytes} bytes = {sizes} values of {itemsize} byte(s) each").format(
+            nbytes=array.nbytes, sizes=sizes, itemsize=array.dtype.itemsize
+        )
+        + (_(", big-endian") if array.dtype.itemsize > 1 else "")
+        + _(", in C order (the last index fastest)")
     )
     return lines
 
@@ -126,7 +143,11 @@ def show(
     if n == 0:
         raise ValueError(f"{path}: holds no images (its first dimension is 0)")
     if not 0 <= index < n:
-        raise ValueError(f"--index {index} is out of range: {path} holds {n} images (0 to {n - 1})")
+        raise ValueError(
+            _("--index {index} is out of range: {path} holds {n} images (0 to {last})").format(
+                index=index, path=path, n=n, last=n - 1
+            )
+        )
     image = images[index]
     if image.dtype.kind == "f" and not np.isfinite(image).all():
         bad = int(np.size(image) - np.isfinite(image).sum())
@@ -142,15 +163,18 @@ def show(
         label_array = read_idx(labels)
         if label_array.ndim != 1 or len(label_array) != n:
             raise ValueError(
-                f"{labels}: expected {n} labels of shape ({n},) for {path}, got {label_array.shape}"
+                _("{labels}: expected {n} labels of shape ({n},) for {path}, got {shape}").format(
+                    labels=labels, n=n, path=path, shape=label_array.shape
+                )
             )
         label = label_array[index].item()
     grey = _to_unit(image)
     click.echo(render(grey))
-    click.echo(f"{path.name}[{index}]" + (f"  label: {label}" if label is not None else ""))
+    shown = _("  label: {label}").format(label=label) if label is not None else ""
+    click.echo(f"{path.name}[{index}]" + shown)
     if png is not None:
         _save_png(png, grey, scale)
-        click.echo(f"saved {png}")
+        click.echo(_("saved {path}").format(path=png))
 
 
 def render(grey: np.ndarray) -> str:
@@ -170,7 +194,11 @@ def _as_images(path: Path, array: np.ndarray) -> np.ndarray:
     if array.ndim == 2 and math.isqrt(array.shape[1]) ** 2 == array.shape[1] > 0:
         side = math.isqrt(array.shape[1])
         return array.reshape(len(array), side, side)
-    raise ValueError(f"{path}: expected images of shape (N, H, W) or (N, H*W), got {array.shape}")
+    raise ValueError(
+        _("{path}: expected images of shape (N, H, W) or (N, H*W), got {shape}").format(
+            path=path, shape=array.shape
+        )
+    )
 
 
 def _to_unit(image: np.ndarray) -> np.ndarray:

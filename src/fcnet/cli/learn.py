@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from fcnet.i18n import gettext as _
 from fcnet.learn.skeleton import FORMATS
 
 
@@ -21,8 +22,8 @@ def list_() -> None:
     from fcnet.learn.exercises import CATALOG
 
     width = max(len(n) for n in CATALOG)
-    for name, (_, what, section) in CATALOG.items():
-        click.echo(f"{name:<{width}}  {what}  [{section}]")
+    for name, (_module, what, section) in CATALOG.items():
+        click.echo(f"{name:<{width}}  {_(what)}  [{_(section)}]")
 
 
 @exercise.command("start")
@@ -49,7 +50,11 @@ def start(name: str, folder: str, fmt: str) -> None:
     from fcnet.learn.skeleton import write_skeleton
 
     path = write_skeleton(name, folder, fmt)
-    click.echo(f"wrote {path}: fill in the TODOs, then run: fcnet check {name} {path}")
+    click.echo(
+        _("wrote {path}: fill in the TODOs, then run: fcnet check {name} {path}").format(
+            path=path, name=name
+        )
+    )
 
 
 @click.command("check")

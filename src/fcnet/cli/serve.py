@@ -7,6 +7,8 @@ import socket
 
 import click
 
+from fcnet.i18n import gettext as _
+
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -15,17 +17,25 @@ def _check_port(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise OSError(f"--host: cannot resolve {host!r}: {exc.strerror}") from None
-    family, _, _, _, addr = infos[0]
+        raise OSError(
+            _("--host: cannot resolve {host!r}: {error}").format(host=host, error=exc.strerror)
+        ) from None
+    family, _type, _proto, _name, addr = infos[0]
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(addr)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise OSError(f"--port: {host}:{port} is in use; try --port {port + 1}") from None
+                raise OSError(
+                    _("--port: {host}:{port} is in use; try --port {next}").format(
+                        host=host, port=port, next=port + 1
+                    )
+                ) from None
             raise OSError(
-                f"--host/--port: cannot listen on {host}:{port}: {exc.strerror}"
+                _("--host/--port: cannot listen on {host}:{port}: {error}").format(
+                    host=host, port=port, error=exc.strerror
+                )
             ) from None
 
 
@@ -49,16 +59,24 @@ def serve(host: str, port: int, runs_dir: str) -> None:
         from fcnet.studio.app import LOCAL_HOSTS
     except ModuleNotFoundError as exc:
         raise OSError(
-            f"fcnet serve needs the studio extra (pip install 'fcnet[studio]'); missing {exc.name}"
+            _(
+                "fcnet serve needs the studio extra (pip install 'fcnet[studio]'); missing {name}"
+            ).format(name=exc.name)
         ) from None
     _check_port(host, port)
     if host not in _LOOPBACK:  # the user asked for it: any Host header is answered
         click.echo(
-            f"warning: listening on {host}: anyone who can reach it can train on this machine",
+            _(
+                "warning: listening on {host}: anyone who can reach it can train on this machine"
+            ).format(host=host),
             err=True,
         )
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"fcnet studio: http://{shown}:{port}/  (runs from {runs_dir}/; Ctrl-C stops)")
+    click.echo(
+        _("fcnet studio: http://{host}:{port}/  (runs from {folder}/; Ctrl-C stops)").format(
+            host=shown, port=port, folder=runs_dir
+        )
+    )
     local = host in _LOOPBACK
     uvicorn.run(
         create_app(runs_dir, hosts=LOCAL_HOSTS if local else None),

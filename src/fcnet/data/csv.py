@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from fcnet._fileio import decode_text, read_bytes
+from fcnet.i18n import gettext as _
 from fcnet.limits import MAX_CSV_BYTES
 
 
@@ -52,7 +53,9 @@ def load_csv(path: str | os.PathLike[str], label: str, positive: str | None = No
     # csv.reader skips nothing: blank lines come as [] and keep the line numbers right.
     numbered = [(i + 1, row) for i, row in enumerate(rows) if row and any(c.strip() for c in row)]
     if not numbered:
-        raise ValueError(f"{path}: empty file, expected a header row and data rows")
+        raise ValueError(
+            _("{path}: empty file, expected a header row and data rows").format(path=path)
+        )
     header_line, header = numbered[0]
     header = [h.strip() for h in header]
     seen: set[str] = set()
@@ -67,23 +70,37 @@ def load_csv(path: str | os.PathLike[str], label: str, positive: str | None = No
             f"{path}: no column {_short(label)} in the header (columns: {shown}{more})"
         )
     if len(header) < 2:
-        raise ValueError(f"{path}: expected feature columns beside {label!r}, got none")
+        raise ValueError(
+            _("{path}: expected feature columns beside {label!r}, got none").format(
+                path=path, label=label
+            )
+        )
     data = numbered[1:]
     if not data:
-        raise ValueError(f"{path}: expected data rows after the header, got none")
+        raise ValueError(
+            _("{path}: expected data rows after the header, got none").format(path=path)
+        )
     li = header.index(label)
     features = tuple(h for i, h in enumerate(header) if i != li)
     x = np.empty((len(data), len(header) - 1), dtype=np.float32)
     labels: list[str] = []
     for r, (line, row) in enumerate(data):
         if len(row) != len(header):
-            raise ValueError(f"{path}, line {line}: expected {len(header)} fields, got {len(row)}")
+            raise ValueError(
+                _("{path}, line {line}: expected {n_header} fields, got {n_row}").format(
+                    path=path, line=line, n_header=len(header), n_row=len(row)
+                )
+            )
         labels.append(row[li].strip())
         values = row[:li] + row[li + 1 :]
         for c, text in enumerate(values):
             x[r, c] = _number(text, path, line, features[c])
         if not labels[-1]:
-            raise ValueError(f"{path}, line {line}, column {label!r}: the label is empty")
+            raise ValueError(
+                _("{path}, line {line}, column {label!r}: the label is empty").format(
+                    path=path, line=line, label=label
+                )
+            )
     classes = _classes(labels, positive, path, label)
     y = (np.asarray(labels) == classes[1]).astype(np.float32)
     return CsvData(x=x, y=y, features=features, classes=classes)
@@ -102,11 +119,15 @@ def _number(text: str, path: Path, line: int, column: str) -> float:
         value = float(text)
     except ValueError:
         raise ValueError(
-            f"{path}, line {line}, column {column!r}: expected a number, got {text.strip()!r}"
+            _(
+                "{path}, line {line}, column {column!r}: expected a number, got {text_strip!r}"
+            ).format(path=path, line=line, column=column, text_strip=text.strip())
         ) from None
     if not math.isfinite(value):
         raise ValueError(
-            f"{path}, line {line}, column {column!r}: expected a finite number, got {text!r}"
+            _(
+                "{path}, line {line}, column {column!r}: expected a finite number, got {text!r}"
+            ).format(path=path, line=line, column=column, text=text)
         )
     return value
 
@@ -116,15 +137,19 @@ def _classes(labels: list[str], positive: str | None, path: Path, label: str) ->
     if len(distinct) != 2:
         shown = ", ".join(repr(v) for v in distinct[:6]) + (", ..." if len(distinct) > 6 else "")
         raise ValueError(
-            f"{path}: column {label!r} must hold exactly two classes, got {len(distinct)}: {shown}"
+            _(
+                "{path}: column {label!r} must hold exactly two classes, got {n_distinct}: {shown}"
+            ).format(path=path, label=label, n_distinct=len(distinct), shown=shown)
         )
     if positive is None:
         numbers = _as_numbers(distinct)
         positive = distinct[1] if numbers is None else distinct[int(np.argmax(numbers))]
     elif positive not in distinct:
         raise ValueError(
-            f"positive: expected one of the labels in column {label!r} "
-            f"({distinct[0]!r}, {distinct[1]!r}), got {positive!r}"
+            _(
+                "positive: expected one of the labels in column {label!r} ({distinct_0!r}, "
+                "{distinct_1!r}), got {positive!r}"
+            ).format(label=label, distinct_0=distinct[0], distinct_1=distinct[1], positive=positive)
         )
     negative = distinct[0] if distinct[1] == positive else distinct[1]
     return negative, positive

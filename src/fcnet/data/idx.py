@@ -36,6 +36,7 @@ from typing import BinaryIO
 import numpy as np
 
 from fcnet._fileio import atomic_write, open_regular
+from fcnet.i18n import gettext as _
 from fcnet.limits import MAX_IDX_BYTES
 
 __all__ = ["TYPE_CODES", "IdxFormatError", "idx_header", "idx_sha256", "read_idx", "write_idx"]
@@ -75,9 +76,11 @@ def idx_header(array: np.ndarray) -> bytes:
     array = np.asarray(array)
     code = _type_code(array.dtype)
     if array.ndim == 0:
-        raise ValueError("IDX holds 1 to 255 dimensions, got a 0-d array (a scalar)")
+        raise ValueError(_("IDX holds 1 to 255 dimensions, got a 0-d array (a scalar)"))
     if any(d >= 2**32 for d in array.shape):
-        raise ValueError(f"IDX dimensions are uint32, got shape {array.shape}")
+        raise ValueError(
+            _("IDX dimensions are uint32, got shape {shape}").format(shape=array.shape)
+        )
     dims = b"".join(int(d).to_bytes(4, "big") for d in array.shape)
     return bytes([0, 0, code, array.ndim]) + dims
 
@@ -145,7 +148,9 @@ def _type_code(dtype: np.dtype) -> int:
     code = _CODE_OF.get(np.dtype(dtype).newbyteorder("="))
     if code is None:
         raise ValueError(
-            f"IDX cannot store dtype {np.dtype(dtype).name}; supported: {_SUPPORTED_NAMES}"
+            _("IDX cannot store dtype {name}; supported: {_SUPPORTED_NAMES}").format(
+                name=np.dtype(dtype).name, _SUPPORTED_NAMES=_SUPPORTED_NAMES
+            )
         )
     return code
 
@@ -173,7 +178,9 @@ def _read_path(path: str) -> np.ndarray:
             got += n
         if fh.read(1):  # the file grew while we read it
             raise IdxFormatError(
-                f"{path}: file changed while being read (now longer than {st.st_size} bytes)"
+                _("{path}: file changed while being read (now longer than {st_size} bytes)").format(
+                    path=path, st_size=st.st_size
+                )
             )
         return _finish(out, dtype, shape)
 
@@ -202,7 +209,9 @@ def _read_fileobj(name: str, fh: BinaryIO) -> np.ndarray:
                 more = "more than "
                 break
         raise IdxFormatError(
-            f"{name}: payload has {more}{have} bytes, header {shape} of {dtype.name} needs {nbytes}"
+            _(
+                "{name}: payload has {more}{have} bytes, header {shape} of {name2} needs {nbytes}"
+            ).format(name=name, more=more, have=have, shape=shape, name2=dtype.name, nbytes=nbytes)
         )
     return _finish(np.frombuffer(payload, np.uint8), dtype, shape)
 
@@ -241,13 +250,22 @@ def _read_buffer(name: str, data: memoryview, *, copy: bool) -> np.ndarray:
 
 def _read_gzip(name: str, data: memoryview) -> np.ndarray:
     inflater = _Inflater(name, data)
-    dtype, shape, _ = _parse_header(name, inflater.read)
+    dtype, shape, _hlen = _parse_header(name, inflater.read)
     nbytes = _payload_bytes(name, shape, dtype)
     bound = _DEFLATE_MAX_RATIO * len(data) + 1024
     if nbytes > bound:
         raise IdxFormatError(
-            f"{name}: header {shape} of {dtype.name} needs {nbytes} bytes, more than a gzip "
-            f"stream of {len(data)} bytes can inflate to (at most about {bound})"
+            _(
+                "{name}: header {shape} of {name2} needs {nbytes} bytes, more than a gzip stream "
+                "of {n_data} bytes can inflate to (at most about {bound})"
+            ).format(
+                name=name,
+                shape=shape,
+                name2=dtype.name,
+                nbytes=nbytes,
+                n_data=len(data),
+                bound=bound,
+            )
         )
     _check_max(name, shape, dtype, nbytes)
     # np.empty commits memory only as it is written, so a lying header costs nothing.
@@ -257,8 +275,10 @@ def _read_gzip(name: str, data: memoryview) -> np.ndarray:
         raise IdxFormatError(_size_message(name, got, shape, dtype, nbytes))
     if inflater.read(1):
         raise IdxFormatError(
-            f"{name}: payload inflates to more than {nbytes} bytes, "
-            f"header {shape} of {dtype.name} needs {nbytes}"
+            _(
+                "{name}: payload inflates to more than {nbytes} bytes, header {shape} of {name2} "
+                "needs {nbytes}"
+            ).format(name=name, nbytes=nbytes, shape=shape, name2=dtype.name)
         )
     return _finish(out, dtype, shape)
 
@@ -267,33 +287,45 @@ def _parse_header(name: str, read) -> tuple[np.dtype, tuple[int, ...], int]:
     """Read and check the magic number and dimensions; `read(n)` gives up to n bytes."""
     magic = read(4)
     if not magic:
-        raise IdxFormatError(f"{name}: empty file, expected an IDX header")
+        raise IdxFormatError(_("{name}: empty file, expected an IDX header").format(name=name))
     if len(magic) < 4:
         raise IdxFormatError(
-            f"{name}: file has {len(magic)} bytes, too short for an IDX magic number (4 bytes)"
+            _(
+                "{name}: file has {n_magic} bytes, too short for an IDX magic number (4 bytes)"
+            ).format(name=name, n_magic=len(magic))
         )
     if magic[0] or magic[1]:
         raise IdxFormatError(
-            f"{name}: first two bytes are {magic[0]:02x} {magic[1]:02x}, an IDX file starts "
-            f"with 00 00 (or 1f 8b when gzipped)"
+            _(
+                "{name}: first two bytes are {magic_0:02x} {magic_1:02x}, an IDX file starts with "
+                "00 00 (or 1f 8b when gzipped)"
+            ).format(name=name, magic_0=magic[0], magic_1=magic[1])
         )
     code, ndim = magic[2], magic[3]
     if code not in TYPE_CODES:
         raise IdxFormatError(
-            f"{name}: unknown type code 0x{code:02X}, expected one of {_SUPPORTED}"
+            _("{name}: unknown type code 0x{code:02X}, expected one of {_SUPPORTED}").format(
+                name=name, code=code, _SUPPORTED=_SUPPORTED
+            )
         )
     if ndim == 0:
-        raise IdxFormatError(f"{name}: header declares 0 dimensions, expected 1 to 255")
+        raise IdxFormatError(
+            _("{name}: header declares 0 dimensions, expected 1 to 255").format(name=name)
+        )
     raw = read(4 * ndim)
     if len(raw) < 4 * ndim:
         raise IdxFormatError(
-            f"{name}: header declares {ndim} dimensions ({4 + 4 * ndim} header bytes) "
-            f"but the file has only {4 + len(raw)} bytes"
+            _(
+                "{name}: header declares {ndim} dimensions ({n4_4_ndim} header bytes) but the file "
+                "has only {n4_len_raw} bytes"
+            ).format(name=name, ndim=ndim, n4_4_ndim=4 + 4 * ndim, n4_len_raw=4 + len(raw))
         )
     if ndim > _NUMPY_MAX_NDIM:
         raise IdxFormatError(
-            f"{name}: header declares {ndim} dimensions, more than a numpy array can hold "
-            f"({_NUMPY_MAX_NDIM})"
+            _(
+                "{name}: header declares {ndim} dimensions, more than a numpy array can hold "
+                "({_NUMPY_MAX_NDIM})"
+            ).format(name=name, ndim=ndim, _NUMPY_MAX_NDIM=_NUMPY_MAX_NDIM)
         )
     shape = tuple(int.from_bytes(raw[i : i + 4], "big") for i in range(0, 4 * ndim, 4))
     return TYPE_CODES[code], shape, 4 + 4 * ndim
@@ -303,8 +335,10 @@ def _payload_bytes(name: str, shape: tuple[int, ...], dtype: np.dtype) -> int:
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes > sys.maxsize:
         raise IdxFormatError(
-            f"{name}: header dimensions {shape} of {dtype.name} multiply to {nbytes} bytes, "
-            f"beyond any array (at most {sys.maxsize})"
+            _(
+                "{name}: header dimensions {shape} of {name2} multiply to {nbytes} bytes, beyond "
+                "any array (at most {maxsize})"
+            ).format(name=name, shape=shape, name2=dtype.name, nbytes=nbytes, maxsize=sys.maxsize)
         )
     return nbytes
 
@@ -319,7 +353,9 @@ def _check_max(name: str, shape: tuple[int, ...], dtype: np.dtype, nbytes: int) 
 
 
 def _size_message(name: str, have: int, shape, dtype: np.dtype, nbytes: int) -> str:
-    return f"{name}: payload has {have} bytes, header {shape} of {dtype.name} needs {nbytes}"
+    return _("{name}: payload has {have} bytes, header {shape} of {dtype} needs {nbytes}").format(
+        name=name, have=have, shape=shape, dtype=dtype.name, nbytes=nbytes
+    )
 
 
 def _finish(buf: np.ndarray, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
@@ -387,7 +423,9 @@ class _Inflater:
                     return b""
                 if (rest + bytes(self._data[self._pos : self._pos + 2]))[:2] != _GZIP_MAGIC:
                     raise IdxFormatError(
-                        f"{self._name}: {left} bytes of trailing garbage after the gzip stream"
+                        _("{_name}: {left} bytes of trailing garbage after the gzip stream").format(
+                            _name=self._name, left=left
+                        )
                     )
                 self._d, self._pending = zlib.decompressobj(wbits=31), rest
             if self._pending:
@@ -398,9 +436,11 @@ class _Inflater:
             try:
                 chunk = self._d.decompress(data, limit)
             except zlib.error as exc:
-                raise IdxFormatError(f"{self._name}: corrupt gzip stream ({exc})") from None
+                raise IdxFormatError(
+                    _("{_name}: corrupt gzip stream ({exc})").format(_name=self._name, exc=exc)
+                ) from None
             self._pending = self._d.unconsumed_tail
             if chunk:
                 return chunk
             if not self._d.eof and not self._pending and self._pos >= len(self._data):
-                raise IdxFormatError(f"{self._name}: truncated gzip stream")
+                raise IdxFormatError(_("{_name}: truncated gzip stream").format(_name=self._name))

@@ -15,13 +15,18 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from fcnet.i18n import gettext as _
 from fcnet.limits import check_array
 
 
 def _check_range(name: str, r: Sequence[float]) -> tuple[float, float]:
     lo, hi = (float(v) for v in r)
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"{name}: expected two finite numbers A < B, got {lo:g} {hi:g}")
+        raise ValueError(
+            _("{name}: expected two finite numbers A < B, got {lo:g} {hi:g}").format(
+                name=name, lo=lo, hi=hi
+            )
+        )
     return lo, hi
 
 
@@ -35,8 +40,10 @@ def _targets(f: Callable[..., np.ndarray], x: np.ndarray, expr: str | None) -> n
         at = ", ".join(f"{v:g}" for v in x[np.argmax(bad)])
         what = f"{expr!r}" if expr else "the function"
         raise ValueError(
-            f"{what} is not finite at ({at}) inside the range ({int(bad.sum())} of "
-            f"{len(y)} points): choose a range where it is defined"
+            _(
+                "{what} is not finite at ({at}) inside the range ({int_bad_sum} of {n_y} points): "
+                "choose a range where it is defined"
+            ).format(what=what, at=at, int_bad_sum=int(bad.sum()), n_y=len(y))
         )
     return y[:, None]
 
@@ -54,9 +61,11 @@ def function_samples(
     Returns x (n, d) and y (n, 1), float64; `noise` adds N(0, noise^2) to y.
     """
     if n < 1:
-        raise ValueError(f"samples: expected an int >= 1, got {n}")
+        raise ValueError(_("samples: expected an int >= 1, got {n}").format(n=n))
     if noise < 0 or not np.isfinite(noise):
-        raise ValueError(f"noise: expected a standard deviation >= 0, got {noise:g}")
+        raise ValueError(
+            _("noise: expected a standard deviation >= 0, got {noise:g}").format(noise=noise)
+        )
     box = [_check_range(f"range {i + 1}", r) for i, r in enumerate(ranges)]
     check_array(f"samples: {n:,} points of {len(box)} variables", (n, len(box) + 1), 8, copies=3)
     lo = np.array([b[0] for b in box])
@@ -94,7 +103,9 @@ def random_binary(n: int, features: int, rng: np.random.Generator) -> tuple[np.n
     new samples (AUC 0.5); both classes are always present.
     """
     if n < 2:
-        raise ValueError(f"samples: expected at least 2 samples (one per class), got {n}")
+        raise ValueError(
+            _("samples: expected at least 2 samples (one per class), got {n}").format(n=n)
+        )
     if features < 1:
         raise ValueError(f"features: expected an int >= 1, got {features}")
     # standard_normal draws float64, then the float32 copy: 12 bytes a value
@@ -115,9 +126,13 @@ def digit_pair(
     """
     for name, d in (("pos", pos), ("neg", neg)):
         if not (isinstance(d, int | np.integer) and 0 <= d <= 9):
-            raise ValueError(f"{name}: expected a digit 0-9, got {d!r}")
+            raise ValueError(_("{name}: expected a digit 0-9, got {d!r}").format(name=name, d=d))
     if pos == neg:
-        raise ValueError(f"pos and neg: expected two different digits, got {pos} and {neg}")
+        raise ValueError(
+            _("pos and neg: expected two different digits, got {pos} and {neg}").format(
+                pos=pos, neg=neg
+            )
+        )
     keep = (labels == pos) | (labels == neg)
     x = images[keep].reshape(int(keep.sum()), -1).astype(np.float32)  # (m, 784)
     if images.dtype == np.uint8:

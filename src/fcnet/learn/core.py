@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fcnet.i18n import gettext as _
+
 __all__ = [
     "CALL_LIMIT",
     "CHILD_ENV",
@@ -142,8 +144,16 @@ class Report:
         if self.detail:
             lines += ["", self.detail.rstrip()]
         ok = sum(c.passed for c in self.checks)
-        verdict = "all passed" if self.passed else f"{ok} of {len(self.checks)} passed"
-        lines.append(f"{self.exercise}: {verdict} ({self.seconds:.1f} s)")
+        verdict = (
+            _("all passed")
+            if self.passed
+            else _("{ok} of {total} passed").format(ok=ok, total=len(self.checks))
+        )
+        lines.append(
+            _("{exercise}: {verdict} ({seconds:.1f} s)").format(
+                exercise=self.exercise, verdict=verdict, seconds=self.seconds
+            )
+        )
         return "\n".join(lines)
 
 
@@ -172,9 +182,17 @@ class Student:
         """The learner's object `name` (a function or class), or a failure saying it is missing."""
         obj = self.namespace.get(name)
         if obj is None:
-            raise _Fatal(f"{name} is missing: define {name} (see the skeleton's docstring)")
+            raise _Fatal(
+                _("{name} is missing: define {name} (see the skeleton's docstring)").format(
+                    name=name
+                )
+            )
         if not callable(obj):
-            raise _Fatal(f"{name} is a {type(obj).__name__}, expected a function or class")
+            raise _Fatal(
+                _("{name} is a {type}, expected a function or class").format(
+                    name=name, type=type(obj).__name__
+                )
+            )
         return obj
 
     def precheck(self, names: tuple[str, ...]) -> None:
@@ -185,7 +203,9 @@ class Student:
                 raise _Fatal(_not_implemented(name))
             if name in self.hung:
                 raise _Fatal(
-                    f"{name} did not return within {self.hung[name]:g} s in an earlier check"
+                    _("{name} did not return within {seconds:g} s in an earlier check").format(
+                        name=name, seconds=self.hung[name]
+                    )
                 )
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -204,7 +224,9 @@ class Student:
         except _Timeout:
             self.hung[name] = limit
             raise _Fatal(
-                f"{name} did not return within {limit:g} s (an endless loop, or far too slow?)"
+                _(
+                    "{name} did not return within {seconds:g} s (an endless loop, or far too slow?)"
+                ).format(name=name, seconds=limit)
             ) from None
         except NotImplementedError as exc:
             if self._raised_here(exc):
@@ -213,8 +235,10 @@ class Student:
             raise StudentError(self.describe(name, exc), exc) from None
         except MemoryError as exc:
             raise StudentError(
-                f"{name} ran out of memory (MemoryError){self.where(exc)}: "
-                "the check's arrays are small; is something quadratic in the batch?",
+                _(
+                    "{name} ran out of memory (MemoryError){where}: "
+                    "the check's arrays are small; is something quadratic in the batch?"
+                ).format(name=name, where=self.where(exc)),
                 exc,
             ) from None
         except Exception as exc:
@@ -223,9 +247,8 @@ class Student:
     def describe(self, name: str, exc: BaseException) -> str:
         """ "name raised TypeError: ... (file line N: code)"."""
         text = " ".join(str(exc).split())
-        return (
-            f"{name} raised {type(exc).__name__}" + (f": {text}" if text else "") + self.where(exc)
-        )
+        raised = _("{name} raised {error}").format(name=name, error=type(exc).__name__)
+        return raised + (f": {text}" if text else "") + self.where(exc)
 
     def where(self, exc: BaseException) -> str:
         """ " (file line N: `code`)" for the learner's last frame in the traceback, else ""."""
@@ -236,7 +259,9 @@ class Student:
             return ""
         f = frames[-1]
         code = f" `{f.line.strip()}`" if f.line else ""
-        return f" (at {_short(f.filename)} line {f.lineno}{code})"
+        return _(" (at {file} line {line}{code})").format(
+            file=_short(f.filename), line=f.lineno, code=code
+        )
 
     def _raised_here(self, exc: BaseException) -> bool:
         """A NotImplementedError the skeleton's TODO raised, not one from a library."""
@@ -255,13 +280,15 @@ _LIB_DIRS = tuple({os.path.dirname(os.__file__), *(p for p in sys.path if "-pack
 
 
 def _not_implemented(name: str) -> str:
-    return f"not implemented yet: {name} raises NotImplementedError (write its body)"
+    return _("not implemented yet: {name} raises NotImplementedError (write its body)").format(
+        name=name
+    )
 
 
 def _short(filename: str) -> str:
     """A learner's file name as shown: its base name, and a notebook's cell."""
-    base, _, cell = filename.partition("#")
-    return os.path.basename(base) + (f" cell {cell}" if cell else "")
+    base, _sep, cell = filename.partition("#")
+    return os.path.basename(base) + (_(" cell {cell}").format(cell=cell) if cell else "")
 
 
 class _alarm:
@@ -300,11 +327,15 @@ def run_one(check: Check, student: Student) -> CheckResult:
     except CheckFailed as exc:
         return CheckResult(check.name, False, exc.message)
     except _Timeout:
-        return CheckResult(check.name, False, "did not finish in time")
+        return CheckResult(check.name, False, _("did not finish in time"))
     except Exception as exc:  # the learner returned something the check could not use
         text = " ".join(str(exc).split())
         return CheckResult(
-            check.name, False, f"could not check the result: {type(exc).__name__}: {text}"
+            check.name,
+            False,
+            _("could not check the result: {error}: {text}").format(
+                error=type(exc).__name__, text=text
+            ),
         )
 
 

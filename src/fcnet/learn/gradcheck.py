@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fcnet.i18n import N_
+
 __all__ = ["GradCheck", "ParamCheck", "check_grad", "reading"]
 
 _SAMPLES = 100  # entries checked per parameter (all of them when it has fewer)
@@ -24,12 +26,12 @@ _PASS = 1e-4  # below this a gradient passes (kinks such as ReLU's can give up t
 def reading(error: float) -> str:
     """The cs231n reading of a relative error computed in float64."""
     if not error <= WRONG:  # NaN reads as wrong
-        return "wrong"
+        return N_("wrong")
     if error > _PASS:
-        return "suspect (wrong unless the function has a kink there)"
+        return N_("suspect (wrong unless the function has a kink there)")
     if error >= RIGHT:
-        return "probably right (fine near a kink such as ReLU's)"
-    return "right"
+        return N_("probably right (fine near a kink such as ReLU's)")
+    return N_("right")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ import sys
 import tempfile
 import time
 
+from fcnet import i18n
+from fcnet.i18n import gettext as _
 from fcnet.learn.core import CheckResult, Exercise, Report, time_scale
 
 __all__ = ["check_file"]
@@ -35,9 +37,9 @@ def check_file(name: str, path: str, *, quick: bool = False) -> Report:
 
     exercise = get(name)
     if not os.path.isfile(path):
-        raise FileNotFoundError(2, "no such file", path)
+        raise FileNotFoundError(2, _("no such file"), path)
     if not path.endswith((".py", ".ipynb")):
-        raise ValueError(f"{path}: expected a .py or .ipynb file")
+        raise ValueError(_("{path}: expected a .py or .ipynb file").format(path=path))
     path = os.path.abspath(path)
     start = time.monotonic()
     deadline = start + exercise.total_seconds * time_scale()
@@ -64,6 +66,7 @@ def _run_child(
     args = [sys.executable, "-P", "-m", "fcnet.learn.child", exercise.name, path, str(write_fd)]
     args += ["--skip", str(skip)] + (["--quick"] if quick else [])
     env = dict(os.environ)
+    env[i18n.ENV_VAR] = i18n.language()  # the child's messages in the parent's language
     src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
     log = tempfile.TemporaryFile()  # the learner's prints; the last line explains a crash
@@ -97,7 +100,7 @@ def _run_child(
                 return _fail_rest(
                     names, results, current if loaded else None, why, now >= deadline or not loaded
                 ), ""
-            ready, _, _ = select.select([read_fd], [], [], min(_POLL, max(limit - now, 0)))
+            ready, _w, _x = select.select([read_fd], [], [], min(_POLL, max(limit - now, 0)))
             if not ready:
                 if proc.poll() is not None and not _readable(read_fd):
                     return _died(proc, names, results, current, loaded, log), ""
@@ -137,15 +140,21 @@ def _timeout_message(exercise: Exercise, loaded: bool, current: str | None, tota
     scale = time_scale()
     if not loaded:
         if total:
-            return f"stopped: the whole check is limited to {exercise.total_seconds * scale:g} s"
-        return (
-            f"the file did not finish importing within {exercise.import_seconds * scale:g} s: keep "
+            return _stopped(exercise.total_seconds * scale)
+        return _(
+            "the file did not finish importing within {seconds:g} s: keep "
             'long runs under if __name__ == "__main__": (or out of the notebook\'s cells)'
-        )
+        ).format(seconds=exercise.import_seconds * scale)
     if total:
-        return f"stopped: the whole check is limited to {exercise.total_seconds * scale:g} s"
+        return _stopped(exercise.total_seconds * scale)
     limit = next(c.seconds for c in exercise.checks if c.name == current) * scale
-    return f"did not finish within {limit:g} s (an endless loop, or far too slow?)"
+    return _("did not finish within {seconds:g} s (an endless loop, or far too slow?)").format(
+        seconds=limit
+    )
+
+
+def _stopped(seconds: float) -> str:
+    return _("stopped: the whole check is limited to {seconds:g} s").format(seconds=seconds)
 
 
 def _fail_rest(names, results, current, why: str, all_rest: bool) -> bool:
@@ -160,14 +169,20 @@ def _fail_rest(names, results, current, why: str, all_rest: bool) -> bool:
 
 def _died(proc, names, results, current, loaded, log) -> bool:
     code = proc.wait()
-    how = f"signal {-code}" if code < 0 else f"exit status {code}"
+    how = (
+        _("signal {number}").format(number=-code)
+        if code < 0
+        else _("exit status {code}").format(code=code)
+    )
     if code == -signal.SIGKILL:
-        how += " (out of memory?)"
+        how += _(" (out of memory?)")
     log.seek(max(log.seek(0, os.SEEK_END) - 4096, 0))
     tail = [ln for ln in log.read().decode("utf-8", "replace").splitlines() if ln.strip()]
-    why = f"the checking process died ({how})" + (f": {tail[-1].strip()}" if tail else "")
+    why = _("the checking process died ({how})").format(how=how)
+    why += f": {tail[-1].strip()}" if tail else ""
     if not loaded:
-        return _fail_rest(names, results, None, f"the file could not be imported: {why}", True)
+        cannot = _("the file could not be imported: {why}").format(why=why)
+        return _fail_rest(names, results, None, cannot, True)
     if current is None:  # between checks: nothing to blame, go on with a fresh child
         return False
     results.append(CheckResult(current, False, why))
@@ -186,7 +201,7 @@ def _over(pid: int, limit: int) -> str:
     except (OSError, ValueError, IndexError):
         return ""
     if rss > limit:
-        return f"used more than {limit / 2**30:g} GiB of memory: stopped"
+        return _("used more than {gib:g} GiB of memory: stopped").format(gib=limit / 2**30)
     return ""
 
 

@@ -4,7 +4,11 @@ Each exercise's skeleton is kept once, in the "percent" format (`skeletons/NAME.
 cells start with ``# %%`` (code) or ``# %% [markdown]`` (text, each line behind "# "),
 and the cell ``# %% [check]`` is replaced by the code that runs the checks: an
 ``if __name__ == "__main__":`` block in a script, a `run_checks(NAME, globals())` cell
-in a notebook. `python -m fcnet.learn.skeleton DIR` rewrites the notebooks in DIR.
+in a notebook. `python -m fcnet.learn.skeleton DIR [LANG]` rewrites the notebooks in DIR.
+
+Each skeleton exists in English (`skeletons/NAME.py`) and in Chinese
+(`skeletons/zh/NAME.py`: the same code cells, the text, docstrings and comments
+translated); `notebooks/` and `notebooks/zh/` are rendered from them.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 
 from fcnet._fileio import atomic_write_text
 
-__all__ = ["FORMATS", "NOTEBOOKS", "cells", "render", "write_skeleton"]
+__all__ = ["FORMATS", "LANGUAGES", "NOTEBOOKS", "cells", "render", "write_skeleton"]
 
 FORMATS = ("py", "ipynb")
 # notebooks/ holds these, in this order: the IDX walk-through, then one per exercise
@@ -33,28 +37,46 @@ NOTEBOOKS = (
     ("07_tensorflow", "tensorflow"),
 )
 
+LANGUAGES = ("en", "zh")  # the skeletons' languages; "zh" lives in skeletons/zh/
+NOTEBOOK_FOLDERS = {"en": "notebooks", "zh": "notebooks/zh"}
+
 _PY_CHECK = """if __name__ == "__main__":
     from fcnet.learn import run_checks
-
+{language}
     report = run_checks("{name}", __file__)
     print(report)
     raise SystemExit(0 if report.passed else 1)
 """
 _NB_CHECK = """from fcnet.learn import run_checks
-
+{language}
 report = run_checks("{name}", globals())
 print(report)"""
 
 
-def template(name: str) -> str:
-    """The percent-format text of skeleton `name`."""
-    return resources.files("fcnet.learn").joinpath("skeletons", f"{name}.py").read_text("utf-8")
+# A Chinese skeleton's checks answer in Chinese, whatever the machine's locale.
+_LANGUAGE = {"en": "", "zh": '    from fcnet.i18n import set_language\n\n    set_language("zh")\n'}
 
 
-def cells(name: str) -> list[tuple[str, str]]:
+def _language(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
+    return lang
+
+
+def template(name: str, lang: str = "en") -> str:
+    """The percent-format text of skeleton `name` in `lang` ("en" or "zh")."""
+    parts = (
+        ("skeletons", f"{name}.py")
+        if _language(lang) == "en"
+        else ("skeletons", lang, f"{name}.py")
+    )
+    return resources.files("fcnet.learn").joinpath(*parts).read_text("utf-8")
+
+
+def cells(name: str, lang: str = "en") -> list[tuple[str, str]]:
     """[(kind, text)] of skeleton `name`; kind is "markdown", "code" or "check"."""
     out: list[tuple[str, list[str]]] = []
-    for line in template(name).splitlines():
+    for line in template(name, lang).splitlines():
         if line.startswith("# %%"):
             kind = "markdown" if "[markdown]" in line else "check" if "[check]" in line else "code"
             out.append((kind, []))
@@ -70,10 +92,11 @@ def cells(name: str) -> list[tuple[str, str]]:
     return result
 
 
-def render(name: str, fmt: str, exercise: str | None = None) -> str:
-    """Skeleton `name` as the text of a .py script or of an .ipynb notebook."""
+def render(name: str, fmt: str, exercise: str | None = None, lang: str = "en") -> str:
+    """Skeleton `name` as the text of a .py script or of an .ipynb notebook, in `lang`."""
     exercise = exercise or name
-    parts = cells(name)
+    parts = cells(name, lang)
+    language = _LANGUAGE[lang]
     if fmt == "py":
         chunks = []
         for kind, text in parts:
@@ -82,7 +105,9 @@ def render(name: str, fmt: str, exercise: str | None = None) -> str:
                     "# %% [markdown]\n" + "\n".join(f"# {ln}".rstrip() for ln in text.splitlines())
                 )
             elif kind == "check":
-                chunks.append("# %%\n" + _PY_CHECK.format(name=exercise).rstrip("\n"))
+                chunks.append(
+                    "# %%\n" + _PY_CHECK.format(name=exercise, language=language).rstrip("\n")
+                )
             else:
                 chunks.append("# %%\n" + text)
         return "\n\n\n".join(chunks) + "\n"
@@ -91,7 +116,10 @@ def render(name: str, fmt: str, exercise: str | None = None) -> str:
     nb_cells = []
     for i, (kind, text) in enumerate(parts, 1):
         if kind == "check":
-            kind, text = "code", _NB_CHECK.format(name=exercise)
+            kind, text = (
+                "code",
+                _NB_CHECK.format(name=exercise, language=language.replace("    ", "")),
+            )
         cell: dict[str, Any] = {
             "cell_type": kind,
             "id": f"cell-{i}",
@@ -118,9 +146,12 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
-def write_skeleton(name: str, folder: str | os.PathLike = ".", fmt: str = "py") -> Path:
+def write_skeleton(
+    name: str, folder: str | os.PathLike = ".", fmt: str = "py", lang: str | None = None
+) -> Path:
     """Write exercise `name`'s skeleton as FOLDER/NAME.py (or .ipynb), creating FOLDER;
-    never overwrite.
+    never overwrite. `lang`: the skeleton's language, by default the current one
+    (`fcnet.i18n.language()`, so `fcnet --lang zh exercise start` writes the Chinese one).
 
     ValueError for an unknown exercise or format; FileExistsError when the file exists.
     """
@@ -135,7 +166,11 @@ def write_skeleton(name: str, folder: str | os.PathLike = ".", fmt: str = "py") 
         raise NotADirectoryError(20, "not a folder", str(folder))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.{fmt}"
-    text = render(name, fmt)
+    if lang is None:
+        from fcnet.i18n import language
+
+        lang = language()
+    text = render(name, fmt, lang=lang)
     try:  # "x": fails if the file exists, so nothing the learner wrote is ever replaced
         with open(path, "x", encoding="utf-8") as fh:
             fh.write(text)
@@ -146,17 +181,23 @@ def write_skeleton(name: str, folder: str | os.PathLike = ".", fmt: str = "py") 
     return path
 
 
-def write_notebooks(folder: str | os.PathLike) -> list[Path]:
-    """(Re)write notebooks/: the IDX walk-through and one notebook per exercise."""
+def write_notebooks(folder: str | os.PathLike, lang: str = "en") -> list[Path]:
+    """(Re)write notebooks/ (or, in Chinese, notebooks/zh/): the IDX walk-through and one
+    notebook per exercise."""
     folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     out = []
     for stem, name in NOTEBOOKS:
         path = folder / f"{stem}.ipynb"
-        atomic_write_text(path, render(name, "ipynb"))
+        atomic_write_text(path, render(name, "ipynb", lang=lang))
         out.append(path)
     return out
 
 
 if __name__ == "__main__":
-    for p in write_notebooks(sys.argv[1] if len(sys.argv) > 1 else "notebooks"):
+    if len(sys.argv) > 1:
+        written = write_notebooks(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "en")
+    else:  # both languages
+        written = [p for lang, d in NOTEBOOK_FOLDERS.items() for p in write_notebooks(d, lang)]
+    for p in written:
         print(p)

@@ -15,6 +15,8 @@ import traceback
 import types
 from typing import Any
 
+from fcnet.i18n import gettext as _
+
 __all__ = ["LoadError", "load", "read_cells"]
 
 _MAGIC = re.compile(r"^(\s*)([%!].*)$")
@@ -68,12 +70,14 @@ def load(path: str) -> tuple[dict[str, Any], tuple[str, ...]]:
             where = _where(exc.filename or name, exc.lineno)
             line = (exc.text or "").rstrip("\n")
             detail = f"  {line}\n  {' ' * max((exc.offset or 1) - 1, 0)}^" if line else ""
-            raise LoadError(f"syntax error {where}: {exc.msg}", detail) from None
+            raise LoadError(
+                _("syntax error {where}: {error}").format(where=where, error=exc.msg), detail
+            ) from None
         try:
             exec(code, module.__dict__)
         except SystemExit:
             raise LoadError(
-                f"{os.path.basename(path)} called exit() while being imported"
+                _("{file} called exit() while being imported").format(file=os.path.basename(path))
             ) from None
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
@@ -83,9 +87,10 @@ def load(path: str) -> tuple[dict[str, Any], tuple[str, ...]]:
 
 
 def _where(filename: str, lineno: int | None) -> str:
-    base, _, cell = filename.partition("#")
-    where = f"in {os.path.basename(base)}" + (f" cell {cell}" if cell else "")
-    return where + (f" line {lineno}" if lineno else "")
+    base, _sep, cell = filename.partition("#")
+    where = _("in {file}").format(file=os.path.basename(base))
+    where += _(" cell {cell}").format(cell=cell) if cell else ""
+    return where + (_(" line {line}").format(line=lineno) if lineno else "")
 
 
 def _first_line(exc: BaseException, names: tuple[str, ...]) -> str:
@@ -93,10 +98,10 @@ def _first_line(exc: BaseException, names: tuple[str, ...]) -> str:
     text = " ".join(str(exc).split())
     what = f"{type(exc).__name__}" + (f": {text}" if text else "")
     if frames:
-        return (
-            f"the file does not import: {what} ({_where(frames[-1].filename, frames[-1].lineno)})"
+        return _("the file does not import: {error} ({where})").format(
+            error=what, where=_where(frames[-1].filename, frames[-1].lineno)
         )
-    return f"the file does not import: {what}"
+    return _("the file does not import: {error}").format(error=what)
 
 
 def trimmed(exc: BaseException, names: tuple[str, ...]) -> str:

@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fcnet import __version__
 from fcnet.expr import ExprError
+from fcnet.i18n import gettext as _
 from fcnet.studio import i18n as studio_i18n
 from fcnet.studio import runs as runs_mod
 from fcnet.studio.backprop import router as backprop_router
@@ -230,20 +231,32 @@ class _Studio:
         if model_id.startswith("session:"):
             model = self.store.get(model_id)
             if model is None:
-                raise NotFound(f"model: no model {model_id!r} (train one, or pick a run)")
+                raise NotFound(
+                    _("model: no model {model_id!r} (train one, or pick a run)").format(
+                        model_id=model_id
+                    )
+                )
             return model, self._lock_for(model_id)
         if not model_id.startswith("run:"):
-            raise ValueError(f"model: expected 'run:<name>' or 'session:<id>', got {model_id!r}")
+            raise ValueError(
+                _("model: expected 'run:<name>' or 'session:<id>', got {model_id!r}").format(
+                    model_id=model_id
+                )
+            )
         name = model_id[4:]
         path = runs_mod.run_path(self.runs_dir, name) / runs_mod.MODEL_FILE
         if not os.path.lexists(path):
-            raise NotFound(f"model: run {name!r} has no {runs_mod.MODEL_FILE}")
+            raise NotFound(
+                _("model: run {name!r} has no {MODEL_FILE}").format(
+                    name=name, MODEL_FILE=runs_mod.MODEL_FILE
+                )
+            )
         try:
             spec = runs_mod.read_model_spec(path)  # bounded; says what is wrong
             runs_mod.check_mnist_spec(name, spec)
             resolved = runs_mod.check_model_file(path)
         except RunFileError as exc:
-            raise ValueError(f"model: run {name!r}: {exc}") from None
+            raise ValueError(_("model: run {name!r}: {exc}").format(name=name, exc=exc)) from None
         mtime = resolved.stat().st_mtime
         with self._lock:
             cached = self._run_models.get(name)
@@ -398,14 +411,22 @@ def create_app(
     def session_or_404(session_id: str) -> TrainingSession:
         session = studio.sessions.get(session_id) if _SESSION_ID.fullmatch(session_id) else None
         if session is None:
-            raise NotFound(f"session: no training session {session_id[:40]!r}")
+            raise NotFound(
+                _("session: no training session {session_id_40!r}").format(
+                    session_id_40=session_id[:40]
+                )
+            )
         return session
 
     @app.get("/api/sessions/{session_id}/events")
     async def events(session_id: str) -> StreamingResponse:
         session = session_or_404(session_id)
         if session.started or not session.active:
-            raise ValueError(f"session: {session_id} is already streaming or finished")
+            raise ValueError(
+                _("session: {session_id} is already streaming or finished").format(
+                    session_id=session_id
+                )
+            )
         session.start()
         return StreamingResponse(
             _stream(session),
@@ -429,7 +450,7 @@ def create_app(
     def fit_save(session_id: str, req: SaveRequest) -> dict[str, Any]:
         session = session_or_404(session_id)
         if not isinstance(session, RecordingFitSession):
-            raise ValueError("save: only a fit from the Fit page can be saved as a run")
+            raise ValueError(_("save: only a fit from the Fit page can be saved as a run"))
         with studio.save_lock:
             if session.saved is not None:
                 return {"run": session.saved, "runs_dir": str(studio.runs_dir)}

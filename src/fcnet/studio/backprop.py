@@ -52,7 +52,7 @@ class NetRequest(StrictRequest):
             weights = trace.init_weights(sizes, self.activation, self.seed)
         else:
             layers = [w.model_dump() for w in self.weights]
-            _, weights = trace.check_weights(layers, sizes, source="weights")
+            _sizes, weights = trace.check_weights(layers, sizes, source="weights")
         return trace.Net(sizes, self.activation, self.loss, weights)
 
 
@@ -112,7 +112,7 @@ def step(req: StepRequest) -> dict[str, Any]:
     doc = result.to_json()
     doc["checks"] = {"finite_difference": checks.finite_difference(result)}
     doc["updated"] = _weights_json(trace.updated(result))
-    ex = text.explain(result, "from the page")
+    ex = text.explain(result, _("from the page"))
     doc["text"] = {
         "lines": ex.lines(),
         "inputs": ex.inputs,

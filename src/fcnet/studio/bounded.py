@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from fcnet.i18n import gettext as _
+
 MAX_JSON_DEPTH = 64
 # A model.npz the studio loads: its members may hold at most this many bytes in all.
 MAX_MODEL_BYTES = 256 * 1024 * 1024
@@ -57,7 +59,9 @@ def check_inside(path: Path, folder: Path) -> Path:
     """`path` resolved; RunFileError when it is a link (or in a folder) leading out of `folder`."""
     resolved = path.resolve()
     if resolved.parent != folder.resolve():
-        raise RunFileError(f"{path.name}: a link leading out of the run; refused")
+        raise RunFileError(
+            _("{name}: a link leading out of the run; refused").format(name=path.name)
+        )
     return resolved
 
 
@@ -71,14 +75,22 @@ def open_regular(path: Path, limit: int | None) -> int:
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        raise RunFileError(f"{path.name}: cannot be read ({exc.strerror})") from None
+        raise RunFileError(
+            _("{name}: cannot be read ({strerror})").format(name=path.name, strerror=exc.strerror)
+        ) from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise RunFileError(f"{path.name}: is {_kind(st.st_mode)}, not a regular file")
+            raise RunFileError(
+                _("{name}: is {kind_st_st_mode}, not a regular file").format(
+                    name=path.name, kind_st_st_mode=_kind(st.st_mode)
+                )
+            )
         if limit is not None and st.st_size > limit:
             raise RunFileError(
-                f"{path.name}: holds {st.st_size} bytes; expected at most {limit} bytes"
+                _("{name}: holds {st_size} bytes; expected at most {limit} bytes").format(
+                    name=path.name, st_size=st.st_size, limit=limit
+                )
             )
     except BaseException:
         os.close(fd)
@@ -94,7 +106,11 @@ def read_bytes(path: Path, limit: int, inside: Path | None = None) -> bytes:
     with os.fdopen(fd, "rb") as fh:
         data = fh.read(limit + 1)  # the file may have grown since fstat
     if len(data) > limit:
-        raise RunFileError(f"{path.name}: holds more than {limit} bytes; expected at most that")
+        raise RunFileError(
+            _("{name}: holds more than {limit} bytes; expected at most that").format(
+                name=path.name, limit=limit
+            )
+        )
     return data
 
 
@@ -111,13 +127,17 @@ def parse_json(data: bytes, name: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """The JSON value in `data`; RunFileError naming `name` when it is not JSON or too deep."""
     depth = json_depth(data)
     if depth > max_depth:
-        raise RunFileError(f"{name}: nested {depth} levels deep; expected at most {max_depth}")
+        raise RunFileError(
+            _("{name}: nested {depth} levels deep; expected at most {max_depth}").format(
+                name=name, depth=depth, max_depth=max_depth
+            )
+        )
     try:
         return json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise RunFileError(f"{name}: not UTF-8 text") from None
+        raise RunFileError(_("{name}: not UTF-8 text").format(name=name)) from None
     except (ValueError, RecursionError) as exc:
-        raise RunFileError(f"{name}: not JSON ({exc})") from None
+        raise RunFileError(_("{name}: not JSON ({exc})").format(name=name, exc=exc)) from None
 
 
 def read_json(path: Path, limit: int, inside: Path | None = None) -> Any:
@@ -140,13 +160,17 @@ def open_npz(
         try:
             zf = zipfile.ZipFile(fh)
         except Exception as exc:  # BadZipFile, OSError, ValueError, EOFError, ...
-            raise RunFileError(f"{path.name}: not a readable npz file ({exc})") from None
+            raise RunFileError(
+                _("{name}: not a readable npz file ({exc})").format(name=path.name, exc=exc)
+            ) from None
         with zf:
             sizes = {info.filename: info.file_size for info in zf.infolist()}
             total = sum(sizes.values())
             if total > limit:
                 raise RunFileError(
-                    f"{path.name}: its arrays hold {total} bytes; expected at most {limit} bytes"
+                    _(
+                        "{name}: its arrays hold {total} bytes; expected at most {limit} bytes"
+                    ).format(name=path.name, total=total, limit=limit)
                 )
             yield zf, sizes
 
@@ -156,11 +180,15 @@ def read_model_spec(path: Path, inside: Path | None = None) -> dict[str, Any]:
     with open_npz(path, inside=inside) as (zf, sizes):
         member = "__spec__.npy"
         if member not in sizes:
-            raise RunFileError(f"{path.name}: has no __spec__ (not an fcnet model)")
+            raise RunFileError(
+                _("{name}: has no __spec__ (not an fcnet model)").format(name=path.name)
+            )
         if sizes[member] > MAX_SPEC_BYTES:
             raise RunFileError(
-                f"{path.name}: __spec__ holds {sizes[member]} bytes; "
-                f"expected at most {MAX_SPEC_BYTES} bytes"
+                _(
+                    "{name}: __spec__ holds {sizes_member} bytes; expected at most "
+                    "{MAX_SPEC_BYTES} bytes"
+                ).format(name=path.name, sizes_member=sizes[member], MAX_SPEC_BYTES=MAX_SPEC_BYTES)
             )
         try:
             with zf.open(member) as fh:
@@ -168,7 +196,11 @@ def read_model_spec(path: Path, inside: Path | None = None) -> dict[str, Any]:
                     io.BytesIO(fh.read(MAX_SPEC_BYTES + 1)), allow_pickle=False
                 )
         except Exception as exc:  # zlib, zipfile and numpy each raise their own kinds
-            raise RunFileError(f"{path.name}: __spec__ is not a readable array ({exc})") from None
+            raise RunFileError(
+                _("{name}: __spec__ is not a readable array ({exc})").format(
+                    name=path.name, exc=exc
+                )
+            ) from None
     if raw.dtype.kind == "U" and raw.size <= 1:
         text = str(raw.reshape(-1)[0]) if raw.size else ""
         data = text.encode("utf-8", "surrogatepass")
@@ -177,8 +209,12 @@ def read_model_spec(path: Path, inside: Path | None = None) -> dict[str, Any]:
     elif (raw.dtype.kind in "uiS" and raw.dtype.itemsize == 1) or raw.dtype.kind == "S":
         data = raw.tobytes()
     else:
-        raise RunFileError(f"{path.name}: __spec__ is a {raw.dtype} array, not text")
+        raise RunFileError(
+            _("{name}: __spec__ is a {dtype} array, not text").format(
+                name=path.name, dtype=raw.dtype
+            )
+        )
     spec = parse_json(data, f"{path.name} __spec__")
     if not isinstance(spec, dict):
-        raise RunFileError(f"{path.name}: __spec__ is not a JSON object")
+        raise RunFileError(_("{name}: __spec__ is not a JSON object").format(name=path.name))
     return spec

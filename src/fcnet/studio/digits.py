@@ -15,6 +15,8 @@ import io
 import numpy as np
 from PIL import Image
 
+from fcnet.i18n import gettext as _
+
 _PREFIXES = ("data:image/png;base64,", "data:image/jpeg;base64,")
 _MAX_SIDE = 2048
 
@@ -28,20 +30,26 @@ def decode_image(data_url: str) -> np.ndarray:
     if prefix is None:
         head = data_url[:30]
         raise ValueError(
-            f"image: expected a data URL starting 'data:image/png;base64,', got {head!r}"
+            _("image: expected a data URL starting 'data:image/png;base64,', got {head!r}").format(
+                head=head
+            )
         )
     try:
         raw = base64.b64decode(data_url[len(prefix) :], validate=True)
     except (binascii.Error, ValueError):
-        raise ValueError("image: the data URL's base64 payload does not decode") from None
+        raise ValueError(_("image: the data URL's base64 payload does not decode")) from None
     try:
         with Image.open(io.BytesIO(raw)) as img:
             if img.format not in ("PNG", "JPEG"):
-                raise ValueError(f"image: expected PNG or JPEG, got {img.format}")
+                raise ValueError(
+                    _("image: expected PNG or JPEG, got {format}").format(format=img.format)
+                )
             w, h = img.size
             if not (1 <= w <= _MAX_SIDE and 1 <= h <= _MAX_SIDE):
                 raise ValueError(
-                    f"image: expected at most {_MAX_SIDE}x{_MAX_SIDE} pixels, got {w}x{h}"
+                    _("image: expected at most {_MAX_SIDE}x{_MAX_SIDE} pixels, got {w}x{h}").format(
+                        _MAX_SIDE=_MAX_SIDE, w=w, h=h
+                    )
                 )
             if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
                 # Transparent pixels are paper: lay the drawing on white.
@@ -52,7 +60,7 @@ def decode_image(data_url: str) -> np.ndarray:
                 flat = img
             grey = np.asarray(flat.convert("L"), dtype=np.float32) / 255.0  # (H, W)
     except (OSError, Image.DecompressionBombError, SyntaxError):
-        raise ValueError("image: not a readable PNG or JPEG") from None
+        raise ValueError(_("image: not a readable PNG or JPEG")) from None
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     if np.median(border) > 0.5:  # dark ink on light paper: make it MNIST's bright on black
         grey = 1.0 - grey

@@ -23,6 +23,7 @@ import numpy as np
 import fcnet
 from fcnet import __version__
 from fcnet._fileio import atomic_write_text
+from fcnet.i18n import gettext as _
 from fcnet.studio.training import FitRequest, FitSession
 
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=+-]{0,127}")
@@ -65,14 +66,19 @@ def _folder(runs_dir: Path, name: str | None) -> tuple[str, Path]:
     if name is not None:
         if not _NAME.fullmatch(name) or ".." in name:
             raise ValueError(
-                f"name: expected a folder name (letters, digits, _ . = + -), got {name[:80]!r}"
+                _(
+                    "name: expected a folder name (letters, digits, _ . = + -), got {name_80!r}"
+                ).format(name_80=name[:80])
             )
         path = runs_dir / name
         try:
             path.mkdir()
         except FileExistsError:
             raise ValueError(
-                f"name: {name!r} exists under {runs_dir}; choose another (nothing is overwritten)"
+                _(
+                    "name: {name!r} exists under {runs_dir}; choose another (nothing is "
+                    "overwritten)"
+                ).format(name=name, runs_dir=runs_dir)
             ) from None
         return name, path
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -83,7 +89,11 @@ def _folder(runs_dir: Path, name: str | None) -> tuple[str, Path]:
         except FileExistsError:
             continue
         return candidate, runs_dir / candidate
-    raise ValueError(f"name: too many runs named fit-studio-{stamp} under {runs_dir}")
+    raise ValueError(
+        _("name: too many runs named fit-studio-{stamp} under {runs_dir}").format(
+            stamp=stamp, runs_dir=runs_dir
+        )
+    )
 
 
 def save_fit(session: RecordingFitSession, runs_dir: Path, name: str | None = None) -> str:
@@ -92,9 +102,9 @@ def save_fit(session: RecordingFitSession, runs_dir: Path, name: str | None = No
     if session.active and stopping is not None and stopping.is_set():
         session.join(timeout=5)  # asked to stop: it ends after the current step
     if session.active:
-        raise ValueError("save: the fit is still training; stop it or let it finish, then save")
+        raise ValueError(_("save: the fit is still training; stop it or let it finish, then save"))
     if session.model is None or not session.losses:
-        raise ValueError("save: this fit has not trained a step yet; nothing to save")
+        raise ValueError(_("save: this fit has not trained a step yet; nothing to save"))
     req = session.req
     model = fcnet.build(session.spec, "numpy")
     model.set_weights({k: np.asarray(v) for k, v in session.model.get_weights().items()})

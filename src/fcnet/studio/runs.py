@@ -88,8 +88,10 @@ def _check_name(runs_dir: Path, name: Any) -> list[str]:
         or not all(_PART.fullmatch(p) and ".." not in p for p in parts)
     ):
         raise ValueError(
-            f"run: expected a folder name under {runs_dir} (letters, digits, _ . = + -, "
-            f"at most {MAX_DEPTH} parts joined by /), got {str(name)[:80]!r}"
+            _(
+                "run: expected a folder name under {runs_dir} (letters, digits, _ . = + -, at most "
+                "{MAX_DEPTH} parts joined by /), got {str_name_80!r}"
+            ).format(runs_dir=runs_dir, MAX_DEPTH=MAX_DEPTH, str_name_80=str(name)[:80])
         )
     return parts
 
@@ -105,9 +107,13 @@ def run_path(runs_dir: Path, name: str) -> Path:
     root = runs_dir.resolve()
     path = root.joinpath(*parts).resolve()
     if not path.is_relative_to(root) or path == root:
-        raise ValueError(f"run: {name!r} leads outside {runs_dir}")
+        raise ValueError(
+            _("run: {name!r} leads outside {runs_dir}").format(name=name, runs_dir=runs_dir)
+        )
     if not path.is_dir():
-        raise FileNotFoundError(f"run: no run named {name!r} under {runs_dir}")
+        raise FileNotFoundError(
+            _("run: no run named {name!r} under {runs_dir}").format(name=name, runs_dir=runs_dir)
+        )
     return path
 
 
@@ -115,14 +121,20 @@ def plot_path(runs_dir: Path, name: str, plot: str) -> Path:
     """A PNG file directly inside run `name` (a regular file); ValueError for any other name."""
     run = run_path(runs_dir, name)
     if not _PLOT.fullmatch(plot) or ".." in plot:
-        raise ValueError(f"plot: expected a .png file name inside run {name!r}, got {plot!r}")
+        raise ValueError(
+            _("plot: expected a .png file name inside run {name!r}, got {plot!r}").format(
+                name=name, plot=plot
+            )
+        )
     path = (run / plot).resolve()
     try:
         regular = path.parent == run and stat.S_ISREG(path.stat().st_mode)
     except OSError:
         regular = False
     if not regular:
-        raise FileNotFoundError(f"plot: no plot {plot!r} in run {name!r}")
+        raise FileNotFoundError(
+            _("plot: no plot {plot!r} in run {name!r}").format(plot=plot, name=name)
+        )
     return path
 
 
@@ -146,7 +158,7 @@ def _check_regular(run: Path, file: str, problems: list[str]) -> None:
     try:
         resolved = check_inside(path, run)
         if not stat.S_ISREG(resolved.stat().st_mode):
-            raise RunFileError(f"{file}: is not a regular file")
+            raise RunFileError(_("{file}: is not a regular file").format(file=file))
     except RunFileError as exc:
         problems.append(str(exc))
     except OSError as exc:
@@ -396,7 +408,9 @@ def _mnist_widths(spec: dict[str, Any]) -> list[int] | None:
 def check_mnist_spec(name: str, spec: dict[str, Any]) -> list[int]:
     widths = _mnist_widths(spec)
     if widths is None:
-        raise ValueError(f"model: run {name!r} is not a 784-input, 10-class MNIST model")
+        raise ValueError(
+            _("model: run {name!r} is not a 784-input, 10-class MNIST model").format(name=name)
+        )
     return widths
 
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 import fcnet
 from fcnet.backends import Backend
 from fcnet.data.synthetic import function_grid, function_samples
+from fcnet.i18n import gettext as _
 from fcnet.spec import Activation, LayerSpec, NetSpec, Optimizer, OptimizerSpec
 from fcnet.studio.sessions import TrainingSession
 from fcnet.tasks.mnist import softmax
@@ -49,7 +50,7 @@ def available_backends() -> list[str]:
 def check_backend(backend: str) -> None:
     if backend not in available_backends():
         raise ValueError(
-            f"backend: {backend!r} is not installed here; available: "
+            _("backend: {backend!r} is not installed here; available: ").format(backend=backend)
             + ", ".join(available_backends())
         )
 
@@ -81,7 +82,11 @@ class FitRequest(StrictRequest):
     @model_validator(mode="after")
     def _range(self) -> FitRequest:
         if not self.x_min < self.x_max:
-            raise ValueError(f"expected x_min < x_max, got {self.x_min} and {self.x_max}")
+            raise ValueError(
+                _("expected x_min < x_max, got {x_min} and {x_max}").format(
+                    x_min=self.x_min, x_max=self.x_max
+                )
+            )
         return self
 
 
@@ -108,8 +113,10 @@ def parse_function(text: str):
     extra = sorted(set(getattr(f, "variables", ())) - {"x"})
     if extra:
         raise ValueError(
-            f"expr: the Fit page takes a function of x alone, got {text!r} "
-            f"with variable(s) {', '.join(extra)}"
+            _(
+                "expr: the Fit page takes a function of x alone, got {text!r} with variable(s) "
+                "{join_extra}"
+            ).format(text=text, join_extra=", ".join(extra))
         )
     return f
 
@@ -161,8 +168,10 @@ class FitSession(TrainingSession):
         self.grid, self.target = grid[:, 0], target[:, 0]  # (G,), (G,)
         if np.abs(target).max() > 1e12:
             raise ValueError(
-                f"expr: {req.expr!r} reaches {np.abs(target).max():.3g}; "
-                "expected |f(x)| <= 1e12 on the range"
+                _(
+                    "expr: {expr!r} reaches {np_abs_target_max:.3g}; expected |f(x)| <= 1e12 on "
+                    "the range"
+                ).format(expr=req.expr, np_abs_target_max=np.abs(target).max())
             )
         self.center, self.half = (req.x_max + req.x_min) / 2, (req.x_max - req.x_min) / 2
         self.y_mean, self.y_std = float(y.mean()), float(y.std()) or 1.0
@@ -312,7 +321,9 @@ class ModelStore:
 
     def listing(self) -> list[dict[str, str]]:
         with self._lock:
-            return [{"id": k, "label": label} for k, (_, label) in reversed(self._models.items())]
+            return [
+                {"id": k, "label": label} for k, (_model, label) in reversed(self._models.items())
+            ]
 
 
 class DigitsSession(TrainingSession):
@@ -374,7 +385,7 @@ class DigitsSession(TrainingSession):
         )
         logits = np.asarray(model.predict(x_test))  # (10000, 10)
         accuracy = float(np.mean(logits.argmax(axis=1) == y_test))
-        widths = "-".join(str(req.width) for _ in range(req.depth))
+        widths = "-".join(str(req.width) for _layer in range(req.depth))
         label = (
             f"trained here: 784-{widths}-10, {req.epochs} epoch(s), test accuracy {accuracy:.2%}"
         )

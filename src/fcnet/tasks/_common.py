@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fcnet import runtime
+from fcnet.i18n import gettext as _
 from fcnet.train import Callback, History, Interrupted, Scorer, default_scorer, train
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,13 +59,13 @@ class _EpochLines(Callback):
         e = record["epoch"]
         if e % self.every and e != self.epochs:
             return
-        parts = [f"epoch {e}/{self.epochs}"]
+        parts = [_("epoch {epoch}/{epochs}").format(epoch=e, epochs=self.epochs)]
         parts += [
             f"{k} {v:.4g}"
             for k, v in record.items()
             if k not in ("epoch", "seconds") and isinstance(v, float)
         ]
-        parts.append(f"{record['seconds']:.1f}s")
+        parts.append(_("{seconds:.1f}s").format(seconds=record["seconds"]))
         self.run.err.print("  ".join(parts), highlight=False, soft_wrap=True)
 
 
@@ -113,7 +114,13 @@ def fit_model(
             label=label or f"{run.task} ({model.backend})",
         )
     except Interrupted as exc:
-        hint = f"; continue with: fcnet {run.task} --resume {run.out_dir}" if exc.checkpoint else ""
+        hint = (
+            _("; continue with: fcnet {task} --resume {folder}").format(
+                task=run.task, folder=run.out_dir
+            )
+            if exc.checkpoint
+            else ""
+        )
         raise Interrupted(exc.message + hint, exc.checkpoint, exc.epoch, exc.step) from None
     run.keep(run.path(checkpoint))
     run.keep(run.path(metrics_log))

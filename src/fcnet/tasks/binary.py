@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fcnet.i18n import gettext as _
 from fcnet.spec import NetSpec
 from fcnet.tasks import _common
 from fcnet.tasks.netspec import resolve_spec
@@ -51,7 +52,11 @@ def _pos_weight(where: str, value: Any) -> Any:
     except (TypeError, ValueError):
         w = -1.0
     if not w > 0 or not np.isfinite(w):
-        raise ValueError(f"{where}: expected a number > 0 or 'balanced', got {value!r}")
+        raise ValueError(
+            _("{where}: expected a number > 0 or 'balanced', got {value!r}").format(
+                where=where, value=value
+            )
+        )
     return w
 
 
@@ -96,7 +101,11 @@ def binary(
     """
     name = given.get("dataset", "mnist-pair")
     if name not in DATASETS:
-        raise ValueError(f"--dataset: expected one of {', '.join(DATASETS)}, got {name!r}")
+        raise ValueError(
+            _("--dataset: expected one of {join_datasets}, got {name!r}").format(
+                join_datasets=", ".join(DATASETS), name=name
+            )
+        )
     run = start_run("binary", BinaryOptions, given, resume, DATASET_DEFAULTS[name])
     o = run.options
     data = load_data(o)
@@ -143,7 +152,9 @@ def binary(
     curves = {k: roc_curve(evals[k][1], probs[k]) for k in ("train", "test")}
     from fcnet.plots import network_title
 
-    title = f"{data['classes'][1]} vs {data['classes'][0]}, {network_title(model)}"
+    title = _("{positive} vs {negative}, {network}").format(
+        positive=data["classes"][1], negative=data["classes"][0], network=network_title(model)
+    )
     files = [
         run.plot("loss_curves", "loss.png", history.records, title=title),
         run.plot(
@@ -160,7 +171,7 @@ def binary(
     notes = [threshold_text(table).rstrip()]
     notes += overfitting_notes(o["dataset"], metrics, len(x_train), model)
     if drawn:
-        notes.append(f"plots: {', '.join(p.name for p in drawn)}")
+        notes.append(_("plots: {names}").format(names=", ".join(p.name for p in drawn)))
     details = {
         "dataset": o["dataset"],
         "classes": data["classes"],
@@ -181,7 +192,11 @@ def evaluate_run(
     o = dict(options)
     if data_dir is not None:
         if o["dataset"] != "mnist-pair":
-            raise ValueError(f"--data-dir: only for mnist-pair runs, this is {o['dataset']!r}")
+            raise ValueError(
+                _("--data-dir: only for mnist-pair runs, this is {o_dataset!r}").format(
+                    o_dataset=o["dataset"]
+                )
+            )
         o["data_dir"] = str(data_dir)
     data = load_data(o)
     out = {}
@@ -254,7 +269,7 @@ def _csv_splits(o: dict[str, Any], split: np.random.Generator) -> dict[str, Any]
     from fcnet.data.csv import load_csv, standardize
 
     if o["path"] is None or o["label"] is None:
-        raise ValueError("--dataset csv: needs --path FILE and --label COLUMN")
+        raise ValueError(_("--dataset csv: needs --path FILE and --label COLUMN"))
     data = load_csv(o["path"], o["label"], positive=o["positive"])
     n = len(data.y)
     order = split.permutation(n)
@@ -268,9 +283,11 @@ def _csv_splits(o: dict[str, Any], split: np.random.Generator) -> dict[str, Any]
         y = data.y[idx]
         if len(idx) == 0 or y.min() == y.max():
             raise ValueError(
-                f"{o['path']}: too few rows of each class to split 60/20/20 into train, "
-                f"validation and test sets with both classes in each ({name} has "
-                f"{int(y.sum())} positive of {len(idx)})"
+                _(
+                    "{o_path}: too few rows of each class to split 60/20/20 into train, validation "
+                    "and test sets with both classes in each ({name} has {int_y_sum} positive of "
+                    "{n_idx})"
+                ).format(o_path=o["path"], name=name, int_y_sum=int(y.sum()), n_idx=len(idx))
             )
     x_train, mean, std = standardize(data.x[parts["train"]])
     out: dict[str, Any] = {"train": (x_train, data.y[parts["train"]])}
@@ -284,7 +301,7 @@ def _csv_splits(o: dict[str, Any], split: np.random.Generator) -> dict[str, Any]
 def threshold_text(table: list[dict[str, float]]) -> str:
     """The threshold table (test set) as aligned text."""
     lines = [
-        "test set: predict positive when P >= threshold",
+        _("test set: predict positive when P >= threshold"),
         f"{'threshold':>9} {'precision':>9} {'recall':>9} {'f1':>9} {'predicted+':>10}",
     ]
     for r in table:
@@ -303,18 +320,22 @@ def overfitting_notes(
     params = sum(int(np.prod(v.shape)) for v in model.get_weights().values())
     if dataset == "random":
         return [
-            f"Over-fitting, as the course text shows: the labels are random, so there is "
-            f"nothing to learn, yet the network ({params:,} parameters for {n_train} "
-            f"samples) memorised the training set (train AUC {train_auc:.3f}) while on new "
-            f"samples it does no better than chance (test AUC {test_auc:.3f}, 0.5 is a coin "
-            f"toss). A high training score proves nothing: judge a model on data it has "
-            f"not seen."
+            _(
+                "Over-fitting, as the course text shows: the labels are random, so there is "
+                "nothing to learn, yet the network ({params:,} parameters for {n_train} "
+                "samples) memorised the training set (train AUC {train_auc:.3f}) while on new "
+                "samples it does no better than chance (test AUC {test_auc:.3f}, 0.5 is a coin "
+                "toss). A high training score proves nothing: judge a model on data it has "
+                "not seen."
+            ).format(params=params, n_train=n_train, train_auc=train_auc, test_auc=test_auc)
         ]
     if train_auc - test_auc > 0.05:
         return [
-            f"Over-fitting: train AUC {train_auc:.3f} against test AUC {test_auc:.3f}. "
-            f"Try fewer parameters, --weight-decay, --dropout, more data, or "
-            f"--early-stopping --monitor auc."
+            _(
+                "Over-fitting: train AUC {train_auc:.3f} against test AUC {test_auc:.3f}. "
+                "Try fewer parameters, --weight-decay, --dropout, more data, or "
+                "--early-stopping --monitor auc."
+            ).format(train_auc=train_auc, test_auc=test_auc)
         ]
     return []
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from fcnet.i18n import gettext as _
 from fcnet.tasks.run_folder import load_model, read_run
 
 
@@ -21,10 +22,16 @@ def evaluate(
     saved = read_run(run_dir)
     task, o = saved["task"], dict(saved["options"])
     if task == "fit" and o.get("sweep"):
-        raise ValueError(f"{run_dir}: a --sweep run holds one model per width; nothing to redo")
+        raise ValueError(
+            _("{run_dir}: a --sweep run holds one model per width; nothing to redo").format(
+                run_dir=run_dir
+            )
+        )
     if task not in ("fit", "mnist", "binary"):
-        raise ValueError(f"{run_dir}: unknown task {task!r} in run.json")
-    model, _ = load_model(run_dir, device=device)
+        raise ValueError(
+            _("{run_dir}: unknown task {task!r} in run.json").format(run_dir=run_dir, task=task)
+        )
+    model, _saved = load_model(run_dir, device=device)
     if task == "mnist":
         from fcnet.tasks.mnist import evaluate_run as mnist_metrics
 
@@ -36,7 +43,7 @@ def evaluate(
     from fcnet.tasks.fit import evaluate_run as fit_metrics
 
     if data_dir is not None:
-        raise ValueError("--data-dir: a fit run has no data folder")
+        raise ValueError(_("--data-dir: a fit run has no data folder"))
     return fit_metrics(model, o)
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from fcnet.data.synthetic import function_grid, function_samples
 from fcnet.expr import Expression, check_overflow, parse
+from fcnet.i18n import gettext as _
 from fcnet.spec import NetSpec
 from fcnet.tasks import _common
 from fcnet.tasks.netspec import decay, resolve_spec
@@ -88,7 +89,7 @@ def fit(
     and plot the error against the width. Other options as `fcnet fit --help`.
     """
     if given.get("expr") is None and resume is None:
-        raise ValueError("EXPR: expected a function of x such as 'sin(x)', got none")
+        raise ValueError(_("EXPR: expected a function of x such as 'sin(x)', got none"))
     preset = {**PRESET, "hidden": SWEEP_WIDTHS} if given.get("sweep") else PRESET
     run = start_run("fit", FitOptions, given, resume, preset)
     o = run.options
@@ -96,7 +97,7 @@ def fit(
     ranges = ranges_of(o, f)
     if o["sweep"]:
         if run.resuming:
-            raise ValueError("--resume: a --sweep run cannot be resumed; start it again")
+            raise ValueError(_("--resume: a --sweep run cannot be resumed; start it again"))
         return _sweep(run, f, ranges, callbacks)
 
     (x, y), (x_val, y_val), (x_grid, y_grid), grid_points = _data(o, f, ranges)
@@ -114,7 +115,7 @@ def fit(
     )
     metrics = measure(model, x, y, x_grid, y_grid)
     files = _plots(run, f, ranges, model, history, x, y, x_grid, y_grid, grid_points)
-    notes = [f"plots: {', '.join(p.name for p in files)}"] if files else []
+    notes = [_("plots: {names}").format(names=", ".join(p.name for p in files))] if files else []
     details = {
         "expr": f.text,
         "variables": list(f.variables),
@@ -200,13 +201,21 @@ def ranges_of(o: dict[str, Any], f: Expression) -> list[tuple[float, float]]:
     for flag, key in (("--range", "range"), ("--yrange", "yrange"))[: len(f.variables)]:
         value = o[key]
         if value is None or len(value) != 2:
-            raise ValueError(f"{flag}: expected two numbers A B, got {value!r}")
+            raise ValueError(
+                _("{flag}: expected two numbers A B, got {value!r}").format(flag=flag, value=value)
+            )
         lo, hi = float(value[0]), float(value[1])
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-            raise ValueError(f"{flag}: expected finite A < B, got {lo:g} {hi:g}")
+            raise ValueError(
+                _("{flag}: expected finite A < B, got {lo:g} {hi:g}").format(
+                    flag=flag, lo=lo, hi=hi
+                )
+            )
         out.append((lo, hi))
     if "y" in f.variables and "x" not in f.variables:
-        raise ValueError(f"expression {f.text!r}: uses y without x; name the variable x")
+        raise ValueError(
+            _("expression {text!r}: uses y without x; name the variable x").format(text=f.text)
+        )
     return out
 
 
@@ -303,8 +312,8 @@ def _plots(run, f, ranges, model, history, x, y, x_grid, y_grid, grid_points) ->
             "loss_curves",
             "loss.png",
             history.records,
-            title=f"fit {f.text}, {network_title(model)}",
-            loss_label="MSE on standardised targets",
+            title=_("fit {expr}, {network}").format(expr=f.text, network=network_title(model)),
+            loss_label=_("MSE on standardised targets"),
         )
     ]
     if len(ranges) == 1:
@@ -353,7 +362,7 @@ def _sweep(run: Run, f: Expression, ranges, callbacks) -> TaskResult:
     """One single-hidden-layer network per width; error against width on one picture."""
     o = run.options
     widths = o["hidden"]
-    (x, y), (x_val, y_val), (x_grid, y_grid), _ = _data(o, f, ranges)
+    (x, y), (x_val, y_val), (x_grid, y_grid), _unused = _data(o, f, ranges)
     rows = []
     model = history = None
     for w in widths:
@@ -372,8 +381,9 @@ def _sweep(run: Run, f: Expression, ranges, callbacks) -> TaskResult:
         run.save_model(model, stem=f"w{w}-model")
         rows.append({"width": w, **measure(model, x, y, x_grid, y_grid)})
         run.err.print(
-            f"width {w}: test MSE {rows[-1]['test_mse']:.3g}, max |error| "
-            f"{rows[-1]['max_abs_error']:.3g}",
+            _("width {width}: test MSE {mse:.3g}, max |error| {error:.3g}").format(
+                width=w, mse=rows[-1]["test_mse"], error=rows[-1]["max_abs_error"]
+            ),
             highlight=False,
         )
     files = [
@@ -393,7 +403,7 @@ def _sweep(run: Run, f: Expression, ranges, callbacks) -> TaskResult:
         "best_width": best["width"],
         "best_test_mse": best["test_mse"],
     }
-    notes = [f"plots: {', '.join(p.name for p in files if p is not None)}"]
+    notes = [_("plots: {names}").format(names=", ".join(p.name for p in files if p is not None))]
     details = {"expr": f.text, "sweep": rows}
     assert model is not None and history is not None  # --hidden gives at least one width
     return finish(run, model, history, metrics, details, notes, save=False)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from fcnet.i18n import gettext as _
 from fcnet.spec import NetSpec
 from fcnet.tasks import _common
 from fcnet.tasks.netspec import decay, resolve_spec
@@ -97,7 +98,11 @@ def mnist(
     """
     name = given.get("preset", "default")
     if name not in PRESETS:
-        raise ValueError(f"--preset: expected one of {', '.join(PRESETS)}, got {name!r}")
+        raise ValueError(
+            _("--preset: expected one of {join_presets}, got {name!r}").format(
+                join_presets=", ".join(PRESETS), name=name
+            )
+        )
     run = start_run("mnist", MnistOptions, given, resume, PRESETS[name])
     o = run.options
     x_train, y_train, x_test, y_test = load_data(o["data_dir"], o["limit"])
@@ -135,7 +140,7 @@ def mnist(
     metrics = {"test_accuracy": report["accuracy"], "test_loss": report["loss"]}
     metrics["val_accuracy"] = float(model.evaluate(*evals["val"])["accuracy"])
     files = write_report(run, model, report, x_test, y_test, history)
-    notes = [f"plots: {', '.join(p.name for p in files)}"] if files else []
+    notes = [_("plots: {names}").format(names=", ".join(p.name for p in files))] if files else []
     details = {
         "preset": o["preset"],
         "train_images": len(x_train),
@@ -165,7 +170,7 @@ def load_data(
     x_test, y_test = load_mnist("test", data_dir)
     if limit is not None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValueError(f"--limit: expected an int >= 1, got {limit!r}")
+            raise ValueError(_("--limit: expected an int >= 1, got {limit!r}").format(limit=limit))
         x_train, y_train = x_train[:limit], y_train[:limit]
     return x_train, y_train, x_test, y_test
 
@@ -261,7 +266,7 @@ def write_report(
     w1 = model.get_weights()[f"{first}.weight"]
     from fcnet.plots import network_title
 
-    title = f"MNIST {network_title(model)}"
+    title = _("MNIST {network}").format(network=network_title(model))
     files = [
         run.plot(
             "loss_curves",
@@ -308,7 +313,9 @@ def preprocess_image(path: str | os.PathLike[str]) -> np.ndarray:
         grey = 1.0 - grey
     field = digit_field(grey)
     if field is None:
-        raise ValueError(f"{path}: no digit found (the image is blank or nearly so)")
+        raise ValueError(
+            _("{path}: no digit found (the image is blank or nearly so)").format(path=path)
+        )
     return field.reshape(784)
 
 
@@ -359,7 +366,11 @@ def idx_image(path: str | os.PathLike[str], index: int) -> np.ndarray:
     if len(images) == 0:
         raise ValueError(f"{path}: holds no images (its first dimension is 0)")
     if not 0 <= index < len(images):
-        raise ValueError(f"--index: expected 0 to {len(images) - 1} for {path}, got {index}")
+        raise ValueError(
+            _("--index: expected 0 to {len_images_1} for {path}, got {index}").format(
+                len_images_1=len(images) - 1, path=path, index=index
+            )
+        )
     img = images[index].astype(np.float32)
     if images.dtype == np.uint8:
         img /= 255.0
@@ -372,7 +383,11 @@ def predict(
     """The `top` classes and their probabilities for each (784,) image, by a saved run."""
     model, saved = load_model(run_dir, device=device)
     if saved["task"] != "mnist" or model.spec.input_size != 784:
-        raise ValueError(f"{run_dir}: is a {saved['task']!r} run; predict needs an mnist run")
+        raise ValueError(
+            _("{run_dir}: is a {saved_task!r} run; predict needs an mnist run").format(
+                run_dir=run_dir, saved_task=saved["task"]
+            )
+        )
     probs = softmax(model.predict(np.asarray(images, dtype=np.float32).reshape(-1, 784)))
     order = np.argsort(-probs, axis=1, kind="stable")[:, :top]
     return [[(int(c), float(p[c])) for c in row] for row, p in zip(order, probs, strict=True)]

@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Literal, get_args
 import numpy as np
 
 from fcnet.backends import BACKENDS
+from fcnet.i18n import gettext as _
 from fcnet.spec import ACTIVATIONS, OPTIMIZERS, LayerSpec, NetSpec, OptimizerSpec
 from fcnet.train import MONITORS
 
@@ -72,7 +73,9 @@ def flag(name: str) -> str:
 def int_at_least(low: int) -> Callable[[str, Any], Any]:
     def check(where: str, v: Any) -> Any:
         if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < low:
-            raise ValueError(f"{where}: expected an int >= {low}, got {v!r}")
+            raise ValueError(
+                _("{where}: expected an int >= {low}, got {v!r}").format(where=where, low=low, v=v)
+            )
         return int(v)
 
     return check
@@ -80,19 +83,21 @@ def int_at_least(low: int) -> Callable[[str, Any], Any]:
 
 def _lr(where: str, v: Any) -> Any:
     if not (_is_real(v) and v > 0 and math.isfinite(v)):
-        raise ValueError(f"{where}: expected a learning rate > 0, got {v!r}")
+        raise ValueError(
+            _("{where}: expected a learning rate > 0, got {v!r}").format(where=where, v=v)
+        )
     return float(v)
 
 
 def _probability(where: str, v: Any) -> Any:
     if not (_is_real(v) and 0 <= v < 1):
-        raise ValueError(f"{where}: expected 0 <= p < 1, got {v!r}")
+        raise ValueError(_("{where}: expected 0 <= p < 1, got {v!r}").format(where=where, v=v))
     return float(v)
 
 
 def non_negative(where: str, v: Any) -> Any:
     if not (_is_real(v) and v >= 0 and math.isfinite(v)):
-        raise ValueError(f"{where}: expected a number >= 0, got {v!r}")
+        raise ValueError(_("{where}: expected a number >= 0, got {v!r}").format(where=where, v=v))
     return float(v)
 
 
@@ -110,7 +115,11 @@ DEVICE_HELP = "Where to train: cpu, cuda, cuda:N or auto. [default: cpu]"
 def check_device(where: str, v: Any) -> Any:
     """The spelling only; whether the machine has that device is the backend's to say."""
     if not (isinstance(v, str) and _DEVICE.fullmatch(v)):
-        raise ValueError(f"{where}: expected one of {', '.join(DEVICES)}, got {v!r}")
+        raise ValueError(
+            _("{where}: expected one of {join_devices}, got {v!r}").format(
+                where=where, join_devices=", ".join(DEVICES), v=v
+            )
+        )
     return v
 
 
@@ -124,7 +133,9 @@ def parse_hidden(value: Any, flag: str = "--hidden") -> list[int] | None:
             widths = [int(p) for p in parts]
         except ValueError:
             raise ValueError(
-                f"{flag}: expected comma-separated widths such as 512,256, got {value!r}"
+                _("{flag}: expected comma-separated widths such as 512,256, got {value!r}").format(
+                    flag=flag, value=value
+                )
             ) from None
     elif isinstance(value, int | np.integer) and not isinstance(value, bool):
         widths = [int(value)]
@@ -133,10 +144,14 @@ def parse_hidden(value: Any, flag: str = "--hidden") -> list[int] | None:
             widths = [int(v) for v in value]
         except (TypeError, ValueError):
             raise ValueError(
-                f"{flag}: expected comma-separated widths such as 512,256, got {value!r}"
+                _("{flag}: expected comma-separated widths such as 512,256, got {value!r}").format(
+                    flag=flag, value=value
+                )
             ) from None
     if not widths or any(w < 1 for w in widths):
-        raise ValueError(f"{flag}: expected widths >= 1, got {value!r}")
+        raise ValueError(
+            _("{flag}: expected widths >= 1, got {value!r}").format(flag=flag, value=value)
+        )
     return widths
 
 
@@ -148,13 +163,17 @@ def _hidden(where: str, v: Any) -> Any:
 
 def _flag_value(where: str, v: Any) -> Any:
     if not isinstance(v, bool | np.bool_):
-        raise ValueError(f"{where}: expected True or False, got {v!r}")
+        raise ValueError(_("{where}: expected True or False, got {v!r}").format(where=where, v=v))
     return bool(v)
 
 
 def _choice(where: str, v: Any, choices: Sequence[str]) -> Any:
     if v not in choices:
-        raise ValueError(f"{where}: expected one of {', '.join(choices)}, got {v!r}")
+        raise ValueError(
+            _("{where}: expected one of {join_choices}, got {v!r}").format(
+                where=where, join_choices=", ".join(choices), v=v
+            )
+        )
     return v
 
 
@@ -256,7 +275,9 @@ def check(cls: type[TaskOptions], values: Mapping[str, Any]) -> dict[str, Any]:
         if f.name == "monitor":
             if v not in cls.MONITORS:
                 raise ValueError(
-                    f"--monitor: expected one of {', '.join(cls.MONITORS)} for this task, got {v!r}"
+                    _(
+                        "--monitor: expected one of {join_cls_monitors} for this task, got {v!r}"
+                    ).format(join_cls_monitors=", ".join(cls.MONITORS), v=v)
                 )
             continue
         if m.choices is not None:

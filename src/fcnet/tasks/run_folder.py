@@ -27,6 +27,7 @@ import numpy as np
 from fcnet import __version__, runtime
 from fcnet._fileio import atomic_write_text
 from fcnet.backends._common import NATIVE_SUFFIX
+from fcnet.i18n import gettext as _
 from fcnet.spec import NetSpec
 from fcnet.tasks.options import RESUMABLE, TaskOptions, check, flag, resolve
 
@@ -154,7 +155,9 @@ class Run:
 
             getattr(plots, fn_name)(*args, path=path, **kwargs)
         except Exception as exc:
-            self.err.print(f"[yellow]warning:[/] could not draw {name}: {exc}")
+            self.err.print(
+                _("[yellow]warning:[/] could not draw {name}: {error}").format(name=name, error=exc)
+            )
             return None
         self.keep(path)
         return path
@@ -282,13 +285,23 @@ def _start_run(
         if changed:
             flags = ", ".join(flag(k) for k in changed)
             raise ValueError(
-                f"--resume {out_dir}: a resumed run keeps its saved options; only --epochs "
-                f"and --quiet may change, got {flags}"
+                _(
+                    "--resume {out_dir}: a resumed run keeps its saved options; only --epochs and "
+                    "--quiet may change, got {flags}"
+                ).format(out_dir=out_dir, flags=flags)
             )
         if "out" in given and Path(given["out"]).resolve() != out_dir.resolve():
-            raise ValueError(f"--out: a resumed run stays in {out_dir}, got {given['out']}")
+            raise ValueError(
+                _("--out: a resumed run stays in {out_dir}, got {given_out}").format(
+                    out_dir=out_dir, given_out=given["out"]
+                )
+            )
         if not (out_dir / "checkpoint.npz").is_file():
-            raise ValueError(f"--resume {out_dir}: no checkpoint.npz in it to continue from")
+            raise ValueError(
+                _("--resume {out_dir}: no checkpoint.npz in it to continue from").format(
+                    out_dir=out_dir
+                )
+            )
         options = {**saved["options"], **jsonable(given), "out": str(out_dir)}
         options.setdefault("device", "cpu")
         sources = {**saved.get("sources", {}), **dict.fromkeys(given, "flag")}
@@ -314,13 +327,17 @@ def _start_run(
         if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
             if not options["force"]:
                 raise ValueError(
-                    f"--out {out_dir}: exists and is not an empty folder; choose a new one "
-                    f"(nothing is overwritten), or continue that run with --resume {out_dir}"
+                    _(
+                        "--out {out_dir}: exists and is not an empty folder; choose a new one "
+                        "(nothing is overwritten), or continue that run with --resume {out_dir}"
+                    ).format(out_dir=out_dir)
                 )
             if out_dir.is_dir() and not (out_dir / "run.json").is_file():
                 raise ValueError(
-                    f"--force: replaces a file or an fcnet run folder, and {out_dir} is a "
-                    f"folder without run.json; choose another --out"
+                    _(
+                        "--force: replaces a file or an fcnet run folder, and {out_dir} is a "
+                        "folder without run.json; choose another --out"
+                    ).format(out_dir=out_dir)
                 )
             replace = True
     options = jsonable({**options, "out": str(out_dir)})
@@ -438,7 +455,11 @@ def read_run(run_dir: str | os.PathLike[str], task: str | None = None) -> dict[s
         ):
             raise FileError(f"{meta}: field 'options.{key}' must be two numbers, got {_short(r)}")
     if task is not None and saved["task"] != task:
-        raise ValueError(f"{run_dir}: is a {saved['task']!r} run, not a {task!r} run")
+        raise ValueError(
+            _("{run_dir}: is a {saved_task!r} run, not a {task!r} run").format(
+                run_dir=run_dir, saved_task=saved["task"], task=task
+            )
+        )
     return saved
 
 
@@ -457,7 +478,9 @@ def load_model(
     saved = read_run(run_dir, task)
     path = Path(run_dir) / "model.npz"
     if not path.is_file():
-        raise ValueError(f"{run_dir}: has no model.npz (did the run finish?)")
+        raise ValueError(
+            _("{run_dir}: has no model.npz (did the run finish?)").format(run_dir=run_dir)
+        )
     backend = "torch" if device.startswith("cuda") else "numpy"
     return load(path, backend=backend, device=device), saved
 
@@ -507,20 +530,23 @@ def print_summary(
 ) -> None:
     from rich.table import Table
 
-    table = Table(title=f"fcnet {run.task} ({backend})", title_justify="left")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
+    table = Table(
+        title=_("fcnet {task} ({backend})").format(task=run.task, backend=backend),
+        title_justify="left",
+    )
+    table.add_column(_("metric"))
+    table.add_column(_("value"), justify="right")
     for k, v in metrics.items():
         if _is_number(v):
             table.add_row(k, f"{v:.6g}")
-    table.add_row("epochs", str(len(history.records)))
+    table.add_row(_("epochs"), str(len(history.records)))
     if history.stopped_early:
-        table.add_row("early stop", f"best epoch {history.best_epoch}")
-    table.add_row("train time", f"{history.seconds:.1f} s")
+        table.add_row(_("early stop"), _("best epoch {epoch}").format(epoch=history.best_epoch))
+    table.add_row(_("train time"), _("{seconds:.1f}s").format(seconds=history.seconds))
     run.console.print(table)
     for note in notes:
         run.console.print(note)
-    run.console.print(f"run folder: {run.out_dir}")
+    run.console.print(_("run folder: {folder}").format(folder=run.out_dir))
 
 
 __all__ = [

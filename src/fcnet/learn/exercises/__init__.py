@@ -4,44 +4,46 @@ from __future__ import annotations
 
 import importlib
 
+from fcnet.i18n import N_
+from fcnet.i18n import gettext as _
 from fcnet.learn.core import Exercise
 
 # name -> (module, what it asks, the course section); `fcnet exercise list` prints these.
 CATALOG: dict[str, tuple[str, str, str]] = {
     "backprop": (
         "backprop",
-        "write linear, ReLU and softmax cross-entropy forward and backward in numpy",
-        "exercise 1 (numpy by hand); nndl 4.4",
+        N_("write linear, ReLU and softmax cross-entropy forward and backward in numpy"),
+        N_("exercise 1 (numpy by hand); nndl 4.4"),
     ),
     "idx": (
         "idx",
-        "read MNIST's IDX files (header and data) into numpy arrays, fast and checked",
-        "exercise 3 (the data set)",
+        N_("read MNIST's IDX files (header and data) into numpy arrays, fast and checked"),
+        N_("exercise 3 (the data set)"),
     ),
     "auc": (
         "auc",
-        "compute the area under the ROC curve, ties included",
-        "binary classification (AUC)",
+        N_("compute the area under the ROC curve, ties included"),
+        N_("binary classification (AUC)"),
     ),
     "fit": (
         "fit",
-        "fit a function you define with a ReLU network",
-        "exercise 2 (function fitting)",
+        N_("fit a function you define with a ReLU network"),
+        N_("exercise 2 (function fitting)"),
     ),
     "mnist": (
         "mnist",
-        "train a classifier to 97% test accuracy on MNIST",
-        "exercise 3 (the classifier)",
+        N_("train a classifier to 97% test accuracy on MNIST"),
+        N_("exercise 3 (the classifier)"),
     ),
     "torch": (
         "torch_net",
-        "the two-layer net as a PyTorch nn.Module, trained with Adam",
-        "PyTorch step by step (nn.Module, optim)",
+        N_("the two-layer net as a PyTorch nn.Module, trained with Adam"),
+        N_("PyTorch step by step (nn.Module, optim)"),
     ),
     "tensorflow": (
         "tf_net",
-        "the same two-layer net in TensorFlow (Keras model, GradientTape, Adam)",
-        "exercise 1 (TensorFlow twin)",
+        N_("the same two-layer net in TensorFlow (Keras model, GradientTape, Adam)"),
+        N_("exercise 1 (TensorFlow twin)"),
     ),
 }
 
@@ -49,6 +51,10 @@ CATALOG: dict[str, tuple[str, str, str]] = {
 def get(name: str) -> Exercise:
     """The exercise `name`; ValueError naming the known ones when there is none."""
     if name not in CATALOG:
-        raise ValueError(f"unknown exercise {name!r}; expected one of: {', '.join(CATALOG)}")
+        raise ValueError(
+            _("unknown exercise {name!r}; expected one of: {names}").format(
+                name=name, names=", ".join(CATALOG)
+            )
+        )
     module = importlib.import_module(f"fcnet.learn.exercises.{CATALOG[name][0]}")
     return module.EXERCISE

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from fcnet import nn
+from fcnet.i18n import gettext as _
 
 SIZES = (5, 7, 3)  # D_in, H, D_out of the gradient check: all different, so shapes say which
 TRAIN_SIZES = (64, 100, 50, 10)  # N, D_in, H, D_out (the course text's, smaller)
@@ -53,7 +54,7 @@ def adam_curve(x, y, W1, W2, *, steps: int, lr: float, eps: float = 1e-8) -> lis
     opt = nn.Adam(model.parameters(), lr=lr, eps=eps)
     x32, y32 = x.astype(np.float32), y.astype(np.float32)
     losses = []
-    for _ in range(steps):
+    for _step in range(steps):
         losses.append(loss_fn(model.forward(x32), y32))
         opt.zero_grad()
         model.backward(loss_fn.backward())
@@ -69,21 +70,33 @@ def compare_curves(losses, ref: list[float], framework_hint: str) -> str:
     if not isinstance(losses, list | tuple) or len(losses) != len(ref):
         got = f"{len(losses)} values" if isinstance(losses, list | tuple) else type(losses).__name__
         raise CheckFailed(
-            f"train must return the list of the {len(ref)} losses (one per step), got {got}"
+            _("train must return the list of the {n_ref} losses (one per step), got {got}").format(
+                n_ref=len(ref), got=got
+            )
         )
     values = [scalar(v, f"loss {i}") for i, v in enumerate(losses)]
     if not np.isclose(values[0], ref[0], rtol=1e-4):
         raise CheckFailed(
-            f"the first loss is {values[0]:.6g}, the reference's {ref[0]:.6g} on the same "
-            "weights: the loss is sum((y_pred - y)^2) over the batch (MSELoss(reduction='sum')),"
-            " taken before the first step"
+            _(
+                "the first loss is {values_0:.6g}, the reference's {ref_0:.6g} on the same "
+                "weights: the loss is sum((y_pred - y)^2) over the batch "
+                "(MSELoss(reduction='sum')), taken before the first step"
+            ).format(values_0=values[0], ref_0=ref[0])
         )
     for i, (a, b) in enumerate(zip(values, ref, strict=True)):
         if not np.isclose(a, b, rtol=2e-2):
             raise CheckFailed(
-                f"after {i} steps the loss is {a:.6g}, the reference Adam's {b:.6g} "
-                f"(lr {TRAIN_LR:g}): {framework_hint}"
+                _(
+                    "after {i} steps the loss is {a:.6g}, the reference Adam's {b:.6g} (lr "
+                    "{TRAIN_LR:g}): {framework_hint}"
+                ).format(i=i, a=a, b=b, TRAIN_LR=TRAIN_LR, framework_hint=_(framework_hint))
             )
     if not values[-1] < 0.5 * values[0]:
-        raise CheckFailed(f"the loss does not fall: {values[0]:.4g} -> {values[-1]:.4g}")
-    return f"loss {values[0]:.1f} -> {values[-1]:.1f} in {len(ref)} Adam steps, as the reference's"
+        raise CheckFailed(
+            _("the loss does not fall: {values_0:.4g} -> {values_1:.4g}").format(
+                values_0=values[0], values_1=values[-1]
+            )
+        )
+    return _("loss {first:.1f} -> {last:.1f} in {steps} Adam steps, as the reference's").format(
+        first=values[0], last=values[-1], steps=len(ref)
+    )

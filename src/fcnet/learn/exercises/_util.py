@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from fcnet.i18n import gettext as _
 from fcnet.learn.core import CheckFailed
 
 
@@ -14,14 +15,23 @@ def array(
 ) -> np.ndarray:
     """`value` as a float64 array of `shape`, or a CheckFailed naming `what`."""
     if value is None:
-        raise CheckFailed(f"{what} is None: did the function forget to return it?")
+        raise CheckFailed(
+            _("{what} is None: did the function forget to return it?").format(what=what)
+        )
     try:
         a = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise CheckFailed(f"{what} is a {type(value).__name__}, expected a numpy array") from None
+        raise CheckFailed(
+            _("{what} is a {type}, expected a numpy array").format(
+                what=what, type=type(value).__name__
+            )
+        ) from None
     if shape is not None and a.shape != shape:
         raise CheckFailed(
-            f"{what} has shape {a.shape}, expected {shape}" + (f": {why}" if why else "")
+            _("{what} has shape {shape}, expected {expected}").format(
+                what=what, shape=a.shape, expected=shape
+            )
+            + (": " + _(why) if why else "")
         )
     return a
 
@@ -31,9 +41,13 @@ def scalar(value: Any, what: str) -> float:
     try:
         a = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise CheckFailed(f"{what} is a {type(value).__name__}, expected a number") from None
+        raise CheckFailed(
+            _("{what} is a {type}, expected a number").format(what=what, type=type(value).__name__)
+        ) from None
     if a.size != 1:
-        raise CheckFailed(f"{what} has shape {a.shape}, expected a single number")
+        raise CheckFailed(
+            _("{what} has shape {shape}, expected a single number").format(what=what, shape=a.shape)
+        )
     return float(a.reshape(()))
 
 
@@ -43,7 +57,9 @@ def tuple_of(value: Any, n: int, what: str, names: str) -> tuple:
         got = f"a {type(value).__name__}" + (
             f" of {len(value)}" if isinstance(value, tuple | list) else ""
         )
-        raise CheckFailed(f"{what} must return {names}, got {got}")
+        raise CheckFailed(
+            _("{what} must return {names}, got {got}").format(what=what, names=names, got=got)
+        )
     return tuple(value)
 
 

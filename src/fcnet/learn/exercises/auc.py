@@ -10,14 +10,16 @@ import time
 
 import numpy as np
 
+from fcnet.i18n import N_
+from fcnet.i18n import gettext as _
 from fcnet.learn.core import Check, CheckFailed, Exercise, Student, StudentError, time_scale
 from fcnet.learn.exercises._util import scalar
 
-_FORMULA = (
+_FORMULA = N_(
     "AUC = (sum of the positives' ranks - P(P+1)/2) / (P N), the fraction of "
     "(positive, negative) pairs ordered right"
 )
-_TIES = "a tied (positive, negative) pair counts 1/2: give tied scores their average rank"
+_TIES = N_("a tied (positive, negative) pair counts 1/2: give tied scores their average rank")
 
 
 def _sklearn_auc(y, s) -> float:
@@ -53,28 +55,40 @@ def check_by_hand(student: Student) -> str:
     got = _auc(student, y, s, "y = [0, 0, 1, 1], scores [0.1, 0.4, 0.35, 0.8]")
     if not abs(got - 0.75) <= 1e-12:
         raise CheckFailed(
-            f"roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) = {got:.6g}, expected 0.75: "
-            f"3 of the 4 pairs are ordered right; {_FORMULA}"
+            _(
+                "roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) = {got:.6g}, expected 0.75: 3 of the "
+                "4 pairs are ordered right; {formula}"
+            ).format(got=got, formula=_(_FORMULA))
         )
     flipped = _auc(student, y, -s, "negated scores")
     if not abs(flipped - 0.25) <= 1e-12:
         raise CheckFailed(
-            f"with the scores negated roc_auc = {flipped:.6g}, expected 1 - 0.75 = 0.25: "
-            "higher scores mean more positive"
+            _(
+                "with the scores negated roc_auc = {flipped:.6g}, expected 1 - 0.75 = 0.25: higher "
+                "scores mean more positive"
+            ).format(flipped=flipped)
         )
-    return "0.75 on the 4-sample example, 0.25 with the scores negated"
+    return _("0.75 on the 4-sample example, 0.25 with the scores negated")
 
 
 def _compare(student: Student, ties: bool) -> str:
     for n, y, s in _cases(ties):
-        where = f"{n} samples ({int(y.sum())} positive" + (", tied scores)" if ties else ")")
+        where = (
+            _("{n} samples ({positive} positive, tied scores)")
+            if ties
+            else _("{n} samples ({positive} positive)")
+        ).format(n=n, positive=int(y.sum()))
         got = _auc(student, y, s, where)
         want = _sklearn_auc(y, s)
         if not abs(got - want) <= 1e-12:
             hint = _TIES if ties else _FORMULA
             raise CheckFailed(
-                f"roc_auc = {got:.12g} on {where}, scikit-learn {want:.12g} "
-                f"(off by {abs(got - want):.1e}): {hint}"
+                _(
+                    "roc_auc = {got:.12g} on {where}, scikit-learn {want:.12g} (off by "
+                    "{abs_got_want:.1e}): {hint}"
+                ).format(
+                    got=got, where=where, want=want, abs_got_want=abs(got - want), hint=_(hint)
+                )
             )
     return "within 1e-12 of scikit-learn's roc_auc_score (4 cases, 10 to 5000 samples)"
 
@@ -97,14 +111,18 @@ def check_one_class(student: Student) -> str:
             if isinstance(exc.exc, ValueError):
                 continue
             raise CheckFailed(
-                f"roc_auc raised {type(exc.exc).__name__} for labels all {label}: raise a "
-                "ValueError saying both classes are needed"
+                _(
+                    "roc_auc raised {type} for labels all {label}: raise a ValueError saying both "
+                    "classes are needed"
+                ).format(type=type(exc.exc).__name__, label=label)
             ) from None
         raise CheckFailed(
-            f"roc_auc returned {got!r} for labels all {label}: AUC needs both classes "
-            "(P N = 0 pairs); raise ValueError"
+            _(
+                "roc_auc returned {got!r} for labels all {label}: AUC needs both classes (P N = 0 "
+                "pairs); raise ValueError"
+            ).format(got=got, label=label)
         )
-    return "ValueError when only one class is present"
+    return _("ValueError when only one class is present")
 
 
 def check_speed(student: Student) -> str:
@@ -118,14 +136,20 @@ def check_speed(student: Student) -> str:
     seconds = time.perf_counter() - t0
     want = _sklearn_auc(y, s)
     if not abs(got - want) <= 1e-12:
-        raise CheckFailed(f"roc_auc = {got:.12g} on 10^6 scores, scikit-learn {want:.12g}: {_TIES}")
+        raise CheckFailed(
+            _("roc_auc = {got:.12g} on 10^6 scores, scikit-learn {want:.12g}: {ties}").format(
+                got=got, want=want, ties=_(_TIES)
+            )
+        )
     bound = 1.0 * time_scale()  # 1 s (tests on a loaded machine scale it)
     if seconds > bound:
         raise CheckFailed(
-            f"{seconds:.2f} s for 10^6 scores, need under {bound:g} s: sort once (np.argsort, "
-            "O(n log n)) rather than compare every pair or loop in Python"
+            _(
+                "{seconds:.2f} s for 10^6 scores, need under {bound:g} s: sort once (np.argsort, "
+                "O(n log n)) rather than compare every pair or loop in Python"
+            ).format(seconds=seconds, bound=bound)
         )
-    return f"{seconds * 1000:.0f} ms for 10^6 scores"
+    return _("{seconds_1000:.0f} ms for 10^6 scores").format(seconds_1000=seconds * 1000)
 
 
 EXERCISE = Exercise(

@@ -13,19 +13,21 @@ import warnings
 import numpy as np
 
 from fcnet import nn
+from fcnet.i18n import N_
+from fcnet.i18n import gettext as _
 from fcnet.learn.core import Check, CheckFailed, Exercise, Student
 from fcnet.learn.exercises._util import array, close, max_error, ratio, scalar, tuple_of
 from fcnet.learn.gradcheck import check_grad
 
 # (N, in, out): N = 1, a square W, non-square ones
 _SIZES = ((1, 3, 4), (5, 4, 4), (7, 6, 2))
-_FORMULA_Z = "z = x W^T + b, with W of shape (out, in) and one sample per row of x"
-_FORMULA_DW = "dL/dW = delta^T x sums the batch's outer products delta_n x_n^T"
-_FORMULA_DB = "dL/db = sum over the batch of delta_n (db = delta.sum(axis=0))"
-_FORMULA_DX = "dL/dx = delta W (per sample W^T delta_n)"
-_FORMULA_RELU = "grad_z = grad_a * f'(z), f'(z) = 1[z > 0]"
-_FORMULA_CE = "L = -(1/N) sum_n log softmax(z_n)[y_n]"
-_FORMULA_DELTA = "delta = (softmax(z) - onehot(y)) / N"
+_FORMULA_Z = N_("z = x W^T + b, with W of shape (out, in) and one sample per row of x")
+_FORMULA_DW = N_("dL/dW = delta^T x sums the batch's outer products delta_n x_n^T")
+_FORMULA_DB = N_("dL/db = sum over the batch of delta_n (db = delta.sum(axis=0))")
+_FORMULA_DX = N_("dL/dx = delta W (per sample W^T delta_n)")
+_FORMULA_RELU = N_("grad_z = grad_a * f'(z), f'(z) = 1[z > 0]")
+_FORMULA_CE = N_("L = -(1/N) sum_n log softmax(z_n)[y_n]")
+_FORMULA_DELTA = N_("delta = (softmax(z) - onehot(y)) / N")
 
 
 def _rng(*key: int) -> np.random.Generator:
@@ -54,7 +56,10 @@ def _fcnet_linear(x, W, b, delta):
 
 def _unchanged(name: str, what: str, before: np.ndarray, after: np.ndarray, why: str = "") -> None:
     if not np.array_equal(before, after):
-        raise CheckFailed(f"{name} changed its input {what} in place" + (f": {why}" if why else ""))
+        raise CheckFailed(
+            _("{name} changed its input {what} in place").format(name=name, what=what)
+            + (": " + _(why) if why else "")
+        )
 
 
 def _call_copies(student: Student, name: str, *arrays, names: tuple[str, ...]):
@@ -71,20 +76,30 @@ def _call_copies(student: Student, name: str, *arrays, names: tuple[str, ...]):
 
 def check_linear_forward(student: Student) -> str:
     for N, n_in, n_out in _SIZES:
-        x, W, b, _ = _linear_case(N, n_in, n_out)
+        x, W, b, _d = _linear_case(N, n_in, n_out)
         z = _call_copies(student, "linear_forward", x, W, b, names=("x", "W", "b"))
         where = f"(N={N}, in={n_in}, out={n_out})"
         z = array(z, f"z {where}", (N, n_out), why=_FORMULA_Z)
-        ref, _, _, _ = _fcnet_linear(x, W, b, np.zeros((N, n_out)))
+        ref, _u1, _u2, _u3 = _fcnet_linear(x, W, b, np.zeros((N, n_out)))
         if close(z, ref):
             continue
         if n_in == n_out and close(z, x @ W + b):
-            raise CheckFailed(f"z = x W + b {where}: W has shape (out, in), so {_FORMULA_Z}")
+            raise CheckFailed(
+                _("z = x W + b {where}: W has shape (out, in), so {formula}").format(
+                    where=where, formula=_(_FORMULA_Z)
+                )
+            )
         if close(z, x @ W.T):
-            raise CheckFailed(f"b is not added {where}: {_FORMULA_Z}")
+            raise CheckFailed(
+                _("b is not added {where}: {formula}").format(where=where, formula=_(_FORMULA_Z))
+            )
         err, i = max_error(z, ref)
-        raise CheckFailed(f"z is wrong {where}: off by {err:.1e} (relative) at {i}; {_FORMULA_Z}")
-    return "matches fcnet.nn.Linear (N = 1, square and non-square W)"
+        raise CheckFailed(
+            _("z is wrong {where}: off by {err:.1e} (relative) at {i}; {formula}").format(
+                where=where, err=err, i=i, formula=_(_FORMULA_Z)
+            )
+        )
+    return _("matches fcnet.nn.Linear (N = 1, square and non-square W)")
 
 
 def _backward_outputs(student: Student, N: int, n_in: int, n_out: int):
@@ -96,53 +111,95 @@ def _backward_outputs(student: Student, N: int, n_in: int, n_out: int):
 
 def check_linear_backward_shapes(student: Student) -> str:
     for N, n_in, n_out in _SIZES:
-        (x, W, _, _), (dW, db, dx) = _backward_outputs(student, N, n_in, n_out)
+        (x, W, _b, _d), (dW, db, dx) = _backward_outputs(student, N, n_in, n_out)
         shape = np.shape(dW)
         if shape == W.shape[::-1] and n_in != n_out:
-            raise CheckFailed(f"dW has shape {shape}, W has {W.shape}: {_FORMULA_DW}")
-        array(dW, "dW", W.shape, why=f"a gradient has its parameter's shape; {_FORMULA_DW}")
+            raise CheckFailed(
+                _("dW has shape {shape}, W has {shape2}: {formula}").format(
+                    shape=shape, shape2=W.shape, formula=_(_FORMULA_DW)
+                )
+            )
+        array(
+            dW,
+            "dW",
+            W.shape,
+            why=_("a gradient has its parameter's shape; {formula}").format(formula=_(_FORMULA_DW)),
+        )
         shape = np.shape(db)
         if shape == (1, n_out):
             raise CheckFailed(
-                f"db has shape {shape}, b has ({n_out},): sum without keepdims; {_FORMULA_DB}"
+                _("db has shape {shape}, b has ({n_out},): sum without keepdims; {formula}").format(
+                    shape=shape, n_out=n_out, formula=_(_FORMULA_DB)
+                )
             )
         if shape == (N, n_out) and N > 1:
-            raise CheckFailed(f"db has shape {shape}: the batch must be summed out; {_FORMULA_DB}")
+            raise CheckFailed(
+                _("db has shape {shape}: the batch must be summed out; {formula}").format(
+                    shape=shape, formula=_(_FORMULA_DB)
+                )
+            )
         array(db, "db", (n_out,), why=_FORMULA_DB)
-        array(dx, "dx", x.shape, why=f"dx has the shape of x; {_FORMULA_DX}")
-    return "dW like W, db like b, dx like x"
+        array(
+            dx,
+            "dx",
+            x.shape,
+            why=_("dx has the shape of x; {formula}").format(formula=_(_FORMULA_DX)),
+        )
+    return _("dW like W, db like b, dx like x")
 
 
 def check_linear_backward_values(student: Student) -> str:
     for N, n_in, n_out in _SIZES:
         (x, W, b, delta), (dW, db, dx) = _backward_outputs(student, N, n_in, n_out)
         where = f"(N={N}, in={n_in}, out={n_out})"
-        _, rdW, rdb, rdx = _fcnet_linear(x, W, b, delta)
+        _z, rdW, rdb, rdx = _fcnet_linear(x, W, b, delta)
         dW = array(dW, "dW", rdW.shape, why=_FORMULA_DW)
         db = array(db, "db", rdb.shape, why=_FORMULA_DB)
         dx = array(dx, "dx", rdx.shape, why=_FORMULA_DX)
         if not close(dW, rdW):
             if n_in == n_out and close(dW.T, rdW):
-                raise CheckFailed(f"dW is transposed {where}: {_FORMULA_DW}, shape (out, in)")
+                raise CheckFailed(
+                    _("dW is transposed {where}: {formula}, shape (out, in)").format(
+                        where=where, formula=_(_FORMULA_DW)
+                    )
+                )
             _scaled("dW", dW, rdW, N, where, _FORMULA_DW)
             err, i = max_error(dW, rdW)
-            raise CheckFailed(f"dW is wrong {where}: off by {err:.1e} at {i}; {_FORMULA_DW}")
+            raise CheckFailed(
+                _("dW is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
+                    where=where, err=err, i=i, formula=_(_FORMULA_DW)
+                )
+            )
         if not close(db, rdb):
             if N > 1 and close(db, rdb / N):
                 raise CheckFailed(
-                    f"db is the batch's mean of delta {where}: {_FORMULA_DB}, a sum, "
-                    "not a mean (delta already carries the loss's 1/N)"
+                    _(
+                        "db is the batch's mean of delta {where}: {formula}, a sum, not a mean "
+                        "(delta already carries the loss's 1/N)"
+                    ).format(where=where, formula=_(_FORMULA_DB))
                 )
             _scaled("db", db, rdb, N, where, _FORMULA_DB)
             err, i = max_error(db, rdb)
-            raise CheckFailed(f"db is wrong {where}: off by {err:.1e} at {i}; {_FORMULA_DB}")
+            raise CheckFailed(
+                _("db is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
+                    where=where, err=err, i=i, formula=_(_FORMULA_DB)
+                )
+            )
         if not close(dx, rdx):
             if n_in == n_out and close(dx, delta @ W.T):
-                raise CheckFailed(f"dx = delta W^T {where}: W is (out, in), so {_FORMULA_DX}")
+                raise CheckFailed(
+                    _("dx = delta W^T {where}: W is (out, in), so {formula}").format(
+                        where=where, formula=_(_FORMULA_DX)
+                    )
+                )
             _scaled("dx", dx, rdx, N, where, _FORMULA_DX)
             err, i = max_error(dx, rdx)
-            raise CheckFailed(f"dx is wrong {where}: off by {err:.1e} at {i}; {_FORMULA_DX}")
-    return "dW, db, dx match fcnet.nn.Linear.backward"
+            raise CheckFailed(
+                _("dx is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
+                    where=where, err=err, i=i, formula=_(_FORMULA_DX)
+                )
+            )
+    return _("dW, db, dx match fcnet.nn.Linear.backward")
 
 
 def _scaled(what: str, got: np.ndarray, ref: np.ndarray, N: int, where: str, formula: str):
@@ -150,26 +207,48 @@ def _scaled(what: str, got: np.ndarray, ref: np.ndarray, N: int, where: str, for
     if c is None or N == 1:
         return
     if np.isclose(c, N):
-        raise CheckFailed(f"{what} is N = {N} times too large {where}: {formula}")
+        raise CheckFailed(
+            _("{what} is N = {N} times too large {where}: {formula}").format(
+                what=what, N=N, where=where, formula=_(formula)
+            )
+        )
     if np.isclose(c, 1 / N):
-        raise CheckFailed(f"{what} is N = {N} times too small {where}: {formula}")
+        raise CheckFailed(
+            _("{what} is N = {N} times too small {where}: {formula}").format(
+                what=what, N=N, where=where, formula=_(formula)
+            )
+        )
     if np.isclose(c, -1):
-        raise CheckFailed(f"{what} has the wrong sign {where}: {formula}")
+        raise CheckFailed(
+            _("{what} has the wrong sign {where}: {formula}").format(
+                what=what, where=where, formula=_(formula)
+            )
+        )
 
 
 def _fd_verdict(what: str, result, of: str) -> None:
     for p in result.params:
         if not p.passed:
             raise CheckFailed(
-                f"{p.name} disagrees with finite differences of {of}: relative error "
-                f"{p.rel_error:.1e} ({p.reading}) at {p.worst_index}: yours {p.analytic:.6g}, "
-                f"numeric {p.numeric:.6g}"
+                _(
+                    "{name} disagrees with finite differences of {of}: relative error "
+                    "{rel_error:.1e} ({reading}) at {worst_index}: yours {analytic:.6g}, numeric "
+                    "{numeric:.6g}"
+                ).format(
+                    name=p.name,
+                    of=of,
+                    rel_error=p.rel_error,
+                    reading=_(p.reading),
+                    worst_index=p.worst_index,
+                    analytic=p.analytic,
+                    numeric=p.numeric,
+                )
             )
 
 
 def check_linear_fd(student: Student) -> str:
     N, n_in, n_out = 3, 4, 2
-    x, W, b, _ = _linear_case(N, n_in, n_out)
+    x, W, b, _d = _linear_case(N, n_in, n_out)
     G = _rng(99).standard_normal((N, n_out))  # L = sum(G * z), so dL/dz = G
 
     def loss() -> float:
@@ -184,8 +263,8 @@ def check_linear_fd(student: Student) -> str:
         "dx": array(dx, "dx", x.shape, why=_FORMULA_DX),
     }
     result = check_grad(loss, {"dW": W, "db": b, "dx": x}, grads)
-    _fd_verdict("linear", result, "your linear_forward (L = sum(G * z), delta = G)")
-    return f"largest relative error {result.worst.rel_error:.0e}"
+    _fd_verdict("linear", result, _("your linear_forward (L = sum(G * z), delta = G)"))
+    return _("largest relative error {rel_error:.0e}").format(rel_error=result.worst.rel_error)
 
 
 # --------------------------------------------------------------------------- relu
@@ -203,45 +282,63 @@ def _relu_case(N: int = 6, H: int = 5, *, zeros: bool = True):
 
 
 def check_relu_forward(student: Student) -> str:
-    z, _ = _relu_case()
+    z, _g = _relu_case()
     a = student.call("relu_forward", z_in := z.copy())
     _unchanged("relu_forward", "z", z, z_in, "backward needs the original z for the mask 1[z > 0]")
-    a = array(a, "a", z.shape, why="a = max(z, 0) elementwise has z's shape")
+    a = array(a, "a", z.shape, why=_("a = max(z, 0) elementwise has z's shape"))
     ref = nn.ReLU().forward(z)
     if not close(a, ref):
-        _, i = max_error(a, ref)
-        raise CheckFailed(f"a is wrong at {i} (z = {z[i]:.3g}): a = max(z, 0)")
+        _err, i = max_error(a, ref)
+        raise CheckFailed(
+            _("a is wrong at {i} (z = {z_i:.3g}): a = max(z, 0)").format(i=i, z_i=z[i])
+        )
     return "a = max(z, 0)"
 
 
 def check_relu_backward(student: Student) -> str:
     z, grad_a = _relu_case()
     out = _call_copies(student, "relu_backward", grad_a, z, names=("grad_a", "z"))
-    g = array(out, "grad_z", z.shape, why="grad_z has z's shape")
+    g = array(out, "grad_z", z.shape, why=_("grad_z has z's shape"))
     relu = nn.ReLU()
     relu.forward(z)
     ref = relu.backward(grad_a)
     if close(g, ref):
         return _FORMULA_RELU
     if close(g, grad_a):
-        raise CheckFailed(f"grad_z ignores the ReLU mask f'(z) = 1[z > 0]: {_FORMULA_RELU}")
+        raise CheckFailed(
+            _("grad_z ignores the ReLU mask f'(z) = 1[z > 0]: {formula}").format(
+                formula=_(_FORMULA_RELU)
+            )
+        )
     if close(g, np.maximum(z, 0)):
         raise CheckFailed(
-            "grad_z is max(z, 0), the activation itself, not the gradient coming back: "
-            f"{_FORMULA_RELU} (the course text's grad_h = h_copy forgets grad_a)"
+            _(
+                "grad_z is max(z, 0), the activation itself, not the gradient coming back: "
+                "{formula} (the course text's grad_h = h_copy forgets grad_a)"
+            ).format(formula=_(_FORMULA_RELU))
         )
     if close(g, grad_a * (grad_a > 0)):
-        raise CheckFailed(f"the mask comes from grad_a; it must come from z: {_FORMULA_RELU}")
+        raise CheckFailed(
+            _("the mask comes from grad_a; it must come from z: {formula}").format(
+                formula=_(_FORMULA_RELU)
+            )
+        )
     if close(g, grad_a * (z >= 0)):
         raise CheckFailed(
-            f"at z = 0 the mask must be 0 (1[z > 0], as fcnet and PyTorch): {_FORMULA_RELU}"
+            _("at z = 0 the mask must be 0 (1[z > 0], as fcnet and PyTorch): {formula}").format(
+                formula=_(_FORMULA_RELU)
+            )
         )
-    _, i = max_error(g, ref)
-    raise CheckFailed(f"grad_z is wrong at {i} (z = {z[i]:.3g}): {_FORMULA_RELU}")
+    _err, i = max_error(g, ref)
+    raise CheckFailed(
+        _("grad_z is wrong at {i} (z = {z_i:.3g}): {formula}").format(
+            i=i, z_i=z[i], formula=_(_FORMULA_RELU)
+        )
+    )
 
 
 def check_relu_fd(student: Student) -> str:
-    z, _ = _relu_case(zeros=False)
+    z, _g = _relu_case(zeros=False)
     G = _rng(98).standard_normal(z.shape)
 
     def loss() -> float:
@@ -250,8 +347,8 @@ def check_relu_fd(student: Student) -> str:
 
     g = array(student.call("relu_backward", G.copy(), z.copy()), "grad_z", z.shape)
     result = check_grad(loss, {"grad_z": z}, {"grad_z": g})
-    _fd_verdict("relu", result, "your relu_forward (L = sum(G * a), grad_a = G)")
-    return f"largest relative error {result.worst.rel_error:.0e}"
+    _fd_verdict("relu", result, _("your relu_forward (L = sum(G * a), grad_a = G)"))
+    return _("largest relative error {rel_error:.0e}").format(rel_error=result.worst.rel_error)
 
 
 # --------------------------------------------------------------------------- softmax + CE
@@ -276,7 +373,12 @@ def _sce(student: Student, z, y):
     out = _call_copies(student, "softmax_cross_entropy", z, y, names=("z", "y"))
     loss, delta = tuple_of(out, 2, "softmax_cross_entropy", "(loss, delta)")
     loss = scalar(loss, "loss")
-    delta = array(delta, "delta", z.shape, why=f"delta = dL/dz has z's shape; {_FORMULA_DELTA}")
+    delta = array(
+        delta,
+        "delta",
+        z.shape,
+        why=_("delta = dL/dz has z's shape; {formula}").format(formula=_(_FORMULA_DELTA)),
+    )
     return loss, delta
 
 
@@ -288,25 +390,51 @@ def check_softmax_ce(student: Student) -> str:
         rloss, rdelta = _fcnet_ce(z, y)
         if not np.isclose(loss, rloss, rtol=1e-9, atol=1e-12):
             if N > 1 and np.isclose(loss, rloss * N):
-                raise CheckFailed(f"loss is N = {N} times the mean {where}: {_FORMULA_CE}")
+                raise CheckFailed(
+                    _("loss is N = {N} times the mean {where}: {formula}").format(
+                        N=N, where=where, formula=_(_FORMULA_CE)
+                    )
+                )
             if np.isclose(loss, -rloss):
-                raise CheckFailed(f"loss has the wrong sign {where}: {_FORMULA_CE}")
-            raise CheckFailed(f"loss is {loss:.6g}, expected {rloss:.6g} {where}: {_FORMULA_CE}")
+                raise CheckFailed(
+                    _("loss has the wrong sign {where}: {formula}").format(
+                        where=where, formula=_(_FORMULA_CE)
+                    )
+                )
+            raise CheckFailed(
+                _("loss is {loss:.6g}, expected {rloss:.6g} {where}: {formula}").format(
+                    loss=loss, rloss=rloss, where=where, formula=_(_FORMULA_CE)
+                )
+            )
         if not close(delta, rdelta):
             c = ratio(delta, rdelta)
             if N > 1 and c is not None and np.isclose(c, N):
                 raise CheckFailed(
-                    "delta is N times too large: the loss is a mean over the batch, "
-                    f"so {_FORMULA_DELTA} {where}"
+                    _(
+                        "delta is N times too large: the loss is a mean over the batch, so "
+                        "{formula} {where}"
+                    ).format(formula=_(_FORMULA_DELTA), where=where)
                 )
             if c is not None and np.isclose(c, -1):
-                raise CheckFailed(f"delta has the wrong sign {where}: {_FORMULA_DELTA}")
+                raise CheckFailed(
+                    _("delta has the wrong sign {where}: {formula}").format(
+                        where=where, formula=_(_FORMULA_DELTA)
+                    )
+                )
             onehot = np.eye(C)[y]
             if close(delta, rdelta + onehot / N) or close(delta, rdelta * N + onehot):
-                raise CheckFailed(f"delta misses the - onehot(y) term {where}: {_FORMULA_DELTA}")
+                raise CheckFailed(
+                    _("delta misses the - onehot(y) term {where}: {formula}").format(
+                        where=where, formula=_(_FORMULA_DELTA)
+                    )
+                )
             err, i = max_error(delta, rdelta)
-            raise CheckFailed(f"delta is wrong {where}: off by {err:.1e} at {i}; {_FORMULA_DELTA}")
-    return "loss and delta match fcnet.nn.CrossEntropyLoss (N = 1 included)"
+            raise CheckFailed(
+                _("delta is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
+                    where=where, err=err, i=i, formula=_(_FORMULA_DELTA)
+                )
+            )
+    return _("loss and delta match fcnet.nn.CrossEntropyLoss (N = 1 included)")
 
 
 def check_softmax_ce_fd(student: Student) -> str:
@@ -315,10 +443,10 @@ def check_softmax_ce_fd(student: Student) -> str:
     def loss() -> float:
         return _sce(student, z, y)[0]
 
-    _, delta = _sce(student, z, y)
+    _loss, delta = _sce(student, z, y)
     result = check_grad(loss, {"delta": z}, {"delta": delta})
-    _fd_verdict("ce", result, "your loss")
-    return f"largest relative error {result.worst.rel_error:.0e}"
+    _fd_verdict("ce", result, _("your loss"))
+    return _("largest relative error {rel_error:.0e}").format(rel_error=result.worst.rel_error)
 
 
 def check_softmax_ce_stable(student: Student) -> str:
@@ -328,23 +456,29 @@ def check_softmax_ce_stable(student: Student) -> str:
         warnings.simplefilter("ignore")
         loss, delta = _sce(student, z, y)
     rloss, rdelta = _fcnet_ce(z, y)
-    hint = (
+    hint = _(
         "subtract each row's max first, softmax(z) = softmax(z - max_j z_j), and take "
         "log softmax(z) = (z - m) - log sum_j exp(z_j - m)"
     )
     if not np.isfinite(loss):
         raise CheckFailed(
-            f"loss is {loss} for logits of magnitude 1000 (exp(1000) overflows): {hint}"
+            _("loss is {loss} for logits of magnitude 1000 (exp(1000) overflows): {hint}").format(
+                loss=loss, hint=hint
+            )
         )
     if not np.isfinite(delta).all():
         raise CheckFailed(
-            f"delta is not finite for logits of magnitude 1000 (exp(1000) overflows): {hint}"
+            _(
+                "delta is not finite for logits of magnitude 1000 (exp(1000) overflows): {hint}"
+            ).format(hint=hint)
         )
     if not np.isclose(loss, rloss, rtol=1e-9) or not close(delta, rdelta):
         raise CheckFailed(
-            f"wrong for logits of magnitude 1000: loss {loss:.6g}, expected {rloss:.6g}: {hint}"
+            _(
+                "wrong for logits of magnitude 1000: loss {loss:.6g}, expected {rloss:.6g}: {hint}"
+            ).format(loss=loss, rloss=rloss, hint=hint)
         )
-    return "finite and right for logits of magnitude 1000"
+    return _("finite and right for logits of magnitude 1000")
 
 
 # --------------------------------------------------------------------------- end to end
@@ -374,7 +508,7 @@ def _fcnet_curve(x, y, weights) -> list[float]:
         p.data[...] = w
     loss_fn, opt = nn.CrossEntropyLoss(), nn.SGD(model.parameters(), lr=_LR)
     losses = []
-    for _ in range(_STEPS):
+    for _step in range(_STEPS):
         losses.append(loss_fn(model.forward(x), y))
         opt.zero_grad()
         model.backward(loss_fn.backward())
@@ -406,20 +540,26 @@ def check_two_layer(student: Student) -> str:
         )
         dz1 = array(student.call("relu_backward", da1, z1), "dz1", (N, H))
         out = student.call("linear_backward", dz1, x, W1)
-        dW1, db1, _ = tuple_of(out, 3, "linear_backward", "(dW, db, dx)")
+        dW1, db1, _dx = tuple_of(out, 3, "linear_backward", "(dW, db, dx)")
         dW1, db1 = array(dW1, "dW1", W1.shape), array(db1, "db1", b1.shape)
         for w, g in ((W1, dW1), (b1, db1), (W2, dW2), (b2, db2)):
             w -= _LR * g
         if not np.isclose(loss, ref[step], rtol=1e-6):
             raise CheckFailed(
-                f"the loss leaves fcnet.nn's at step {step}: yours {loss:.6g}, fcnet.nn's "
-                f"{ref[step]:.6g} (same weights, gradient descent lr {_LR})"
+                _(
+                    "the loss leaves fcnet.nn's at step {step}: yours {loss:.6g}, fcnet.nn's "
+                    "{ref_step:.6g} (same weights, gradient descent lr {_LR})"
+                ).format(step=step, loss=loss, ref_step=ref[step], _LR=_LR)
             )
     if not losses[-1] < 0.5 * losses[0]:
-        raise CheckFailed(f"the loss does not fall: {losses[0]:.4g} -> {losses[-1]:.4g}")
-    return (
-        f"loss {losses[0]:.3f} -> {losses[-1]:.3f} in {_STEPS} steps, as fcnet.nn's ({ref[-1]:.3f})"
-    )
+        raise CheckFailed(
+            _("the loss does not fall: {losses_0:.4g} -> {losses_1:.4g}").format(
+                losses_0=losses[0], losses_1=losses[-1]
+            )
+        )
+    return _(
+        "loss {losses_0:.3f} -> {losses_1:.3f} in {_STEPS} steps, as fcnet.nn's ({ref_1:.3f})"
+    ).format(losses_0=losses[0], losses_1=losses[-1], _STEPS=_STEPS, ref_1=ref[-1])
 
 
 _FUNCS = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fcnet.i18n import gettext as _
 from fcnet.learn.core import Check, CheckFailed, Exercise, Student
 from fcnet.learn.exercises._util import array
 
@@ -23,9 +24,11 @@ def _domain(student: Student) -> tuple[float, float]:
     try:
         a, b = (float(v) for v in (d if d is not None else ()))
     except (TypeError, ValueError):
-        raise CheckFailed(f"DOMAIN must be a pair (a, b) of numbers, got {d!r}") from None
+        raise CheckFailed(
+            _("DOMAIN must be a pair (a, b) of numbers, got {d!r}").format(d=d)
+        ) from None
     if not (np.isfinite(a) and np.isfinite(b) and a < b):
-        raise CheckFailed(f"DOMAIN must be (a, b) with finite a < b, got {d!r}")
+        raise CheckFailed(_("DOMAIN must be (a, b) with finite a < b, got {d!r}").format(d=d))
     return a, b
 
 
@@ -43,23 +46,27 @@ def _samples(student: Student, n: int, seed: int):
     except ValueError as exc:
         if isinstance(exc, CheckFailed):
             raise
-        raise CheckFailed(f"target: {exc}") from None
+        raise CheckFailed(_("target: {exc}").format(exc=exc)) from None
 
 
 def check_target(student: Student) -> str:
     x, y = _samples(student, 1000, 1)
     var = float(y.var())
     if not var > 1e-12:
-        raise CheckFailed("target is constant on DOMAIN: define a function that varies")
+        raise CheckFailed(_("target is constant on DOMAIN: define a function that varies"))
     A = np.c_[x, np.ones_like(x)]
     resid = y - A @ np.linalg.lstsq(A, y, rcond=None)[0]
     explained = 1 - float(resid.var()) / var
     if explained > _LINEAR:
         raise CheckFailed(
-            f"target is nearly a straight line on DOMAIN (a line explains {explained:.0%} of "
-            "its variance): choose a curved function, e.g. np.sin(2 * x) + x**2 / 4"
+            _(
+                "target is nearly a straight line on DOMAIN (a line explains {explained:.0%} of "
+                "its variance): choose a curved function, e.g. np.sin(2 * x) + x**2 / 4"
+            ).format(explained=explained)
         )
-    return f"a curved function (a line explains only {explained:.0%} of its variance)"
+    return _("a curved function (a line explains only {explained:.0%} of its variance)").format(
+        explained=explained
+    )
 
 
 def check_fit(student: Student) -> str:
@@ -79,8 +86,10 @@ def check_fit(student: Student) -> str:
     what = f"held-out MSE {mse:.3g} = {ratio:.2%} of the target's variance"
     if not ratio <= bound:
         raise CheckFailed(
-            f"{what}, need <= {bound:.0%}: more hidden ReLUs (50-200), more steps, Adam; "
-            "scale x to about [-1, 1] if DOMAIN is wide"
+            _(
+                "{what}, need <= {bound:.0%}: more hidden ReLUs (50-200), more steps, Adam; scale "
+                "x to about [-1, 1] if DOMAIN is wide"
+            ).format(what=what, bound=bound)
         )
     return what + (" (quick)" if quick else "")
 

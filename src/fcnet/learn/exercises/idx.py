@@ -19,13 +19,15 @@ from pathlib import Path
 import numpy as np
 
 from fcnet.data.idx import idx_header, read_idx
+from fcnet.i18n import N_
+from fcnet.i18n import gettext as _
 from fcnet.learn.core import Check, CheckFailed, Exercise, Student, StudentError
 
-_ENDIAN = (
+_ENDIAN = N_(
     "IDX's integers are big-endian (MSB first): the bytes 00 00 27 10 are 10000, "
     "read them with struct '>I' or np.dtype('>u4')"
 )
-_CHECKED = (
+_CHECKED = N_(
     "check the magic number (0x00000803 images, 0x00000801 labels), that the header is "
     "complete and that the file holds exactly the header's count of bytes, and raise "
     "ValueError otherwise"
@@ -41,7 +43,9 @@ def _raw(stem: str) -> Path:
 
     src = shipped_root() / f"{stem}.gz"
     if not src.is_file():
-        raise CheckFailed(f"MNIST is missing ({src}): run `fcnet data download` first")
+        raise CheckFailed(
+            _("MNIST is missing ({src}): run `fcnet data download` first").format(src=src)
+        )
     if "dir" not in _tmp:
         _tmp["dir"] = Path(tempfile.mkdtemp(prefix="fcnet-idx-"))
         atexit.register(shutil.rmtree, _tmp["dir"], True)
@@ -55,31 +59,48 @@ def _raw(stem: str) -> Path:
 def _result(value, what: str, expected: np.ndarray, where: str) -> None:
     if isinstance(value, tuple):
         raise CheckFailed(
-            f"{what} returns a tuple on {where}: return only the array (the course text's "
-            "loader also returns the header)"
+            _(
+                "{what} returns a tuple on {where}: return only the array (the course text's "
+                "loader also returns the header)"
+            ).format(what=what, where=where)
         )
     if not isinstance(value, np.ndarray):
         raise CheckFailed(
-            f"{what} returns a {type(value).__name__} on {where}, expected a numpy array"
+            _("{what} returns a {type} on {where}, expected a numpy array").format(
+                what=what, type=type(value).__name__, where=where
+            )
         )
     if value.shape != expected.shape:
         raise CheckFailed(
-            f"{what} returns shape {value.shape} on {where}, expected {expected.shape}"
+            _("{what} returns shape {shape} on {where}, expected {shape2}").format(
+                what=what, shape=value.shape, where=where, shape2=expected.shape
+            )
             + (" = (N, rows*cols)" if expected.ndim == 2 else " = (N,)")
-            + f"; {_ENDIAN}"
+            + "; "
+            + _(_ENDIAN)
         )
     if value.dtype != np.uint8:
         raise CheckFailed(
-            f"{what} returns {value.dtype} on {where}, expected uint8: one byte per pixel "
-            "or label, as in the file (np.frombuffer(data, np.uint8, offset=...) keeps them "
-            f"so; {value.dtype} takes {value.dtype.itemsize}x the memory)"
+            _(
+                "{what} returns {dtype} on {where}, expected uint8: one byte per pixel or label, "
+                "as in the file (np.frombuffer(data, np.uint8, offset=...) keeps them so; {dtype} "
+                "takes {itemsize}x the memory)"
+            ).format(what=what, dtype=value.dtype, where=where, itemsize=value.dtype.itemsize)
         )
     if not np.array_equal(value, expected):
         bad = np.argwhere(value != expected)[0]
         raise CheckFailed(
-            f"{what} returns wrong values on {where}, first at {tuple(int(i) for i in bad)}: "
-            f"{int(value[tuple(bad)])}, expected {int(expected[tuple(bad)])} (do the data "
-            "start after the header: byte 16 for images, 8 for labels?)"
+            _(
+                "{what} returns wrong values on {where}, first at {tuple_int_i_for_i_in_bad}: "
+                "{int_value_tuple_bad}, expected {int_expected_tuple_bad} (do the data start after "
+                "the header: byte 16 for images, 8 for labels?)"
+            ).format(
+                what=what,
+                where=where,
+                tuple_int_i_for_i_in_bad=tuple(int(i) for i in bad),
+                int_value_tuple_bad=int(value[tuple(bad)]),
+                int_expected_tuple_bad=int(expected[tuple(bad)]),
+            )
         )
 
 
@@ -87,14 +108,18 @@ def _load(student: Student, name: str, path: Path, where: str):
     try:
         return student.call(name, str(path))
     except StudentError as exc:
-        raise CheckFailed(f"{exc.message} on {where}; {_ENDIAN}") from None
+        raise CheckFailed(
+            _("{message} on {where}; {endian}").format(
+                message=exc.message, where=where, endian=_(_ENDIAN)
+            )
+        ) from None
 
 
 def check_mnist_labels(student: Student) -> str:
     for stem in ("t10k-labels-idx1-ubyte", "train-labels-idx1-ubyte"):
         path = _raw(stem)
         _result(_load(student, "load_labels", path, stem), "load_labels", read_idx(path), stem)
-    return "equal to fcnet's reader on MNIST's test and training labels"
+    return _("equal to fcnet's reader on MNIST's test and training labels")
 
 
 def check_mnist_images(student: Student) -> str:
@@ -103,7 +128,7 @@ def check_mnist_images(student: Student) -> str:
         expected = read_idx(path)
         expected = expected.reshape(len(expected), -1)
         _result(_load(student, "load_images", path, stem), "load_images", expected, stem)
-    return "equal to fcnet's reader on MNIST's test and training images"
+    return _("equal to fcnet's reader on MNIST's test and training images")
 
 
 def _write(folder: Path, name: str, data: bytes) -> Path:
@@ -119,7 +144,9 @@ def check_other_sizes(student: Student) -> str:
         for shape in ((7, 5, 3), (1, 28, 28), (300, 2, 2)):
             a = rng.integers(0, 256, shape, dtype=np.uint8)
             path = _write(folder, "images", idx_header(a) + a.tobytes())
-            where = f"a file of {shape[0]} images of {shape[1]}x{shape[2]}"
+            where = _("a file of {n} images of {rows}x{cols}").format(
+                n=shape[0], rows=shape[1], cols=shape[2]
+            )
             _result(
                 _load(student, "load_images", path, where),
                 "load_images",
@@ -129,9 +156,9 @@ def check_other_sizes(student: Student) -> str:
         for n in (1, 7, 300):
             a = rng.integers(0, 256, n, dtype=np.uint8)
             path = _write(folder, "labels", idx_header(a) + a.tobytes())
-            where = f"a file of {n} labels"
+            where = _("a file of {n} labels").format(n=n)
             _result(_load(student, "load_labels", path, where), "load_labels", a, where)
-    return "images of 7x5x3, 1x28x28, 300x2x2 and 1, 7, 300 labels"
+    return _("images of 7x5x3, 1x28x28, 300x2x2 and 1, 7, 300 labels")
 
 
 def _malformed_images() -> list[tuple[str, bytes]]:
@@ -139,19 +166,19 @@ def _malformed_images() -> list[tuple[str, bytes]]:
     good = idx_header(a) + a.tobytes()
     dims = good[4:16]
     return [
-        ("data one image short", good[:-12]),
-        ("one image of extra bytes after the data", good + bytes(12)),
-        ("a labels magic number 0x00000801 in an images file", b"\0\0\x08\x01" + good[4:]),
-        ("a PNG file (magic 89 50 4e 47)", b"\x89PNG\r\n\x1a\n" + good[8:]),
-        ("a header cut off after 10 bytes", good[:10]),
-        ("data 5 bytes short", good[:-5]),
-        ("5 extra bytes after the data", good + bytes(5)),
+        (N_("data one image short"), good[:-12]),
+        (N_("one image of extra bytes after the data"), good + bytes(12)),
+        (N_("a labels magic number 0x00000801 in an images file"), b"\0\0\x08\x01" + good[4:]),
+        (N_("a PNG file (magic 89 50 4e 47)"), b"\x89PNG\r\n\x1a\n" + good[8:]),
+        (N_("a header cut off after 10 bytes"), good[:10]),
+        (N_("data 5 bytes short"), good[:-5]),
+        (N_("5 extra bytes after the data"), good + bytes(5)),
         (
-            "counts that disagree: the header says 10 images of 4x3, the data hold 10 of 4x4",
+            N_("counts that disagree: the header says 10 images of 4x3, the data hold 10 of 4x4"),
             good[:16] + bytes(10 * 16),
         ),
-        ("a magic number 0x00000802 (2 dimensions, not 3)", b"\0\0\x08\x02" + dims + good[16:]),
-        ("an empty file", b""),
+        (N_("a magic number 0x00000802 (2 dimensions, not 3)"), b"\0\0\x08\x02" + dims + good[16:]),
+        (N_("an empty file"), b""),
     ]
 
 
@@ -161,13 +188,13 @@ def _malformed_labels() -> list[tuple[str, bytes]]:
     images = np.zeros((10, 2, 2), np.uint8)
     return [
         (
-            "an images file (magic 0x00000803) given as labels",
+            N_("an images file (magic 0x00000803) given as labels"),
             idx_header(images) + images.tobytes(),
         ),
-        ("a header cut off after 6 bytes", good[:6]),
-        ("data 3 labels short", good[:-3]),
-        ("4 extra bytes after the labels", good + bytes(4)),
-        ("an empty file", b""),
+        (N_("a header cut off after 6 bytes"), good[:6]),
+        (N_("data 3 labels short"), good[:-3]),
+        (N_("4 extra bytes after the labels"), good + bytes(4)),
+        (N_("an empty file"), b""),
     ]
 
 
@@ -184,16 +211,26 @@ def check_malformed(student: Student) -> str:
             except StudentError as exc:
                 if isinstance(exc.exc, ValueError):
                     continue
-                problems.append(f"{fn} raised {type(exc.exc).__name__}, not ValueError, on {what}")
+                problems.append(
+                    _("{name} raised {error}, not ValueError, on {what}").format(
+                        name=fn, error=type(exc.exc).__name__, what=_(what)
+                    )
+                )
                 continue
             shape = getattr(out, "shape", None)
-            got = f"returned an array of shape {shape}" if shape is not None else "returned"
-            problems.append(f"{fn} accepted {what} ({got})")
+            got = (
+                _("returned an array of shape {shape}").format(shape=shape)
+                if shape is not None
+                else _("returned")
+            )
+            problems.append(
+                _("{name} accepted {what} ({got})").format(name=fn, what=_(what), got=got)
+            )
     if problems:
-        more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
-        raise CheckFailed(f"{'; '.join(problems[:3])}{more}: {_CHECKED}")
+        more = _("; and {n} more").format(n=len(problems) - 3) if len(problems) > 3 else ""
+        raise CheckFailed(f"{'; '.join(problems[:3])}{more}: {_(_CHECKED)}")
     n = len(_malformed_images()) + len(_malformed_labels())
-    return f"ValueError on all {n} malformed files"
+    return _("ValueError on all {n} malformed files").format(n=n)
 
 
 def course_load_images(filename: str):
@@ -233,14 +270,16 @@ def check_speed(student: Student) -> str:
     speedup = course / max(yours, 1e-9)
     if speedup < 10:
         raise CheckFailed(
-            f"{yours:.2f} s on the 47 MB training images, the course text's struct loader "
-            f"{course:.2f} s: {speedup:.1f}x, need at least 10x: np.frombuffer(data, np.uint8, "
-            "offset=16) views the bytes as an array, with no Python int per pixel"
+            _(
+                "{yours:.2f} s on the 47 MB training images, the course text's struct loader "
+                "{course:.2f} s: {speedup:.1f}x, need at least 10x: np.frombuffer(data, np.uint8, "
+                "offset=16) views the bytes as an array, with no Python int per pixel"
+            ).format(yours=yours, course=course, speedup=speedup)
         )
-    return (
-        f"{yours * 1000:.0f} ms on the 47 MB training images, {speedup:.0f}x the course "
-        f"text's struct loader ({course:.1f} s)"
-    )
+    return _(
+        "{yours_1000:.0f} ms on the 47 MB training images, {speedup:.0f}x the course text's "
+        "struct loader ({course:.1f} s)"
+    ).format(yours_1000=yours * 1000, speedup=speedup, course=course)
 
 
 EXERCISE = Exercise(

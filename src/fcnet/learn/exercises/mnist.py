@@ -13,11 +13,13 @@ import time
 
 import numpy as np
 
+from fcnet.i18n import N_
+from fcnet.i18n import gettext as _
 from fcnet.learn.core import Check, CheckFailed, Exercise, Student
 from fcnet.learn.exercises._util import array
 
 TARGET, QUICK_TARGET = 0.97, 0.85
-_HINT = (
+_HINT = N_(
     "a hidden layer of a few hundred ReLUs, softmax cross-entropy, Adam (lr 1e-3) on "
     "minibatches of ~100 for a few epochs reaches 97-98%"
 )
@@ -29,7 +31,9 @@ def _data(split: str, n: int | None = None):
     try:
         x, y = load_mnist(split)
     except OSError as exc:
-        raise CheckFailed(f"MNIST could not be read ({exc}): run `fcnet data download`") from None
+        raise CheckFailed(
+            _("MNIST could not be read ({exc}): run `fcnet data download`").format(exc=exc)
+        ) from None
     return (x[:n], y[:n]) if n else (x, y)
 
 
@@ -39,7 +43,7 @@ def _labels(student: Student, model, x: np.ndarray) -> np.ndarray:
         p = np.asarray(out)
     except Exception:
         raise CheckFailed(
-            f"predict returns a {type(out).__name__}, expected a numpy array"
+            _("predict returns a {type}, expected a numpy array").format(type=type(out).__name__)
         ) from None
     n = len(x)
     if p.shape == (n, 10):
@@ -48,8 +52,10 @@ def _labels(student: Student, model, x: np.ndarray) -> np.ndarray:
         p = p[:, 0]
     if p.shape != (n,):
         raise CheckFailed(
-            f"predict returns shape {p.shape} for {n} images, expected ({n},) digits or "
-            f"({n}, 10) scores"
+            _(
+                "predict returns shape {shape} for {n} images, expected ({n},) digits or ({n}, 10) "
+                "scores"
+            ).format(shape=p.shape, n=n)
         )
     return array(p, "predict's digits").astype(np.int64)
 
@@ -59,8 +65,12 @@ def check_interface(student: Student) -> str:
     model = student.call("train", x.copy(), y.copy())
     labels = _labels(student, model, x[:50].copy())
     if labels.min() < 0 or labels.max() > 9:
-        raise CheckFailed(f"predict returns digits outside 0-9 (e.g. {labels.max()})")
-    return "train(x, y) -> model and predict(model, x) -> digits, on 600 images"
+        raise CheckFailed(
+            _("predict returns digits outside 0-9 (e.g. {labels_max})").format(
+                labels_max=labels.max()
+            )
+        )
+    return _("train(x, y) -> model and predict(model, x) -> digits, on 600 images")
 
 
 def check_accuracy(student: Student) -> str:
@@ -74,8 +84,14 @@ def check_accuracy(student: Student) -> str:
     acc = float((_labels(student, model, xt) == yt).mean())
     what = f"{acc:.2%} on {len(xt)} test images ({round(acc * len(xt))} right)"
     if acc < target:
-        raise CheckFailed(f"test accuracy {what}, need >= {target:.0%}: {_HINT}")
-    return f"test accuracy {what}, trained in {seconds:.0f} s" + (" (quick)" if quick else "")
+        raise CheckFailed(
+            _("test accuracy {what}, need >= {target:.0%}: {hint}").format(
+                what=what, target=target, hint=_(_HINT)
+            )
+        )
+    return _("test accuracy {what}, trained in {seconds:.0f} s").format(
+        what=what, seconds=seconds
+    ) + (" (quick)" if quick else "")
 
 
 EXERCISE = Exercise(

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from fcnet.i18n import N_
+from fcnet.i18n import gettext as _
 from fcnet.learn.core import Check, CheckFailed, Exercise, Student
 from fcnet.learn.exercises import _twolayer as ref
 from fcnet.learn.exercises._util import array, max_error
 
-_FORWARD = "y_pred = linear2(relu(linear1(x))): the ReLU sits between the two layers"
+_FORWARD = N_("y_pred = linear2(relu(linear1(x))): the ReLU sits between the two layers")
 
 
 def _lib():
@@ -33,7 +35,9 @@ def _build(student: Student, D_in: int, H: int, D_out: int, dtype: str = "float3
         model = student.call("TwoLayerNet", D_in, H, D_out)
         if not isinstance(model, tf.keras.Model):
             raise CheckFailed(
-                f"TwoLayerNet(...) is a {type(model).__name__}, expected a tf.keras.Model"
+                _("TwoLayerNet(...) is a {type}, expected a tf.keras.Model").format(
+                    type=type(model).__name__
+                )
             )
         x = tf.zeros((1, D_in), dtype=dtype)
         student.guard("TwoLayerNet.call", lambda: model(x))  # builds the variables
@@ -43,9 +47,13 @@ def _build(student: Student, D_in: int, H: int, D_out: int, dtype: str = "float3
     shapes = [tuple(v.shape) for v in variables]
     if sorted(shapes) != sorted([(D_in, H), (H, D_out)]):
         raise CheckFailed(
-            f"TwoLayerNet({D_in}, {H}, {D_out}) has trainable variables of shapes {shapes}; "
-            f"expected two kernels, {(D_in, H)} and {(H, D_out)}: Dense(H, use_bias=False) and "
-            "Dense(D_out, use_bias=False)"
+            _(
+                "TwoLayerNet({D_in}, {H}, {D_out}) has trainable variables of shapes {shapes}; "
+                "expected two kernels, {d_in_h} and {h_d_out}: Dense(H, use_bias=False) and "
+                "Dense(D_out, use_bias=False)"
+            ).format(
+                D_in=D_in, H=H, D_out=D_out, shapes=shapes, d_in_h=(D_in, H), h_d_out=(H, D_out)
+            )
         )
     return model, variables
 
@@ -58,14 +66,18 @@ def _set(variables, W1, W2):
 def check_builds(student: Student) -> str:
     tf = _lib()
     D_in, H, D_out = ref.SIZES
-    model, _ = _build(student, D_in, H, D_out)
+    model, _params = _build(student, D_in, H, D_out)
     out = student.guard("TwoLayerNet.call", lambda: model(tf.random.normal((4, D_in))))
     shape = tuple(out.shape) if hasattr(out, "shape") else type(out).__name__
     if shape != (4, D_out):
         raise CheckFailed(
-            f"model(x) for x of shape (4, {D_in}) gives {shape}, expected (4, {D_out})"
+            _("model(x) for x of shape (4, {D_in}) gives {shape}, expected (4, {D_out})").format(
+                D_in=D_in, shape=shape, D_out=D_out
+            )
         )
-    return f"TwoLayerNet{ref.SIZES}: kernels {(D_in, H)} and {(H, D_out)}, output (N, {D_out})"
+    return _("TwoLayerNet{SIZES}: kernels {d_in_h} and {h_d_out}, output (N, {D_out})").format(
+        SIZES=ref.SIZES, d_in_h=(D_in, H), h_d_out=(H, D_out), D_out=D_out
+    )
 
 
 def check_gradients(student: Student) -> str:
@@ -75,7 +87,7 @@ def check_gradients(student: Student) -> str:
     W1, W2 = ref.weights(D_in, H, D_out)
     _set(variables, W1, W2)
     x, y = ref.data(6, D_in, D_out)
-    y_pred_ref, _, gW1, gW2 = ref.forward_and_grads(x, y, W1, W2)
+    y_pred_ref, _loss, gW1, gW2 = ref.forward_and_grads(x, y, W1, W2)
 
     def run():
         with tf.GradientTape() as tape:
@@ -88,23 +100,33 @@ def check_gradients(student: Student) -> str:
     if not np.allclose(y_pred, y_pred_ref, rtol=1e-10, atol=1e-12):
         if np.allclose(y_pred, np.maximum(x, 0) @ W1.T @ W2.T):
             raise CheckFailed(
-                f"the ReLU is applied to the input x, not the hidden layer: {_FORWARD}"
+                _("the ReLU is applied to the input x, not the hidden layer: {forward}").format(
+                    forward=_(_FORWARD)
+                )
             )
         if np.allclose(y_pred, x @ W1.T @ W2.T):
-            raise CheckFailed(f"call has no ReLU: {_FORWARD}")
+            raise CheckFailed(_("call has no ReLU: {forward}").format(forward=_(_FORWARD)))
         err, i = max_error(y_pred, y_pred_ref)
-        raise CheckFailed(f"model(x) differs from the reference by {err:.1e} at {i}: {_FORWARD}")
+        raise CheckFailed(
+            _("model(x) differs from the reference by {err:.1e} at {i}: {forward}").format(
+                err=err, i=i, forward=_(_FORWARD)
+            )
+        )
     for v, g in zip(variables, grads, strict=True):
         want = gW1.T if tuple(v.shape) == W1.T.shape else gW2.T
         what = "dL/dW1" if tuple(v.shape) == W1.T.shape else "dL/dW2"
         if g is None:
-            raise CheckFailed(f"{v.name} gets no gradient from the tape: is it used in call?")
+            raise CheckFailed(
+                _("{name} gets no gradient from the tape: is it used in call?").format(name=v.name)
+            )
         if not np.allclose(g.numpy(), want, rtol=1e-10, atol=1e-12):
             err, i = max_error(g.numpy(), want)
             raise CheckFailed(
-                f"{what} ({v.name}) differs from the numpy reference by {err:.1e} at {i}"
+                _("{what} ({name}) differs from the numpy reference by {err:.1e} at {i}").format(
+                    what=what, name=v.name, err=err, i=i
+                )
             )
-    return "forward and the tape's dL/dW1, dL/dW2 equal the numpy reference (float64)"
+    return _("forward and the tape's dL/dW1, dL/dW2 equal the numpy reference (float64)")
 
 
 def check_training(student: Student) -> str:
@@ -121,8 +143,11 @@ def check_training(student: Student) -> str:
     return ref.compare_curves(
         losses,
         curve,
-        "use tf.keras.optimizers.Adam(learning_rate=lr), the loss computed inside "
-        "tf.GradientTape(), then optimizer.apply_gradients(zip(grads, model.trainable_variables))",
+        N_(
+            "use tf.keras.optimizers.Adam(learning_rate=lr), the loss computed inside "
+            "tf.GradientTape(), then "
+            "optimizer.apply_gradients(zip(grads, model.trainable_variables))"
+        ),
     )
 
 
