@@ -102,7 +102,9 @@ def test_resumed_run_is_checked_against_its_saved_backend(monkeypatch, tmp_path)
         monkeypatch.setenv(k, v)
     run = tmp_path / "run"
     run.mkdir()
-    (run / "run.json").write_text(json.dumps({"task": "fit", "options": {"backend": "numpy"}}))
+    options = {"backend": "numpy", "seed": 0, "early_stopping": False, "patience": 5}
+    options |= {"quiet": False, "expr": "x", "range": [-1, 1], "samples": 100}
+    (run / "run.json").write_text(json.dumps({"task": "fit", "options": options}))
     result = CliRunner().invoke(cli, ["fit", "--resume", str(run), "--distributed"])
     assert result.exit_code == 2
     assert "needs --backend torch, got 'numpy'" in result.output

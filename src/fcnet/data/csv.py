@@ -61,13 +61,19 @@ def load_csv(path: str | os.PathLike[str], label: str, positive: str | None = No
     seen: set[str] = set()
     for h in header:  # linear: a header may have a hundred thousand columns
         if h in seen:
-            raise ValueError(f"{path}, line {header_line}: column name {_short(h)} appears twice")
+            raise ValueError(
+                _("{path}, line {header_line}: column name {name} appears twice").format(
+                    path=path, header_line=header_line, name=_short(h)
+                )
+            )
         seen.add(h)
     if label not in seen:
         shown = ", ".join(_short(h)[1:-1] for h in header[:_SHOWN_COLUMNS])
         more = f", ... ({len(header):,} columns)" if len(header) > _SHOWN_COLUMNS else ""
         raise ValueError(
-            f"{path}: no column {_short(label)} in the header (columns: {shown}{more})"
+            _("{path}: no column {label} in the header (columns: {columns})").format(
+                path=path, label=_short(label), columns=shown + more
+            )
         )
     if len(header) < 2:
         raise ValueError(

@@ -11,6 +11,7 @@ A folder that exists is never written into.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -25,6 +26,7 @@ from fcnet import __version__
 from fcnet._fileio import atomic_write_text
 from fcnet.i18n import gettext as _
 from fcnet.studio.training import FitRequest, FitSession
+from fcnet.tasks.fit import FitOptions
 
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=+-]{0,127}")
 
@@ -119,7 +121,9 @@ def save_fit(session: RecordingFitSession, runs_dir: Path, name: str | None = No
     }
     run_name, path = _folder(runs_dir, name)
     widths = [req.width] * req.depth
-    options = {
+    # fcnet fit's own options (their defaults), then what this fit used
+    options = {f.name: f.default for f in dataclasses.fields(FitOptions)}
+    options |= {
         "backend": req.backend,
         "config": None,
         "hidden": ",".join(str(w) for w in widths),
