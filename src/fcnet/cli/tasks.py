@@ -136,7 +136,8 @@ FIT_DOC = """Fit EXPR, a function of x (or of x and y), with a ReLU network.
       fcnet fit "sin(x) * cos(y)" --hidden 128
       fcnet fit "abs(x)" --sweep --hidden 2,4,8,16,64,256
     """
-MNIST_DOC = """Classify MNIST digits: train on 60,000 images, test on 10,000."""
+MNIST_DOC = """Classify MNIST digits: train on 55,000 images (5,000 more judge each epoch),
+test on 10,000 once at the end."""
 BINARY_DOC = """Binary classification with ROC AUC on train and validation data every epoch.
 
     \b
