@@ -66,7 +66,7 @@ def _size(n: int) -> str:
 
 @contextlib.contextmanager
 def open_regular(
-    path: str | os.PathLike[str], limit: int, what: str = "file"
+    path: str | os.PathLike[str], limit: int, what: str = N_("file")
 ) -> Iterator[IO[bytes]]:
     """Open `path` for reading if it is a regular file of at most `limit` bytes.
 
@@ -101,7 +101,9 @@ def open_regular(
         yield fh
 
 
-def read_bytes(path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = "file") -> bytes:
+def read_bytes(
+    path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = N_("file")
+) -> bytes:
     """The bytes of a regular file of at most `limit` bytes (FileError otherwise)."""
     with open_regular(path, limit, what) as fh:
         data = fh.read(limit + 1)
@@ -126,7 +128,7 @@ def decode_text(data: bytes, source: str) -> str:
         ) from None
 
 
-def read_text(path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = "file") -> str:
+def read_text(path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = N_("file")) -> str:
     """The UTF-8 text of a regular file of at most `limit` bytes."""
     return decode_text(read_bytes(path, limit, what), os.fspath(path))
 
@@ -212,14 +214,14 @@ def parse_toml(text: str, source: str, max_depth: int = MAX_DEPTH) -> dict[str, 
     return check_depth(obj, source, max_depth)
 
 
-def load_json(path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = "file") -> Any:
+def load_json(path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = N_("file")) -> Any:
     """A bounded, depth-checked JSON file."""
     return parse_json(read_text(path, limit, what), os.fspath(path))
 
 
 def load_npz(
     path: str | os.PathLike[str],
-    what: str = "file",
+    what: str = N_("file"),
     small: Mapping[str, int] | None = None,
     member_limit: int = MAX_NPZ_MEMBER,
 ) -> dict[str, np.ndarray]:
