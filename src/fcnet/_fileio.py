@@ -29,6 +29,9 @@ from typing import IO, Any
 
 import numpy as np
 
+from fcnet.i18n import N_
+from fcnet.i18n import gettext as _
+
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 MAX_TEXT = 16 * MiB  # a config, run.json, result.json, CSV header line ...
 MAX_DEPTH = 64  # nesting of JSON/TOML objects and arrays (a NetSpec needs 4)
@@ -44,14 +47,14 @@ class FileError(ValueError):
 
 def _kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
-        return "a folder"
+        return N_("a folder")
     if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
+        return N_("a FIFO (named pipe)")
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
+        return N_("a device")
     if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
+        return N_("a socket")
+    return N_("not a regular file")
 
 
 def _size(n: int) -> str:
@@ -63,7 +66,7 @@ def _size(n: int) -> str:
 
 @contextlib.contextmanager
 def open_regular(
-    path: str | os.PathLike[str], limit: int, what: str = "file"
+    path: str | os.PathLike[str], limit: int, what: str = N_("file")
 ) -> Iterator[IO[bytes]]:
     """Open `path` for reading if it is a regular file of at most `limit` bytes.
 
@@ -75,12 +78,20 @@ def open_regular(
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
-            raise IsADirectoryError(errno.EISDIR, f"is a folder, expected a {what}", name)
+            raise IsADirectoryError(
+                errno.EISDIR, _("is a folder, expected a {what}").format(what=_(what)), name
+            )
         if not stat.S_ISREG(st.st_mode):
-            raise FileError(f"{name}: is {_kind(st.st_mode)}, expected a regular {what}")
+            raise FileError(
+                _("{name}: is {kind}, expected a regular {what}").format(
+                    name=name, kind=_(_kind(st.st_mode)), what=_(what)
+                )
+            )
         if st.st_size > limit:
             raise FileError(
-                f"{name}: {_size(st.st_size)}, more than a {what} may have ({_size(limit)})"
+                _("{name}: {size}, more than a {what} may have ({limit})").format(
+                    name=name, size=_size(st.st_size), what=_(what), limit=_size(limit)
+                )
             )
         fh = os.fdopen(fd, "rb")
     except BaseException:
@@ -90,12 +101,18 @@ def open_regular(
         yield fh
 
 
-def read_bytes(path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = "file") -> bytes:
+def read_bytes(
+    path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = N_("file")
+) -> bytes:
     """The bytes of a regular file of at most `limit` bytes (FileError otherwise)."""
     with open_regular(path, limit, what) as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:  # it grew while being read
-        raise FileError(f"{os.fspath(path)}: more than a {what} may have ({_size(limit)})")
+        raise FileError(
+            _("{name}: more than a {what} may have ({limit})").format(
+                name=os.fspath(path), what=_(what), limit=_size(limit)
+            )
+        )
     return data
 
 
@@ -105,12 +122,13 @@ def decode_text(data: bytes, source: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FileError(
-            f"{source}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "save it as UTF-8"
+            _(
+                "{source}: not UTF-8 text (byte 0x{byte} at offset {offset}); save it as UTF-8"
+            ).format(source=source, byte=f"{data[exc.start]:02x}", offset=exc.start)
         ) from None
 
 
-def read_text(path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = "file") -> str:
+def read_text(path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = N_("file")) -> str:
     """The UTF-8 text of a regular file of at most `limit` bytes."""
     return decode_text(read_bytes(path, limit, what), os.fspath(path))
 
@@ -138,6 +156,11 @@ def _dotted_depth(text: str) -> int:
     return max((line.count(b".") for line in data.split(b"\n")), default=0)
 
 
+def _nested() -> str:
+    """The one message of the five depth checks."""
+    return _("{source}: nested more than {max_depth} levels deep")
+
+
 def check_depth(obj: Any, source: str, max_depth: int = MAX_DEPTH) -> Any:
     """`obj` if its lists/dicts nest at most `max_depth` deep (checked without recursion)."""
     stack = [(obj, 1)]
@@ -150,7 +173,7 @@ def check_depth(obj: Any, source: str, max_depth: int = MAX_DEPTH) -> Any:
         else:
             continue
         if depth > max_depth:
-            raise FileError(f"{source}: nested more than {max_depth} levels deep")
+            raise FileError(_nested().format(source=source, max_depth=max_depth))
         stack.extend((c, depth + 1) for c in children)
     return obj
 
@@ -158,13 +181,17 @@ def check_depth(obj: Any, source: str, max_depth: int = MAX_DEPTH) -> Any:
 def parse_json(text: str, source: str, max_depth: int = MAX_DEPTH) -> Any:
     """json.loads with a nesting bound; a FileError names `source` and the line."""
     if _bracket_depth(text, _JSON_STRING) > max_depth:
-        raise FileError(f"{source}: nested more than {max_depth} levels deep")
+        raise FileError(_nested().format(source=source, max_depth=max_depth))
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise FileError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        raise FileError(
+            _("{source}: not valid JSON ({error} at line {line})").format(
+                source=source, error=exc.msg, line=exc.lineno
+            )
+        ) from None
     except RecursionError:
-        raise FileError(f"{source}: nested more than {max_depth} levels deep") from None
+        raise FileError(_nested().format(source=source, max_depth=max_depth)) from None
     return check_depth(obj, source, max_depth)
 
 
@@ -173,24 +200,28 @@ def parse_toml(text: str, source: str, max_depth: int = MAX_DEPTH) -> dict[str, 
     import tomllib
 
     if _bracket_depth(text, _TOML_STRING) > max_depth or _dotted_depth(text) > max_depth:
-        raise FileError(f"{source}: nested more than {max_depth} levels deep")
+        raise FileError(_nested().format(source=source, max_depth=max_depth))
     try:
         obj = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise FileError(f"{source}: not valid TOML ({' '.join(str(exc).split())})") from None
+        raise FileError(
+            _("{source}: not valid TOML ({error})").format(
+                source=source, error=" ".join(str(exc).split())
+            )
+        ) from None
     except RecursionError:
-        raise FileError(f"{source}: nested more than {max_depth} levels deep") from None
+        raise FileError(_nested().format(source=source, max_depth=max_depth)) from None
     return check_depth(obj, source, max_depth)
 
 
-def load_json(path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = "file") -> Any:
+def load_json(path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = N_("file")) -> Any:
     """A bounded, depth-checked JSON file."""
     return parse_json(read_text(path, limit, what), os.fspath(path))
 
 
 def load_npz(
     path: str | os.PathLike[str],
-    what: str = "file",
+    what: str = N_("file"),
     small: Mapping[str, int] | None = None,
     member_limit: int = MAX_NPZ_MEMBER,
 ) -> dict[str, np.ndarray]:
@@ -211,14 +242,28 @@ def load_npz(
                         claimed = _npy_nbytes(member)
                     if max(info.file_size, claimed) > limit:
                         raise FileError(
-                            f"{name}: array {key!r} holds "
-                            f"{_size(max(info.file_size, claimed))}, more than a {what} may "
-                            f"have ({_size(limit)})"
+                            _(
+                                "{name}: array {key} holds {size}, more than a {what} may have "
+                                "({limit})"
+                            ).format(
+                                name=name,
+                                key=repr(key),
+                                size=_size(max(info.file_size, claimed)),
+                                what=_(what),
+                                limit=_size(limit),
+                            )
                         )
                     if claimed > info.file_size:
                         raise FileError(
-                            f"{name}: array {key!r} claims {_size(claimed)} but holds "
-                            f"{_size(info.file_size)} (truncated or damaged)"
+                            _(
+                                "{name}: array {key} claims {claimed} but holds {size} "
+                                "(truncated or damaged)"
+                            ).format(
+                                name=name,
+                                key=repr(key),
+                                claimed=_size(claimed),
+                                size=_size(info.file_size),
+                            )
                         )
                 fh.seek(0)
                 with np.load(fh, allow_pickle=False) as z:
@@ -236,7 +281,11 @@ def load_npz(
         MemoryError,
     ) as exc:
         detail = " ".join(str(exc).split())[:200]
-        raise FileError(f"{name}: not a readable .npz {what} ({detail})") from None
+        raise FileError(
+            _("{name}: not a readable .npz {what} ({detail})").format(
+                name=name, what=_(what), detail=detail
+            )
+        ) from None
 
 
 def _npy_nbytes(fh: IO[bytes]) -> int:
@@ -245,13 +294,13 @@ def _npy_nbytes(fh: IO[bytes]) -> int:
 
     version = npy.read_magic(fh)
     if version == (1, 0):
-        shape, _, dtype = npy.read_array_header_1_0(fh)
+        shape, _order, dtype = npy.read_array_header_1_0(fh)
     elif version in ((2, 0), (3, 0)):
-        shape, _, dtype = npy.read_array_header_2_0(fh)
+        shape, _order, dtype = npy.read_array_header_2_0(fh)
     else:
-        raise ValueError(f"unsupported .npy version {version}")
+        raise ValueError(_("unsupported .npy version {version}").format(version=version))
     if dtype.hasobject:
-        raise ValueError("object arrays need pickle, which fcnet never loads")
+        raise ValueError(_("object arrays need pickle, which fcnet never loads"))
     return int(np.prod(shape, dtype=object)) * dtype.itemsize
 
 
@@ -259,9 +308,13 @@ def scalar_text(arrays: Mapping[str, np.ndarray], key: str, source: str) -> str:
     """The string held by 0-d array `key` (e.g. "__spec__"), or a FileError."""
     a = arrays.get(key)
     if a is None:
-        raise FileError(f"{source}: has no {key!r} entry")
+        raise FileError(_("{source}: has no {key} entry").format(source=source, key=repr(key)))
     if a.shape != () or a.dtype.kind != "U":
-        raise FileError(f"{source}: {key!r} is not a text entry (shape {a.shape}, {a.dtype})")
+        raise FileError(
+            _("{source}: {key} is not a text entry (shape {shape}, {dtype})").format(
+                source=source, key=repr(key), shape=a.shape, dtype=a.dtype
+            )
+        )
     return str(a)
 
 

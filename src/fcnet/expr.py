@@ -243,8 +243,10 @@ def check_overflow(text: str, values: np.ndarray, dtype: str | np.dtype) -> None
     if not top <= bound:
         raise ExprError(
             text,
-            f"reaches {top:.3g} on the range, beyond what {np.dtype(dtype).name} training can "
-            f"hold (|f| up to {bound:.3g}); rescale the function or narrow the range",
+            _(
+                "reaches {top} on the range, beyond what {dtype} training can hold (|f| up to "
+                "{bound}); rescale the function or narrow the range"
+            ).format(top=f"{top:.3g}", dtype=np.dtype(dtype).name, bound=f"{bound:.3g}"),
         )
 
 

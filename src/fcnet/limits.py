@@ -25,6 +25,8 @@ import math
 import os
 from typing import TYPE_CHECKING
 
+from fcnet.i18n import gettext as _
+
 if TYPE_CHECKING:  # pragma: no cover
     from fcnet.spec import NetSpec
 
@@ -96,15 +98,20 @@ def check_memory(what: str, nbytes: float) -> None:
     avail = available_memory()
     if nbytes > SHARE * avail:
         raise LimitError(
-            f"{what}: needs about {size_text(nbytes)} of memory, more than the "
-            f"{size_text(avail)} available"
+            _("{what}: needs about {size} of memory, more than the {available} available").format(
+                what=what, size=size_text(nbytes), available=size_text(avail)
+            )
         )
 
 
 def check_count(what: str, value: int, bound: int) -> None:
     """Refuse an integer size above its fixed `bound`."""
     if value > bound:
-        raise LimitError(f"{what}: at most {bound:,} allowed, got {value:,}")
+        raise LimitError(
+            _("{what}: at most {bound} allowed, got {value}").format(
+                what=what, bound=f"{bound:,}", value=f"{value:,}"
+            )
+        )
 
 
 # ----- networks -------------------------------------------------------------------------
@@ -139,7 +146,7 @@ def check_network(spec: NetSpec, batch_size: int = 1, what: str = "network") -> 
     shown = f"{what} {spec.input_size}-{'-'.join(map(str, widths))}-{spec.output_size}".replace(
         "--", "-"
     )
-    batch = f", batch of {batch_size}" if batch_size > 1 else ""
+    batch = _(", batch of {batch_size}").format(batch_size=batch_size) if batch_size > 1 else ""
     check_memory(f"{shown} ({spec.dtype}{batch})", network_bytes(spec, batch_size))
 
 
@@ -164,8 +171,10 @@ def check_image(path: object, size: tuple[int, int]) -> None:
     w, h = size
     if w * h > MAX_IMAGE_PIXELS:
         raise LimitError(
-            f"{path}: {w} x {h} pixels, more than the {MAX_IMAGE_PIXELS:,} fcnet reads "
-            "(a digit needs far fewer: scale the image down)"
+            _(
+                "{path}: {width} x {height} pixels, more than the {limit} fcnet reads "
+                "(a digit needs far fewer: scale the image down)"
+            ).format(path=path, width=w, height=h, limit=f"{MAX_IMAGE_PIXELS:,}")
         )
 
 

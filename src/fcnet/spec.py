@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from fcnet._fileio import FileError, atomic_write_text, parse_json, parse_toml, read_text
+from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.schedules import lr_at
 
@@ -326,7 +327,7 @@ class NetSpec(_Strict):
         if suffix not in (".json", ".toml"):
             raise SpecError(f"{path}: expected a .json or .toml spec file, got {suffix!r}")
         try:
-            text = read_text(path, SPEC_FILE_LIMIT, "spec file")
+            text = read_text(path, SPEC_FILE_LIMIT, N_("spec file"))
         except FileError as exc:
             raise SpecError(str(exc)) from None
         if suffix == ".json":

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fcnet._fileio import atomic_write, atomic_write_text
+from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -134,8 +135,9 @@ def train(
         sample_weights = np.asarray(sample_weights, dtype=np.float64)
         if sample_weights.shape != (n,) or not np.all(sample_weights >= 0):
             raise ValueError(
-                f"sample_weights: expected {n} non-negative numbers, got shape "
-                f"{sample_weights.shape}"
+                _("sample_weights: expected {n} non-negative numbers, got shape {shape}").format(
+                    n=n, shape=sample_weights.shape
+                )
             )
         sample_weights = sample_weights / sample_weights.sum()
     n_batches = math.ceil(n / batch_size)
@@ -151,7 +153,7 @@ def train(
     state = _LoopState(rng=np.random.default_rng([seed, 7]))
     if resume:
         if ckpt is None:
-            raise ValueError("resume: needs a checkpoint path")
+            raise ValueError(_("resume: needs a checkpoint path"))
         state = _load_checkpoint(ckpt, model, n, n_batches)
     history = state.history
 
@@ -241,7 +243,9 @@ def train(
                 if ckpt is not None:
                     _save_checkpoint(ckpt, model, state)
             if stop.flag and ckpt is not None:
-                msg = f"interrupted after the last epoch; checkpoint saved to {ckpt}"
+                msg = _(
+                    "interrupted after the last epoch; checkpoint saved to {checkpoint}"
+                ).format(checkpoint=ckpt)
                 interrupted = Interrupted(msg, ckpt, epoch, state.step)
     if interrupted is not None:
         raise interrupted
@@ -327,17 +331,23 @@ def _load_checkpoint(path: Path, model: Model, n: int, n_batches: int) -> _LoopS
     from fcnet._fileio import FileError, load_npz, parse_json, scalar_text
 
     if not path.is_file():
-        raise FileNotFoundError(2, "no checkpoint to resume from", str(path))
-    arrays = load_npz(path, "checkpoint", small={"__meta__": _META_LIMIT})
+        raise FileNotFoundError(2, _("no checkpoint to resume from"), str(path))
+    arrays = load_npz(path, N_("checkpoint"), small={"__meta__": _META_LIMIT})
     meta = parse_json(scalar_text(arrays, "__meta__", str(path)), f"{path}: __meta__")
     check = _MetaCheck(path, meta)
     if meta.get("version") != _CHECKPOINT_VERSION:
-        raise FileError(f"{path}: checkpoint version {meta.get('version')!r} is not supported")
+        raise FileError(
+            _("{path}: checkpoint version {version} is not supported").format(
+                path=path, version=repr(meta.get("version"))
+            )
+        )
     backend = getattr(model, "backend", None)
     if meta.get("backend") != backend:
         raise FileError(
-            f"{path}: the checkpoint was written by backend {meta.get('backend')!r}, "
-            f"cannot resume it on {backend!r}"
+            _(
+                "{path}: the checkpoint was written by backend {saved}, cannot resume it on "
+                "{backend}"
+            ).format(path=path, saved=repr(meta.get("backend")), backend=repr(backend))
         )
     epoch = check.integer("epoch")
     step = check.integer("step")
@@ -359,18 +369,29 @@ def _load_checkpoint(path: Path, model: Model, n: int, n_batches: int) -> _LoopS
     except FileError:
         raise
     except Exception as exc:
-        raise FileError(f"{path}: field 'rng' is not a generator state ({exc})") from None
+        raise FileError(
+            _("{path}: field 'rng' is not a generator state ({error})").format(path=path, error=exc)
+        ) from None
     order = arrays.get("order")
     if order is not None:
         if order.ndim != 1 or order.dtype.kind not in "iu" or len(order) != n:
             raise FileError(
-                f"{path}: field 'order' must be {n} sample indices, got shape {order.shape} "
-                f"of {order.dtype}"
+                _(
+                    "{path}: field 'order' must be {n} sample indices, got shape {shape} of {dtype}"
+                ).format(path=path, n=n, shape=order.shape, dtype=order.dtype)
             )
         if n and (order.min() < 0 or order.max() >= n):
-            raise FileError(f"{path}: field 'order' holds indices outside 0..{n - 1}")
+            raise FileError(
+                _("{path}: field 'order' holds indices outside 0..{last}").format(
+                    path=path, last=n - 1
+                )
+            )
         if step > n_batches:
-            raise FileError(f"{path}: field 'step' is {step}, an epoch has {n_batches} steps")
+            raise FileError(
+                _("{path}: field 'step' is {step}, an epoch has {n_batches} steps").format(
+                    path=path, step=step, n_batches=n_batches
+                )
+            )
     best = {k[5:]: v for k, v in arrays.items() if k.startswith("best/")}
     if best:
         _check_like(path, "best", best, model.get_weights())
@@ -379,7 +400,11 @@ def _load_checkpoint(path: Path, model: Model, n: int, n_batches: int) -> _LoopS
         model.set_state(state)
     except (ValueError, KeyError, TypeError, IndexError) as exc:
         detail = " ".join(str(exc).split())[:200]
-        raise FileError(f"{path}: field 'state' does not fit this model ({detail})") from None
+        raise FileError(
+            _("{path}: field 'state' does not fit this model ({detail})").format(
+                path=path, detail=detail
+            )
+        ) from None
     return _LoopState(
         rng=rng,
         history=History(
@@ -406,25 +431,35 @@ class _MetaCheck:
         from fcnet._fileio import FileError
 
         if not isinstance(d, dict):
-            where = f"field {prefix.rstrip('.')!r}" if prefix else "__meta__"
-            raise FileError(f"{path}: {where} is not an object")
+            where = (
+                _("field {name}").format(name=repr(prefix.rstrip("."))) if prefix else "__meta__"
+            )
+            raise FileError(_("{path}: {where} is not an object").format(path=path, where=where))
         self.path, self.d, self.prefix = path, d, prefix
 
     def _get(self, key: str, what: str, ok, optional: bool = False) -> Any:
         from fcnet._fileio import FileError
 
         if key not in self.d:
-            raise FileError(f"{self.path}: field {self.prefix + key!r} is missing")
+            raise FileError(
+                _("{path}: field {field} is missing").format(
+                    path=self.path, field=repr(self.prefix + key)
+                )
+            )
         v = self.d[key]
         if (v is None and optional) or ok(v):
             return v
         shown = repr(v) if len(repr(v)) <= 40 else repr(v)[:40] + "..."
-        raise FileError(f"{self.path}: field {self.prefix + key!r} must be {what}, got {shown}")
+        raise FileError(
+            _("{path}: field {field} must be {what}, got {shown}").format(
+                path=self.path, field=repr(self.prefix + key), what=_(what), shown=shown
+            )
+        )
 
     def integer(self, key: str, optional: bool = False) -> int:
         return self._get(
             key,
-            "an integer >= 0",
+            N_("an integer >= 0"),
             lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**53,
             optional,
         )
@@ -432,16 +467,16 @@ class _MetaCheck:
     def number(self, key: str, optional: bool = False) -> float:
         return self._get(
             key,
-            "a number",
+            N_("a number"),
             lambda v: isinstance(v, int | float) and not isinstance(v, bool),
             optional,
         )
 
     def boolean(self, key: str) -> bool:
-        return self._get(key, "true or false", lambda v: isinstance(v, bool))
+        return self._get(key, N_("true or false"), lambda v: isinstance(v, bool))
 
     def table(self, key: str) -> dict[str, Any]:
-        return self._get(key, "an object", lambda v: isinstance(v, dict))
+        return self._get(key, N_("an object"), lambda v: isinstance(v, dict))
 
     def records(self, key: str, epoch: int) -> list[dict[str, Any]]:
         def ok(v: Any) -> bool:
@@ -457,7 +492,8 @@ class _MetaCheck:
                 )
             )
 
-        return self._get(key, f"a list of {epoch} records of numbers (one per epoch)", ok)
+        what = _("a list of {epoch} records of numbers (one per epoch)").format(epoch=epoch)
+        return self._get(key, what, ok)
 
 
 def _check_like(
@@ -466,12 +502,23 @@ def _check_like(
     from fcnet._fileio import FileError
 
     if set(got) != set(like):
-        raise FileError(f"{path}: field {field!r} holds {sorted(got)}, expected {sorted(like)}")
+        raise FileError(
+            _("{path}: field {field} holds {got}, expected {expected}").format(
+                path=path, field=repr(field), got=sorted(got), expected=sorted(like)
+            )
+        )
     for k, v in got.items():
         if v.shape != np.shape(like[k]) or v.dtype.kind != "f":
             raise FileError(
-                f"{path}: field '{field}/{k}' is {v.shape} of {v.dtype}, expected "
-                f"{np.shape(like[k])} of floats"
+                _(
+                    "{path}: field '{field}' is {shape} of {dtype}, expected {expected} of floats"
+                ).format(
+                    path=path,
+                    field=f"{field}/{k}",
+                    shape=v.shape,
+                    dtype=v.dtype,
+                    expected=np.shape(like[k]),
+                )
             )
 
 
@@ -479,24 +526,30 @@ def _interrupted(
     ckpt: Path | None, model: Model, state: _LoopState, epoch: int, stop: _StopFlag
 ) -> Interrupted:
     where = (
-        f"epoch {epoch + 1}, step {state.step}"
+        _("epoch {epoch}, step {step}").format(epoch=epoch + 1, step=state.step)
         if state.order is not None
-        else (f"the end of epoch {epoch}")
+        else _("the end of epoch {epoch}").format(epoch=epoch)
     )
     if stop.in_step:  # a forced stop (Ctrl-C three times) inside a step: the state is torn
-        kept = (
-            f"; the last checkpoint, {ckpt}, is kept"
-            if ckpt is not None and ckpt.is_file()
-            else "; no checkpoint written"
+        if ckpt is not None and ckpt.is_file():
+            msg = _(
+                "aborted inside an optimiser step ({where}); the last checkpoint, {checkpoint}, "
+                "is kept"
+            ).format(where=where, checkpoint=ckpt)
+            return Interrupted(msg, ckpt, epoch + 1, state.step)
+        msg = _("aborted inside an optimiser step ({where}); no checkpoint written").format(
+            where=where
         )
-        msg = f"aborted inside an optimiser step ({where}){kept}"
-        return Interrupted(msg, ckpt if kept.startswith("; the") else None, epoch + 1, state.step)
+        return Interrupted(msg, None, epoch + 1, state.step)
     if ckpt is None:
-        return Interrupted(f"interrupted at {where}", None, epoch + 1, state.step)
+        msg = _("interrupted at {where}").format(where=where)
+        return Interrupted(msg, None, epoch + 1, state.step)
     if state.order is not None:
         state.seconds = time.perf_counter() - state.t_epoch
     _save_checkpoint(ckpt, model, state)
-    msg = f"interrupted at {where}; checkpoint saved to {ckpt}"
+    msg = _("interrupted at {where}; checkpoint saved to {checkpoint}").format(
+        where=where, checkpoint=ckpt
+    )
     return Interrupted(msg, ckpt, epoch + 1, state.step)
 
 
@@ -504,17 +557,17 @@ def _diverged_message(model: Model, loss: float, epoch: int, step: int, n_batche
     spec = getattr(model, "spec", None)
     hints = []
     if spec is not None:
-        hints.append(f"a lower learning rate (lr is {spec.optimizer.lr:g})")
+        hints.append(_("a lower learning rate (lr is {lr})").format(lr=f"{spec.optimizer.lr:g}"))
         if spec.reduction == "sum":
-            hints.append('reduction "mean" instead of "sum"')
+            hints.append(_('reduction "mean" instead of "sum"'))
         if spec.optimizer.clip_norm is None:
-            hints.append("gradient clipping (optimizer.clip_norm)")
+            hints.append(_("gradient clipping (optimizer.clip_norm)"))
     else:
-        hints.append("a lower learning rate")
-    return (
-        f"training diverged: the loss became {loss} at epoch {epoch}, step {step} of "
-        f"{n_batches}; try {', or '.join(hints)}"
-    )
+        hints.append(_("a lower learning rate"))
+    return _(
+        "training diverged: the loss became {loss} at epoch {epoch}, step {step} of "
+        "{n_batches}; try {hints}"
+    ).format(loss=loss, epoch=epoch, step=step, n_batches=n_batches, hints=_(", or ").join(hints))
 
 
 def _json_line(record: Mapping[str, Any]) -> str:
@@ -523,20 +576,32 @@ def _json_line(record: Mapping[str, Any]) -> str:
 
 def _check_args(x, y, epochs, batch_size, evals, early_stopping, monitor, patience) -> None:
     if len(x) != len(y):
-        raise ValueError(f"x and y: expected the same number of rows, got {len(x)} and {len(y)}")
+        raise ValueError(
+            _("x and y: expected the same number of rows, got {n_x} and {n_y}").format(
+                n_x=len(x), n_y=len(y)
+            )
+        )
     if len(x) == 0:
-        raise ValueError("x: expected at least one training sample, got none")
+        raise ValueError(_("x: expected at least one training sample, got none"))
     if not (isinstance(epochs, int) and epochs >= 1):
-        raise ValueError(f"epochs: expected an int >= 1, got {epochs!r}")
+        raise ValueError(_("epochs: expected an int >= 1, got {value}").format(value=repr(epochs)))
     if not (isinstance(batch_size, int) and batch_size >= 1):
-        raise ValueError(f"batch_size: expected an int >= 1, got {batch_size!r}")
+        raise ValueError(
+            _("batch_size: expected an int >= 1, got {value}").format(value=repr(batch_size))
+        )
     if monitor not in MONITORS:
-        raise ValueError(f"monitor: expected one of {', '.join(MONITORS)}, got {monitor!r}")
+        raise ValueError(
+            _("monitor: expected one of {names}, got {value}").format(
+                names=", ".join(MONITORS), value=repr(monitor)
+            )
+        )
     if early_stopping:
         if "val" not in evals:
-            raise ValueError("early_stopping: needs a validation set (evals['val'])")
+            raise ValueError(_("early_stopping: needs a validation set (evals['val'])"))
         if not (isinstance(patience, int) and patience >= 1):
-            raise ValueError(f"patience: expected an int >= 1, got {patience!r}")
+            raise ValueError(
+                _("patience: expected an int >= 1, got {value}").format(value=repr(patience))
+            )
 
 
 # ----- Ctrl-C between steps ------------------------------------------------------------------

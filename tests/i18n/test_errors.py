@@ -55,3 +55,21 @@ def test_csv_error_is_one_chinese_line(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert "表头中没有列 'sick'（现有的列：age, weight）" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (("fit", "--resume", "run"), "run.json：应为键值对象，得到 list"),
+        (("fit", "10.0**100*x"), "在取值范围内达到 3.14e+100，超出 float32 训练能容纳的范围"),
+    ],
+)
+def test_hostile_inputs_are_one_chinese_line(tmp_path, argv, expected):
+    """A hostile run folder and an overflowing expression: one Chinese line, exit 2."""
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "run.json").write_text("[1, 2]")
+    proc = fcnet(tmp_path, *argv)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fcnet: 错误："), proc.stderr
+    assert expected in lines[0], proc.stderr

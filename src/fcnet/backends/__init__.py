@@ -25,6 +25,7 @@ from typing import Any, Literal, Protocol, get_args, runtime_checkable
 import numpy as np
 
 from fcnet.backends._common import native_backend_of, read_npz
+from fcnet.i18n import N_
 from fcnet.spec import NetSpec
 
 Backend = Literal["numpy", "torch", "tensorflow"]
@@ -130,7 +131,7 @@ def load(
         )
     from fcnet._fileio import MAX_NPZ_MEMBER, open_regular
 
-    with open_regular(path, 4 * MAX_NPZ_MEMBER, "model file"):
+    with open_regular(path, 4 * MAX_NPZ_MEMBER, N_("model file")):
         pass  # a FIFO, a device or an oversized file is refused before the framework reads it
     model = build(spec, native, device=device)
     model.load_weights(path)

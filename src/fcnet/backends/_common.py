@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from fcnet._fileio import KiB, MiB, atomic_write, load_npz, open_regular, scalar_text
+from fcnet.i18n import N_
 from fcnet.spec import NetSpec, SpecError
 
 # The text entries of a portable .npz, and the most bytes each may hold.
@@ -175,7 +176,7 @@ def native_backend_of(path: str | os.PathLike[str]) -> str | None:
 
 def sniff(path: str | os.PathLike[str]) -> str:
     """What a file holds by its first bytes: "hdf5", "torch", "npz", "pickle" or "unknown"."""
-    with open_regular(path, 1 << 62, "model file") as fh:
+    with open_regular(path, 1 << 62, N_("model file")) as fh:
         head = fh.read(8)
     if head.startswith(_HDF5_MAGIC):
         return "hdf5"
@@ -226,7 +227,7 @@ def read_npz(path: str | os.PathLike[str]) -> tuple[NetSpec, dict[str, np.ndarra
     kind = sniff(path)
     if kind != "npz":
         raise ValueError(f"{path}: expected a portable fcnet .npz, got {_WHAT[kind]}")
-    arrays = load_npz(path, "model file", small=_NPZ_SMALL)
+    arrays = load_npz(path, N_("model file"), small=_NPZ_SMALL)
     if "__spec__" not in arrays:
         raise ValueError(
             f"{path}: not an fcnet model file (no __spec__ key; keys: "

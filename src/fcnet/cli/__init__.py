@@ -63,7 +63,7 @@ class _Group(localize.Group):
             click.echo(_("fcnet: error: {message}").format(message=_one_line(exc)), err=True)
             ctx.exit(2)
         except KeyboardInterrupt:  # the tasks say more about what a Ctrl-C left behind
-            click.echo("fcnet: interrupted", err=True)
+            click.echo(_("fcnet: interrupted"), err=True)
             ctx.exit(130)
 
 

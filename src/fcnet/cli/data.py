@@ -14,6 +14,7 @@ import numpy as np
 from fcnet._fileio import atomic_write_bytes, open_regular
 from fcnet.cli.localize import Group
 from fcnet.data.idx import idx_header, idx_sha256, read_idx
+from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.limits import MAX_PNG_PIXELS, MAX_SCALE, check_count
 
@@ -222,7 +223,7 @@ def _save_png(path: Path, grey: np.ndarray, scale: int) -> None:
 
 def _file_sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with open_regular(path, 1 << 62, "data file") as fh:
+    with open_regular(path, 1 << 62, N_("data file")) as fh:
         while chunk := fh.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()

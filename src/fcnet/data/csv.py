@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from fcnet._fileio import decode_text, read_bytes
+from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.limits import MAX_CSV_BYTES
 
@@ -44,7 +45,7 @@ def load_csv(path: str | os.PathLike[str], label: str, positive: str | None = No
     Raises OSError for an unreadable file, ValueError naming the line for a bad row.
     """
     path = Path(path)
-    text = decode_text(read_bytes(path, MAX_CSV_BYTES, "CSV file"), str(path))
+    text = decode_text(read_bytes(path, MAX_CSV_BYTES, N_("CSV file")), str(path))
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:

@@ -36,6 +36,7 @@ from typing import BinaryIO
 import numpy as np
 
 from fcnet._fileio import atomic_write, open_regular
+from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.limits import MAX_IDX_BYTES
 
@@ -157,7 +158,7 @@ def _type_code(dtype: np.dtype) -> int:
 
 def _read_path(path: str) -> np.ndarray:
     # a pipe or a device is refused by its type (its size is unknown: /dev/zero never ends)
-    with open_regular(path, MAX_IDX_BYTES + _MAX_HEADER, "IDX file") as fh:
+    with open_regular(path, MAX_IDX_BYTES + _MAX_HEADER, N_("IDX file")) as fh:
         st = os.fstat(fh.fileno())
         prefix = fh.read(_MAX_HEADER)
         if prefix[:2] == _GZIP_MAGIC:

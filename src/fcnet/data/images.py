@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from fcnet._fileio import MiB, read_bytes
+from fcnet.i18n import N_
+from fcnet.i18n import gettext as _
 from fcnet.limits import MAX_IMAGE_PIXELS, LimitError, check_image, configure_pillow
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,7 +31,7 @@ def open_image(path: str | os.PathLike[str]) -> Iterator[Image]:
 
     configure_pillow()
     name = os.fspath(path)
-    data = read_bytes(path, MAX_IMAGE_FILE, "image file")
+    data = read_bytes(path, MAX_IMAGE_FILE, N_("image file"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
@@ -37,14 +39,20 @@ def open_image(path: str | os.PathLike[str]) -> Iterator[Image]:
             check_image(name, im.size)
             im.load()
     except UnidentifiedImageError:
-        raise ValueError(f"{name}: not an image pillow can read (expected PNG or JPEG)") from None
+        raise ValueError(
+            _("{name}: not an image pillow can read (expected PNG or JPEG)").format(name=name)
+        ) from None
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
         raise LimitError(
-            f"{name}: more than the {MAX_IMAGE_PIXELS:,} pixels fcnet reads from an image "
-            "(a digit needs far fewer: scale the image down)"
+            _(
+                "{name}: more than the {limit} pixels fcnet reads from an image "
+                "(a digit needs far fewer: scale the image down)"
+            ).format(name=name, limit=f"{MAX_IMAGE_PIXELS:,}")
         ) from None
     except (OSError, SyntaxError, EOFError) as exc:  # pillow's "image file is truncated" & co.
         detail = " ".join(str(exc).split())[:200]
-        raise ValueError(f"{name}: a damaged image ({detail})") from None
+        raise ValueError(
+            _("{name}: a damaged image ({detail})").format(name=name, detail=detail)
+        ) from None
     with im:
         yield im

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from fcnet._fileio import FileError, atomic_write, load_npz, parse_json
+from fcnet.i18n import N_
 from fcnet.nn.activations import Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from fcnet.nn.layers import Dropout, Linear
 from fcnet.nn.module import Module
@@ -222,7 +223,7 @@ class Sequential(Module):
     ) -> Sequential:
         """Read a network written by `save` (no pickle). `rng` seeds the Dropout layers."""
         try:  # bounded: a regular file, each array's size checked before it is read
-            data = load_npz(path, "model file", small={_ARCH_KEY: 1 << 20})
+            data = load_npz(path, N_("model file"), small={_ARCH_KEY: 1 << 20})
         except FileError as exc:
             raise ValueError(f"{path}: expected an .npz file written by fcnet, got {exc}") from None
         if _ARCH_KEY not in data:

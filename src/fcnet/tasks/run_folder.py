@@ -185,26 +185,30 @@ def interrupted_message(task: str) -> str:
     run = _CURRENT_RUN.get()
     _CURRENT_RUN.set(None)
     if run is None or run.task != task:
-        return "interrupted before training started; nothing was written"
+        return _("interrupted before training started; nothing was written")
     folder = run.out_dir
     if (folder / "result.json") in run.files:
-        return f"interrupted after the run finished; its results are in {folder}"
-    if (folder / "checkpoint.npz").is_file():
-        return (
-            f"interrupted; the checkpoint in {folder} is kept; continue with: "
-            f"fcnet {task} --resume {folder}"
+        return _("interrupted after the run finished; its results are in {folder}").format(
+            folder=folder
         )
+    if (folder / "checkpoint.npz").is_file():
+        return _(
+            "interrupted; the checkpoint in {folder} is kept; continue with: "
+            "fcnet {task} --resume {folder}"
+        ).format(folder=folder, task=task)
     if run.resuming:
-        return f"interrupted before training started; {folder} is as it was"
+        return _("interrupted before training started; {folder} is as it was").format(folder=folder)
     if any(folder.glob("*metrics.jsonl")):  # training had started: never remove its traces
-        return f"interrupted during training; no checkpoint was written in {folder}"
+        return _("interrupted during training; no checkpoint was written in {folder}").format(
+            folder=folder
+        )
     for name in {*(p.name for p in run.files), "run.json", "config.json", "metrics.jsonl"}:
         with contextlib.suppress(OSError):
             (folder / name).unlink()
     if run.made_dir:
         with contextlib.suppress(OSError):
             folder.rmdir()
-    return "interrupted before training started; nothing was written"
+    return _("interrupted before training started; nothing was written")
 
 
 def _clear(out_dir: Path) -> None:
@@ -420,40 +424,66 @@ def read_run(run_dir: str | os.PathLike[str], task: str | None = None) -> dict[s
     run_dir = Path(run_dir)
     meta = run_dir / "run.json"
     if not meta.is_file():
-        what = "does not exist" if not run_dir.exists() else "has no run.json"
-        raise ValueError(f"{run_dir}: not an fcnet run folder ({what})")
+        if not run_dir.exists():
+            msg = _("{run_dir}: not an fcnet run folder (does not exist)")
+        else:
+            msg = _("{run_dir}: not an fcnet run folder (has no run.json)")
+        raise ValueError(msg.format(run_dir=run_dir))
     saved = load_json(meta, _RUN_JSON_LIMIT, "run.json")
     if not isinstance(saved, dict):
-        raise FileError(f"{meta}: expected an object of keys, got {type(saved).__name__}")
+        raise FileError(
+            _("{path}: expected an object of keys, got {type}").format(
+                path=meta, type=type(saved).__name__
+            )
+        )
     if not isinstance(saved.get("task"), str) or saved["task"] not in _TASK_KEYS:
         raise FileError(
-            f"{meta}: field 'task' must be one of {', '.join(_TASK_KEYS)}, "
-            f"got {_short(saved.get('task'))}"
+            _("{path}: field 'task' must be one of {names}, got {value}").format(
+                path=meta, names=", ".join(_TASK_KEYS), value=_short(saved.get("task"))
+            )
         )
     options = saved.get("options")
     if not isinstance(options, dict):
-        raise FileError(f"{meta}: field 'options' must be an object, got {_short(options)}")
+        raise FileError(
+            _("{path}: field 'options' must be an object, got {value}").format(
+                path=meta, value=_short(options)
+            )
+        )
     for key in (*_NOT_NONE, *_TASK_KEYS[saved["task"]]):
         if options.get(key) is None:
-            raise FileError(f"{meta}: field 'options.{key}' is missing")
+            raise FileError(
+                _("{path}: field 'options.{key}' is missing").format(path=meta, key=key)
+            )
     for key, value in options.items():
         types = _OPTION_TYPES.get(key)
         if value is None or types is None:
             continue
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            names = " or ".join(t.__name__ for t in types)
-            raise FileError(f"{meta}: field 'options.{key}' must be {names}, got {_short(value)}")
+            names = _(" or ").join(t.__name__ for t in types)
+            raise FileError(
+                _("{path}: field 'options.{key}' must be {names}, got {value}").format(
+                    path=meta, key=key, names=names, value=_short(value)
+                )
+            )
     hidden = options.get("hidden")
     if isinstance(hidden, list) and not all(
         isinstance(w, int) and not isinstance(w, bool) for w in hidden
     ):
-        raise FileError(f"{meta}: field 'options.hidden' must be widths, got {_short(hidden)}")
+        raise FileError(
+            _("{path}: field 'options.hidden' must be widths, got {value}").format(
+                path=meta, value=_short(hidden)
+            )
+        )
     for key in ("range", "yrange"):
         r = options.get(key)
         if r is not None and not (
             len(r) == 2 and all(isinstance(v, int | float) and not isinstance(v, bool) for v in r)
         ):
-            raise FileError(f"{meta}: field 'options.{key}' must be two numbers, got {_short(r)}")
+            raise FileError(
+                _("{path}: field 'options.{key}' must be two numbers, got {value}").format(
+                    path=meta, key=key, value=_short(r)
+                )
+            )
     if task is not None and saved["task"] != task:
         raise ValueError(
             _("{run_dir}: is a {saved_task!r} run, not a {task!r} run").format(
