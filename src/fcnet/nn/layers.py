@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from fcnet.nn import _jit
 from fcnet.nn.init import as_rng, check_init, init_weight
 from fcnet.nn.module import Module
 from fcnet.nn.parameter import Parameter, as_dtype
@@ -139,8 +140,16 @@ class Dropout(Module):
         keep = threshold / 65536
         raw = self.rng.bit_generator.random_raw(-(-x.size // 4))  # 4 x 16 bits per draw
         r = raw.view(np.uint16)[: x.size].reshape(x.shape)  # (N, d) uniform in 0..65535
+        scale = x.dtype.type(1.0 / keep)
+        k = _jit.worth(x.size)
+        if k is not None and x.flags.c_contiguous:  # the two lines below, in one pass
+            self.mask, out = np.empty_like(x), np.empty_like(x)
+            k.dropout_forward(
+                x.ravel(), r.ravel(), threshold, scale, self.mask.ravel(), out.ravel()
+            )
+            return out
         mask = np.less(r, threshold, dtype=bool) if threshold < 65536 else np.ones(x.shape, bool)
-        self.mask = np.multiply(mask, x.dtype.type(1.0 / keep), dtype=x.dtype)  # (N, d)
+        self.mask = np.multiply(mask, scale, dtype=x.dtype)  # (N, d)
         return x * self.mask  # (N, d)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:

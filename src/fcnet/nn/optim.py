@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from fcnet.nn import _threads
+from fcnet.nn import _jit, _threads
 from fcnet.nn.parameter import Parameter
 from fcnet.schedules import NAMES, lr_at
 
@@ -313,7 +313,26 @@ class Adam(Optimizer):
         self._step_size = lr / (1 - beta1**t)  # lr / (1 - beta1^t)
         self._bias_correction2_sqrt = math.sqrt(1 - beta2**t)  # sqrt(1 - beta2^t)
         self._flush = self.t % self._FLUSH_EVERY == 0
-        _threads.run_chunks(self._step_chunk, self._n)
+        k = _jit.worth(self._n) if not self.amsgrad else None
+        if k is not None:  # one compiled pass, on this thread (see _fused_step)
+            self._fused_step(k)
+        else:
+            _threads.run_chunks(self._step_chunk, self._n)
+
+    def _fused_step(self, k: Any) -> None:
+        """`_step_chunk` over every parameter as one compiled loop (`fcnet.nn._kernels.
+        adam_chunk`): the same operations in the same order, so the same bits, in one pass
+        over memory. On one thread: a second one, from a pool, lost more to the BLAS's
+        still-spinning threads than it gained (784-1024-1024-10: 2.1 ms against 1.65)."""
+        dt = self._dtype.type
+        lr, wd, (beta1, beta2) = self.lr, self.weight_decay, self.betas
+        c = self._bias_correction2_sqrt
+        decay = dt(1 - lr * wd) if (wd and self._decoupled) else dt(1)
+        consts = (
+            dt(1 - beta1), dt(beta2), dt(1 - beta2), dt(self._step_size * c), dt(self.eps * c),
+            dt(0 if self._decoupled else wd), decay, self._flush, dt(np.finfo(self._dtype).tiny),
+        )  # fmt: skip
+        k.adam_chunk(self._data, self._grad, self._m, self._v, *consts)
 
     def _step_chunk(self, lo: int, hi: int) -> None:
         """The update for elements lo..hi-1 of every flat buffer (one cache-sized chunk)."""
