@@ -156,4 +156,3 @@ def test_fcnet_jit_0_turns_the_kernels_off_and_small_passes_never_load_numba():
     )
     run = subprocess.run([sys.executable, "-c", small], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "False"  # a small network never loads numba
-
