@@ -12,8 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from fcnet import nn
-from fcnet.nn import _jit
+from fcnet import _jit, nn
 
 pytestmark = pytest.mark.skipif(_jit.kernels() is None, reason="numba is not importable here")
 
@@ -136,7 +135,7 @@ def test_a_network_trains_to_the_same_bits_with_and_without_the_kernels(compiled
 
 def test_fcnet_jit_0_turns_the_kernels_off_and_small_passes_never_load_numba():
     code = (
-        "import sys, numpy as np; from fcnet import nn; from fcnet.nn import _jit; "
+        "import sys, numpy as np; from fcnet import nn; from fcnet import _jit; "
         "print(_jit.kernels() is None); "
         "opt = nn.Adam([nn.Parameter(np.ones(100, np.float32))]); opt.step(); "
         "print('numba' in sys.modules)"

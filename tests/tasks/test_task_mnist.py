@@ -63,10 +63,17 @@ def test_early_stopping_holds_out_a_validation_split(workdir, only_run_folder):
     only_run_folder()
 
 
-def test_best_preset_is_wider_with_dropout():
+def test_best_preset_is_wider_with_dropout_and_distortions():
     assert PRESETS["best"]["dropout"] > 0
     assert PRESETS["best"]["epochs"] > PRESETS["default"]["epochs"]
-    assert PRESETS["best"]["augment"] is True
+    assert PRESETS["best"]["distort"] is True and PRESETS["default"]["augment"] is True
+
+
+def test_distort_option_trains_on_deformed_images(workdir):
+    r = mnist(out="run", distort=True, **dict(SMALL, epochs=1, limit=600))
+    saved = json.loads((r.out_dir / "run.json").read_text())
+    assert saved["options"]["distort"] is True and saved["sources"]["distort"] == "flag"
+    assert 0 <= r.metrics["test_accuracy"] <= 1
 
 
 def _mnist_digit(i: int) -> tuple[np.ndarray, int]:
@@ -120,16 +127,3 @@ def test_idx_image_reads_the_shipped_test_set():
     assert np.allclose(idx_image(path, 5), digit.ravel())
     with pytest.raises(ValueError, match="--index: expected 0 to 9999"):
         idx_image(path, 10_000)
-
-
-def test_shift_images_moves_each_digit_by_at_most_two_pixels():
-    from fcnet.tasks.mnist import shift_images
-
-    x = load_mnist("test")[0][:20]
-    out = shift_images(x, np.random.default_rng(0))
-    assert out.shape == x.shape and out.dtype == x.dtype
-    pad = np.pad(x.reshape(-1, 28, 28), ((0, 0), (2, 2), (2, 2)))
-    for img, moved in zip(pad, out.reshape(-1, 28, 28), strict=True):
-        windows = [img[dy : dy + 28, dx : dx + 28] for dy in range(5) for dx in range(5)]
-        assert any(np.array_equal(w, moved) for w in windows)
-    assert not np.array_equal(out, x)

@@ -11,7 +11,7 @@ so no reassociation and no fused multiply-add, and the results are bit-for-bit t
 the numpy lines (tests/nn/test_kernels.py). The kernels release the GIL, so the chunks
 of one pass can run on two threads (`fcnet.nn._threads.run_chunks`).
 
-Import this module only through `fcnet.nn._jit.kernels()`: it imports numba (a second
+Import this module only through `fcnet._jit.kernels()`: it imports numba (a second
 or so the first time, then compiled code is read from numba's cache).
 """
 
@@ -22,10 +22,10 @@ from numba import njit
 
 # error_model="numpy": a division by zero gives inf/nan as in numpy (no Python check per
 # element, which would keep the loop from being vectorised); cache=True: compiled once.
-_jit = njit(cache=True, nogil=True, error_model="numpy")
+_compiled = njit(cache=True, nogil=True, error_model="numpy")
 
 
-@_jit
+@_compiled
 def adam_chunk(p, g, m, v, beta1c, beta2, beta2c, step_c, eps_c, wd, decay, flush, tiny):
     """Adam/AdamW on one chunk, in place: `optim.Adam._step_chunk`'s lines fused.
 
@@ -50,7 +50,7 @@ def adam_chunk(p, g, m, v, beta1c, beta2, beta2c, step_c, eps_c, wd, decay, flus
         v[i] = vi
 
 
-@_jit
+@_compiled
 def dropout_forward(x, r, threshold, scale, mask, out):
     """`layers.Dropout.forward`'s lines fused: mask = scale where r < threshold, else 0;
     out = x * mask (flat, C-ordered arrays of one length; r the raw 16-bit draws)."""
@@ -61,7 +61,7 @@ def dropout_forward(x, r, threshold, scale, mask, out):
         out[i] = x[i] * mi  # x * mask
 
 
-@_jit
+@_compiled
 def relu_backward(grad_out, a, one, out):
     """`activations.ReLU.backward`'s line fused: out = grad_out * 1[a > 0] (flat arrays;
     `one` is 1 in their dtype)."""

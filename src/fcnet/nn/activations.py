@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from fcnet.nn import _jit
+from fcnet import _jit
 from fcnet.nn.module import Module
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from fcnet.nn import _jit
+from fcnet import _jit
 from fcnet.nn.init import as_rng, check_init, init_weight
 from fcnet.nn.module import Module
 from fcnet.nn.parameter import Parameter, as_dtype

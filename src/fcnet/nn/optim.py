@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from fcnet.nn import _jit, _threads
+from fcnet import _jit
+from fcnet.nn import _threads
 from fcnet.nn.parameter import Parameter
 from fcnet.schedules import NAMES, lr_at
 

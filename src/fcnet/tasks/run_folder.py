@@ -396,6 +396,7 @@ _OPTION_TYPES: dict[str, tuple[type, ...]] = {
     "data_dir": _STR,
     "limit": _INT,
     "augment": _BOOL,
+    "distort": _BOOL,
     "dataset": _STR,
     "pos": _INT,
     "neg": _INT,
