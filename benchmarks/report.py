@@ -443,6 +443,9 @@ def render(r: dict[str, Any], notes: str, also: list[dict[str, Any]] = ()) -> st
     else:
         lines.append(_missing(auc))
 
+    lines += ["", "## scikit-learn estimators (`sklearn_api`, issue 17)", ""]
+    lines += _sklearn_lines(r.get("sklearn_api", {}))
+
     ag = r.get("agreement", {})
     lines += ["", "## Backend agreement (float64, per-step loss, relative to numpy)", ""]
     rows = []
@@ -466,6 +469,55 @@ def render(r: dict[str, Any], notes: str, also: list[dict[str, Any]] = ()) -> st
     else:
         lines.append(_missing(ag))
     return "\n".join(lines) + "\n"
+
+
+def _sklearn_lines(sk: dict[str, Any]) -> list[str]:
+    """FCNetClassifier against MLPClassifier: one row per data set and estimator."""
+    sets = {k: v for k, v in sk.items() if isinstance(v, dict) and "fcnet" in v}
+    if not sets:
+        return [_missing(sk)]
+    rows = []
+    for name, d in sets.items():
+        for key, label in (("fcnet", "FCNetClassifier"), ("sklearn", "MLPClassifier")):
+            e = d.get(key, {})
+            rows.append(
+                [
+                    f"{name} ({d.get('n_samples')} x {d.get('n_features')}, {d.get('hidden')}, "
+                    f"{d.get('epochs')}, {d.get('batch_size')})"
+                    if key == "fcnet"
+                    else "",
+                    label,
+                    _f(e.get("accuracy"), ".4f"),
+                    _f(e.get("roc_auc"), ".4f"),
+                    _f(e.get("wall_s"), ".1f"),
+                    _f(e.get("cpu_s"), ".1f"),
+                    _f(d.get("time_ratio"), ".2f") if key == "fcnet" else "",
+                ]
+            )
+    mnist = sets.get("mnist", {})
+    return [
+        f"{sk.get('folds')}-fold cross-validation, {sk.get('threads')} BLAS thread(s), "
+        f"scikit-learn {sk.get('sklearn_version')}; one ReLU layer, Adam, the same epochs and "
+        "batch for both; accuracy and ROC AUC are fold means, times for the whole "
+        "cross-validation.",
+        "",
+        *_table(
+            [
+                "data set (n x d, hidden, epochs, batch)",
+                "estimator",
+                "accuracy",
+                "ROC AUC",
+                "wall s",
+                "CPU s",
+                "time ratio",
+            ],
+            rows,
+        ),
+        "",
+        f"Target: on MNIST at least as accurate and at most {sk.get('target_time_ratio')}x "
+        f"the time: accuracy {_f(mnist.get('accuracy_diff'), '+.4f')}, time "
+        f"{_f(mnist.get('time_ratio'), '.2f')}x, {_ok(sk.get('target_met'))}.",
+    ]
 
 
 def _missing(section: dict[str, Any]) -> str:

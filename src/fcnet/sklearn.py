@@ -53,7 +53,6 @@ except ModuleNotFoundError as exc:  # pragma: no cover - scikit-learn is a dev e
         "(or pip install 'fcnet[dev]')",
         name=exc.name,
     ) from None
-from scipy.linalg.blas import get_blas_funcs
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
@@ -154,13 +153,10 @@ class _NumpyModel(_NumpyBackendModel):
         if self.alpha:
             total = float(len(x)) if w is None else float(np.sum(w))
             c = self.alpha / total
-            for p, axpy in self._penalised():
+            for p in self._penalised():
                 loss += 0.5 * c * float(np.vdot(p.data, p.data))
-                g = p.grad
-                if g.flags.c_contiguous:  # g += c W in place, one pass (BLAS axpy)
-                    axpy(p.data.reshape(-1), g.reshape(-1), a=c)
-                else:
-                    g += p.data.dtype.type(c) * p.data  # d/dW of c/2 ||W||^2
+                g, scratch = p.grad, self._scratch(p.data)
+                g += np.multiply(p.data, p.data.dtype.type(c), out=scratch)  # d/dW c/2 ||W||^2
         if o.clip_norm is not None:
             clip_grad_norm(self.net.parameters(), o.clip_norm)
         self.optimizer.step()
@@ -169,19 +165,26 @@ class _NumpyModel(_NumpyBackendModel):
         self.steps += 1
         return loss
 
-    def _penalised(self) -> list[tuple[Any, Any]]:
-        """The weight matrices (not the biases), each with BLAS's axpy for its dtype."""
+    def _penalised(self) -> list[Any]:
+        """The weight matrices (not the biases)."""
         if getattr(self, "_l2", None) is None:
-            self._l2 = [
-                (p, get_blas_funcs("axpy", (p.data,)))
-                for name, p in self.net.named_parameters()
-                if name.endswith("weight")
-            ]
+            self._l2 = [p for name, p in self.net.named_parameters() if name.endswith("weight")]
         return self._l2
+
+    def _scratch(self, like: np.ndarray) -> np.ndarray:
+        """A reused array of `like`'s shape and dtype (numpy's ufuncs, not scipy's BLAS axpy:
+        scipy's own OpenBLAS starts a second pool of spinning threads, which took the cores
+        from numpy's and made an MNIST epoch four times slower)."""
+        buffers = self.__dict__.setdefault("_buffers", {})
+        key = (like.shape, like.dtype.str)
+        if key not in buffers:
+            buffers[key] = np.empty_like(like)
+        return buffers[key]
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.pop("_l2", None)  # BLAS functions do not pickle; rebuilt on the next step
+        state.pop("_l2", None)  # rebuilt on the next step
+        state.pop("_buffers", None)
         return state
 
 

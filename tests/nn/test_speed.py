@@ -187,3 +187,24 @@ def test_blas_threads_start_with_one_thread_on_a_loaded_machine(monkeypatch):
     monkeypatch.setattr(_threads.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     with threadpool_limits(limits=2, user_api="blas"):
         assert _threads.BlasThreads().current == 2
+
+
+def test_blas_threads_judge_by_mean_steps_beside_a_busy_neighbour():
+    """Two threads beside a busy core: some steps at full speed, most a time slice late.
+    Their best step beats one thread's, their mean does not: one thread is chosen."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        blas = _threads.BlasThreads()
+        blas.current = 2
+        now, calls = [0.0], [0]
+
+        def step():
+            calls[0] += 1
+            two = blas._libs[0].num_threads == 2
+            now[0] += (1.0 if calls[0] % 3 == 0 else 10.0) if two else 3.0
+
+        blas._clock = lambda: now[0]
+        for _ in range(200):
+            blas.run(step)
+        assert blas.current == 1 and blas.switches == 1

@@ -129,19 +129,22 @@ class BlasThreads:
     On a quiet machine two threads halve a product; with a busy neighbour on the other
     core, the descheduled thread makes each product wait a time slice (an MNIST epoch went
     from 0.7 s to 3-19 s). The step times tell which case holds: every `interval` steps
-    the other choice is tried for `PROBE` steps and kept if its best step was faster by
-    more than `MARGIN` than the best of the current choice's last `WINDOW` steps; a probe
+    the other choice is tried for `PROBE` steps and kept if its mean step was faster by
+    more than `MARGIN` than the mean of the current choice's last `WINDOW` steps; a probe
     that loses doubles the interval (up to 512 steps), so a settled choice costs under 1%
-    in probes. Going to more threads takes two winning probes in a row (a spurious win
-    there costs the most). It starts with one thread when the load average already
-    exceeds the CPUs.
+    in probes. Means, not best steps: beside a busy neighbour two threads give some steps
+    at full speed (the neighbour was off the CPU) and others four times slower, and only
+    the mean says what an epoch costs (784-256-10 beside a spinning process: 2.4 s an
+    epoch with two threads, 0.8 s with one; comparing best steps kept two). Going to more
+    threads takes two winning probes in a row (a spurious win there costs the most). It
+    starts with one thread when the load average already exceeds the CPUs.
     The BLAS setting is restored after each step.
 
         blas = BlasThreads()
         loss = blas.run(step, x, y)    # step(x, y) under the chosen thread count
     """
 
-    PROBE = 3
+    PROBE = 4
     WINDOW = 8
     MARGIN = 0.1
     FIRST_INTERVAL = 16
@@ -216,7 +219,7 @@ class BlasThreads:
         self._probe.append(dt)
         if len(self._probe) < self.PROBE:
             return
-        won = not self._recent or min(self._probe) < (1 - self.MARGIN) * min(self._recent)
+        won = not self._recent or _mean(self._probe) < (1 - self.MARGIN) * _mean(self._recent)
         self._probe = []
         if won and n > self.current and self._wins == 0:
             self._wins = 1  # confirm first: probe again at once
@@ -230,3 +233,7 @@ class BlasThreads:
         else:
             self._interval = min(2 * self._interval, self.MAX_INTERVAL)
         self._countdown = self._interval
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)

@@ -28,12 +28,8 @@ class ReLU(Module):
         # delta = dL/da * f'(z), f'(z) = 1[z > 0] = 1[a > 0]
         a = self.a
         k = _jit.worth(a.size)
-        if (
-            k is not None
-            and a.flags.c_contiguous
-            and grad_out.shape == a.shape
-            and (grad_out.dtype == a.dtype)
-        ):
+        same = grad_out.shape == a.shape and grad_out.dtype == a.dtype
+        if k is not None and same and a.flags.c_contiguous:
             out = np.empty_like(a)  # the line below, in one pass and no mask array
             k.relu_backward(grad_out.ravel(), a.ravel(), a.dtype.type(1), out.ravel())
             return out
