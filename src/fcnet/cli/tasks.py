@@ -118,13 +118,24 @@ def _run(
             return run_task(function, *args, **kwargs)
         return function(*args, **kwargs)
     except Interrupted as exc:
+        _ignore_more_ctrl_c()
         click.echo(f"fcnet: {exc.message}", err=True)
         raise click.exceptions.Exit(130) from None
     except KeyboardInterrupt:
+        _ignore_more_ctrl_c()
         from fcnet.tasks.run_folder import interrupted_message
 
         click.echo(f"fcnet: {interrupted_message(name)}", err=True)
         raise click.exceptions.Exit(130) from None
+
+
+def _ignore_more_ctrl_c() -> None:
+    """The `fcnet` command is ending after a Ctrl-C: one more would only turn exit code 130
+    into death by signal on the way out (a KeyboardInterrupt in place of the SystemExit)."""
+    from fcnet import _startup
+
+    if _startup.is_command():
+        _startup.exiting()
 
 
 FIT_DOC = """Fit EXPR, a function of x (or of x and y), with a ReLU network.

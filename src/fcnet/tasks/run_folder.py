@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import gc
 import json
 import os
 import shutil
+import signal
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -150,15 +153,20 @@ class Run:
         if self.silent:
             return None
         path = self.path(name)
-        try:
-            from fcnet import plots
+        with _ctrl_c_held():
+            try:
+                from fcnet import plots
 
-            getattr(plots, fn_name)(*args, path=path, **kwargs)
-        except Exception as exc:
-            self.err.print(
-                _("[yellow]warning:[/] could not draw {name}: {error}").format(name=name, error=exc)
-            )
-            return None
+                getattr(plots, fn_name)(*args, path=path, **kwargs)
+            except Exception as exc:
+                self.err.print(
+                    _("[yellow]warning:[/] could not draw {name}: {error}").format(
+                        name=name, error=exc
+                    )
+                )
+                return None
+            finally:
+                gc.collect()  # the figure's reference cycles, and their finalizers, now
         self.keep(path)
         return path
 
@@ -177,6 +185,30 @@ class Run:
 
 # The run being made in this thread, for the message of a Ctrl-C outside the training loop.
 _CURRENT_RUN: contextvars.ContextVar[Run | None] = contextvars.ContextVar("fcnet_run", default=None)
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Ctrl-C inside the block is held back and delivered at its end, to the handler that
+    was there before. Drawing a figure runs matplotlib's finalizers (weakref callbacks);
+    a KeyboardInterrupt raised inside one cannot propagate: Python prints "Exception
+    ignored in ..." and goes on, and the user's Ctrl-C is lost."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[Any] = []
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        signal.signal(signal.SIGINT, lambda signum, frame: held.append(frame))
+    except ValueError:  # not allowed here (embedded interpreter)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if held and callable(previous):
+        previous(signal.SIGINT, held[0])
 
 
 def interrupted_message(task: str) -> str:
