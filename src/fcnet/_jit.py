@@ -27,7 +27,7 @@ def load(name: str) -> ModuleType | None:
         if os.environ.get("FCNET_JIT", "1").strip() != "0":
             try:
                 module = importlib.import_module(name)
-            except ImportError:  # numba missing or broken here: numpy does every pass
+            except (ImportError, OSError):  # numba missing or broken: numpy does every pass
                 module = None
         _loaded[name] = module
     return _loaded[name]

@@ -636,19 +636,28 @@ class _StopFlag:
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
-        if threading.current_thread() is not threading.main_thread():
+        with sigint_handler(self._handler):
             yield
-            return
-        previous = signal.getsignal(signal.SIGINT)
-        try:
-            signal.signal(signal.SIGINT, self._handler)
-        except ValueError:  # not allowed here (embedded interpreter)
-            yield
-            return
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def sigint_handler(handler: Callable[[int, Any], None]) -> Iterator[Any]:
+    """`handler` takes Ctrl-C (SIGINT) inside the block; yields the handler it replaced
+    (put back at the end), or None where none can be installed: off the main thread, or
+    in an embedded interpreter that does not allow it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield None
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not allowed here (embedded interpreter)
+        yield None
+        return
+    try:
+        yield previous
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # ----- progress -----------------------------------------------------------------------------

@@ -180,3 +180,19 @@ def test_two_epochs_resumed_for_two_more_equal_four_bit_for_bit(workdir):
     assert two.keys() == four.keys() and two
     for name in four:
         assert np.array_equal(two[name], four[name]), name
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_mse_scorer_gives_the_models_own_loss_from_one_forward_pass(reduction):
+    from fcnet.backends import build
+    from fcnet.tasks.fit import mse_scorer
+
+    spec = NetSpec(input_size=1, hidden=[8], output_size=1, loss="mse", reduction=reduction)
+    model = build(spec, "numpy")
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (50, 1)).astype(np.float32)
+    y = np.sin(3 * x).astype(np.float32)
+    score = mse_scorer(sigma=2.0)(model, x, y)
+    assert score["loss"] == pytest.approx(model.evaluate(x, y)["loss"], rel=1e-5)
+    err = model.predict(x).astype(np.float64) - y
+    assert score["mse"] == pytest.approx(4.0 * np.mean(err * err), rel=1e-9)

@@ -15,6 +15,7 @@ generator alone decides the changes, so a seeded run draws the same ones.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from fcnet import _jit
 
@@ -35,8 +36,6 @@ SIDE = 28
 def shift_images(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Each (784,) image moved by a random whole number of pixels, -2..2 on each axis,
     the uncovered border filled with 0 (background)."""
-    from numpy.lib.stride_tricks import sliding_window_view
-
     n = len(x)
     pad = np.zeros((n, SIDE + 2 * SHIFT, SIDE + 2 * SHIFT), dtype=x.dtype)
     pad[:, SHIFT:-SHIFT, SHIFT:-SHIFT] = x.reshape(n, SIDE, SIDE)

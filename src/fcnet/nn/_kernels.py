@@ -8,8 +8,8 @@ products. One loop reads each value once and keeps the intermediate results in r
 Each kernel is the numpy code beside it (in `fcnet.nn.optim` and `fcnet.nn.layers`),
 line for line, in the same floating-point operations in the same order: no fast-math,
 so no reassociation and no fused multiply-add, and the results are bit-for-bit those of
-the numpy lines (tests/nn/test_kernels.py). The kernels release the GIL, so the chunks
-of one pass can run on two threads (`fcnet.nn._threads.run_chunks`).
+the numpy lines (tests/nn/test_kernels.py). Each runs on the calling thread: a second
+thread lost more to OpenBLAS's still-spinning threads than it gained.
 
 Import this module only through `fcnet._jit.kernels()`: it imports numba (a second
 or so the first time, then compiled code is read from numba's cache).

@@ -136,13 +136,15 @@ def evaluate_run(model: Model, options: dict[str, Any]) -> dict[str, float]:
 
 
 def mse_scorer(sigma: float) -> Scorer:
-    """The loss (the mean squared error on the standardised targets), and the MSE in the
-    target's own units (targets were scaled by 1/sigma): one forward pass for both."""
+    """The loss (the squared error on the standardised targets, summed or averaged as the
+    spec's `reduction` says), and the MSE in the target's own units (targets were scaled
+    by 1/sigma): one forward pass for both."""
 
     def score(model: Model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         err = model.predict(x).astype(np.float64) - y.reshape(len(x), -1)
-        loss = float(np.mean(err * err))
-        return {"loss": loss, "mse": loss * sigma * sigma}
+        mse = float(np.mean(err * err))
+        loss = mse * err.size if model.spec.reduction == "sum" else mse
+        return {"loss": loss, "mse": mse * sigma * sigma}
 
     return score
 
@@ -258,8 +260,8 @@ def _train_one(
     model = _common.build_model(run, spec, f"{stem}config.json")
     if not run.resuming:
         _spread_kinks(model, _common.stream(o["seed"], "init"))
-    # each epoch's test curve on every TEST_CURVE_EVERY-th grid point (1,001 of 10,001 in 1-D): the
-    # final test MSE, on the whole grid, is `measure`'s
+    # each epoch's test curve on every TEST_CURVE_EVERY-th grid point (1,001 of 10,001
+    # in 1-D); the final test MSE, on the whole grid, is `measure`'s
     grid = slice(None, None, TEST_CURVE_EVERY)
     evals = {
         "val": (scale.x(val[0]), scale.y(val[1])),

@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import signal
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from fcnet.backends._common import NATIVE_SUFFIX
 from fcnet.i18n import gettext as _
 from fcnet.spec import NetSpec
 from fcnet.tasks.options import RESUMABLE, TaskOptions, check, flag, resolve
+from fcnet.train import sigint_handler
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -193,20 +193,9 @@ def _ctrl_c_held() -> Iterator[None]:
     was there before. Drawing a figure runs matplotlib's finalizers (weakref callbacks);
     a KeyboardInterrupt raised inside one cannot propagate: Python prints "Exception
     ignored in ..." and goes on, and the user's Ctrl-C is lost."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     held: list[Any] = []
-    previous = signal.getsignal(signal.SIGINT)
-    try:
-        signal.signal(signal.SIGINT, lambda signum, frame: held.append(frame))
-    except ValueError:  # not allowed here (embedded interpreter)
+    with sigint_handler(lambda signum, frame: held.append(frame)) as previous:
         yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
     if held and callable(previous):
         previous(signal.SIGINT, held[0])
 
