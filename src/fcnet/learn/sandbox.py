@@ -305,12 +305,14 @@ def _set_rlimits(limits: Limits, *, count_processes: bool) -> None:
 
 
 def enter(policy: Policy, scratch: Path, *, lifeline: int | None = None) -> None:
-    """Confine this process before any student code runs; returns in C2, PID 1 of a new pid
-    namespace (this process, C1, stays outside, waits for C2 and exits with its status).
+    """Confine this process before any student code runs. Returns in C3, a grandchild in
+    a new user, pid, net and mount namespace; this process (C1) stays outside, waits and
+    exits with C3's status; C2 between them is the namespace's PID 1 (reaps orphans; when
+    it ends the kernel kills every process of the namespace).
 
     Call it in a freshly started or forked, single-threaded process. `lifeline`: the read
-    end of a pipe whose writer is the parent; C1 kills C2 when it closes. Steps the kernel
-    lacks are skipped and recorded (`_APPLIED`)."""
+    end of a pipe whose writer is the parent; C1 kills the tree when it closes. Steps the
+    kernel lacks are skipped and recorded (`_APPLIED`)."""
     scratch = Path(scratch).resolve()
     applied = dict.fromkeys(PROTECTIONS, False)
     with contextlib.suppress(OSError):
@@ -331,18 +333,16 @@ def enter(policy: Policy, scratch: Path, *, lifeline: int | None = None) -> None
             applied.update(user_namespace=True, pid_namespace=True, net_namespace=True)
             if pdeathsig.value:  # a credentials change may clear it: keep C1 tied to its parent
                 _prctl(_PR_SET_PDEATHSIG, pdeathsig.value)
-    life_r, life_w = os.pipe()
-    child = os.fork()
-    if child:
-        os.close(life_r)
-        _c1_wait(child, lifeline, life_w)  # never returns
-    # C2
-    os.close(life_w)
-    with contextlib.suppress(OSError):
-        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if select.select([life_r], [], [], 0)[0]:  # C1 already gone (its end closed): stop
-        os._exit(1)
-    os.close(life_r)
+    alive_r, alive_w = os.pipe()  # C1 holds the write end: EOF = C1 is gone
+    status_r, status_w = os.pipe()  # C2 tells C1 how C3 ended
+    c2 = os.fork()
+    if c2:
+        os.close(alive_r)
+        os.close(status_w)
+        _c1_wait(c2, lifeline, (alive_w, status_r))  # never returns
+    os.close(alive_w)
+    os.close(status_r)
+    _tie_to_parent(alive_r)
     if lifeline is not None:
         os.close(lifeline)
     if in_userns:
@@ -362,6 +362,14 @@ def enter(policy: Policy, scratch: Path, *, lifeline: int | None = None) -> None
         applied.update(_landlock(_system_rules(policy, scratch), abi))
     if in_userns:
         _drop_capabilities()
+    alive_r, alive_w = os.pipe()
+    c3 = os.fork()
+    if c3:
+        os.close(alive_r)
+        _c2_init(c3, status_w, alive_w)  # never returns
+    os.close(alive_w)
+    os.close(status_w)
+    _tie_to_parent(alive_r)
     os.chdir(scratch)
     scrubbed = child_environment(scratch)
     applied["cgroup"] = scrubbed.pop("_FCNET_SANDBOX_CGROUP", "0") == "1"
@@ -374,6 +382,44 @@ def enter(policy: Policy, scratch: Path, *, lifeline: int | None = None) -> None
     _APPLIED.update(applied)
 
 
+def _tie_to_parent(alive_r: int) -> None:
+    """Die with the parent (PR_SET_PDEATHSIG); stop now if it is already gone."""
+    with contextlib.suppress(OSError):
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if select.select([alive_r], [], [], 0)[0]:  # the parent's write end closed
+        os._exit(1)
+    os.close(alive_r)
+
+
+def _close_all_but(keep: Iterable[int]) -> None:
+    start = 3
+    for fd in sorted(set(keep)):
+        os.closerange(start, fd)
+        start = fd + 1
+    os.closerange(start, 1 << 16)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
+def _c2_init(c3: int, status_w: int, keep: int) -> None:
+    """C2, PID 1 of the namespace: reap every orphan until C3 ends, send C3's exit code
+    to C1, exit (the kernel then kills what is left of the namespace)."""
+    code = 70
+    try:
+        _close_all_but((status_w, keep))
+        while True:
+            pid, status = os.waitpid(-1, 0)
+            if pid == c3:
+                code = os.waitstatus_to_exitcode(status)
+                break
+        os.write(status_w, str(code).encode())
+    except BaseException:
+        pass
+    os._exit(0)
+
+
 def _mount_proc() -> None:
     """A /proc of our own pid namespace: only the tree's processes are visible in it."""
     libc = _libc()
@@ -381,19 +427,13 @@ def _mount_proc() -> None:
         libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None)
 
 
-def _c1_wait(child: int, lifeline: int | None, keep: int) -> None:
-    """C1: wait for C2; if the parent's lifeline closes first, kill it. Exit with C2's status."""
+def _c1_wait(c2: int, lifeline: int | None, keep: tuple[int, int]) -> None:
+    """C1: wait for C2; if the parent's lifeline closes first, kill it. Exit as C3 did."""
+    code = 70
     try:
-        start = 3
-        for fd in sorted({keep, lifeline if lifeline is not None else keep}):
-            os.closerange(start, fd)
-            start = fd + 1
-        os.closerange(start, 1 << 16)
-        null = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(null, fd)
+        _close_all_but((*keep, lifeline if lifeline is not None else keep[0]))
         try:
-            watched = [os.pidfd_open(child)]  # readable when C2 ends
+            watched = [os.pidfd_open(c2)]  # readable when C2 ends
         except (OSError, AttributeError):
             watched = []
         if lifeline is not None:
@@ -402,18 +442,20 @@ def _c1_wait(child: int, lifeline: int | None, keep: int) -> None:
             ready = select.select(watched, [], [], 0.5 if len(watched) < 2 else None)[0]
             gone = lifeline is not None and lifeline in ready  # the parent ended
             if gone:
-                os.kill(child, signal.SIGKILL)
-            pid, status = os.waitpid(child, 0 if gone else os.WNOHANG)
-            if pid == child:
+                os.kill(c2, signal.SIGKILL)
+            pid, status = os.waitpid(c2, 0 if gone else os.WNOHANG)
+            if pid == c2:
                 break
-        _kill_descendants(os.getpid())  # without a pid namespace, C2's orphans are ours
-        code = os.waitstatus_to_exitcode(status)
-        if code < 0:
-            signal.signal(-code, signal.SIG_DFL)
+        _kill_descendants(os.getpid())  # without a pid namespace, orphans come to C1
+        told = os.read(keep[1], 32)
+        code = int(told) if told else os.waitstatus_to_exitcode(status)
+        if code < 0:  # die of the same signal, so the parent sees what C3 saw
+            if -code not in (signal.SIGKILL, signal.SIGSTOP):
+                signal.signal(-code, signal.SIG_DFL)
             os.kill(os.getpid(), -code)
             code = 128 - code
     except BaseException:
-        code = 70
+        pass
     os._exit(code)
 
 
@@ -650,6 +692,9 @@ class Sandboxed:
     def _sample(self, table: Mapping[int, tuple[int, int, float]]) -> None:
         if self._poll():
             return
+        if self._cgroup is not None and self._cgroup.oom_killed():  # the kernel's limit hit
+            self.kill("memory")
+            return
         if self.pid not in table:
             return
         pids = [self.pid, *_descendants(self.pid, table)]
@@ -661,7 +706,7 @@ class Sandboxed:
             self.kill("memory")
         elif cpu > limits.cpu_seconds + 0.5:
             self.kill("cpu")
-        elif len(pids) > limits.processes + 2:  # C1 and C2 are ours
+        elif len(pids) > limits.processes + 3:  # C1, C2 and C3
             self.kill("processes")
 
     def _poll(self) -> bool:
@@ -927,7 +972,7 @@ class _Cgroup:
             _write(str(memory / "memory.limit_in_bytes"), str(limits.memory_bytes))
             with contextlib.suppress(OSError):  # no swap accounting on every kernel
                 _write(str(memory / "memory.memsw.limit_in_bytes"), str(limits.memory_bytes))
-            _write(str(pids / "pids.max"), str(limits.processes + 2))
+            _write(str(pids / "pids.max"), str(limits.processes + 3))
         except OSError:
             cls(dirs).remove()
             return None
