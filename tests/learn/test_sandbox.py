@@ -42,10 +42,18 @@ def _submission(folder: Path, code: str) -> Path:
 
 
 def _start(how, zygote, path: Path, limits: sb.Limits = LIMITS, readable=()) -> sb.Sandboxed:
+    """ "fresh": a new interpreter; "zygote": forked by the zygote; "fallback": a new
+    interpreter as on a kernel without namespaces, Landlock and seccomp, and no cgroup
+    (only rlimits and the parent's watch hold the tree)."""
     policy = sb.Policy((path, *readable), limits)
-    if how == "fresh":
+    if how == "zygote":
+        return zygote.spawn("runpy:run_path", policy, args=[str(path)])
+    if how == "fallback":
+        os.environ[sb.OFF_ENV] = "namespaces,landlock,seccomp,cgroup"
+    try:
         return sb.spawn([str(path)], policy)
-    return zygote.spawn("runpy:run_path", policy, args=[str(path)])
+    finally:
+        os.environ.pop(sb.OFF_ENV, None)
 
 
 def _run(how, zygote, path, limits=LIMITS, readable=(), timeout=60.0):
@@ -86,6 +94,7 @@ def _gone(marker: str, seconds: float = 3.0) -> bool:
 
 
 HOW = pytest.mark.parametrize("how", ["fresh", "zygote"])
+HOW_ALL = pytest.mark.parametrize("how", ["fresh", "zygote", "fallback"])  # tree limits
 
 
 # ---------------------------------------------------------------- what this kernel gives
@@ -143,6 +152,7 @@ def test_reads_only_the_submission_python_and_the_data(how, zygote, tmp_path):
                 "home": attempt(lambda: open({str(home_secret)!r}).read()),
                 "passwd": attempt(lambda: open("/etc/passwd").read()),
                 "cwd_is_scratch": os.getcwd() != here,
+                "processes_seen": len([p for p in os.listdir("/proc") if p.isdigit()]),
             }}))
             """,
         )
@@ -160,6 +170,7 @@ def test_reads_only_the_submission_python_and_the_data(how, zygote, tmp_path):
         "home": "PermissionError",
         "passwd": "PermissionError",
         "cwd_is_scratch": True,
+        "processes_seen": 2,  # its own /proc: its init and itself
     }
 
 
@@ -216,6 +227,11 @@ def test_no_connection_even_to_loopback(how, zygote, tmp_path):
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(("127.0.0.1", 0))
     udp.settimeout(0.2)
+    unix_path = tmp_path / "listener.sock"  # a database's or docker's socket, say
+    unix = socket.socket(socket.AF_UNIX)
+    unix.bind(str(unix_path))
+    unix.listen()
+    unix.settimeout(0.2)
     path = _submission(
         tmp_path,
         f"""
@@ -233,7 +249,21 @@ def test_no_connection_even_to_loopback(how, zygote, tmp_path):
                 b"hi", ("127.0.0.1", {udp.getsockname()[1]}))
         def listen():
             socket.create_server(("127.0.0.1", 0))
-        print(json.dumps({{"tcp": attempt(tcp), "udp": attempt(udp), "listen": attempt(listen)}}))
+        def unix():
+            socket.socket(socket.AF_UNIX).connect({str(unix_path)!r})
+        def pair():
+            a, b = socket.socketpair()
+            a.send(b"x")
+            assert b.recv(1) == b"x"
+        def io_uring():
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            params = ctypes.create_string_buffer(120)
+            if libc.syscall(425, 1, params) < 0:
+                raise OSError(ctypes.get_errno(), "io_uring_setup")
+        print(json.dumps({{"tcp": attempt(tcp), "udp": attempt(udp), "listen": attempt(listen),
+                          "unix": attempt(unix), "socketpair": attempt(pair),
+                          "io_uring": attempt(io_uring)}}))
         """,
     )
     try:
@@ -242,12 +272,17 @@ def test_no_connection_even_to_loopback(how, zygote, tmp_path):
             tcp.accept()
         with pytest.raises(TimeoutError):
             udp.recvfrom(16)
+        with pytest.raises(TimeoutError):
+            unix.accept()
     finally:
         tcp.close()
         udp.close()
+        unix.close()
     assert code == 0, output
     verdict = _verdict(output)
     assert verdict["tcp"] != "ok" and verdict["listen"] != "ok", verdict
+    assert verdict["unix"] == "PermissionError" and verdict["io_uring"] == "PermissionError"
+    assert verdict["socketpair"] == "ok"  # multiprocessing and friends still work
 
 
 # ---------------------------------------------------------------- signals
@@ -298,7 +333,7 @@ def test_cannot_signal_the_checker_or_anyone_outside(how, zygote, tmp_path):
 # ---------------------------------------------------------------- processes
 
 
-@HOW
+@HOW_ALL
 def test_fork_bomb_bounded_and_cleaned_up(how, zygote, tmp_path):
     marker = f"{1000 + uuid.uuid4().int % 10**6 / 10**7:.7f}"
     limits = sb.Limits(cpu_seconds=20, memory_bytes=1024 * MiB, processes=16)
@@ -325,7 +360,7 @@ def test_fork_bomb_bounded_and_cleaned_up(how, zygote, tmp_path):
     assert _gone(marker)
 
 
-@HOW
+@HOW_ALL
 def test_detached_grandchild_dies_with_the_tree(how, zygote, tmp_path):
     marker = f"{1000 + uuid.uuid4().int % 10**6 / 10**7:.7f}"
     path = _submission(
@@ -403,7 +438,8 @@ def test_parent_death_kills_the_tree(tmp_path):
 # ---------------------------------------------------------------- memory, CPU, output
 
 
-def test_memory_of_the_whole_tree_is_caught(zygote, tmp_path):
+@pytest.mark.parametrize("how", ["zygote", "fallback"])
+def test_memory_of_the_whole_tree_is_caught(how, zygote, tmp_path):
     """3 processes of 600 MiB each under a 1 GiB limit: each alone is allowed."""
     path = _submission(
         tmp_path,
@@ -418,14 +454,14 @@ def test_memory_of_the_whole_tree_is_caught(zygote, tmp_path):
         """,
     )
     started = time.monotonic()
-    with _start("zygote", zygote, path, sb.Limits(cpu_seconds=20, memory_bytes=1024 * MiB)) as box:
+    with _start(how, zygote, path, sb.Limits(cpu_seconds=20, memory_bytes=1024 * MiB)) as box:
         code = box.wait(15)
         seconds = time.monotonic() - started
         assert code is not None and box.killed_for == "memory", (code, box.killed_for)
     assert seconds < 10
 
 
-@HOW
+@HOW_ALL
 def test_huge_allocation_fails(how, zygote, tmp_path):
     path = _submission(
         tmp_path,
@@ -463,7 +499,7 @@ def test_output_is_bounded(zygote, tmp_path):
     assert grown_kib < 64 * 1024  # the parent never held the 500 MB
 
 
-@HOW
+@HOW_ALL
 def test_deadline_holds_when_the_child_closes_its_descriptors(how, zygote, tmp_path):
     path = _submission(
         tmp_path,

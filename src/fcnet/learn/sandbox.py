@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import functools
 import json
 import os
@@ -42,7 +43,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 __all__ = [
     "PROTECTIONS",
@@ -67,9 +68,11 @@ PROTECTIONS = (
     "net_namespace",
     "rlimits",
     "no_new_privs",
+    "seccomp",
     "cgroup",
 )
 WATCH_SECONDS = 0.05  # how often the parent samples every tree's memory and CPU time
+OFF_ENV = "FCNET_SANDBOX_OFF"  # e.g. "namespaces,landlock": act as a kernel without them
 _SANDBOX_FILE = Path(__file__).resolve()
 _FCNET_DIR = _SANDBOX_FILE.parents[1]  # the fcnet package
 _FCNET_ROOT = _SANDBOX_FILE.parents[2]  # the sys.path entry that holds it
@@ -124,6 +127,7 @@ _PR_GET_PDEATHSIG = 2
 _PR_CAPBSET_DROP = 24
 _PR_SET_CHILD_SUBREAPER = 36
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
 _PR_CAP_AMBIENT = 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
@@ -240,12 +244,63 @@ def _drop_capabilities() -> None:
         )
 
 
+class _SockFilter(ctypes.Structure):
+    _fields_ = [
+        ("code", ctypes.c_uint16),
+        ("jt", ctypes.c_uint8),
+        ("jf", ctypes.c_uint8),
+        ("k", ctypes.c_uint32),
+    ]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+# arch id (AUDIT_ARCH_*), socket, io_uring_setup
+_SECCOMP_ARCH = {"x86_64": (0xC000003E, 41, 425), "aarch64": (0xC00000B7, 198, 425)}
+
+
+def _seccomp_no_unix_sockets() -> bool:
+    """A seccomp filter: socket(AF_UNIX) fails with EACCES (Landlock before ABI 8 does not
+    cover connecting to a named socket such as a database's or docker's; socketpair stays
+    allowed), io_uring is refused (its requests would bypass the filter), and so is every
+    syscall of another ABI (x32, i386). Needs no_new_privs."""
+    numbers = _SECCOMP_ARCH.get(platform.machine())
+    if sys.platform != "linux" or numbers is None:
+        return False
+    arch, sys_socket, sys_io_uring_setup = numbers
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    allow, deny = 0x7FFF0000, 0x00050000 | errno.EACCES
+    program = [
+        (ld, 0, 0, 4),  # 0: the arch
+        (jeq, 0, 7, arch),  # 1: another ABI -> deny
+        (ld, 0, 0, 0),  # 2: the syscall number
+        (jge, 5, 0, 0x40000000),  # 3: x32 -> deny
+        (jeq, 4, 0, sys_io_uring_setup),  # 4: io_uring -> deny
+        (jeq, 0, 2, sys_socket),  # 5: not socket() -> allow
+        (ld, 0, 0, 16),  # 6: its first argument (the family), low 32 bits
+        (jeq, 1, 0, socket.AF_UNIX),  # 7: AF_UNIX -> deny
+        (ret, 0, 0, allow),  # 8
+        (ret, 0, 0, deny),  # 9
+    ]
+    filters = (_SockFilter * len(program))(*[_SockFilter(*op) for op in program])
+    fprog = _SockFprog(len(program), filters)
+    return _libc().prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0
+
+
 def _write(path: str, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
     try:
         os.write(fd, text.encode())
     finally:
         os.close(fd)
+
+
+def _off() -> set[str]:
+    """The protections turned off by FCNET_SANDBOX_OFF (namespaces, landlock, seccomp,
+    cgroup): to test the fallbacks on a kernel that has everything."""
+    return {w.strip() for w in os.environ.get(OFF_ENV, "").split(",") if w.strip()}
 
 
 def _threads() -> int:
@@ -323,7 +378,8 @@ def enter(policy: Policy, scratch: Path, *, lifeline: int | None = None) -> None
     pdeathsig = ctypes.c_int(0)
     _libc().prctl(_PR_GET_PDEATHSIG, ctypes.byref(pdeathsig), 0, 0, 0)
     in_userns = False
-    if sys.platform == "linux" and _threads() == 1:
+    off = _off()
+    if sys.platform == "linux" and _threads() == 1 and "namespaces" not in off:
         flags = _CLONE_NEWUSER | _CLONE_NEWPID | _CLONE_NEWNET | _CLONE_NEWNS
         if _libc().unshare(flags) == 0:
             in_userns = True
@@ -357,9 +413,11 @@ def enter(policy: Policy, scratch: Path, *, lifeline: int | None = None) -> None
         applied["no_new_privs"] = True
     except (OSError, AttributeError):
         pass
-    abi = _landlock_abi()
+    abi = 0 if "landlock" in off else _landlock_abi()
     if abi and applied["no_new_privs"]:
         applied.update(_landlock(_system_rules(policy, scratch), abi))
+    if applied["no_new_privs"] and "seccomp" not in off:
+        applied["seccomp"] = _seccomp_no_unix_sockets()
     if in_userns:
         _drop_capabilities()
     alive_r, alive_w = os.pipe()
@@ -949,6 +1007,8 @@ class _Cgroup:
 
     @staticmethod
     def _bases() -> list[Path] | None:
+        if "cgroup" in _off():
+            return None
         v1 = [Path("/sys/fs/cgroup/memory"), Path("/sys/fs/cgroup/pids")]
         if all(os.access(p, os.W_OK) for p in v1) and all(
             (p / "cgroup.procs").exists() for p in v1
@@ -1267,7 +1327,7 @@ def _zygote_main(config: dict[str, Any]) -> None:
     children: set[int] = set()
     sock.send(json.dumps({"ready": True}).encode())
     while True:
-        ready = select.select([sock, wake_r], [], [])[0]
+        ready = select.select([sock.fileno(), wake_r], [], [])[0]
         if wake_r in ready:
             with contextlib.suppress(BlockingIOError):
                 while os.read(wake_r, 512):
@@ -1279,7 +1339,7 @@ def _zygote_main(config: dict[str, Any]) -> None:
                 children.discard(pid)
                 code = os.waitstatus_to_exitcode(status)
                 sock.send(json.dumps({"exit": pid, "status": code}).encode())
-        if sock in ready:
+        if sock.fileno() in ready:
             try:
                 message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 64)
             except OSError:
@@ -1336,10 +1396,12 @@ def _zygote_child(
         code = _call(request["call"], request["args"])
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
     except BaseException:
         traceback.print_exc()
     finally:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
             sys.stderr.flush()
-        os._exit(cast(int, code))
+        os._exit(code)
