@@ -168,8 +168,14 @@ def _check(result: int, what: str) -> int:
     return result
 
 
-def _prctl(option: int, arg: int = 0) -> None:
-    _check(_libc().prctl(option, ctypes.c_ulong(arg), 0, 0, 0), f"prctl({option})")
+def _prctl(option: int, *args: Any) -> None:
+    """prctl(2) with numbers or pointers; OSError where it fails or does not exist (not Linux)."""
+    prctl = getattr(_libc(), "prctl", None)
+    if prctl is None:
+        raise OSError(errno.ENOSYS, "prctl: not on this system")
+    values = [ctypes.c_ulong(a) if isinstance(a, int) else a for a in args]
+    values += [ctypes.c_ulong(0)] * (4 - len(values))
+    _check(prctl(option, *values), f"prctl({option})")
 
 
 def _landlock_abi() -> int:
@@ -286,7 +292,11 @@ def _seccomp_no_unix_sockets() -> bool:
     ]
     filters = (_SockFilter * len(program))(*[_SockFilter(*op) for op in program])
     fprog = _SockFprog(len(program), filters)
-    return _libc().prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0
+    try:
+        _prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog))
+    except OSError:
+        return False
+    return True
 
 
 def _write(path: str, text: str) -> None:
@@ -353,8 +363,9 @@ def _set_rlimits(limits: Limits, *, count_processes: bool) -> None:
     # RLIMIT_DATA counts writable private memory (malloc, numpy), not the large PROT_NONE
     # reservations of TensorFlow and torch that RLIMIT_AS would refuse.
     cap(resource.RLIMIT_DATA, limits.memory_bytes)
-    cap(resource.RLIMIT_MEMLOCK, 0)
-    cap(resource.RLIMIT_MSGQUEUE, 0)
+    for name in ("RLIMIT_MEMLOCK", "RLIMIT_MSGQUEUE"):  # Linux only
+        if hasattr(resource, name):
+            cap(getattr(resource, name), 0)
     if count_processes:  # counted per user namespace: only ours; never a whole user's count
         cap(resource.RLIMIT_NPROC, limits.processes)
 
@@ -376,7 +387,8 @@ def enter(policy: Policy, scratch: Path, *, lifeline: int | None = None) -> None
         _prctl(_PR_SET_CHILD_SUBREAPER, 1)  # orphans of the tree come back to C1
     uid, gid = os.getuid(), os.getgid()
     pdeathsig = ctypes.c_int(0)
-    _libc().prctl(_PR_GET_PDEATHSIG, ctypes.byref(pdeathsig), 0, 0, 0)
+    with contextlib.suppress(OSError):
+        _prctl(_PR_GET_PDEATHSIG, ctypes.byref(pdeathsig))
     in_userns = False
     off = _off()
     if sys.platform == "linux" and _threads() == 1 and "namespaces" not in off:
@@ -551,11 +563,16 @@ def child_environment(scratch: Path, extra: Mapping[str, str] | None = None) -> 
 
 
 def _proc_table() -> dict[int, tuple[int, int, float]]:
-    """pid -> (ppid, resident bytes, CPU seconds including reaped children) for every process."""
+    """pid -> (ppid, resident bytes, CPU seconds including reaped children) for every live
+    process (zombies left out); empty where there is no /proc (macOS: no tree watch)."""
     page = os.sysconf("SC_PAGE_SIZE")
     tick = os.sysconf("SC_CLK_TCK")
     table = {}
-    for name in os.listdir("/proc"):
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return {}
+    for name in names:
         if not name.isdigit():
             continue
         try:
@@ -564,6 +581,8 @@ def _proc_table() -> dict[int, tuple[int, int, float]]:
         except OSError:
             continue
         fields = data[data.rfind(b")") + 2 :].split()
+        if fields[0] == b"Z":
+            continue  # a zombie: dead, waiting to be reaped; its children went elsewhere
         cpu = sum(int(x) for x in fields[11:15]) / tick  # utime stime cutime cstime
         table[int(name)] = (int(fields[1]), int(fields[21]) * page, cpu)
     return table
@@ -693,10 +712,10 @@ class Sandboxed:
                     with contextlib.suppress(OSError):
                         os.kill(pid, signal.SIGKILL)
                 if not pids:
-                    self._signal_root()
-                    self.wait(1.0)
                     break
                 time.sleep(0.002)
+            self._signal_root()
+            self.wait(2.0)
             self._finish()
 
     def tree_memory(self) -> int:
@@ -1064,6 +1083,14 @@ class _Cgroup:
 
 @functools.lru_cache(maxsize=1)
 def _cgroup_available() -> bool:
+    """Whether a cgroup can be made here; removes those left by dead parents."""
+    for base in _Cgroup._bases() or []:
+        with contextlib.suppress(OSError):
+            for left in base.iterdir():
+                owner = left.name.split("-")[0]
+                if left.is_dir() and owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
+                    with contextlib.suppress(OSError):
+                        left.rmdir()
     cgroup = _Cgroup.create(Limits(cpu_seconds=1, memory_bytes=64 * MiB))
     if cgroup is None:
         return False
@@ -1136,7 +1163,7 @@ class _Forked(Sandboxed):
         self._zygote = zygote
         try:
             self._pidfd = os.pidfd_open(pid)  # signals reach C1, never a reused pid
-        except OSError:
+        except (OSError, AttributeError):  # not Linux 5.3+
             self._pidfd = -1
         super().__init__(pid, scratch, policy, output_fd, cgroup)
 
