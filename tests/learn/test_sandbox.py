@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -682,3 +683,27 @@ def test_as_an_ordinary_user(tmp_path):
         "zygote_numpy": "ok",
         "scratch_removed": True,
     }, done.stderr[-3000:]
+
+
+def test_spawns_from_many_threads(zygote, tmp_path):
+    """Grading calls from N threads (--jobs N): each tree gets its own output and status."""
+    results: dict[tuple[str, int], tuple[int | None, str]] = {}
+
+    def work(how: str, worker: int) -> None:
+        for i in range(4 if how == "zygote" else 2):
+            path = _submission(tmp_path / f"{how}{worker}-{i}", f"print('{how} {worker} {i}')\n")
+            with _start(how, zygote, path) as box:
+                results[(how, worker * 10 + i)] = (box.wait(60), box.output().strip())
+
+    threads = [
+        threading.Thread(target=work, args=(how, worker))
+        for how in ("zygote", "fresh")
+        for worker in range(4 if how == "zygote" else 2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(results) == 16 + 4
+    for (how, n), (code, output) in results.items():
+        assert (code, output) == (0, f"{how} {n // 10} {n % 10}")
