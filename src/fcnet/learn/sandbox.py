@@ -82,7 +82,8 @@ _FCNET_ROOT = _SANDBOX_FILE.parents[2]  # the sys.path entry that holds it
 class Limits:
     """What the whole process tree may use. `cpu_seconds`: CPU time of all its processes;
     `memory_bytes`: their resident memory together; `file_bytes`: the largest file one may
-    write; `processes`: processes and threads; `output_bytes`: stdout+stderr kept."""
+    write; `processes`: processes and threads; `output_bytes`: stdout+stderr kept;
+    `scratch_bytes`: all files in scratch together (a tmpfs, where namespaces exist)."""
 
     cpu_seconds: float
     memory_bytes: int
@@ -90,9 +91,11 @@ class Limits:
     processes: int = 32
     open_files: int = 256
     output_bytes: int = 256 * KiB
+    scratch_bytes: int = 64 * MiB
 
     def __post_init__(self) -> None:
-        for name in ("cpu_seconds", "memory_bytes", "file_bytes", "processes", "open_files"):
+        positive = ("cpu_seconds", "memory_bytes", "file_bytes", "processes", "open_files")
+        for name in (*positive, "scratch_bytes"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"Limits.{name} must be > 0, got {getattr(self, name)!r}")
         if self.output_bytes < 0:
@@ -414,7 +417,7 @@ def enter(policy: Policy, scratch: Path, *, lifeline: int | None = None) -> None
     if lifeline is not None:
         os.close(lifeline)
     if in_userns:
-        _mount_proc()
+        _mount_private(scratch, policy.limits.scratch_bytes)
     try:
         _set_rlimits(policy.limits, count_processes=in_userns)
         applied["rlimits"] = True
@@ -490,11 +493,16 @@ def _c2_init(c3: int, status_w: int, keep: int) -> None:
     os._exit(0)
 
 
-def _mount_proc() -> None:
-    """A /proc of our own pid namespace: only the tree's processes are visible in it."""
+def _mount_private(scratch: Path, scratch_bytes: int) -> None:
+    """In the new mount namespace (nothing propagates out): a /proc of our own pid
+    namespace (only the tree's processes in it), and scratch a tmpfs of `scratch_bytes`
+    (the disk cannot be filled; it vanishes with the namespace)."""
     libc = _libc()
-    if libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) == 0:
-        libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None)
+    if libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+        return
+    libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None)
+    options = f"size={scratch_bytes},mode=0700".encode()
+    libc.mount(b"tmpfs", os.fsencode(scratch), b"tmpfs", _MS_NOSUID | _MS_NODEV, options)
 
 
 def _c1_wait(c2: int, lifeline: int | None, keep: tuple[int, int]) -> None:
