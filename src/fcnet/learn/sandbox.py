@@ -652,10 +652,12 @@ class _Watch:
                 if not boxes:
                     self._thread = None
                     return
+            started = time.thread_time()
             table = _proc_table()
             for box in boxes:
                 box._sample(table)
-            time.sleep(WATCH_SECONDS)
+            # at most ~5% of a core: on a machine with thousands of processes, look less often
+            time.sleep(max(WATCH_SECONDS, 20 * (time.thread_time() - started)))
 
 
 _WATCH = _Watch()
