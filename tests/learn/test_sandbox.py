@@ -12,8 +12,10 @@ import resource
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -666,31 +668,55 @@ def test_tree_memory_counts_every_process(zygote, tmp_path):
 # ---------------------------------------------------------------- an ordinary user
 
 
+def _world_readable(path: Path) -> bool:
+    """Whether a user who is no owner nor group member can read this folder."""
+    mode = path.stat().st_mode
+    ancestors = all(p.stat().st_mode & stat.S_IXOTH for p in path.parents)
+    return ancestors and mode & stat.S_IROTH and mode & stat.S_IXOTH
+
+
 def test_as_an_ordinary_user(tmp_path):
     """The same confinement without root: nobody (65534) through setpriv, the system Python
-    (the project's lives under /root, unreadable to nobody), loading sandbox.py by path."""
+    (the project's may live under /root, unreadable to nobody), with a copy of sandbox.py in
+    a folder nobody can read (loaded by path, as a fresh sandboxed interpreter does)."""
     setpriv, python = shutil.which("setpriv"), "/usr/bin/python3.11"
     if setpriv is None or not os.access(python, os.X_OK) or os.geteuid() != 0:
         pytest.skip("needs root, setpriv and /usr/bin/python3.11")
-    site = [p for p in sys.path if p.endswith("site-packages") and p.startswith("/work")]
-    done = subprocess.run(
-        [
-            setpriv,
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            python,
-            "-I",
-            str(CASES / "ordinary_user.py"),
-            str(sb._SANDBOX_FILE),
-            json.dumps(site),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd="/",
-        check=False,
-    )
+    site = [
+        p
+        for p in sys.path
+        if p.endswith("site-packages") and (Path(p) / "numpy").is_dir() and _world_readable(Path(p))
+    ]
+    assert site, "numpy must be readable by an ordinary user for the zygote case"
+    shared = Path(tempfile.mkdtemp(prefix="fcnet-sandbox-test-"))
+    try:
+        shared.chmod(0o755)
+        (shared / "fcnet" / "learn").mkdir(parents=True)
+        (shared / "fcnet" / "__init__.py").write_text("")
+        shutil.copy(sb._SANDBOX_FILE, shared / "fcnet" / "learn" / "sandbox.py")
+        shutil.copy(CASES / "ordinary_user.py", shared / "ordinary_user.py")
+        for p in [shared, *shared.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+        done = subprocess.run(
+            [
+                setpriv,
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                python,
+                "-I",
+                str(shared / "ordinary_user.py"),
+                str(shared / "fcnet" / "learn" / "sandbox.py"),
+                json.dumps(site),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd="/",
+            check=False,
+        )
+    finally:
+        shutil.rmtree(shared)
     assert done.returncode == 0, done.stderr[-3000:]
     verdict = json.loads(done.stdout.strip().splitlines()[-1])
     expected = {name: True for name in sb.PROTECTIONS}

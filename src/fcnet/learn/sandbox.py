@@ -76,6 +76,8 @@ OFF_ENV = "FCNET_SANDBOX_OFF"  # e.g. "namespaces,landlock": act as a kernel wit
 _SANDBOX_FILE = Path(__file__).resolve()
 _FCNET_DIR = _SANDBOX_FILE.parents[1]  # the fcnet package
 _FCNET_ROOT = _SANDBOX_FILE.parents[2]  # the sys.path entry that holds it
+if _FCNET_DIR.name != "fcnet" or not (_FCNET_DIR / "__init__.py").is_file():
+    _FCNET_DIR = _FCNET_ROOT = _SANDBOX_FILE.parent  # loaded from elsewhere: allow no more
 
 
 @dataclass(frozen=True)
