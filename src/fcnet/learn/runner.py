@@ -294,8 +294,8 @@ class _Child:
             ).format(seconds=ex.import_seconds * time_scale())
             self.gone = ChildGone(why, "timeout")
             return {"load_error": why, "status": "timeout"}
-        except ChannelError:
-            why = self._died()
+        except ChannelError as exc:
+            why = self._broken(exc) or self._died()
             return {
                 "load_error": _("the file could not be imported: {why}").format(why=why),
                 "status": "crashed",
@@ -333,12 +333,8 @@ class _Child:
         except ChildGone:
             raise
         except (ChannelError, OSError) as exc:
-            if self.proc.alive() and not isinstance(exc, OSError) and "closed" not in str(exc):
-                why = _(
-                    "the checking process sent something that is not an answer ({what}): stopped"
-                ).format(what=str(exc))
-                return self._fail(ChildGone(why, "crashed"), False)
-            return self._fail(ChildGone(self._died(), "crashed"), False)
+            why = self._broken(exc) if isinstance(exc, ChannelError) else ""
+            return self._fail(ChildGone(why or self._died(), "crashed"), False)
         if answer.get("token") != token:
             return self._fail(
                 ChildGone(_("the checking process answered out of turn: stopped"), "crashed"),
@@ -366,6 +362,21 @@ class _Child:
             why = _("used more than {gib:g} GiB of memory: stopped").format(gib=limit / 2**30)
             self.gone = ChildGone(why, "memory")
             raise self.gone
+
+    def _broken(self, exc: ChannelError) -> str:
+        """Why a child that is still running broke the channel ("" when it has exited):
+        it closed its end, or wrote something that is not an answer. Kills it."""
+        if self.proc.wait(0.2) is not None:
+            return ""
+        self.kill()
+        if "closed" in str(exc):
+            why = _("the checking process closed its channel: stopped")
+        else:
+            why = _(
+                "the checking process sent something that is not an answer ({what}): stopped"
+            ).format(what=clean_text(exc, 200))
+        self.gone = self.gone or ChildGone(why, "crashed")
+        return why
 
     def _died(self) -> str:
         """Why the child is gone (its exit status and last line of output); kills it."""
