@@ -88,8 +88,9 @@ FORGERIES = {
         import gc, numpy as np
         def relu_forward(z):
             for o in gc.get_objects():  # the checker's arrays are not in this process
-                if isinstance(o, np.ndarray) and o.shape == z.shape and o is not z and (o >= 0).all():
-                    return o
+                if isinstance(o, np.ndarray) and o.shape == z.shape and o is not z:
+                    if (o >= 0).all():
+                        return o
             import sys
             f = sys._getframe()
             while f is not None:
