@@ -330,7 +330,7 @@ def _threads() -> int:
 _APPLIED: dict[str, bool] = {}  # what enter() put in place, in the process it returned in
 
 
-def _system_rules(policy: Policy, scratch: Path) -> list[tuple[Path, int]]:
+def _system_rules(policy: Policy, scratch: Path, shm: bool) -> list[tuple[Path, int]]:
     """Landlock's allow-list: Python, its packages and fcnet read-only (and executable),
     the shared libraries, a few devices and /proc; `policy.readable` read-only; scratch all."""
     ro_exec = _FS_READ_FILE | _FS_READ_DIR | _FS_EXECUTE
@@ -339,11 +339,14 @@ def _system_rules(policy: Policy, scratch: Path) -> list[tuple[Path, int]]:
     roots.update((str(_FCNET_DIR), "/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin"))
     rules = [(Path(p), ro_exec) for p in sorted(roots)]
     rules += [(Path(p), _FS_READ_FILE) for p in ("/etc/ld.so.cache", "/etc/localtime")]
+    rules += [(Path("/etc/fonts"), _FS_READ_FILE | _FS_READ_DIR)]  # fontconfig (matplotlib)
     rules += [(Path(p), _FS_READ_FILE | _FS_READ_DIR) for p in ("/proc", "/sys/devices/system/cpu")]
     rules += [(Path(p), _FS_READ_FILE) for p in ("/dev/urandom", "/dev/random", "/dev/zero")]
     rules += [(Path("/dev/null"), _FS_READ_FILE | _FS_WRITE_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV)]
     rules += [(Path(p), _FS_READ_FILE | _FS_READ_DIR) for p in policy.readable]
     rules.append((scratch, (1 << 16) - 1))  # every right, masked to the ABI's
+    if shm:  # our own /dev/shm (multiprocessing's semaphores, torch's shared tensors)
+        rules.append((Path("/dev/shm"), (1 << 16) - 1))
     return rules
 
 
@@ -418,8 +421,7 @@ def enter(policy: Policy, scratch: Path, *, lifeline: int | None = None) -> None
     _tie_to_parent(alive_r)
     if lifeline is not None:
         os.close(lifeline)
-    if in_userns:
-        _mount_private(scratch, policy.limits.scratch_bytes)
+    shm = in_userns and _mount_private(scratch, policy.limits.scratch_bytes)
     try:
         _set_rlimits(policy.limits, count_processes=in_userns)
         applied["rlimits"] = True
@@ -432,7 +434,7 @@ def enter(policy: Policy, scratch: Path, *, lifeline: int | None = None) -> None
         pass
     abi = 0 if "landlock" in off else _landlock_abi()
     if abi and applied["no_new_privs"]:
-        applied.update(_landlock(_system_rules(policy, scratch), abi))
+        applied.update(_landlock(_system_rules(policy, scratch, shm), abi))
     if applied["no_new_privs"] and "seccomp" not in off:
         applied["seccomp"] = _seccomp_no_unix_sockets()
     if in_userns:
@@ -495,16 +497,19 @@ def _c2_init(c3: int, status_w: int, keep: int) -> None:
     os._exit(0)
 
 
-def _mount_private(scratch: Path, scratch_bytes: int) -> None:
+def _mount_private(scratch: Path, scratch_bytes: int) -> bool:
     """In the new mount namespace (nothing propagates out): a /proc of our own pid
-    namespace (only the tree's processes in it), and scratch a tmpfs of `scratch_bytes`
-    (the disk cannot be filled; it vanishes with the namespace)."""
+    namespace (only the tree's processes in it); scratch and /dev/shm tmpfs of
+    `scratch_bytes` each (the disk cannot be filled; they vanish with the namespace).
+    True if /dev/shm is ours."""
     libc = _libc()
     if libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
-        return
+        return False
     libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None)
     options = f"size={scratch_bytes},mode=0700".encode()
-    libc.mount(b"tmpfs", os.fsencode(scratch), b"tmpfs", _MS_NOSUID | _MS_NODEV, options)
+    flags = _MS_NOSUID | _MS_NODEV
+    libc.mount(b"tmpfs", os.fsencode(scratch), b"tmpfs", flags, options)
+    return libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", flags | _MS_NOEXEC, options) == 0
 
 
 def _c1_wait(c2: int, lifeline: int | None, keep: tuple[int, int]) -> None:
