@@ -289,7 +289,7 @@ def test_a_4gb_spec_in_a_small_model_file_is_refused(runs):
         r = c.post("/api/digits/predict", json={"model": f"run:{BAD}", "image": digit_one_png()})
     assert [m["id"] for m in models.json()["models"]] == [f"run:{RUN_MNIST}"]
     problem = skipped_problem(models.json())
-    assert problem == "model.npz: its arrays hold 4 GiB, more than a model may have (256 MiB)"
+    assert problem == "model.npz: its arrays hold 4 GiB, more than a model file may have (256 MiB)"
     assert r.status_code == 400 and "its arrays hold 4 GiB" in r.json()["error"]
 
 
@@ -307,7 +307,7 @@ def _npz(path: Path, **arrays) -> None:
         ({"__spec__": np.arange(5.0)}, "'__spec__' is not a text entry (shape (5,), float64)"),
         ({"__spec__": np.zeros(2 * 2**20, np.uint8)}, "array '__spec__' holds 2 MiB, more than"),
         ({"w": np.zeros(3)}, "has no '__spec__' entry"),
-        (None, "model.npz: not a readable .npz model"),
+        (None, "model.npz: not a readable .npz model file"),
     ],
 )
 def test_malformed_spec_skips_the_model_not_the_list(runs, arrays, problem):
@@ -348,7 +348,7 @@ def test_weights_declaring_more_than_the_bound_are_not_loaded(runs):
     with local_client(create_app(runs)) as c, bounded():
         r = c.post("/api/digits/predict", json={"model": f"run:{BAD}", "image": digit_one_png()})
     assert r.status_code == 400
-    assert "arrays hold 300 MiB, more than a model may have (256 MiB)" in r.json()["error"]
+    assert "arrays hold 300 MiB, more than a model file may have (256 MiB)" in r.json()["error"]
     # The same members without the padding load and predict: the file format is right.
     _zip(runs / BAD / "model.npz", members[:-1])
     with local_client(create_app(runs)) as c:

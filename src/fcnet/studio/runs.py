@@ -203,7 +203,7 @@ def read_model_spec(path: Path) -> dict[str, Any]:
     FileError when it cannot be read safely."""
     arrays = load_npz(
         path,
-        N_("model"),
+        N_("model file"),
         small={"__spec__": MAX_SPEC_BYTES},
         keys=("__spec__",),
         total_limit=MAX_MODEL_BYTES,
@@ -219,7 +219,7 @@ def check_model_file(path: Path) -> Path:
     """`path` resolved, once its npz holds at most MAX_MODEL_BYTES (FileError otherwise)."""
     resolved = resolve_inside(path, path.parent)
     load_npz(
-        resolved, N_("model"), keys=(), total_limit=MAX_MODEL_BYTES, inside=path.parent
+        resolved, N_("model file"), keys=(), total_limit=MAX_MODEL_BYTES, inside=path.parent
     )  # sizes checked, nothing read
     return resolved
 
