@@ -31,6 +31,7 @@ from fcnet.studio.middleware import (
     LOCAL_HOSTS,
     MAX_BODY_BYTES,
     BodyLimit,
+    CookieBound,
     HostCheck,
     SameOrigin,
     error_response,
@@ -128,6 +129,7 @@ def create_app(
     app.add_middleware(HostCheck, hosts=hosts)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(studio_i18n.LanguageMiddleware)  # each request in its own language
+    app.add_middleware(CookieBound)  # first of all: no long cookie reaches a parser
     _errors(app)
 
     @app.get("/", include_in_schema=False)

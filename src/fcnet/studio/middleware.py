@@ -1,9 +1,12 @@
 """The studio's ASGI security middlewares: every request passes these before any route.
 
-`HostCheck` answers only the loopback names (DNS rebinding), `SameOrigin` refuses
-cross-site requests to the API and every state-changing request, and `BodyLimit` refuses
-request bodies over 1 MiB. Each refusal is `{"error": "..."}` with a 4xx, one line.
-None of them parses more than a header's worth of bytes on the event loop.
+`CookieBound` cuts the Cookie header down to the one cookie the studio reads (FastAPI
+parses every request's cookies on the event loop with `http.cookies`, in quadratic time
+over backslashes: CVE-2024-7592), `HostCheck` answers only the loopback names (DNS
+rebinding), `SameOrigin` refuses cross-site requests to the API and every state-changing
+request, and `BodyLimit` refuses request bodies over 1 MiB. Each refusal is
+`{"error": "..."}` with a 4xx, one line. None of them parses more than a header's worth
+of bytes, each in linear time.
 """
 
 from __future__ import annotations
@@ -13,7 +16,11 @@ import re
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fcnet.studio.i18n import COOKIE
+
 MAX_BODY_BYTES = 1024 * 1024
+# The most of the one cookie the studio reads (the page's language) passed on.
+MAX_COOKIE_BYTES = 64
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 # A Host header: a name or [IPv6], then an optional port of digits; nothing else.
 _HOST = re.compile(r"(?:\[(?P<v6>[0-9a-f:.]{2,45})\]|(?P<name>[a-z0-9.-]{1,253}))(?::[0-9]{1,5})?")
@@ -78,6 +85,42 @@ class BodyLimit:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def bounded_cookie(header: bytes) -> bytes | None:
+    """`fcnet_lang=<value>` from a Cookie header when it is there and short, else None.
+
+    Linear: the header is split at ";" once; nothing is unquoted.
+    >>> bounded_cookie(b"a=1; fcnet_lang=zh")
+    b'fcnet_lang=zh'
+    """
+    for part in header.split(b";"):
+        key, sep, value = part.partition(b"=")
+        if sep and key.strip() == COOKIE.encode():
+            pair = COOKIE.encode() + b"=" + value.strip()
+            return pair if len(pair) <= MAX_COOKIE_BYTES and b"\\" not in pair else None
+    return None
+
+
+class CookieBound:
+    """Pass on only the `fcnet_lang` cookie, at most MAX_COOKIE_BYTES long; drop the rest.
+
+    The studio sets and reads no other cookie; a long one (100 KB of backslashes) would
+    otherwise hold the event loop, and every other client, for half a minute.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and any(k == b"cookie" for k, _v in scope["headers"]):
+            headers = [(k, v) for k, v in scope["headers"] if k != b"cookie"]
+            cookies = [v for k, v in scope["headers"] if k == b"cookie"]
+            kept = bounded_cookie(b";".join(cookies))
+            if kept is not None:
+                headers.append((b"cookie", kept))
+            scope = {**scope, "headers": headers}
+        await self.app(scope, receive, send)
 
 
 def host_name(host: str) -> str | None:
