@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 from studio_support import RUN_FIT, RUN_MNIST, LiveServer, digit_one_png, local_client
 
+from fcnet._fileio import _JSON_STRING, FileError, _bracket_depth, read_bytes
 from fcnet.studio import create_app
-from fcnet._fileio import FileError, _bracket_depth, _JSON_STRING, read_bytes
 
 MAX_BYTES = 200 * 1024 * 1024
 MAX_SECONDS = 10.0
@@ -103,7 +103,7 @@ def test_devices_and_fifos_are_refused_by_type_not_size(tmp_path):
     with pytest.raises(FileError, match="zero: is a device, expected a regular file"):
         read_bytes(Path("/dev/zero"), 1000, inside="/dev")
     os.mkfifo(tmp_path / "fifo")
-    with bounded(), pytest.raises(FileError, match="fifo: is a FIFO .*, expected a regular file"):
+    with bounded(), pytest.raises(FileError, match=r"fifo: is a FIFO .*, expected a regular file"):
         read_bytes(tmp_path / "fifo", 1000, inside=tmp_path)
 
 
