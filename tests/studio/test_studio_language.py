@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,20 @@ def test_backprop_api_errors_follow_the_requests_language(client, path, body, en
 def test_request_language_tolerates_bad_headers():
     assert request_language({"cookie": "=;;=", "accept-language": "fr-FR, zh;q=0.5"}) == "zh"
     assert request_language({"cookie": "fcnet_lang=klingon"}) in ("en", "zh")
+
+
+def test_the_language_cookie_is_read_in_linear_time_and_long_ones_go_no_further():
+    from fcnet.studio.middleware import bounded_cookie
+
+    hostile = 'fcnet_lang="' + "\\" * 100_000 + '"'  # 30 s in http.cookies (CVE-2024-7592)
+    t = time.monotonic()
+    assert request_language({"cookie": hostile, "accept-language": "zh"}) == "zh"
+    assert request_language({"cookie": "theme=dark; fcnet_lang=zh"}) == "zh"
+    assert time.monotonic() - t < 1.0
+    assert bounded_cookie(b"theme=dark; fcnet_lang=zh; id=42") == b"fcnet_lang=zh"
+    assert bounded_cookie(hostile.encode()) is None  # too long: no cookie reaches FastAPI
+    assert bounded_cookie(b'fcnet_lang="\\\\"') is None  # nothing to unquote
+    assert bounded_cookie(b"theme=dark") is None
 
 
 @pytest.fixture

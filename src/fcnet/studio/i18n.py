@@ -151,18 +151,19 @@ def messages(lang: str) -> dict[str, str]:
     return {text: translated for text, translated in pairs if translated != text}
 
 
-# Bytes of a Cookie header looked at: the language cookie is a few bytes; a longer header
-# is cut here (http.cookies' parser takes quadratic time on some texts, CVE-2024-7592).
-MAX_COOKIE_BYTES = 4096
+# Characters of a Cookie or Accept-Language header looked at: the language is a few
+# bytes; a longer header is cut here (http.cookies' parser takes quadratic time on some
+# texts, CVE-2024-7592: the studio never hands it a long one, see middleware.CookieBound).
+_MAX_HEADER_CHARS = 4096
 
 
 def cookie_value(header: str, name: str = COOKIE) -> str | None:
     """The value of cookie `name` in a Cookie header, in linear time: `a=1; name=v` -> "v".
 
-    Only the first MAX_COOKIE_BYTES characters are read, split at ";" (no quoting rules:
+    Only the first _MAX_HEADER_CHARS characters are read, split at ";" (no quoting rules:
     the language is a bare word).
     """
-    for part in header[:MAX_COOKIE_BYTES].split(";"):
+    for part in header[:_MAX_HEADER_CHARS].split(";"):
         key, sep, value = part.partition("=")
         if sep and key.strip() == name:
             return value.strip().strip('"')
@@ -175,7 +176,7 @@ def request_language(headers: dict[str, str]) -> str:
     chosen = i18n.normalize(cookie_value(headers.get("cookie", "")) or "")
     if chosen:
         return chosen
-    for part in headers.get("accept-language", "")[:MAX_COOKIE_BYTES].split(",")[:32]:
+    for part in headers.get("accept-language", "")[:_MAX_HEADER_CHARS].split(",")[:32]:
         lang = i18n.normalize(part.split(";")[0].strip())
         if lang:
             return lang
