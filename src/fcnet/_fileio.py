@@ -5,11 +5,15 @@ files (a FIFO, a device or a folder is refused by its `stat` type, before any re
 `/dev/zero` or a pipe cannot hang or fill memory), refuse a file over a size bound, and
 refuse JSON/TOML nested deeper than `MAX_DEPTH`. Every refusal is a `FileError`
 (a ValueError: one line, exit code 2 on the CLI) naming the file and what is wrong.
+With `inside=FOLDER` (the studio reading a run folder it does not trust) a file must also
+sit directly in FOLDER, a link leading elsewhere is refused, and messages name the file
+relative to FOLDER.
 
 Writes: `atomic_write` renames a finished temporary file over the target, so a reader
-sees the old file or the new one, never half of one. Its temporary files are named
-`.NAME.fcnet-PID-XXXX.tmp`; one left behind by a killed process is removed by the next atomic
-write in the same folder.
+sees the old file or the new one, never half of one. The new file gets the mode a plain
+`open()` would give it (0666 less the umask; an existing file keeps its own), not
+mkstemp's 0600. Its temporary files are named `.NAME.fcnet-PID-XXXX.tmp`; one left behind
+by a killed process is removed by the next atomic write in the same folder.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ import os
 import re
 import stat
 import tempfile
+import threading
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -64,20 +69,51 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
+def resolve_inside(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> Path:
+    """`path` resolved; a FileError when it, or a link on its way, leads out of `folder`
+    (the file must sit directly in it)."""
+    resolved = Path(path).resolve()
+    if resolved.parent != Path(folder).resolve():
+        raise FileError(
+            _("{name}: a link leading out of its folder; refused").format(name=Path(path).name)
+        )
+    return resolved
+
+
+def _shown(path: str | os.PathLike[str], inside: str | os.PathLike[str] | None) -> str:
+    """How messages name `path`: in full, or by its name inside `inside`."""
+    return Path(path).name if inside is not None else os.fspath(path)
+
+
 @contextlib.contextmanager
 def open_regular(
-    path: str | os.PathLike[str], limit: int, what: str = N_("file")
+    path: str | os.PathLike[str],
+    limit: int,
+    what: str = N_("file"),
+    inside: str | os.PathLike[str] | None = None,
 ) -> Iterator[IO[bytes]]:
     """Open `path` for reading if it is a regular file of at most `limit` bytes.
 
     The type is checked on the open descriptor (O_NONBLOCK: opening a FIFO does not wait
     for a writer), so a file swapped for a pipe after a check cannot slip through.
+    inside: the folder the file must sit in (see `resolve_inside`); the resolved file is
+    then opened without following a link, and an open that fails is a FileError too.
     """
-    name = os.fspath(path)
-    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    name = _shown(path, inside)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if inside is not None:
+        path = resolve_inside(path, inside)
+        try:
+            fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0))
+        except OSError as exc:
+            raise FileError(
+                _("{name}: cannot be read ({strerror})").format(name=name, strerror=exc.strerror)
+            ) from None
+    else:
+        fd = os.open(os.fspath(path), flags)
     try:
         st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
+        if stat.S_ISDIR(st.st_mode) and inside is None:
             raise IsADirectoryError(
                 errno.EISDIR, _("is a folder, expected a {what}").format(what=_(what)), name
             )
@@ -102,15 +138,18 @@ def open_regular(
 
 
 def read_bytes(
-    path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = N_("file")
+    path: str | os.PathLike[str],
+    limit: int = MAX_TEXT,
+    what: str = N_("file"),
+    inside: str | os.PathLike[str] | None = None,
 ) -> bytes:
     """The bytes of a regular file of at most `limit` bytes (FileError otherwise)."""
-    with open_regular(path, limit, what) as fh:
+    with open_regular(path, limit, what, inside) as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:  # it grew while being read
         raise FileError(
             _("{name}: more than a {what} may have ({limit})").format(
-                name=os.fspath(path), what=_(what), limit=_size(limit)
+                name=_shown(path, inside), what=_(what), limit=_size(limit)
             )
         )
     return data
@@ -128,12 +167,21 @@ def decode_text(data: bytes, source: str) -> str:
         ) from None
 
 
-def read_text(path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = N_("file")) -> str:
+def read_text(
+    path: str | os.PathLike[str],
+    limit: int = MAX_TEXT,
+    what: str = N_("file"),
+    inside: str | os.PathLike[str] | None = None,
+) -> str:
     """The UTF-8 text of a regular file of at most `limit` bytes."""
-    return decode_text(read_bytes(path, limit, what), os.fspath(path))
+    return decode_text(read_bytes(path, limit, what, inside), _shown(path, inside))
 
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# JSON strings, found in two linear passes (one regex with alternation backtracks over an
+# unterminated string of escaped quotes in quadratic time): escapes first (each two bytes,
+# so a quote after a backslash is no quote), then the strings left.
+_JSON_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_JSON_STRING = re.compile(rb'"[^"]*"')
 _TOML_STRING = re.compile(
     rb'"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'', re.DOTALL
 )
@@ -141,7 +189,10 @@ _TOML_STRING = re.compile(
 
 def _bracket_depth(text: str, strings: re.Pattern[bytes]) -> int:
     """The deepest nesting of [ and { outside strings (linear time, no recursion)."""
-    data = strings.sub(b"", text.encode("utf-8", "surrogatepass"))
+    data = text.encode("utf-8", "surrogatepass")
+    if strings is _JSON_STRING:
+        data = _JSON_ESCAPE.sub(b"__", data)
+    data = strings.sub(b"", data)
     if not data:
         return 0
     a = np.frombuffer(data, dtype=np.uint8)
@@ -214,9 +265,14 @@ def parse_toml(text: str, source: str, max_depth: int = MAX_DEPTH) -> dict[str, 
     return check_depth(obj, source, max_depth)
 
 
-def load_json(path: str | os.PathLike[str], limit: int = MAX_TEXT, what: str = N_("file")) -> Any:
+def load_json(
+    path: str | os.PathLike[str],
+    limit: int = MAX_TEXT,
+    what: str = N_("file"),
+    inside: str | os.PathLike[str] | None = None,
+) -> Any:
     """A bounded, depth-checked JSON file."""
-    return parse_json(read_text(path, limit, what), os.fspath(path))
+    return parse_json(read_text(path, limit, what, inside), _shown(path, inside))
 
 
 def load_npz(
@@ -224,50 +280,28 @@ def load_npz(
     what: str = N_("file"),
     small: Mapping[str, int] | None = None,
     member_limit: int = MAX_NPZ_MEMBER,
+    *,
+    keys: Collection[str] | None = None,
+    total_limit: int | None = None,
+    inside: str | os.PathLike[str] | None = None,
 ) -> dict[str, np.ndarray]:
-    """All arrays of a regular `.npz` file, no pickle, each size checked before it is read.
+    """The arrays of a regular `.npz` file, no pickle, each size checked before it is read.
 
     small: bounds for named members (e.g. {"__spec__": 1 MiB}); every other member may hold
-    up to `member_limit` bytes uncompressed. A damaged archive is a FileError.
+    up to `member_limit` bytes uncompressed, and all of them together `total_limit` (None:
+    no bound of their own). keys: read only these members (those present). inside: see
+    `open_regular`. A damaged archive is a FileError.
     """
-    name = os.fspath(path)
+    name = _shown(path, inside)
     small = dict(small or {})
     try:
-        with open_regular(path, member_limit * 4, what) as fh:
+        with open_regular(path, member_limit * 4, what, inside) as fh:
             with zipfile.ZipFile(fh) as zf:
-                for info in zf.infolist():
-                    key = info.filename.removesuffix(".npy")
-                    limit = small.get(key, member_limit)
-                    with zf.open(info) as member:
-                        claimed = _npy_nbytes(member)
-                    if max(info.file_size, claimed) > limit:
-                        raise FileError(
-                            _(
-                                "{name}: array {key} holds {size}, more than a {what} may have "
-                                "({limit})"
-                            ).format(
-                                name=name,
-                                key=repr(key),
-                                size=_size(max(info.file_size, claimed)),
-                                what=_(what),
-                                limit=_size(limit),
-                            )
-                        )
-                    if claimed > info.file_size:
-                        raise FileError(
-                            _(
-                                "{name}: array {key} claims {claimed} but holds {size} "
-                                "(truncated or damaged)"
-                            ).format(
-                                name=name,
-                                key=repr(key),
-                                claimed=_size(claimed),
-                                size=_size(info.file_size),
-                            )
-                        )
+                sizes = _npz_sizes(zf, name, what, small, member_limit, total_limit)
                 fh.seek(0)
                 with np.load(fh, allow_pickle=False) as z:
-                    return {k: z[k] for k in z.files}
+                    wanted = [k for k in z.files if keys is None or k in keys]
+                    return {k: z[k] for k in wanted if k in sizes}
     except (FileError, FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except (
@@ -286,6 +320,57 @@ def load_npz(
                 name=name, what=_(what), detail=detail
             )
         ) from None
+
+
+def _npz_sizes(
+    zf: zipfile.ZipFile,
+    name: str,
+    what: str,
+    small: Mapping[str, int],
+    member_limit: int,
+    total_limit: int | None,
+) -> dict[str, int]:
+    """{array: bytes} of an open npz, from the zip's declared sizes and each .npy header
+    (zipfile never inflates a member past its declared size); a FileError over a bound."""
+    total = sum(info.file_size for info in zf.infolist())
+    if total_limit is not None and total > total_limit:
+        raise FileError(
+            _("{name}: its arrays hold {size}, more than a {what} may have ({limit})").format(
+                name=name, size=_size(total), what=_(what), limit=_size(total_limit)
+            )
+        )
+    sizes: dict[str, int] = {}
+    for info in zf.infolist():
+        key = info.filename.removesuffix(".npy")
+        limit = small.get(key, member_limit)
+        if info.file_size > limit:  # refused before a byte of it is inflated
+            claimed = info.file_size
+        else:
+            with zf.open(info) as member:
+                claimed = _npy_nbytes(member)
+        if max(info.file_size, claimed) > limit:
+            raise FileError(
+                _("{name}: array {key} holds {size}, more than a {what} may have ({limit})").format(
+                    name=name,
+                    key=repr(key),
+                    size=_size(max(info.file_size, claimed)),
+                    what=_(what),
+                    limit=_size(limit),
+                )
+            )
+        if claimed > info.file_size:
+            raise FileError(
+                _(
+                    "{name}: array {key} claims {claimed} but holds {size} (truncated or damaged)"
+                ).format(
+                    name=name,
+                    key=repr(key),
+                    claimed=_size(claimed),
+                    size=_size(info.file_size),
+                )
+            )
+        sizes[key] = claimed
+    return sizes
 
 
 def _npy_nbytes(fh: IO[bytes]) -> int:
@@ -355,6 +440,38 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def umask() -> int:
+    """The process's umask, read without changing it (Linux: /proc/self/status).
+
+    Elsewhere it is set and put back at once, under a lock (the only way POSIX offers).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def _new_file_mode(path: Path) -> int:
+    """The mode `open(path, "w")` would leave: an existing file's own, else 0666 & ~umask."""
+    try:
+        st = os.stat(path)
+        if stat.S_ISREG(st.st_mode):
+            return stat.S_IMODE(st.st_mode)
+    except OSError:
+        pass
+    return 0o666 & ~umask()
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]:
     """Open a temporary file beside `path`; on success fsync it and rename it over `path`.
@@ -368,6 +485,8 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
         prefix=f".{path.name}.fcnet-{os.getpid()}-", suffix=".tmp", dir=path.parent
     )
     try:
+        with contextlib.suppress(OSError):  # a file system without modes keeps its own
+            os.fchmod(fd, _new_file_mode(path))
         with os.fdopen(fd, mode) as fh:
             yield fh
             fh.flush()

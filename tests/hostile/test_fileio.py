@@ -91,3 +91,34 @@ def test_native_model_files_are_checked_before_the_framework_reads_them(tmp_path
     os.mkfifo(tmp_path / "m.pt")
     with pytest.raises(FileError, match=r"m\.pt: is a FIFO"):
         load(tmp_path / "m.pt", spec=NetSpec(input_size=2, output_size=1))
+
+
+# ----- modes: what a plain open() would give (issue 25.9) -------------------------------------
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o002, 0o077])
+def test_atomic_writes_follow_the_umask_as_a_subprocess_run_folder_does(tmp_path, mask):
+    """`fcnet fit` run as a user with umask `mask`: every file of its run folder has mode
+    0666 & ~mask (a class sharing a folder reads each other's runs), none mkstemp's 0600."""
+    from _hostile import SRC
+
+    env = {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1", "FCNET_LANG": "en"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "fcnet", "fit", "x", "--samples", "50", "--epochs", "1",
+         "--hidden", "2", "-q", "--out", str(tmp_path / "run")],
+        env=env, capture_output=True, text=True, timeout=120,
+        preexec_fn=lambda: os.umask(mask),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    files = [p for p in (tmp_path / "run").iterdir() if p.is_file()]
+    assert {"run.json", "result.json", "model.npz"} <= {p.name for p in files}
+    modes = {p.name: oct(p.stat().st_mode & 0o777) for p in files}
+    assert set(modes.values()) == {oct(0o666 & ~mask)}, modes
+
+
+def test_an_existing_file_keeps_its_own_mode_when_rewritten(tmp_path):
+    target = tmp_path / "notes.json"
+    target.write_text("{}")
+    target.chmod(0o640)
+    atomic_write_text(target, '{"a": 1}')
+    assert target.stat().st_mode & 0o777 == 0o640 and target.read_text() == '{"a": 1}'

@@ -22,7 +22,7 @@ from studio_support import (
 
 from fcnet.studio import create_app
 from fcnet.studio.app import MAX_BODY_BYTES
-from fcnet.studio.digits import decode_image, mnist_input
+from fcnet.studio.canvas import decode_image, mnist_input
 from fcnet.studio.runs import plot_path, run_path
 
 
@@ -120,11 +120,16 @@ def test_too_many_sessions_is_429(runs_dir):
     with local_client(create_app(runs_dir)) as c:
         studio = c.app.state.studio
         studio.sessions.max_active = 2
-        for _ in range(2):
-            assert c.post("/api/fit", json={"expr": "x"}).status_code == 200
+        waiting = [c.post("/api/fit", json={"expr": "x"}).json()["session"] for _ in range(3)]
+        for sid in waiting[:2]:  # streamed: training (the 200 steps outlast this test's asks)
+            studio.sessions.start(studio.sessions.get(sid))
         r = c.post("/api/fit", json={"expr": "x"})
         assert r.status_code == 429
         assert "at most 2" in r.json()["error"]
+        r = c.get(f"/api/sessions/{waiting[2]}/events")  # created earlier, refused on streaming
+        assert r.status_code == 429
+        for sid in waiting[:2]:
+            c.post(f"/api/sessions/{sid}/stop")
 
 
 def test_unknown_session_is_404(client):
@@ -521,7 +526,9 @@ def test_only_local_host_names_are_answered(runs_dir):
         assert c.get("/api/health", headers={"Host": "127.0.0.1:8000"}).status_code == 200
         assert c.get("/api/health", headers={"Host": "localhost:8000"}).status_code == 200
         assert c.get("/api/health", headers={"Host": "[::1]:8000"}).status_code == 200
-        for host in ("rebind.example:8000", "testserver", "127.0.0.1.evil.example", ""):
+        refused = ("rebind.example:8000", "testserver", "127.0.0.1.evil.example", "")
+        refused += ("127.0.0.1:evil", "localhost:8000:1", "[::1]x", "127.0.0.1:123456")
+        for host in refused:
             r = c.get("/api/health", headers={"Host": host})
             assert r.status_code == 400, host
             assert "Host: expected one of" in r.json()["error"]

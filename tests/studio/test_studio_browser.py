@@ -328,8 +328,8 @@ def test_a_broken_run_is_named_with_its_problem_and_the_rest_are_listed(
         assert page.locator("#runs-table tbody tr").count() == 2
         text = page.inner_text("#skipped")
         assert "1 run folder(s) skipped" in text
-        assert "broken: result.json: is a FIFO, not a regular file" in text
-        assert "config.json: a link leading out of the run" in text
+        assert "broken: result.json: is a FIFO (named pipe), expected a regular file" in text
+        assert "config.json: a link leading out of its folder; refused" in text
         page.goto(server.url + "/digits")
         page.wait_for_function(f"document.querySelector('#model').value === 'run:{RUN_MNIST}'")
         assert "skipped broken: result.json: is a FIFO" in page.inner_text("#skipped")

@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 from studio_support import RUN_FIT, RUN_MNIST, LiveServer, digit_one_png, local_client
 
+from fcnet._fileio import _JSON_STRING, FileError, _bracket_depth, read_bytes
 from fcnet.studio import create_app
-from fcnet.studio.bounded import RunFileError, json_depth, read_bytes
 
 MAX_BYTES = 200 * 1024 * 1024
 MAX_SECONDS = 10.0
@@ -93,18 +93,18 @@ def detail(root: Path, name: str = BAD) -> dict:
 def test_config_linked_to_dev_zero_is_refused(runs):
     (runs / BAD / "run.json").write_text(json.dumps({"task": "fit", "options": {}}))
     (runs / BAD / "config.json").symlink_to("/dev/zero")
-    assert "config.json: a link leading out of the run" in skipped_problem(listing(runs))
+    assert "config.json: a link leading out of its folder" in skipped_problem(listing(runs))
     run = detail(runs)
     assert run["config"] is None and run["run"]["task"] == "fit"
-    assert run["problems"] == ["config.json: a link leading out of the run; refused"]
+    assert run["problems"] == ["config.json: a link leading out of its folder; refused"]
 
 
 def test_devices_and_fifos_are_refused_by_type_not_size(tmp_path):
-    with pytest.raises(RunFileError, match="is a character device, not a regular file"):
-        read_bytes(Path("/dev/zero"), 1000)
+    with pytest.raises(FileError, match="zero: is a device, expected a regular file"):
+        read_bytes(Path("/dev/zero"), 1000, inside="/dev")
     os.mkfifo(tmp_path / "fifo")
-    with bounded(), pytest.raises(RunFileError, match="is a FIFO, not a regular file"):
-        read_bytes(tmp_path / "fifo", 1000)
+    with bounded(), pytest.raises(FileError, match=r"fifo: is a FIFO .*, expected a regular file"):
+        read_bytes(tmp_path / "fifo", 1000, inside=tmp_path)
 
 
 def test_result_json_fifo_never_holds_a_worker_thread(runs):
@@ -126,14 +126,14 @@ def test_links_leaving_the_run_are_refused_for_every_file(runs, file):
     (runs / BAD / "run.json").write_text(json.dumps({"task": "fit"}))
     (runs / BAD / file).unlink(missing_ok=True)
     (runs / BAD / file).symlink_to(runs.parent / "secret.json")
-    assert f"{file}: a link leading out of the run" in skipped_problem(listing(runs))
+    assert f"{file}: a link leading out of its folder" in skipped_problem(listing(runs))
     run = detail(runs)  # asserts the secret is not in it
-    assert f"{file}: a link leading out of the run; refused" in run["problems"]
+    assert f"{file}: a link leading out of its folder; refused" in run["problems"]
 
 
 def test_a_link_to_another_run_is_refused_too(runs):
     (runs / BAD / "result.json").symlink_to(runs / RUN_FIT / "result.json")
-    assert "result.json: a link leading out of the run" in skipped_problem(listing(runs))
+    assert "result.json: a link leading out of its folder" in skipped_problem(listing(runs))
 
 
 def test_model_and_plot_links_leaving_the_run_are_refused(runs):
@@ -143,13 +143,13 @@ def test_model_and_plot_links_leaving_the_run_are_refused(runs):
     with local_client(create_app(runs)) as c, bounded():
         r = c.post("/api/digits/predict", json={"model": f"run:{BAD}", "image": digit_one_png()})
         assert r.status_code == 400
-        assert "model.npz: a link leading out of the run" in r.json()["error"]
+        assert "model.npz: a link leading out of its folder" in r.json()["error"]
         assert c.get(f"/api/runs/{BAD}/plots/stolen.png").status_code == 404
         run = c.get(f"/api/runs/{BAD}").json()
         assert run["plots"] == [] and run["has_model"] is False
         models = c.get("/api/digits/models").json()
     assert [m["id"] for m in models["models"]] == [f"run:{RUN_MNIST}"]
-    assert "a link leading out of the run" in skipped_problem(models)
+    assert "a link leading out of its folder" in skipped_problem(models)
 
 
 def test_a_link_loop_between_folders_ends_the_walk(runs):
@@ -166,7 +166,7 @@ def test_a_link_loop_between_folders_ends_the_walk(runs):
 def test_a_100000_deep_result_json_is_skipped_not_a_500(runs):
     (runs / BAD / "result.json").write_text("[" * 100_000 + "]" * 100_000)
     problem = skipped_problem(listing(runs))
-    assert problem == "result.json: nested 100000 levels deep; expected at most 64"
+    assert problem == "result.json: nested more than 64 levels deep"
     assert detail(runs)["result"] is None
 
 
@@ -187,19 +187,19 @@ def test_a_config_over_the_size_bound_is_refused(runs):
     with open(runs / BAD / "config.json", "wb") as fh:
         fh.truncate(64 * 1024 * 1024)  # sparse: 64 MiB read as nothing
     problem = skipped_problem(listing(runs))
-    assert problem.startswith("config.json: holds 67108864 bytes; expected at most")
-    assert detail(runs)["problems"][0].startswith("config.json: holds 67108864 bytes")
+    assert problem.startswith("config.json: 64 MiB, more than a file may have (1 MiB)")
+    assert detail(runs)["problems"][0].startswith("config.json: 64 MiB, more than a file may have")
 
 
 def test_an_unterminated_string_of_escaped_quotes_is_refused_in_linear_time(runs):
     (runs / BAD / "result.json").write_bytes(b'["\\' * 333_000)  # [" then \" ... to the end
-    assert skipped_problem(listing(runs)).startswith("result.json: not JSON")
+    assert skipped_problem(listing(runs)).startswith("result.json: not valid JSON")
 
 
 def test_json_depth_skips_brackets_inside_strings():
-    assert json_depth(b'{"a": "[[[[{{{{", "b": [[1]]}') == 3
-    assert json_depth(b'"\\"[[["') == 0
-    assert json_depth(b"") == 0
+    assert _bracket_depth('{"a": "[[[[{{{{", "b": [[1]]}', _JSON_STRING) == 3
+    assert _bracket_depth('"\\"[[["', _JSON_STRING) == 0
+    assert _bracket_depth("", _JSON_STRING) == 0
 
 
 def test_files_of_the_wrong_shape_give_a_label_not_a_500(runs):
@@ -289,10 +289,8 @@ def test_a_4gb_spec_in_a_small_model_file_is_refused(runs):
         r = c.post("/api/digits/predict", json={"model": f"run:{BAD}", "image": digit_one_png()})
     assert [m["id"] for m in models.json()["models"]] == [f"run:{RUN_MNIST}"]
     problem = skipped_problem(models.json())
-    assert (
-        problem == "model.npz: its arrays hold 4294967294 bytes; expected at most 268435456 bytes"
-    )
-    assert r.status_code == 400 and "4294967294 bytes" in r.json()["error"]
+    assert problem == "model.npz: its arrays hold 4 GiB, more than a model file may have (256 MiB)"
+    assert r.status_code == 400 and "its arrays hold 4 GiB" in r.json()["error"]
 
 
 def _npz(path: Path, **arrays) -> None:
@@ -303,13 +301,13 @@ def _npz(path: Path, **arrays) -> None:
 @pytest.mark.parametrize(
     ("arrays", "problem"),
     [
-        ({"__spec__": np.array("not json {")}, "model.npz __spec__: not JSON"),
+        ({"__spec__": np.array("not json {")}, "model.npz __spec__: not valid JSON"),
         ({"__spec__": np.array("[1, 2]")}, "__spec__ is not a JSON object"),
-        ({"__spec__": np.array("[" * 5000 + "]" * 5000)}, "nested 5000 levels deep"),
-        ({"__spec__": np.arange(5.0)}, "__spec__ is a float64 array, not text"),
-        ({"__spec__": np.zeros(2 * 2**20, np.uint8)}, "__spec__ holds 2097280 bytes"),
-        ({"w": np.zeros(3)}, "has no __spec__"),
-        (None, "not a readable npz file"),
+        ({"__spec__": np.array("[" * 5000 + "]" * 5000)}, "nested more than 64 levels deep"),
+        ({"__spec__": np.arange(5.0)}, "'__spec__' is not a text entry (shape (5,), float64)"),
+        ({"__spec__": np.zeros(2 * 2**20, np.uint8)}, "array '__spec__' holds 2 MiB, more than"),
+        ({"w": np.zeros(3)}, "has no '__spec__' entry"),
+        (None, "model.npz: not a readable .npz model file"),
     ],
 )
 def test_malformed_spec_skips_the_model_not_the_list(runs, arrays, problem):
@@ -350,7 +348,7 @@ def test_weights_declaring_more_than_the_bound_are_not_loaded(runs):
     with local_client(create_app(runs)) as c, bounded():
         r = c.post("/api/digits/predict", json={"model": f"run:{BAD}", "image": digit_one_png()})
     assert r.status_code == 400
-    assert "arrays hold" in r.json()["error"] and "expected at most 268435456" in r.json()["error"]
+    assert "arrays hold 300 MiB, more than a model file may have (256 MiB)" in r.json()["error"]
     # The same members without the padding load and predict: the file format is right.
     _zip(runs / BAD / "model.npz", members[:-1])
     with local_client(create_app(runs)) as c:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
-from studio_support import CHROMIUM, RUN_MNIST, local_client
+from studio_support import ARTIFACTS, CHROMIUM, RUN_MNIST, local_client
 
 from fcnet.studio import create_app
 from fcnet.studio.i18n import STATIC_DIR, html_messages, request_language
@@ -92,6 +93,20 @@ def test_backprop_api_errors_follow_the_requests_language(client, path, body, en
 def test_request_language_tolerates_bad_headers():
     assert request_language({"cookie": "=;;=", "accept-language": "fr-FR, zh;q=0.5"}) == "zh"
     assert request_language({"cookie": "fcnet_lang=klingon"}) in ("en", "zh")
+
+
+def test_the_language_cookie_is_read_in_linear_time_and_long_ones_go_no_further():
+    from fcnet.studio.middleware import bounded_cookie
+
+    hostile = 'fcnet_lang="' + "\\" * 100_000 + '"'  # 30 s in http.cookies (CVE-2024-7592)
+    t = time.monotonic()
+    assert request_language({"cookie": hostile, "accept-language": "zh"}) == "zh"
+    assert request_language({"cookie": "theme=dark; fcnet_lang=zh"}) == "zh"
+    assert time.monotonic() - t < 1.0
+    assert bounded_cookie(b"theme=dark; fcnet_lang=zh; id=42") == b"fcnet_lang=zh"
+    assert bounded_cookie(hostile.encode()) is None  # too long: no cookie reaches FastAPI
+    assert bounded_cookie(b'fcnet_lang="\\\\"') is None  # nothing to unquote
+    assert bounded_cookie(b"theme=dark") is None
 
 
 @pytest.fixture
@@ -286,3 +301,55 @@ def test_digits_and_runs_pages_in_chinese(zh_context, live_server):
     page.wait_for_function("!document.querySelector('#compare').hidden")
     assert_chinese(page)
     assert page.js_errors == []
+
+
+# ----- the header: brand, the four pages and the language menu on one line (issue 23) --------
+
+_HEADER = """() => {
+  const header = document.querySelector("header.top");
+  const box = (el) => el.getBoundingClientRect();
+  const select = document.getElementById("lang");
+  const links = [...header.querySelectorAll("nav a")];
+  const kids = [header.querySelector(".brand"), ...links, select];
+  const tallest = Math.max(...links.map((a) => box(a).height));
+  const lineHeight = parseFloat(getComputedStyle(links[0]).lineHeight) || 20;
+  return {
+    headerHeight: box(header).height,
+    selectWidth: box(select).width,
+    headerWidth: box(header).width,
+    tallestLink: tallest,
+    lineHeight,
+    rows: new Set(kids.map((el) => Math.round(box(el).top + box(el).height / 2))).size,
+    overflow: kids.some((el) => box(el).right > box(header).right + 0.5),
+    scrollWidth: document.documentElement.scrollWidth,
+    optionTexts: [...select.options].map((o) => o.textContent),
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 800])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("name", ["fit", "digits", "runs", "backprop"])
+def test_the_header_fits_on_one_line_in_both_languages(browser, live_server, lang, width, name):
+    """The language menu is as wide as its choices, not the rest of the header, and the
+    Chinese menu reads 中文 on one line: brand, pages and menu share one row."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    context.add_init_script(f"localStorage.setItem('fcnet.lang', '{lang}')")
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/{name}")
+        page.wait_for_selector("#lang")
+        if lang == "zh":
+            page.wait_for_function("document.documentElement.dataset.i18n === 'zh'")
+        m = page.evaluate(_HEADER)
+        page.screenshot(path=ARTIFACTS / f"studio-header-{name}-{lang}-{width}.png")
+    finally:
+        context.close()
+    assert m["optionTexts"] == ["English", "中文"]
+    assert m["rows"] == 1, m  # brand, links and menu side by side
+    assert not m["overflow"] and m["scrollWidth"] <= width, m
+    assert m["selectWidth"] < 160, m  # the menu is as wide as its words, not the header
+    assert m["tallestLink"] < 2 * m["lineHeight"], m  # no link wraps a character per line
+    assert m["headerHeight"] < 70, m

@@ -47,21 +47,6 @@ class RecordingFitSession(FitSession):
         return super()._progress(model, step, loss)
 
 
-def _fold(model: Any, center: float, half: float, mean: float, std: float) -> None:
-    """Rewrite the weights so the model takes raw x and gives raw y (as `fcnet fit` does):
-    first layer W (x - c) / h + b = (W / h) x + (b - c W / h); last layer std (W a + b) + mean."""
-    w = {k: np.asarray(v, dtype=np.float64) for k, v in model.get_weights().items()}
-    layers = sorted({int(k.split(".")[0]) for k in w})
-    first, last = layers[0], layers[-1]
-    w[f"{first}.weight"] = w[f"{first}.weight"] / half
-    if f"{first}.bias" in w:
-        w[f"{first}.bias"] = w[f"{first}.bias"] - w[f"{first}.weight"][:, 0] * center
-    w[f"{last}.weight"] = std * w[f"{last}.weight"]
-    if f"{last}.bias" in w:
-        w[f"{last}.bias"] = std * w[f"{last}.bias"] + mean
-    model.set_weights({k: v.astype(model.spec.dtype) for k, v in w.items()})
-
-
 def _folder(runs_dir: Path, name: str | None) -> tuple[str, Path]:
     """A new folder for the run: `name`, or fit-studio-<time>[-k]; never an existing one."""
     runs_dir.mkdir(parents=True, exist_ok=True)
@@ -110,7 +95,7 @@ def save_fit(session: RecordingFitSession, runs_dir: Path, name: str | None = No
     req = session.req
     model = fcnet.build(session.spec, "numpy")
     model.set_weights({k: np.asarray(v) for k, v in session.model.get_weights().items()})
-    _fold(model, session.center, session.half, session.y_mean, session.y_std)
+    session.scale.fold(model)  # raw x in, raw f(x) out, as `fcnet fit` saves it
     grid = session.grid.reshape(-1, 1).astype(np.float64)  # (G, 1)
     curve = np.asarray(model.predict(grid.astype(np.float32)), np.float64).reshape(-1)  # (G,)
     err = curve - session.target

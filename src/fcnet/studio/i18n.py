@@ -22,7 +22,6 @@ come back in the page's language.
 import json
 import re
 from html.parser import HTMLParser
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
@@ -152,17 +151,32 @@ def messages(lang: str) -> dict[str, str]:
     return {text: translated for text, translated in pairs if translated != text}
 
 
+# Characters of a Cookie or Accept-Language header looked at: the language is a few
+# bytes; a longer header is cut here (http.cookies' parser takes quadratic time on some
+# texts, CVE-2024-7592: the studio never hands it a long one, see middleware.CookieBound).
+_MAX_HEADER_CHARS = 4096
+
+
+def cookie_value(header: str, name: str = COOKIE) -> str | None:
+    """The value of cookie `name` in a Cookie header, in linear time: `a=1; name=v` -> "v".
+
+    Only the first _MAX_HEADER_CHARS characters are read, split at ";" (no quoting rules:
+    the language is a bare word).
+    """
+    for part in header[:_MAX_HEADER_CHARS].split(";"):
+        key, sep, value = part.partition("=")
+        if sep and key.strip() == name:
+            return value.strip().strip('"')
+    return None
+
+
 def request_language(headers: dict[str, str]) -> str:
     """The cookie's language, else the first of Accept-Language fcnet speaks, else
     FCNET_LANG/the locale."""
-    cookie = SimpleCookie()
-    try:
-        cookie.load(headers.get("cookie", ""))
-    except Exception:  # a malformed Cookie header is no reason to fail the request
-        cookie = SimpleCookie()
-    if COOKIE in cookie and i18n.normalize(cookie[COOKIE].value):
-        return i18n.normalize(cookie[COOKIE].value) or "en"
-    for part in headers.get("accept-language", "").split(","):
+    chosen = i18n.normalize(cookie_value(headers.get("cookie", "")) or "")
+    if chosen:
+        return chosen
+    for part in headers.get("accept-language", "")[:_MAX_HEADER_CHARS].split(",")[:32]:
         lang = i18n.normalize(part.split(";")[0].strip())
         if lang:
             return lang

@@ -7,9 +7,10 @@ runs folder, "/"-separated.
 
 Every name that comes from a request is checked here before it touches the file system:
 each part a plain folder name (no `..`, nothing hidden), the folder inside the runs
-folder. Every file is read through `fcnet.studio.bounded`: a regular file, bounded in size
-and JSON depth, inside its run (a link leading out is refused). A run whose files cannot
-be read is skipped and listed with its problem; it never breaks the list.
+folder. Every file is read through `fcnet._fileio` with `inside=` the run: a regular file,
+bounded in size and JSON depth, inside its run (a link leading out is refused). A run
+whose files cannot be read is skipped and listed with its problem; it never breaks the
+list.
 """
 
 from __future__ import annotations
@@ -23,18 +24,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fcnet.i18n import N_
-from fcnet.i18n import gettext as _
-from fcnet.studio.bounded import (
-    MAX_MODEL_BYTES,
-    RunFileError,
-    check_inside,
-    open_npz,
+from fcnet._fileio import (
+    FileError,
+    MiB,
+    decode_text,
+    load_json,
+    load_npz,
     parse_json,
     read_bytes,
-    read_json,
+    resolve_inside,
+    scalar_text,
 )
-from fcnet.studio.bounded import read_model_spec as _read_model_spec
+from fcnet.i18n import N_
+from fcnet.i18n import gettext as _
 
 _PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=+-]{0,127}")
 _PLOT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=+-]{0,127}\.png")
@@ -47,6 +49,10 @@ MAX_RUNS = 1000
 _MAX_LIST_BYTES = 1024 * 1024
 _MAX_TEXT_BYTES = 4 * 1024 * 1024
 _MAX_METRIC_LINES = 5000
+# A model.npz the studio loads: its members may hold at most this many bytes in all.
+MAX_MODEL_BYTES = 256 * MiB
+# The spec JSON inside a model.npz (a few hundred bytes in practice).
+MAX_SPEC_BYTES = MiB
 # The model file the tasks write (portable npz, spec JSON under "__spec__").
 MODEL_FILE = "model.npz"
 RUN_FILES = ("run.json", "config.json", "metrics.jsonl", "result.json", MODEL_FILE)
@@ -138,16 +144,22 @@ def plot_path(runs_dir: Path, name: str, plot: str) -> Path:
     return path
 
 
+def _problem(file: str, exc: OSError) -> str:
+    return _("{name}: cannot be read ({strerror})").format(name=file, strerror=exc.strerror)
+
+
 def _read(run: Path, file: str, limit: int, problems: list[str]) -> Any:
     """A JSON file of the run (None when absent); a problem is noted and None returned."""
     path = run / file
     if not os.path.lexists(path):
         return None
     try:
-        return _clean(read_json(path, limit, inside=run))
-    except RunFileError as exc:
+        return _clean(load_json(path, limit, inside=run))
+    except FileError as exc:
         problems.append(str(exc))
-        return None
+    except OSError as exc:
+        problems.append(_problem(file, exc))
+    return None
 
 
 def _check_regular(run: Path, file: str, problems: list[str]) -> None:
@@ -156,13 +168,13 @@ def _check_regular(run: Path, file: str, problems: list[str]) -> None:
     if not os.path.lexists(path):
         return
     try:
-        resolved = check_inside(path, run)
+        resolved = resolve_inside(path, run)
         if not stat.S_ISREG(resolved.stat().st_mode):
-            raise RunFileError(_("{file}: is not a regular file").format(file=file))
-    except RunFileError as exc:
+            raise FileError(_("{file}: is not a regular file").format(file=file))
+    except FileError as exc:
         problems.append(str(exc))
     except OSError as exc:
-        problems.append(f"{file}: cannot be read ({exc.strerror})")
+        problems.append(_problem(file, exc))
 
 
 def read_metrics(path: Path, problems: list[str] | None = None) -> list[dict[str, Any]]:
@@ -170,16 +182,16 @@ def read_metrics(path: Path, problems: list[str] | None = None) -> list[dict[str
     if not os.path.lexists(path):
         return []
     try:
-        data = read_bytes(path, _MAX_TEXT_BYTES, inside=path.parent)
-    except RunFileError as exc:
+        text = decode_text(read_bytes(path, _MAX_TEXT_BYTES, inside=path.parent), path.name)
+    except (FileError, OSError) as exc:
         if problems is not None:
-            problems.append(str(exc))
+            problems.append(str(exc) if isinstance(exc, FileError) else _problem(path.name, exc))
         return []
     records = []
-    for line in data.splitlines()[:_MAX_METRIC_LINES]:
+    for line in text.splitlines()[:_MAX_METRIC_LINES]:
         try:
             record = parse_json(line, path.name)
-        except RunFileError:
+        except FileError:
             continue
         if isinstance(record, dict):
             records.append(_clean(record))
@@ -187,15 +199,29 @@ def read_metrics(path: Path, problems: list[str] | None = None) -> list[dict[str
 
 
 def read_model_spec(path: Path) -> dict[str, Any]:
-    """The spec stored in a run's model.npz; RunFileError when it cannot be read safely."""
-    return _read_model_spec(path, inside=path.parent)
+    """The spec stored in a run's model.npz (its `__spec__` text, the weights unread);
+    FileError when it cannot be read safely."""
+    arrays = load_npz(
+        path,
+        N_("model file"),
+        small={"__spec__": MAX_SPEC_BYTES},
+        keys=("__spec__",),
+        total_limit=MAX_MODEL_BYTES,
+        inside=path.parent,
+    )
+    spec = parse_json(scalar_text(arrays, "__spec__", path.name), f"{path.name} __spec__")
+    if not isinstance(spec, dict):
+        raise FileError(_("{name}: __spec__ is not a JSON object").format(name=path.name))
+    return spec
 
 
 def check_model_file(path: Path) -> Path:
-    """`path` resolved, once its npz holds at most MAX_MODEL_BYTES (RunFileError otherwise)."""
-    resolved = check_inside(path, path.parent)
-    with open_npz(resolved, MAX_MODEL_BYTES):
-        return resolved
+    """`path` resolved, once its npz holds at most MAX_MODEL_BYTES (FileError otherwise)."""
+    resolved = resolve_inside(path, path.parent)
+    load_npz(
+        resolved, N_("model file"), keys=(), total_limit=MAX_MODEL_BYTES, inside=path.parent
+    )  # sizes checked, nothing read
+    return resolved
 
 
 def is_run(path: Path) -> bool:
@@ -289,7 +315,7 @@ def describe(task: str, options: Any, result: Any, config: Any, metrics: dict) -
 
 
 def _summary(name: str, path: Path) -> dict[str, Any]:
-    """One run's line in the list; RunFileError when one of its files is refused."""
+    """One run's line in the list; FileError when one of its files is refused."""
     problems: list[str] = []
     result = _read(path, "result.json", _MAX_LIST_BYTES, problems)
     meta = _read(path, "run.json", _MAX_LIST_BYTES, problems)
@@ -297,7 +323,7 @@ def _summary(name: str, path: Path) -> dict[str, Any]:
     for name_ in ("metrics.jsonl", MODEL_FILE):  # not read here, but checked
         _check_regular(path, name_, problems)
     if problems:
-        raise RunFileError("; ".join(problems))
+        raise FileError("; ".join(problems))
     metrics = result.get("metrics") if isinstance(result, dict) else None
     if isinstance(result, dict) and "metrics" not in result:  # an older flat result.json
         metrics = {k: v for k, v in result.items() if isinstance(v, int | float)}
@@ -331,7 +357,7 @@ def scan_runs(runs_dir: Path) -> dict[str, Any]:
     for name, path in found:
         try:
             runs.append(_summary(name, path))
-        except (RunFileError, OSError) as exc:
+        except (FileError, OSError) as exc:
             skipped.append({"name": name, "problem": str(exc)})
         except Exception as exc:  # a file of a shape nobody foresaw: skip it, keep the list
             skipped.append({"name": name, "problem": f"unreadable ({type(exc).__name__}: {exc})"})
@@ -428,7 +454,7 @@ def mnist_models(runs_dir: Path) -> dict[str, Any]:
             continue
         try:
             spec = read_model_spec(model)
-        except RunFileError as exc:
+        except (FileError, OSError) as exc:
             skipped.append({"name": run["name"], "problem": str(exc)})
             continue
         widths = _mnist_widths(spec)

@@ -17,6 +17,8 @@ import time
 from collections import OrderedDict
 from typing import Any
 
+from fcnet.i18n import gettext as _
+
 # Sessions that were created but never streamed are dropped after this many seconds.
 _UNCLAIMED_TTL_S = 60.0
 # Finished sessions are forgotten after this many seconds.
@@ -155,24 +157,48 @@ class TrainingSession:
 
 
 class SessionRegistry:
-    """The server's sessions by id, with a bound on how many train at once."""
+    """The server's sessions by id, with bounds on how many train and how many wait.
 
-    def __init__(self, max_active: int = 8) -> None:
+    At most `max_active` sessions train at once (streamed, running or paused): one more
+    is refused with TooManySessions, when it is created and again when its stream opens.
+    A session created but not yet streamed holds no thread and does not count; at most
+    `max_waiting` of them are kept, the oldest dropped first, so requests that never open
+    their stream cannot lock training out.
+    """
+
+    def __init__(self, max_active: int = 8, max_waiting: int = 16) -> None:
         self.max_active = max_active
+        self.max_waiting = max_waiting
         self._sessions: OrderedDict[str, TrainingSession] = OrderedDict()
         self._lock = threading.Lock()
 
     def add(self, session: TrainingSession) -> TrainingSession:
         with self._lock:
             self._purge()
-            active = sum(1 for s in self._sessions.values() if s.active)
-            if active >= self.max_active:
-                raise TooManySessions(
-                    f"{active} trainings are running already (at most {self.max_active}); "
-                    "stop one or close its tab"
-                )
+            self._check_room()
+            waiting = [s for s in self._sessions.values() if s.active and not s.started]
+            for old in waiting[: max(0, len(waiting) - self.max_waiting + 1)]:
+                old.stop()  # never streamed: dropped to make room
+                del self._sessions[old.id]
             self._sessions[session.id] = session
         return session
+
+    def start(self, session: TrainingSession) -> None:
+        """Start a waiting session's thread, if fewer than `max_active` train."""
+        with self._lock:
+            if not session.started:
+                self._check_room()
+            session.start()
+
+    def _check_room(self) -> None:
+        training = sum(1 for s in self._sessions.values() if s.active and s.started)
+        if training >= self.max_active:
+            raise TooManySessions(
+                _(
+                    "{training} trainings are running already (at most {max_active}); stop "
+                    "one or close its tab"
+                ).format(training=training, max_active=self.max_active)
+            )
 
     def get(self, session_id: str) -> TrainingSession | None:
         with self._lock:

@@ -27,6 +27,7 @@ from fcnet.data.synthetic import function_grid, function_samples
 from fcnet.i18n import gettext as _
 from fcnet.spec import Activation, LayerSpec, NetSpec, Optimizer, OptimizerSpec
 from fcnet.studio.sessions import TrainingSession
+from fcnet.tasks.fit import _Scale as Scale
 from fcnet.tasks.mnist import softmax
 from fcnet.train import Callback, train
 
@@ -55,10 +56,34 @@ def check_backend(backend: str) -> None:
         )
 
 
+# JSON integers beyond this are refused in every request before a field is read: a float
+# holds them only approximately and a C integer not at all (10**400 would overflow).
+MAX_INT = 2**63 - 1
+
+
 class StrictRequest(BaseModel):
-    """A request body: unknown keys refused."""
+    """A request body: unknown keys refused, and no integer beyond +-MAX_INT anywhere."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded_integers(cls, data: Any) -> Any:
+        stack: list[tuple[str, Any]] = [("", data)]
+        while stack:  # iterative: the body's nesting is bounded by its size alone
+            where, item = stack.pop()
+            if isinstance(item, dict):
+                stack.extend((f"{where}.{k}" if where else str(k), v) for k, v in item.items())
+            elif isinstance(item, list):
+                stack.extend((f"{where}[{i}]", v) for i, v in enumerate(item))
+            elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_INT:
+                digits = int(item.bit_length() * 0.30103) + 1  # str() of it may be refused
+                raise ValueError(
+                    _(
+                        "{field}: expected a number of at most 19 digits, got one of about {digits}"
+                    ).format(field=where or "body", digits=digits)
+                )
+        return data
 
 
 class FitRequest(StrictRequest):
@@ -150,8 +175,9 @@ def _throttle(session: TrainingSession, last: float) -> float:
 class FitSession(TrainingSession):
     """Fit f(x) with a fully-connected network; progress carries the curve and the kinks.
 
-    x is scaled to [-1, 1] and y standardised for training (so every range trains alike);
-    the curve, the kinks and the loss are sent back in the user's units.
+    x is scaled to [-1, 1] and y standardised for training as `fcnet fit` does (its
+    `Scale`), so every range trains alike; the curve, the kinks and the loss are sent back
+    in the user's units.
     """
 
     kind = "fit"
@@ -173,10 +199,8 @@ class FitSession(TrainingSession):
                     "the range"
                 ).format(expr=req.expr, np_abs_target_max=np.abs(target).max())
             )
-        self.center, self.half = (req.x_max + req.x_min) / 2, (req.x_max - req.x_min) / 2
-        self.y_mean, self.y_std = float(y.mean()), float(y.std()) or 1.0
-        self.x = ((x - self.center) / self.half).astype(np.float32)  # (N, 1)
-        self.y = ((y - self.y_mean) / self.y_std).astype(np.float32)  # (N, 1)
+        self.scale = Scale.of(ranges, y)  # `fcnet fit`'s own scaling, folded in on saving
+        self.x, self.y = self.scale.x(x), self.scale.y(y)  # (N, 1), (N, 1)
         self.spec = NetSpec(
             input_size=1,
             hidden=[LayerSpec(width=req.width, activation=req.activation)] * req.depth,
@@ -197,9 +221,9 @@ class FitSession(TrainingSession):
         }
 
     def _curve(self, model) -> np.ndarray:
-        xg = ((self.grid - self.center) / self.half)[:, None].astype(np.float32)  # (G, 1)
+        xg = self.scale.x(self.grid[:, None])  # (G, 1)
         pred = np.asarray(model.predict(xg), dtype=np.float64).reshape(-1)  # (G,)
-        return pred * self.y_std + self.y_mean
+        return pred * self.scale.sigma + self.scale.mu
 
     def _kinks(self, model) -> list[float]:
         """x = -b_i / w_i for each first-layer unit with w_i != 0, inside the range."""
@@ -209,7 +233,7 @@ class FitSession(TrainingSession):
         w = np.asarray(weights["0.weight"], dtype=np.float64).reshape(-1)  # (width,)
         b = np.asarray(weights.get("0.bias", np.zeros_like(w)), dtype=np.float64).reshape(-1)
         on = w != 0
-        xk = self.center + self.half * (-b[on] / w[on])
+        xk = self.scale.c[0] + self.scale.h[0] * (-b[on] / w[on])
         xk = xk[(xk >= self.req.x_min) & (xk <= self.req.x_max)]
         return _round(np.sort(xk))
 
@@ -245,7 +269,7 @@ class FitSession(TrainingSession):
         model = fcnet.build(self.spec, req.backend)
         self._spread_kinks(model)
         self.emit(self._progress(model, 0, None))
-        scale = self.y_std**2  # the loss in the user's units
+        scale = self.scale.sigma**2  # the loss in the user's units
         last = time.monotonic()
 
         def on_step(step: int, epoch: int, loss: float) -> None:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from fcnet.data.augment import distort_images, shift_images
+from fcnet.data.digits import digit_field, grey_levels
 from fcnet.i18n import gettext as _
 from fcnet.spec import NetSpec
 from fcnet.tasks import _common
@@ -295,57 +296,13 @@ def preprocess_image(path: str | os.PathLike[str]) -> np.ndarray:
 
     path = Path(path)
     with open_image(path) as im:
-        rgba = im.convert("RGBA")
-    from PIL import Image
-
-    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    grey = np.asarray(Image.alpha_composite(white, rgba).convert("L"), dtype=np.float32) / 255
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    if np.median(border) > 0.5:  # dark ink on light paper: make it MNIST's bright on black
-        grey = 1.0 - grey
+        grey = grey_levels(im)  # (H, W)
     field = digit_field(grey)
     if field is None:
         raise ValueError(
             _("{path}: no digit found (the image is blank or nearly so)").format(path=path)
         )
     return field.reshape(784)
-
-
-def digit_field(grey: np.ndarray) -> np.ndarray | None:
-    """The (28, 28) float32 image in [0, 1] MNIST would have made of `grey` (H, W), ink
-    bright on a dark background; None when there is no ink.
-
-    Ink stretched to [0, 1] above the background (the border's median), cropped to its
-    bounding box, scaled so the longer side is 20 pixels (aspect kept, anti-aliased), and
-    pasted in a 28x28 field with its centre of mass at the centre. The studio's Digits
-    page uses this too, so a drawing is what the network was trained on.
-    """
-    from PIL import Image
-
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    background = float(np.median(border))
-    top = float(grey.max())
-    if top - background < 0.1:
-        return None
-    ink = np.clip((grey - background) / (top - background), 0.0, 1.0)  # (h, w)
-    rows = np.flatnonzero(ink.max(axis=1) > 0.2)
-    cols = np.flatnonzero(ink.max(axis=0) > 0.2)
-    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    h, w = ink.shape
-    scale = 20.0 / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = Image.fromarray((ink * 255).astype(np.uint8)).resize(size, Image.Resampling.LANCZOS)
-    digit = np.asarray(small, dtype=np.float32) / 255  # (<=20, <=20)
-    total = digit.sum()
-    if total <= 0:
-        return None
-    field = np.zeros((28, 28), dtype=np.float32)
-    ys, xs = np.indices(digit.shape)
-    cy, cx = (ys * digit).sum() / total, (xs * digit).sum() / total
-    top_y = int(np.clip(round(14 - cy), 0, 28 - digit.shape[0]))
-    left_x = int(np.clip(round(14 - cx), 0, 28 - digit.shape[1]))
-    field[top_y : top_y + digit.shape[0], left_x : left_x + digit.shape[1]] = digit
-    return field
 
 
 def idx_image(path: str | os.PathLike[str], index: int) -> np.ndarray:
