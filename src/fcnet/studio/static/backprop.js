@@ -281,9 +281,11 @@
     state.netKey = key;
     if (!body.weights) state.weights = res.layers.map((x) => ({ W: x.W, b: x.b }));
     const fd = res.checks.finite_difference;
-    $("#check").textContent = t(
-      "check: every ∂L/∂W, ∂L/∂b vs central differences, largest difference {difference}",
-      { difference: fd.toExponential(1) });
+    $("#check").textContent = fd === null || !res.checks.passed
+      ? t("check failed: the step met a NaN or an infinity, or a gradient differs from central differences")
+      : t("check: every ∂L/∂W, ∂L/∂b vs central differences, largest difference {difference}",
+        { difference: fd.toExponential(1) });
+    $("#check").classList.toggle("error", !res.checks.passed);
     return res;
   }
 
