@@ -9,6 +9,7 @@ gives `inf`, which never passes, and `finite(trace)` says why.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -105,7 +106,7 @@ def passed(name: str, value: float | None, trace: Trace) -> bool:
     )
 
 
-def to_json(found: dict[str, float | None], trace: Trace) -> dict[str, float | bool | None]:
+def to_json(found: Mapping[str, float | None], trace: Trace) -> dict[str, float | bool | None]:
     """The `checks` object of the JSON: each difference (null when not run or not a
     finite number), and `passed` (false on a NaN or an infinity)."""
     doc: dict[str, float | bool | None] = {

@@ -7,7 +7,9 @@ Units and classes are numbered from 0, as the JSON arrays and the labels are.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -62,6 +64,10 @@ class Arr:
 
     values: np.ndarray
     kind: str = "col"
+
+
+class Note(str):
+    """Words inside a formula ("(the output layer is linear)"): plain text, not notation."""
 
 
 Part = str | Arr
@@ -128,6 +134,62 @@ def flat(sides: list[list[Part]]) -> str:
     return " = ".join("".join(one(p) for p in side) for side in sides)
 
 
+# ----- the same formulas in TeX, for the studio's typeset formula box (KaTeX) -----------------
+
+_TEX_WORDS = {
+    "leaky_relu": r"\operatorname{leaky\_relu}",
+    "relu": r"\operatorname{relu}",
+    "softmax": r"\operatorname{softmax}",
+    "onehot": r"\operatorname{onehot}",
+    "tanh": r"\tanh",
+    "log": r"\log",
+    "if": r"\text{ if }",
+    "else": r"\text{ else }",
+}
+_TEX_WORD = re.compile(r"\b(" + "|".join(_TEX_WORDS) + r")\b")
+_TEX_CHARS = {
+    "δ": r"\delta ",
+    "σ": r"\sigma ",
+    "Σ": r"\sum ",
+    "⊙": r"\odot ",
+    "∂": r"\partial ",
+    "·": r"\cdot ",
+    "ŷ": r"\hat{y}",
+    "½": r"\tfrac{1}{2}",
+    "←": r"\leftarrow ",
+}
+_TEX_ESCAPES = {c: "\\" + c for c in "{}$&#%_"} | {"\\": r"\textbackslash{}"}
+
+
+def tex(text: str) -> str:
+    """The course notation of one formula as TeX: "δ_j^(l) = f'(z_j^(l)) Σ_k W_kj^(l+1) ..."
+    -> "\\delta _{j}^{(l)} = f'(z_{j}^{(l)}) \\sum _{k} W_{kj}^{(l+1)} ..."; a `Note` as text."""
+    if isinstance(text, Note):
+        words = "".join(_TEX_ESCAPES.get(c, c) for c in text.strip())
+        return r"\quad\text{" + words + "}"
+    s = re.sub(r"\^\(([^()]*)\)", r"^{(\1)}", text)
+    s = re.sub(r"\^T\b", r"^{\\mathsf{T}}", s)
+    s = _TEX_WORD.sub(lambda m: _TEX_WORDS[m.group(1)], s)
+    s = re.sub(r"(?<!\\)_([A-Za-z0-9]+)", r"_{\1}", s)
+    return "".join(_TEX_CHARS.get(c, c) for c in s)
+
+
+def _tex_part(part: Part) -> str:
+    if isinstance(part, str):
+        return tex(part)
+    if part.kind == "row":
+        rows = [[num(v) for v in np.ravel(part.values)]]
+    else:
+        rows = _cells(part.values if part.kind == "mat" else np.ravel(part.values)[:, None])
+    body = r" \\ ".join(" & ".join(r) for r in rows)
+    return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
+
+
+def tex_formula(sides: list[list[Part]]) -> str:
+    """`render`'s formula in TeX, vectors as bmatrix columns."""
+    return " = ".join("".join(_tex_part(p) for p in side) for side in sides)
+
+
 def vec(v: np.ndarray) -> str:
     return "[" + ", ".join(num(x) for x in np.ravel(v)) + "]"
 
@@ -148,10 +210,14 @@ def matrix(m: np.ndarray) -> Arr:
     return Arr(np.asarray(m), "mat")
 
 
+Sides = list[list[Part]]
+
+
 @dataclass
 class LayerText:
-    """Layer l's formulas (the CLI's; multi-line where a vector is a column) and the
-    per-unit / per-weight formulas (the hover's, one line each)."""
+    """Layer l's formulas (the CLI's; multi-line where a vector is a column), the per-unit
+    and per-weight formulas (the hover's, one line each), and all of them in TeX (`tex`:
+    the same keys, for the studio's typeset formula box)."""
 
     forward: list[str] = field(default_factory=list)
     backward: list[str] = field(default_factory=list)
@@ -159,6 +225,15 @@ class LayerText:
     update: list[str] = field(default_factory=list)
     units: list[dict[str, str]] = field(default_factory=list)  # {"z", "a", "delta"}
     edges: list[list[str]] = field(default_factory=list)  # [j][i]: dL/dW_ji
+    tex: dict[str, Any] = field(
+        default_factory=lambda: (
+            {k: [] for k in ("forward", "backward", "grads", "update")} | {"units": [], "edges": []}
+        )
+    )
+
+    def add(self, key: str, sides: Sides) -> None:
+        getattr(self, key).append(render(sides))
+        self.tex[key].append(tex_formula(sides))
 
 
 def _indent(formulas: list[str]) -> list[str]:
@@ -171,6 +246,8 @@ class Explanation:
     inputs: list[str]  # a^(0) = x, and each input unit's
     layers: list[LayerText]
     output: list[str]  # y-hat, y and the loss
+    tex_inputs: list[str] = field(default_factory=list)
+    tex_output: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """The whole text, in the order `fcnet backprop` prints it."""
@@ -196,6 +273,15 @@ class Explanation:
     lr: float = 0.0
 
 
+def _unit(core: str, note: str = "", note_is_math: bool = False) -> tuple[str, str]:
+    """A one-line formula and its TeX, with an optional note after it."""
+    if not note:
+        return core, tex(core)
+    if note_is_math:
+        return f"{core}   [{note}]", tex(core) + r"\quad [\," + tex(note) + r"\,]"
+    return f"{core} {note}", tex(core) + tex(Note(note))
+
+
 def explain(trace: Trace, source: str = "") -> Explanation:
     """The formulas of `trace` with sample 0's numbers substituted."""
     net = trace.net
@@ -217,171 +303,189 @@ def explain(trace: Trace, source: str = "") -> Explanation:
             source=source or _("given")
         ),
     ]
-    inputs = [render([["a^(0)"], ["x"], [col(x)]])]
-    inputs += [f"a_{i}^(0) = x_{i} = {num(v)}" for i, v in enumerate(x)]
+    x_sides: Sides = [["a^(0)"], ["x"], [col(x)]]
+    inputs = [render(x_sides)] + [f"a_{i}^(0) = x_{i} = {num(v)}" for i, v in enumerate(x)]
+    tex_inputs = [tex_formula(x_sides)] + [tex(line) for line in inputs[1:]]
     layers = []
     a_prev = x
     for l, t in enumerate(trace.layers, start=1):
         lt = LayerText()
         z, a, delta = t.z[0], t.a[0], t.delta[0]
-        lt.forward.append(
-            render(
-                [
-                    [f"z^({l})"],
-                    [f"W^({l}) a^({l - 1}) + b^({l})"],
-                    [matrix(t.W), " ", col(a_prev), " + ", col(t.b)],
-                    [col(z)],
-                ]
-            )
+        lt.add(
+            "forward",
+            [
+                [f"z^({l})"],
+                [f"W^({l}) a^({l - 1}) + b^({l})"],
+                [matrix(t.W), " ", col(a_prev), " + ", col(t.b)],
+                [col(z)],
+            ],
         )
         if l < L:
-            lt.forward.append(render([[f"a^({l})"], [f"{f}(z^({l}))"], [col(a)]]))
+            lt.add("forward", [[f"a^({l})"], [f"{f}(z^({l}))"], [col(a)]])
         elif sigmoid_out:
-            lt.forward.append(render([[f"a^({l})"], [f"σ(z^({l}))"], [col(a)]]))
+            lt.add("forward", [[f"a^({l})"], [f"σ(z^({l}))"], [col(a)]])
         else:
-            linear = _("(the output layer is linear)")
-            lt.forward.append(render([[f"a^({l})"], [f"z^({l})"], [col(a), f" {linear}"]]))
+            linear = Note(" " + _("(the output layer is linear)"))
+            lt.add("forward", [[f"a^({l})"], [f"z^({l})"], [col(a), linear]])
         # backward: delta^(l)
         if l == L:
-            lt.backward.append(_delta_out(trace, l))
+            lt.add("backward", _delta_out(trace, l))
         else:
-            lt.backward.append(
-                render(
-                    [
-                        [f"δ^({l})"],
-                        [f"f'(z^({l})) ⊙ (W^({l + 1}))^T δ^({l + 1})"],
-                        [col(t.fprime[0]), " ⊙ ", col(t.back[0])],
-                        [col(delta)],
-                    ]
-                )
-            )
-        lt.grads.append(
-            render(
+            lt.add(
+                "backward",
                 [
-                    [f"∂L/∂W^({l})"],
-                    [f"δ^({l}) (a^({l - 1}))^T"],
-                    [col(delta), " ", row(a_prev)],
-                    [matrix(t.dW)],
-                ]
+                    [f"δ^({l})"],
+                    [f"f'(z^({l})) ⊙ (W^({l + 1}))^T δ^({l + 1})"],
+                    [col(t.fprime[0]), " ⊙ ", col(t.back[0])],
+                    [col(delta)],
+                ],
             )
+        lt.add(
+            "grads",
+            [
+                [f"∂L/∂W^({l})"],
+                [f"δ^({l}) (a^({l - 1}))^T"],
+                [col(delta), " ", row(a_prev)],
+                [matrix(t.dW)],
+            ],
         )
-        lt.grads.append(render([[f"∂L/∂b^({l})"], [f"δ^({l})"], [col(t.db)]]))
+        lt.add("grads", [[f"∂L/∂b^({l})"], [f"δ^({l})"], [col(t.db)]])
         lr = num(trace.lr)
-        lt.update.append(
-            render([[f"W^({l})"], [matrix(t.W), f" - {lr} ", matrix(t.dW)], [matrix(t.W_new)]])
+        lt.add(
+            "update", [[f"W^({l})"], [matrix(t.W), f" - {lr} ", matrix(t.dW)], [matrix(t.W_new)]]
         )
-        lt.update.append(render([[f"b^({l})"], [col(t.b), f" - {lr} ", col(t.db)], [col(t.b_new)]]))
+        lt.add("update", [[f"b^({l})"], [col(t.b), f" - {lr} ", col(t.db)], [col(t.b_new)]])
         # one formula per unit and per weight
         nxt = trace.layers[l] if l < L else None
-        linear_unit = _("(linear output)")
         for j in range(len(z)):
             terms = " + ".join(f"{_par(t.W[j, i])}·{_par(a_prev[i])}" for i in range(len(a_prev)))
             if l < L or sigmoid_out:
                 g = f if l < L else "σ"
-                a_text = f"a_{j}^({l}) = {g}(z_{j}^({l})) = {g}({num(z[j])}) = {num(a[j])}"
+                a_unit = _unit(f"a_{j}^({l}) = {g}(z_{j}^({l})) = {g}({num(z[j])}) = {num(a[j])}")
             else:
-                a_text = f"a_{j}^({l}) = z_{j}^({l}) = {num(a[j])} {linear_unit}"
-            unit = {
-                "z": f"z_{j}^({l}) = Σ_i W_{j}i^({l}) a_i^({l - 1}) + b_{j}^({l}) = {terms} + "
-                f"{_par(t.b[j])} = {num(z[j])}",
-                "a": a_text,
-            }
+                a_unit = _unit(f"a_{j}^({l}) = z_{j}^({l}) = {num(a[j])}", _("(linear output)"))
+            z_unit = _unit(
+                f"z_{j}^({l}) = Σ_i W_{j}i^({l}) a_i^({l - 1}) + b_{j}^({l}) = {terms} + "
+                f"{_par(t.b[j])} = {num(z[j])}"
+            )
             if nxt is None:
-                unit["delta"] = _delta_out_unit(trace, l, j)
+                d_unit = _delta_out_unit(trace, l, j)
             else:
                 back = " + ".join(
                     f"{_par(nxt.W[k, j])}·{_par(nxt.delta[0][k])}" for k in range(len(nxt.b))
                 )
-                unit["delta"] = (
+                d_unit = _unit(
                     f"δ_{j}^({l}) = f'(z_{j}^({l})) Σ_k W_k{j}^({l + 1}) δ_k^({l + 1}) = "
-                    f"{num(t.fprime[0][j])} · ({back}) = {num(delta[j])}"
-                    f"   [{_FPRIME[net.activation]}]"
+                    f"{num(t.fprime[0][j])} · ({back}) = {num(delta[j])}",
+                    _FPRIME[net.activation],
+                    note_is_math=True,
                 )
-            lt.units.append(unit)
-            lt.edges.append(
-                [
-                    f"∂L/∂W_{j}{i}^({l}) = δ_{j}^({l}) a_{i}^({l - 1}) = {_par(delta[j])}·"
-                    f"{_par(a_prev[i])} = {num(t.dW[j, i])}"
-                    for i in range(len(a_prev))
-                ]
-            )
+            lt.units.append({"z": z_unit[0], "a": a_unit[0], "delta": d_unit[0]})
+            lt.tex["units"].append({"z": z_unit[1], "a": a_unit[1], "delta": d_unit[1]})
+            edges = [
+                f"∂L/∂W_{j}{i}^({l}) = δ_{j}^({l}) a_{i}^({l - 1}) = {_par(delta[j])}·"
+                f"{_par(a_prev[i])} = {num(t.dW[j, i])}"
+                for i in range(len(a_prev))
+            ]
+            lt.edges.append(edges)
+            lt.tex["edges"].append([tex(e) for e in edges])
         layers.append(lt)
         a_prev = a
-    ex = Explanation(header=header, inputs=inputs, layers=layers, output=_loss_lines(trace))
+    output, tex_output = _loss_lines(trace)
+    ex = Explanation(
+        header=header,
+        inputs=inputs,
+        layers=layers,
+        output=output,
+        tex_inputs=tex_inputs,
+        tex_output=tex_output,
+    )
     ex.lr = trace.lr
     return ex
 
 
-def _loss_lines(trace: Trace) -> list[str]:
-    """ŷ, y and L."""
+def _loss_lines(trace: Trace) -> tuple[list[str], list[str]]:
+    """ŷ, y and L: the lines and their TeX."""
     net, L = trace.net, len(trace.layers)
     yhat = trace.output[0]
+    formulas: list[Sides | str]
     if net.loss == "cross_entropy":
         c = int(trace.y[0])
-        return [
-            render([["ŷ"], [f"softmax(z^({L}))"], [col(yhat)]]),
+        formulas = [
+            [["ŷ"], [f"softmax(z^({L}))"], [col(yhat)]],
             f"y = {c}",
             f"L = -log ŷ_y = -log({num(yhat[c])}) = {num(trace.loss)}",
         ]
-    y = trace.y[0]
-    first = {"mse": f"a^({L})", "quadratic": f"a^({L})", "bce_with_logits": f"σ(z^({L}))"}
-    lines = [render([["ŷ"], [first[net.loss]], [col(yhat)]]), render([["y"], [col(y)]])]
-    terms = " + ".join(f"({num(p)} - {_par(t)})^2" for p, t in zip(yhat, y, strict=True))
-    if net.loss == "mse":
-        lines.append(f"L = Σ_k (ŷ_k - y_k)^2 = {terms} = {num(trace.loss)}")
-    elif net.loss == "quadratic":
-        lines.append(f"L = ½ Σ_k (ŷ_k - y_k)^2 = ½ [{terms}] = {num(trace.loss)}")
     else:
-        lines.append(f"L = -Σ_k [y_k log ŷ_k + (1 - y_k) log(1 - ŷ_k)] = {num(trace.loss)}")
-    return [part for line in lines for part in (wrap(line) if "\n" not in line else [line])]
+        y = trace.y[0]
+        first = {"mse": f"a^({L})", "quadratic": f"a^({L})", "bce_with_logits": f"σ(z^({L}))"}
+        formulas = [[["ŷ"], [first[net.loss]], [col(yhat)]], [["y"], [col(y)]]]
+        terms = " + ".join(f"({num(p)} - {_par(t)})^2" for p, t in zip(yhat, y, strict=True))
+        if net.loss == "mse":
+            formulas.append(f"L = Σ_k (ŷ_k - y_k)^2 = {terms} = {num(trace.loss)}")
+        elif net.loss == "quadratic":
+            formulas.append(f"L = ½ Σ_k (ŷ_k - y_k)^2 = ½ [{terms}] = {num(trace.loss)}")
+        else:
+            formulas.append(f"L = -Σ_k [y_k log ŷ_k + (1 - y_k) log(1 - ŷ_k)] = {num(trace.loss)}")
+    lines: list[str] = []
+    texs: list[str] = []
+    for formula in formulas:
+        if isinstance(formula, str):
+            lines += wrap(formula)
+            texs.append(tex(formula))
+        else:
+            lines.append(render(formula))
+            texs.append(tex_formula(formula))
+    return lines, texs
 
 
-def _delta_out(trace: Trace, L: int) -> str:
+def _delta_out(trace: Trace, L: int) -> Sides:
     net = trace.net
     yhat, t = trace.output[0], trace.layers[-1]
     delta = t.delta[0]
     if net.loss == "cross_entropy":
         onehot = np.eye(len(yhat))[int(trace.y[0])]
-        return render(
-            [[f"δ^({L})"], ["ŷ - onehot(y)"], [col(yhat), " - ", col(onehot)], [col(delta)]]
-        )
+        return [[f"δ^({L})"], ["ŷ - onehot(y)"], [col(yhat), " - ", col(onehot)], [col(delta)]]
     y = trace.y[0]
     if net.loss == "bce_with_logits":
-        return render([[f"δ^({L})"], [f"σ(z^({L})) - y"], [col(yhat), " - ", col(y)], [col(delta)]])
+        return [[f"δ^({L})"], [f"σ(z^({L})) - y"], [col(yhat), " - ", col(y)], [col(delta)]]
     two = "2" if net.loss == "mse" else ""
     if net.output_activation == "sigmoid":
         # Nielsen's (BP1): δ^L = ∇_a C ⊙ σ'(z^L)
-        return render(
-            [
-                [f"δ^({L})"],
-                [f"{two}(ŷ - y) ⊙ σ'(z^({L}))"],
-                [f"{two}(", col(yhat), " - ", col(y), ") ⊙ ", col(t.fprime[0])],
-                [col(delta)],
-            ]
-        )
-    return render(
-        [[f"δ^({L})"], [f"{two}(ŷ - y)"], [f"{two}(", col(yhat), " - ", col(y), ")"], [col(delta)]]
-    )
+        return [
+            [f"δ^({L})"],
+            [f"{two}(ŷ - y) ⊙ σ'(z^({L}))"],
+            [f"{two}(", col(yhat), " - ", col(y), ") ⊙ ", col(t.fprime[0])],
+            [col(delta)],
+        ]
+    return [
+        [f"δ^({L})"],
+        [f"{two}(ŷ - y)"],
+        [f"{two}(", col(yhat), " - ", col(y), ")"],
+        [col(delta)],
+    ]
 
 
-def _delta_out_unit(trace: Trace, L: int, j: int) -> str:
+def _delta_out_unit(trace: Trace, L: int, j: int) -> tuple[str, str]:
     net = trace.net
     yhat, t = trace.output[0], trace.layers[-1]
     delta = t.delta[0]
     if net.loss == "cross_entropy":
         hot = 1 if int(trace.y[0]) == j else 0
-        return f"δ_{j}^({L}) = ŷ_{j} - [y = {j}] = {num(yhat[j])} - {hot} = {num(delta[j])}"
+        return _unit(f"δ_{j}^({L}) = ŷ_{j} - [y = {j}] = {num(yhat[j])} - {hot} = {num(delta[j])}")
     y = trace.y[0][j]
     if net.loss == "bce_with_logits":
-        return (
+        return _unit(
             f"δ_{j}^({L}) = σ(z_{j}^({L})) - y_{j} = {num(yhat[j])} - {_par(y)} = {num(delta[j])}"
         )
     two = "2" if net.loss == "mse" else ""
     if net.output_activation == "sigmoid":
-        return (
+        return _unit(
             f"δ_{j}^({L}) = {two}(ŷ_{j} - y_{j}) σ'(z_{j}^({L})) = {two}({num(yhat[j])} - "
-            f"{_par(y)})·{_par(t.fprime[0][j])} = {num(delta[j])}   [σ'(z) = σ(z)(1 - σ(z))]"
+            f"{_par(y)})·{_par(t.fprime[0][j])} = {num(delta[j])}",
+            "σ'(z) = σ(z)(1 - σ(z))",
+            note_is_math=True,
         )
-    return (
+    return _unit(
         f"δ_{j}^({L}) = {two}(ŷ_{j} - y_{j}) = {two}({num(yhat[j])} - {_par(y)}) = {num(delta[j])}"
     )

@@ -130,7 +130,7 @@ def json_floats(a: np.ndarray) -> Any:
     arr = np.asarray(a, dtype=np.float64) + 0.0  # -0.0 + 0.0 is 0.0
     if np.isfinite(arr).all():
         return arr.tolist()
-    return np.where(np.isfinite(arr), arr, None).tolist()
+    return [json_floats(part) for part in arr] if arr.ndim else None
 
 
 def _number(v: float) -> float | None:
@@ -501,6 +501,23 @@ def forward_loss(net: Net, x: np.ndarray, y: np.ndarray) -> float:
     """The batch-mean loss only (for finite differences and the decision boundary)."""
     factor = _LOSS_FACTOR.get(net.loss, 1.0)
     return factor * _loss_fn(net.loss)(_last(net, x), y) / x.shape[0]
+
+
+def dead_units(net: Net, x: np.ndarray) -> list[list[bool]]:
+    """Per hidden layer, per unit: True where relu's z <= 0 for every sample of `x`. Such a
+    unit outputs 0 and has f'(z) = 0 everywhere, so its δ and every gradient into it are 0:
+    it has stopped learning (it is "dead"). Never True for the other activations."""
+    out = []
+    a = x
+    for lin in _linears(net)[:-1]:
+        z = lin.forward(a)  # (N, out)
+        out.append(
+            np.all(z <= 0, axis=0).tolist()
+            if net.activation == "relu"
+            else [False] * z.shape[1]
+        )
+        a = nn.activation(net.activation).forward(z)
+    return out
 
 
 def predict(net: Net, x: np.ndarray) -> np.ndarray:

@@ -121,6 +121,8 @@ def step(req: StepRequest) -> dict[str, Any]:
         "lines": ex.lines(),
         "inputs": ex.inputs,
         "output": ex.output,
+        "tex_inputs": ex.tex_inputs,
+        "tex_output": ex.tex_output,
         "layers": [
             {
                 "forward": lt.forward,
@@ -129,6 +131,7 @@ def step(req: StepRequest) -> dict[str, Any]:
                 "update": lt.update,
                 "units": lt.units,
                 "edges": lt.edges,
+                "tex": lt.tex,
             }
             for lt in ex.layers
         ],
@@ -145,7 +148,8 @@ def data(req: DataRequest) -> dict[str, Any]:
 @router.post("/api/backprop/train")
 def train(req: TrainRequest) -> dict[str, Any]:
     """`steps` full-batch steps (the batch mean of the one-sample formulas); the new
-    weights, each step's loss, the last step's mean gradients, the decision boundary."""
+    weights, each step's loss, the last step's mean gradients, the decision boundary, and
+    the dead units (relu's z <= 0 for every point of the data set)."""
     net = req.net()
     x, labels = _data(req.dataset, req.points, req.seed)
     y = _train_targets(net, labels)
@@ -176,6 +180,7 @@ def train(req: TrainRequest) -> dict[str, Any]:
         "loss": trace.forward_loss(net, x, y),
         "accuracy": float(np.mean(hit == (labels == 1))),
         "gradients": [{"dW": t.dW.tolist(), "db": t.db.tolist()} for t in result.layers],
+        "dead": trace.dead_units(net, x),
         "boundary": {
             "x": [float(lo[0]), float(hi[0])],
             "y": [float(lo[1]), float(hi[1])],
