@@ -229,6 +229,7 @@ def test_formulas_are_typeset_offline_with_the_vendored_katex(page, live_server,
     assert "\\delta" not in box.inner_text() and "^{(" not in box.inner_text()
     # column vectors are typeset as matrices (∂L/∂W^(1) = δ^(1) (a^(0))^T)
     assert box.locator(".katex .mtable").count() > 0
+    assert page.locator("#hint-tex .katex-display .mfrac").count() == 1  # ∂L/∂W^(l), typeset
     assert "KaTeX_Main" in _fonts_loaded(page)  # served by fcnet, no outside request
     for path in ("katex.min.js", "katex.min.css", "fonts/KaTeX_Main-Regular.woff2"):
         res = httpx.get(f"{live_server.url}/static/vendor/katex/{path}")

@@ -24,6 +24,11 @@
     dead: null, // per hidden layer, per unit: relu's z <= 0 for every point (after Train)
   };
   window.bpState = state;
+  // The page's key formulas, typeset once (the paragraph under them says the same in words).
+  const hint = $("#hint-tex");
+  if (hint && window.katex) {
+    window.katex.render(hint.dataset.tex, hint, { throwOnError: false, displayMode: true, strict: "ignore" });
+  }
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
   // Python's "{:.4g}", which the server's formulas use.
