@@ -229,7 +229,12 @@ def test_formulas_are_typeset_offline_with_the_vendored_katex(page, live_server,
     assert "\\delta" not in box.inner_text() and "^{(" not in box.inner_text()
     # column vectors are typeset as matrices (∂L/∂W^(1) = δ^(1) (a^(0))^T)
     assert box.locator(".katex .mtable").count() > 0
-    assert page.locator("#hint-tex .katex-display .mfrac").count() == 1  # ∂L/∂W^(l), typeset
+    assert page.locator("#hint-tex .katex-display .mfrac").count() == 2  # ∂L/∂W, ∂L/∂b
+    hint, panel = (
+        page.locator("#hint-tex .katex-display").bounding_box(),
+        page.locator(".controls").bounding_box(),
+    )
+    assert hint["x"] + hint["width"] <= panel["x"] + panel["width"]  # fits its panel
     assert "KaTeX_Main" in _fonts_loaded(page)  # served by fcnet, no outside request
     for path in ("katex.min.js", "katex.min.css", "fonts/KaTeX_Main-Regular.woff2"):
         res = httpx.get(f"{live_server.url}/static/vendor/katex/{path}")
@@ -336,4 +341,61 @@ def test_dead_units_are_marked_and_explained(page, live_server, artifacts):
     page.click("#reset")
     page.wait_for_function("window.bpState.status === 'idle'")
     assert page.locator("#net .node.dead").count() == 0
+    assert page.js_errors == []
+
+
+def test_mazurs_worked_example_reproduces_on_the_page(page, live_server, artifacts):
+    open_page(page, live_server)
+    page.select_option("#example", "mazur")
+    page.wait_for_function(
+        "window.bpState.status === 'idle' && window.bpState.trace.sizes.join() === '2,2,2'"
+    )
+    assert page.input_value("#loss") == "quadratic"
+    assert page.input_value("#output_activation") == "sigmoid"
+    page.click("#backward")
+    page.wait_for_function("window.bpState.status === 'backward'")
+    tr = page.evaluate("window.bpState.trace")
+    assert tr["loss"] == pytest.approx(0.298371109, abs=1e-9)  # E_total
+    assert tr["layers"][1]["dW"][0][0] == pytest.approx(0.082167041, abs=1e-9)  # ∂E/∂w5
+    assert tr["layers"][0]["dW"][0][0] == pytest.approx(0.000438568, abs=1e-9)  # ∂E/∂w1
+    assert page.text_content("#net .outputs text.loss-label") == "L = 0.2984"
+    assert page.locator("#net .outputs text.yhat").all_text_contents() == [
+        "ŷ0 0.7514", "ŷ1 0.7729",
+    ]  # fmt: skip
+    page.hover("#net line.edge-hit[data-l='2'][data-j='0'][data-i='0']", force=True)
+    assert "∂L/∂W_00^(2) = δ_0^(2) a_0^(1) = 0.1385·0.5933 = 0.08217" in page.text_content(
+        "#formula"
+    )
+    page.hover("#net .node[data-l='2'][data-j='0'] circle")
+    assert "δ_0^(2) = (ŷ_0 - y_0) σ'(z_0^(2))" in page.text_content("#formula")
+    page.screenshot(path=artifacts / "studio-backprop-mazur.png")
+    page.click("#update")
+    page.wait_for_function("window.bpState.steps === 1")
+    w5 = page.evaluate("window.bpState.weights[1].W[0][0]")
+    assert w5 == pytest.approx(0.35891648, abs=1e-8)  # Mazur's w5+
+    assert page.js_errors == []
+
+
+def test_own_weights_pasted_from_fcnet_backprop_json(page, live_server):
+    doc = json.loads(CliRunner().invoke(cli, ["backprop", *ARGS, "--json"]).stdout)
+    layers = [{"W": [[2.0, -1.0]], "b": [0.5]}, {"W": [[1.0], [-1.0]], "b": [0.0, 0.0]}]
+    open_page(page, live_server)
+    page.click(".own-weights summary")
+    page.fill("#weights-json", json.dumps({**doc, "layers": layers}))
+    page.click("#use-weights")
+    page.wait_for_function("window.bpState.trace.sizes.join() === '2,1,2'")
+    assert page.input_value("#sizes") == "2,1,2"
+    assert page.evaluate("window.bpState.trace.layers[0].W") == [[2.0, -1.0]]
+    page.click("#forward")
+    page.wait_for_function("window.bpState.status === 'forward'")
+    # z = 2 * 0.5 + (-1) * (-1) + 0.5 = 2.5
+    assert node(page, 1, 0, "z") == 2.5
+    page.fill("#weights-json", "{not json")
+    page.click("#use-weights")
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.inner_text("#error").startswith("weights: not JSON")
+    page.fill("#weights-json", '{"layers": [{"W": [["a"]], "b": [0]}]}')
+    page.click("#use-weights")
+    page.wait_for_function("document.querySelector('#error').textContent.includes('W')")
+    assert httpx.get(live_server.url + "/api/health").json()["ok"] is True
     assert page.js_errors == []

@@ -461,11 +461,58 @@
     } finally { state.delay = d; }
   }));
   $("#reset").addEventListener("click", guard(async () => {
+    $("#example").value = "";
     state.weights = null;
     state.steps = 0;
     await idle();
   }));
   $("#dataset").addEventListener("change", guard(showData));
+
+  // Worked examples: the textbook's network, sample and weights, reproduced digit for digit.
+  const EXAMPLES = {
+    // Matt Mazur, "A Step by Step Backpropagation Example": E_total = 0.298371109,
+    // ∂E/∂w5 = 0.082167041, ∂E/∂w1 = 0.000438568, w5+ = 0.35891648
+    mazur: {
+      fields: { sizes: "2,2,2", activation: "sigmoid", output_activation: "sigmoid",
+        loss: "quadratic", x: "0.05,0.10", y: "0.01,0.99", lr: "0.5" },
+      weights: [{ W: [[0.15, 0.20], [0.25, 0.30]], b: [0.35, 0.35] },
+        { W: [[0.40, 0.45], [0.50, 0.55]], b: [0.60, 0.60] }],
+    },
+  };
+
+  // Weights the page holds from now on (the form's sizes follow them); the server checks them.
+  async function useWeights(weights) {
+    $("#sizes").value = [weights[0].W[0].length, ...weights.map((w) => w.W.length)].join(",");
+    const body = netBody();
+    state.weights = weights;
+    state.netKey = netKey(body);
+    state.steps = 0;
+    state.dead = null;
+    await idle();
+  }
+
+  $("#example").addEventListener("change", guard(async () => {
+    const ex = EXAMPLES[$("#example").value];
+    if (!ex) return;
+    for (const [name, value] of Object.entries(ex.fields)) $(`#${name}`).value = value;
+    await useWeights(ex.weights);
+  }));
+
+  $("#use-weights").addEventListener("click", guard(async () => {
+    let doc;
+    try {
+      doc = JSON.parse($("#weights-json").value);
+    } catch (e) {
+      throw new Error(t("weights: not JSON ({error})", { error: e.message }));
+    }
+    const layers = Array.isArray(doc) ? doc : doc && doc.layers;
+    const ok = Array.isArray(layers) && layers.length > 0 && layers.every((w) =>
+      w && Array.isArray(w.W) && w.W.length > 0 && w.W.every(Array.isArray) && Array.isArray(w.b));
+    if (!ok) {
+      throw new Error(t("weights: expected the layers of fcnet backprop --json: a list of W (rows of numbers) and b"));
+    }
+    await useWeights(layers.map((w) => ({ W: w.W, b: w.b })));
+  }));
   ["#sizes", "#activation", "#output_activation", "#loss", "#seed", "#x", "#y", "#lr"].forEach((s) => {
     $(s).addEventListener("change", guard(idle));
   });
