@@ -512,9 +512,7 @@ def dead_units(net: Net, x: np.ndarray) -> list[list[bool]]:
     for lin in _linears(net)[:-1]:
         z = lin.forward(a)  # (N, out)
         out.append(
-            np.all(z <= 0, axis=0).tolist()
-            if net.activation == "relu"
-            else [False] * z.shape[1]
+            np.all(z <= 0, axis=0).tolist() if net.activation == "relu" else [False] * z.shape[1]
         )
         a = nn.activation(net.activation).forward(z)
     return out
