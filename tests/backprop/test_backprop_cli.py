@@ -13,10 +13,15 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from fcnet.backprop.trace import ACTIVATIONS, LOSSES
 from fcnet.cli import cli
+from fcnet.explain.trace import ACTIVATIONS, LOSSES
 
-TARGETS = {"cross_entropy": "1", "mse": "0.2,-0.7", "bce_with_logits": "1,0"}
+TARGETS = {
+    "cross_entropy": "1",
+    "mse": "0.2,-0.7",
+    "bce_with_logits": "1,0",
+    "quadratic": "0.2,-0.7",
+}
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -57,8 +62,10 @@ def test_json_obeys_the_recursion(activation: str, loss: str) -> None:
         "--x", "0.5,-1.0", "--y", TARGETS[loss], "--seed", "3",
     )  # fmt: skip
     assert set(doc) == {
-        "sizes", "activation", "loss_fn", "x", "y", "loss", "output", "layers", "checks"
+        "sizes", "activation", "output_activation", "loss_fn", "x", "y", "loss", "output",
+        "layers", "checks"
     }  # fmt: skip
+    assert doc["output_activation"] == "linear"
     assert doc["sizes"] == [2, 4, 3, 2] and doc["activation"] == activation
     assert doc["loss_fn"] == loss
     layers = doc["layers"]
@@ -82,6 +89,9 @@ def test_json_obeys_the_recursion(activation: str, loss: str) -> None:
     elif loss == "mse":
         p = zL
         expect_loss, expect_delta = float(((p - y) ** 2).sum()), 2 * (p - np.array(y))
+    elif loss == "quadratic":
+        p = zL
+        expect_loss, expect_delta = float(((p - y) ** 2).sum()) / 2, p - np.array(y)
     else:
         p, t = 1 / (1 + np.exp(-zL)), np.array(y)
         expect_loss = float(-(t * np.log(p) + (1 - t) * np.log(1 - p)).sum())
@@ -103,6 +113,7 @@ def test_json_obeys_the_recursion(activation: str, loss: str) -> None:
     # the closing checks: central differences and PyTorch agree
     assert 0 <= doc["checks"]["finite_difference"] < 1e-7
     assert 0 <= doc["checks"]["torch"] < 1e-12
+    assert doc["checks"]["passed"] is True
 
 
 def _g4(v: float) -> str:
@@ -115,7 +126,7 @@ def test_text_substitutes_the_numbers_in_the_course_notation() -> None:
     doc = run_json("--sizes", "2,3,2", "--x", "0.5,-1.0", "--y", "1", "--seed", "0")
     text = " ".join(out.split())  # the wrapped lines joined
     for expected in (
-        "a^(0) = x = [0.5, -1]",
+        "a^(0) = x = ⎡0.5⎤",
         "z^(1) = W^(1) a^(0) + b^(1)",
         "a^(1) = relu(z^(1))",
         "δ^(2) = ŷ - onehot(y)",
@@ -127,8 +138,15 @@ def test_text_substitutes_the_numbers_in_the_course_notation() -> None:
         assert expected in text, expected
     # the numbers themselves, to 4 significant digits
     assert f"L = -log ŷ_y = -log({doc['output'][1]:.4g}) = {doc['loss']:.4g}" in text
-    delta1 = "[" + ", ".join(_g4(v) for v in doc["layers"][0]["delta"]) + "]"
-    assert f"= {delta1}" in text
+    # vectors are columns: δ^(1)'s entries stand one per line, at the right-hand end of the
+    # δ^(1) block, and a^T is a row with no "^T" after it
+    lines = out.splitlines()
+    start = next(i for i, s in enumerate(lines) if "⊙" in s and "δ^(1) =" in s) - 1
+    column = [s.rstrip().rsplit(" ", 1)[-1].strip("⎡⎢⎣⎤⎥⎦") for s in lines[start : start + 3]]
+    assert column == [_g4(v) for v in doc["layers"][0]["delta"]]
+    assert "]^T" not in out
+    a0 = "[" + "  ".join(_g4(v) for v in doc["x"]) + "]"
+    assert f"⎥ {a0} = ⎢" in out  # ∂L/∂W^(1) = δ^(1) (a^(0))^T: a column times a row
     # order: forward, backward, gradients, update, check
     marks = ["Forward pass", "Backward pass", "Gradients", "Update", "Check"]
     assert [text.index(m) for m in marks] == sorted(text.index(m) for m in marks)
@@ -136,6 +154,14 @@ def test_text_substitutes_the_numbers_in_the_course_notation() -> None:
     assert "central differences" in last and "PyTorch autograd" in last
     assert last.count("✓") == 2
     assert max(len(line) for line in out.splitlines()) <= 120
+
+
+def test_json_writes_zero_not_minus_zero() -> None:
+    # relu's dead unit: δ = 0 * (negative) = -0.0 in float64; JSON says 0.0
+    code, out, _ = run("--sizes", "2,3,2", "--seed", "0", "--json")
+    assert code == 0 and "-0.0," not in out and "-0.0]" not in out
+    doc = json.loads(out)
+    assert 0.0 in doc["layers"][0]["delta"]
 
 
 def test_weights_file_poses_a_hand_computed_example(tmp_path) -> None:
@@ -150,7 +176,7 @@ def test_weights_file_poses_a_hand_computed_example(tmp_path) -> None:
     assert [layer["dW"] for layer in doc["layers"]] == [[[4.5]], [[21.0]]]
     code, out, _ = run("--weights", str(path), "--loss", "mse", "--x", "3", "--y", "1")
     assert code == 0
-    assert "W^(2) = [[0.5]] - 0.1 [[21]] = [[-1.6]]" in out  # 0.5 - 0.1 * 21
+    assert "W^(2) = [0.5] - 0.1 [21] = [-1.6]" in out  # 0.5 - 0.1 * 21
     # the JSON output is itself a weights file: the same step again
     again = tmp_path / "again.json"
     again.write_text(json.dumps(doc))
@@ -207,6 +233,9 @@ def test_bad_weights_file_is_one_line_exit_2(tmp_path, content: str, message: st
         (["--loss", "bce_with_logits", "--y", "2,0"], "targets in [0, 1]"),
         (["--lr", "nan"], "--lr: expected a number from 0 to 100"),
         (["--weights", "/nonexistent/w.json"], "no such file"),
+        (["--weights", "/dev/null"], "expected a regular"),
+        (["--output-activation", "sigmoid"], "--output-activation: sigmoid works with mse or"),
+        (["--output-activation", "tanh"], "'tanh' is not one of"),
         (["--activation", "softplus"], "'softplus' is not one of"),
     ],
 )
@@ -225,6 +254,7 @@ def test_bad_option_is_one_line_exit_2(args: list[str], message: str) -> None:
         ("cross_entropy", "δ^(3) = ŷ - onehot(y)"),
         ("mse", "δ^(3) = 2(ŷ - y)"),
         ("bce_with_logits", "δ^(3) = σ(z^(3)) - y"),
+        ("quadratic", "δ^(3) = (ŷ - y)"),
     ],
 )
 def test_text_for_every_activation_and_loss(activation: str, loss: str, delta_L: str) -> None:
@@ -245,11 +275,14 @@ def test_the_numbers_are_the_engines_and_the_checks_catch_a_wrong_derivative(mon
     from fcnet import nn
 
     monkeypatch.setattr(nn.Tanh, "backward", lambda self, g: g * (1 - self.a))  # wrong f'
-    doc = run_json("--activation", "tanh", "--sizes", "2,3,2")
+    code, out, _ = run("--activation", "tanh", "--sizes", "2,3,2", "--json")
+    assert code == 1  # a failed check is exit status 1, as in `fcnet gradcheck`
+    doc = json.loads(out)
     assert doc["checks"]["finite_difference"] > 1e-3
     assert doc["checks"]["torch"] > 1e-3
+    assert doc["checks"]["passed"] is False
     code, out, _ = run("--activation", "tanh", "--sizes", "2,3,2")
-    assert code == 0 and out.strip().splitlines()[-1].count("✗") == 2
+    assert code == 1 and out.strip().splitlines()[-1].count("✗") == 2
 
 
 def test_a_user_error_is_one_line_from_the_real_command(tmp_path) -> None:

@@ -124,3 +124,53 @@ def test_train_with_one_output_unit(client, loss: str) -> None:
     assert out["losses"][-1] < 0.5 * out["losses"][0]
     assert out["accuracy"] > 0.9
     assert [len(g["db"]) for g in out["gradients"]] == [8, 1]
+
+
+def test_step_with_a_sigmoid_output_and_the_quadratic_loss_is_mazurs(client) -> None:
+    body = {"sizes": [2, 2, 2], "activation": "sigmoid", "output_activation": "sigmoid",
+            "loss": "quadratic", "lr": 0.5, "x": [0.05, 0.10], "y": [0.01, 0.99],
+            "weights": [{"W": [[0.15, 0.20], [0.25, 0.30]], "b": [0.35, 0.35]},
+                        {"W": [[0.40, 0.45], [0.50, 0.55]], "b": [0.60, 0.60]}]}  # fmt: skip
+    res = client.post("/api/backprop/step", json=body)
+    assert res.status_code == 200, res.text
+    doc = res.json()
+    assert doc["output_activation"] == "sigmoid"
+    assert doc["loss"] == pytest.approx(0.298371109, abs=1e-9)
+    assert doc["layers"][1]["dW"][0][0] == pytest.approx(0.082167041, abs=1e-9)
+    assert doc["updated"][1]["W"][0][0] == pytest.approx(0.35891648, abs=1e-8)
+    refused = client.post("/api/backprop/step", json={**body, "loss": "cross_entropy", "y": 1})
+    assert refused.status_code == 400
+    assert "output_activation: sigmoid works with mse or quadratic" in refused.json()["error"]
+
+
+def test_step_gives_every_formula_in_tex_too(client) -> None:
+    doc = client.post("/api/backprop/step", json=STEP).json()
+    text = doc["text"]
+    assert len(text["tex_inputs"]) == len(text["inputs"])
+    assert len(text["tex_output"]) == 3 and text["tex_output"][2].startswith(
+        r"L = -\log \hat{y}_{y}"
+    )
+    for layer in text["layers"]:
+        tex = layer["tex"]
+        for key in ("forward", "backward", "grads", "update", "units", "edges"):
+            assert len(tex[key]) == len(layer[key]), key
+        assert tex["forward"][0].startswith(r"z^{(") and r"\begin{bmatrix}" in tex["forward"][0]
+        assert tex["units"][0]["delta"].startswith(r"\delta _{0}^{(")
+        assert all("^(" not in s and "δ" not in s for s in tex["grads"])
+    # ∂L/∂W^(1) = δ^(1) (a^(0))^T: a column times a row, in TeX as in the text
+    grads = text["layers"][0]["tex"]["grads"][0]
+    assert r"\begin{bmatrix}0.5 & -1\end{bmatrix}" in grads
+
+
+def test_train_reports_the_dead_units(client) -> None:
+    # unit 1 of the hidden layer: z = -x0 - x1 - 10 < 0 on every point of the moons
+    weights = [{"W": [[1.0, 0.5], [-1.0, -1.0], [0.3, -0.2]], "b": [0.0, -10.0, 0.1]},
+               {"W": [[1.0, -1.0, 0.5], [-1.0, 1.0, 0.2]], "b": [0.0, 0.0]}]  # fmt: skip
+    body = {"sizes": [2, 3, 2], "activation": "relu", "loss": "cross_entropy", "lr": 0.5,
+            "dataset": "moons", "steps": 5, "weights": weights}  # fmt: skip
+    out = client.post("/api/backprop/train", json=body).json()
+    assert out["dead"] == [[False, True, False]]
+    assert out["gradients"][0]["db"][1] == 0.0 and out["gradients"][0]["dW"][1] == [0.0, 0.0]
+    assert out["weights"][0]["b"][1] == -10.0  # no gradient reaches it: it stays dead
+    tanh = client.post("/api/backprop/train", json={**body, "activation": "tanh"}).json()
+    assert tanh["dead"] == [[False, False, False]]  # tanh' never vanishes exactly

@@ -164,7 +164,7 @@ def test_browser_language_switch_and_memory(zh_context, live_server):
 # and titles (drawn on a canvas, so read from Chart.js).
 VISIBLE_TEXTS = """() => {
   const out = [];
-  const skip = "code, pre, select, svg, td, .small-note, .run-label, figcaption, #lang";
+  const skip = "code, pre, select, svg, td, .small-note, .run-label, figcaption, #lang, .katex";
   const walker = document.createTreeWalker(document.querySelector("main"), NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     const el = n.parentElement;
@@ -265,12 +265,12 @@ def test_backprop_page_in_chinese_after_a_step_and_a_bad_size(zh_context, live_s
     page.wait_for_function("window.bpState.status === 'updated'")
     assert page.inner_text("#status").startswith("第 1 步")
     page.hover("#net .node[data-l='2'][data-j='0'] circle")
-    assert page.inner_text("#formula") == "点击“前向”计算这个神经元。"
+    assert page.text_content("#formula") == "点击“前向”计算这个神经元。"
     assert_chinese(page)
     page.click("#forward")
     page.wait_for_function("window.bpState.status === 'forward'")
     page.hover("#net .node[data-l='2'][data-j='0'] circle")
-    assert "（线性输出）" in page.inner_text("#formula")  # the server's formula text
+    assert "（线性输出）" in page.text_content("#formula")  # the server's formula text
     assert_chinese(page)
     page.fill("#sizes", "2,30,2")
     page.click("#forward")

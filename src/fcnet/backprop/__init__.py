@@ -1,11 +1,24 @@
-"""Backpropagation made visible: one step of a small network, every number kept.
-
-`trace` computes (with fcnet's numpy engine, float64), `text` writes the course's
-formulas with the numbers substituted, `checks` compares the gradients with central
-differences and PyTorch autograd, `toy` draws the studio's 2-D data sets.
-`fcnet backprop` and the studio's Backprop page both use these: one source of truth.
+"""The old name of `fcnet.explain` (the step-through), kept because it is public:
+`fcnet.backprop`, `fcnet.backprop.trace`, `.text`, `.checks` and `.toy` are the very
+modules of `fcnet.explain` under a second name (one copy, so a patch on one is seen by both).
 """
 
-from fcnet.backprop.trace import ACTIVATIONS, LOSSES, Layer, Net, Trace, step
+import sys
 
-__all__ = ["ACTIVATIONS", "LOSSES", "Layer", "Net", "Trace", "step"]
+from fcnet.explain import ACTIVATIONS, LOSSES, Layer, Net, Trace, checks, step, text, toy, trace
+
+for _module in (checks, text, toy, trace):
+    sys.modules[f"{__name__}.{_module.__name__.rpartition('.')[2]}"] = _module
+
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "Layer",
+    "Net",
+    "Trace",
+    "checks",
+    "step",
+    "text",
+    "toy",
+    "trace",
+]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
+import numpy as np
 
-from fcnet.backprop.trace import ACTIVATIONS, LOSSES
+from fcnet.explain.trace import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS
 from fcnet.i18n import gettext as _
 
 
@@ -17,7 +19,14 @@ from fcnet.i18n import gettext as _
     type=click.Choice(ACTIVATIONS),
     default="relu",
     show_default=True,
-    help="Hidden layers' activation (the output layer is linear).",
+    help="Hidden layers' activation.",
+)
+@click.option(
+    "--output-activation",
+    type=click.Choice(OUTPUT_ACTIVATIONS),
+    default="linear",
+    show_default=True,
+    help="Output layer's activation: sigmoid with mse or quadratic (Mazur's and Nielsen's nets).",
 )
 @click.option(
     "--loss",
@@ -25,7 +34,8 @@ from fcnet.i18n import gettext as _
     type=click.Choice(LOSSES),
     default="cross_entropy",
     show_default=True,
-    help="Loss on z^(L): softmax inside cross_entropy, sigmoid inside bce_with_logits.",
+    help="Softmax inside cross_entropy, sigmoid inside bce_with_logits (both on z^(L)); "
+    "mse = Σ (ŷ - y)^2, quadratic = ½ Σ (ŷ - y)^2.",
 )
 @click.option("--x", "x_text", default="0.5,-1.0", show_default=True, help="The input sample.")
 @click.option(
@@ -49,6 +59,7 @@ from fcnet.i18n import gettext as _
 def backprop(
     sizes: str | None,
     activation: str,
+    output_activation: str,
     loss_name: str,
     x_text: str,
     y_text: str,
@@ -62,16 +73,24 @@ def backprop(
     Forward pass z^(l) = W^(l) a^(l-1) + b^(l), a^(l) = f(z^(l)); the loss; δ^(L) and the
     recursion δ^(l) = f'(z^(l)) ⊙ (W^(l+1))^T δ^(l+1); the gradients ∂L/∂W^(l) =
     δ^(l) (a^(l-1))^T and ∂L/∂b^(l) = δ^(l); the weights after one SGD step; and a check
-    of every gradient against central differences and PyTorch autograd. float64.
+    of every gradient against central differences and PyTorch autograd (exit status 1 if
+    it fails, a NaN or an infinity included). float64.
 
     \b
     Examples:
       fcnet backprop --sizes 2,3,2 --activation sigmoid --loss mse --y 0.2,0.8
+      fcnet backprop --activation sigmoid --output-activation sigmoid --loss quadratic
       fcnet backprop --json > step.json      (edit W and b, then:)
       fcnet backprop --weights step.json
     """
-    from fcnet.backprop import checks, text, trace
+    from fcnet.explain import checks, text, trace
 
+    try:
+        trace.check_output_activation(output_activation, loss_name)
+    except ValueError as exc:  # "output_activation: ..." names the option
+        raise ValueError(
+            "--output-activation" + str(exc).removeprefix("output_activation")
+        ) from None
     sizes_list = trace.parse_sizes(sizes) if sizes is not None else None
     if weights_path is not None:
         found, weights = trace.load_weights(weights_path, sizes_list)
@@ -85,23 +104,26 @@ def backprop(
     x = trace.check_input(trace.parse_numbers("--x", x_text), sizes_list)
     y = _target(y_text, sizes_list, loss_name)
     lr = _lr(lr)
-    net = trace.Net(sizes_list, activation, loss_name, weights)
-    result = trace.step(net, x, y, lr)
-    found_checks = checks.run(result)
+    net = trace.Net(sizes_list, activation, loss_name, weights, output_activation)
+    with np.errstate(all="ignore"):  # an overflow shows as inf and fails the check
+        result = trace.step(net, x, y, lr)
+        found_checks = checks.run(result)
+    doc_checks = checks.to_json(found_checks, result)
     if as_json:
         doc = result.to_json()
-        doc["checks"] = found_checks
+        doc["checks"] = doc_checks
         click.echo(json.dumps(doc, allow_nan=False))
-        return
-    for line in text.explain(result, source).lines():
-        for part in text.wrap(line):
-            click.echo(part)
-    click.echo("")
-    click.echo(_check_line(result, found_checks))
+    else:
+        for line in text.explain(result, source).lines():
+            click.echo(line)
+        click.echo("")
+        click.echo(_check_line(result, found_checks))
+    if not doc_checks["passed"]:
+        sys.exit(1)
 
 
 def _target(y_text: str, sizes: list[int], loss_name: str):
-    from fcnet.backprop import trace
+    from fcnet.explain import trace
 
     if loss_name == "cross_entropy":
         try:
@@ -125,7 +147,7 @@ def _target(y_text: str, sizes: list[int], loss_name: str):
 
 
 def _lr(lr: float) -> float:
-    from fcnet.backprop import trace
+    from fcnet.explain import trace
 
     try:
         return trace.check_lr(lr)
@@ -134,8 +156,13 @@ def _lr(lr: float) -> float:
 
 
 def _check_line(result, found: dict[str, float | None]) -> str:
-    from fcnet.backprop import checks
+    from fcnet.explain import checks
 
+    if not checks.finite(result):
+        return _(
+            "Check: ✗ the step met a NaN or an infinity (the loss or a gradient is not a "
+            "finite number): the weights or the input are too large for float64"
+        )
     parts = []
     for name, label in (
         ("finite_difference", _("central differences")),

@@ -1,6 +1,7 @@
 """`check_grad`: a finite-difference check of *your* gradients, for any function.
 
-`fcnet.nn.gradcheck` checks fcnet's own `Sequential`; this one takes any loss function
+`fcnet.nn.gradcheck` checks fcnet's own `Sequential` (and holds the finite-difference
+core both use); this one takes any loss function
 and the arrays it reads, so a learner checks their own ``w1``/``w2`` gradients (as
 cs231n's ``eval_numerical_gradient`` does), and reads the result the cs231n way.
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fcnet.i18n import N_
+from fcnet.nn.gradcheck import central_difference, entrywise_relative_error
 
 __all__ = ["GradCheck", "ParamCheck", "check_grad", "reading"]
 
@@ -154,23 +156,9 @@ def check_grad(
         picks = np.arange(w.size)
         if w.size > _SAMPLES:
             picks = np.sort(rng.choice(w.size, _SAMPLES, replace=False))
-        numeric = np.empty(picks.size)
-        for k, i in enumerate(picks):
-            old = flat[i]
-            try:
-                flat[i] = old + eps
-                up = loss()
-                flat[i] = old - eps
-                down = loss()
-            finally:
-                flat[i] = old
-            numeric[k] = (up - down) / (2 * eps)
+        numeric = central_difference(loss, w, eps, picks)
         analytic = g.reshape(-1)[picks]
-        with np.errstate(all="ignore"):
-            err = np.abs(analytic - numeric) / np.maximum(
-                np.abs(analytic) + np.abs(numeric), _FLOOR
-            )
-        err = np.where(np.isnan(err), np.inf, err)  # a NaN gradient is as wrong as can be
+        err = entrywise_relative_error(analytic, numeric, _FLOOR)  # NaN or inf: inf
         if picks.size == 0:
             results.append(ParamCheck(name, 0.0, (), 0.0, 0.0, 0, 0))
             continue

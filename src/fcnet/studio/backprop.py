@@ -1,7 +1,7 @@
 """The studio's Backprop page and its API: a small network's forward pass, δ recursion,
 gradients and SGD step, one sample at a time or trained on a 2-D data set.
 
-Every number comes from `fcnet.backprop` (fcnet's numpy engine, float64), the same code
+Every number comes from `fcnet.explain` (fcnet's numpy engine, float64), the same code
 as `fcnet backprop`; the page only draws. Requests are stateless (the page sends the
 weights), so no request can leave anything behind, and each is validated here again.
 """
@@ -16,7 +16,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from pydantic import Field
 
-from fcnet.backprop import checks, text, toy, trace
+from fcnet.explain import checks, text, toy, trace
 from fcnet.i18n import gettext as _
 from fcnet.studio.training import StrictRequest
 
@@ -38,6 +38,7 @@ class NetRequest(StrictRequest):
 
     sizes: list[int] = Field(min_length=2, max_length=MAX_LAYERS + 1)
     activation: str = "relu"
+    output_activation: str = "linear"
     loss: str = "cross_entropy"
     weights: list[LayerWeights] | None = Field(default=None, max_length=MAX_LAYERS)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
@@ -46,6 +47,7 @@ class NetRequest(StrictRequest):
     def net(self) -> trace.Net:
         trace.check_choice("activation", self.activation, trace.ACTIVATIONS)
         trace.check_choice("loss", self.loss, trace.LOSSES)
+        trace.check_output_activation(self.output_activation, self.loss)
         sizes = trace.check_sizes(self.sizes, self.loss, max_layers=MAX_LAYERS, max_units=MAX_UNITS)
         trace.check_lr(self.lr)
         if self.weights is None:
@@ -53,7 +55,7 @@ class NetRequest(StrictRequest):
         else:
             layers = [w.model_dump() for w in self.weights]
             _sizes, weights = trace.check_weights(layers, sizes, source="weights")
-        return trace.Net(sizes, self.activation, self.loss, weights)
+        return trace.Net(sizes, self.activation, self.loss, weights, self.output_activation)
 
 
 class StepRequest(NetRequest):
@@ -78,7 +80,7 @@ class DataRequest(StrictRequest):
 
 
 def _weights_json(net: trace.Net) -> list[dict[str, Any]]:
-    return [{"W": W.tolist(), "b": b.tolist()} for W, b in net.weights]
+    return [{"W": trace.json_floats(W), "b": trace.json_floats(b)} for W, b in net.weights]
 
 
 def _data(dataset: str, points: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -108,15 +110,19 @@ def step(req: StepRequest) -> dict[str, Any]:
     net = req.net()
     x = trace.check_input(req.x, net.sizes)
     y = trace.check_target([req.y] if net.loss == "cross_entropy" else req.y, net.sizes, net.loss)
-    result = trace.step(net, x, y, req.lr)
+    with np.errstate(all="ignore"):  # an overflow shows as null and fails the check
+        result = trace.step(net, x, y, req.lr)
+        found = {"finite_difference": checks.finite_difference(result)}
     doc = result.to_json()
-    doc["checks"] = {"finite_difference": checks.finite_difference(result)}
+    doc["checks"] = checks.to_json(found, result)
     doc["updated"] = _weights_json(trace.updated(result))
     ex = text.explain(result, _("from the page"))
     doc["text"] = {
         "lines": ex.lines(),
         "inputs": ex.inputs,
         "output": ex.output,
+        "tex_inputs": ex.tex_inputs,
+        "tex_output": ex.tex_output,
         "layers": [
             {
                 "forward": lt.forward,
@@ -125,6 +131,7 @@ def step(req: StepRequest) -> dict[str, Any]:
                 "update": lt.update,
                 "units": lt.units,
                 "edges": lt.edges,
+                "tex": lt.tex,
             }
             for lt in ex.layers
         ],
@@ -141,7 +148,8 @@ def data(req: DataRequest) -> dict[str, Any]:
 @router.post("/api/backprop/train")
 def train(req: TrainRequest) -> dict[str, Any]:
     """`steps` full-batch steps (the batch mean of the one-sample formulas); the new
-    weights, each step's loss, the last step's mean gradients, the decision boundary."""
+    weights, each step's loss, the last step's mean gradients, the decision boundary, and
+    the dead units (relu's z <= 0 for every point of the data set)."""
     net = req.net()
     x, labels = _data(req.dataset, req.points, req.seed)
     y = _train_targets(net, labels)
@@ -172,6 +180,7 @@ def train(req: TrainRequest) -> dict[str, Any]:
         "loss": trace.forward_loss(net, x, y),
         "accuracy": float(np.mean(hit == (labels == 1))),
         "gradients": [{"dW": t.dW.tolist(), "db": t.db.tolist()} for t in result.layers],
+        "dead": trace.dead_units(net, x),
         "boundary": {
             "x": [float(lo[0]), float(hi[0])],
             "y": [float(lo[1]), float(hi[1])],

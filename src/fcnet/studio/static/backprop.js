@@ -20,9 +20,15 @@
     data: null,
     accuracy: null,
     delay: 160, // ms per layer in the animations
-    selected: null,
+    selected: null, // {kind: "node", l, j} or {kind: "edge", l, j, i}: the formula box follows it
+    dead: null, // per hidden layer, per unit: relu's z <= 0 for every point (after Train)
   };
   window.bpState = state;
+  // The page's key formulas, typeset once (the paragraph under them says the same in words).
+  const hint = $("#hint-tex");
+  if (hint && window.katex) {
+    window.katex.render(hint.dataset.tex, hint, { throwOnError: false, displayMode: true, strict: "ignore" });
+  }
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
   // Python's "{:.4g}", which the server's formulas use.
@@ -89,6 +95,7 @@
     const body = {
       sizes,
       activation: $("#activation").value,
+      output_activation: $("#output_activation").value,
       loss: $("#loss").value,
       lr: one(t("learning rate"), $("#lr").value, false),
       seed: one(t("seed"), $("#seed").value, true),
@@ -101,7 +108,7 @@
     return body;
   }
 
-  const netKey = (b) => JSON.stringify([b.sizes, b.activation, b.loss, b.seed]);
+  const netKey = (b) => JSON.stringify([b.sizes, b.activation, b.output_activation, b.loss, b.seed]);
 
   function stepBody() {
     const body = netBody();
@@ -120,11 +127,27 @@
     return e;
   }
 
+  // A label on a white backing, so that the edges under it never hide it.
+  function label(parent, x, y, text, cls, anchor = "start") {
+    const g = el("g", { class: `label ${cls}` }, parent);
+    const back = el("rect", { class: "backing", rx: 3 }, g);
+    const tx = el("text", { x, y, "text-anchor": anchor, class: `val ${cls}` }, g);
+    tx.textContent = text;
+    const b = tx.getBBox();
+    back.setAttribute("x", (b.x - 2).toFixed(1));
+    back.setAttribute("y", (b.y - 1).toFixed(1));
+    back.setAttribute("width", (b.width + 4).toFixed(1));
+    back.setAttribute("height", (b.height + 2).toFixed(1));
+    return tx;
+  }
+
+  const VIEW_W = 880, VIEW_H = 380;
+
   function layout(sizes) {
-    const W = 760, H = 380;
+    const W = VIEW_W, H = VIEW_H;
     const cols = sizes.length;
     return sizes.map((n, l) => {
-      const x = 50 + (l * (W - 170)) / (cols - 1);
+      const x = 50 + (l * (W - 290)) / (cols - 1);
       const gap = Math.min(44, (H - 50) / n);
       return Array.from({ length: n }, (_, j) => [x, H / 2 + 8 + (j - (n - 1) / 2) * gap]);
     });
@@ -169,8 +192,10 @@
         }
       }
     }
+    const sigmoidOut = tr.output_activation === "sigmoid";
     const names = sizes.map((_, l) => (l === 0 ? t("input a^(0)")
-      : l === L ? t("output z^({layer})", { layer: L }) : `a^(${l})`));
+      : l === L ? (sigmoidOut ? t("output a^({layer}) = σ(z^({layer}))", { layer: L })
+        : t("output z^({layer})", { layer: L })) : `a^(${l})`));
     for (let l = 0; l <= L; l++) {
       el("text", { x: pos[l][0][0], y: 14, "text-anchor": "middle", class: "layer-label" }, svg)
         .textContent = names[l];
@@ -180,6 +205,10 @@
         const g = el("g", { class: "node", "data-l": l, "data-j": j }, svg);
         const c = el("circle", { cx: x, cy: y, r: 19 }, g);
         c.setAttribute("aria-label", t("unit {unit} of layer {layer}", { unit: j, layer: l }));
+        if (isDead(l, j)) {
+          g.classList.add("dead");
+          label(g, x, y - 24, t("dead"), "dead-mark", "middle");
+        }
         if (l === 0) {
           g.dataset.a = tr.x[j];
         } else {
@@ -192,19 +221,49 @@
           g.classList.add("on");
           const a = l === 0 ? tr.x[j] : tr.layers[l - 1].a[j];
           el("text", { x, y: y + 4, "text-anchor": "middle", class: "val a" }, g).textContent = g4(a);
-          if (l > 0) {
-            el("text", { x: x + 22, y: y - 6, class: "val z" }, g).textContent = `z ${g4(tr.layers[l - 1].z[j])}`;
-          }
+          if (l > 0) label(g, x + 22, y - 6, `z ${g4(tr.layers[l - 1].z[j])}`, "z");
         }
         if (l > 0 && back && l >= state.revealedBack) {
           g.classList.add("back");
-          el("text", { x: x + 22, y: y + 12, class: "val delta" }, g).textContent = `δ ${g4(tr.layers[l - 1].delta[j])}`;
+          label(g, x + 22, y + 12, `δ ${g4(tr.layers[l - 1].delta[j])}`, "delta");
         }
         const show = () => explainNode(l, j, g);
         g.addEventListener("mouseenter", show);
         g.addEventListener("click", show);
       }
     }
+    // ŷ, y and L beside the output layer, once the forward pass reaches it
+    if (state.revealed >= L && (state.phase === "forward" || state.phase === "backward")) {
+      const xo = pos[L][0][0] + 120;
+      const out = el("g", { class: "outputs" }, svg);
+      el("text", { x: xo, y: 14, "text-anchor": "start", class: "layer-label" }, out).textContent = "ŷ   y";
+      pos[L].forEach(([, y], j) => {
+        const target = tr.loss_fn === "cross_entropy" ? (tr.y === j ? 1 : 0)
+          : (Array.isArray(tr.y) ? tr.y[j] : tr.y);
+        label(out, xo, y - 4, `ŷ${j} ${fmt(tr.output[j])}`, "yhat").parentNode.dataset.j = j;
+        label(out, xo, y + 10, `y${j} ${fmt(target)}`, "target").parentNode.dataset.j = j;
+      });
+      const lastY = pos[L][pos[L].length - 1][1];
+      label(out, xo, Math.min(VIEW_H - 6, lastY + 40), `L = ${fmt(tr.loss)}`, "loss-label");
+    }
+    legend(back);
+    showSelection();
+  }
+
+  // null (NaN or ±inf in the server's JSON) shows as such, never as 0
+  const fmt = (v) => (v === null || v === undefined ? "NaN/inf" : g4(v));
+
+  function isDead(l, j) {
+    const tr = state.trace;
+    return Boolean(state.dead && l >= 1 && l < tr.sizes.length - 1 && state.dead[l - 1] &&
+      state.dead[l - 1][j]);
+  }
+
+  function legend(back) {
+    $("#legend-width").textContent = back
+      ? t("width ∝ |∂L/∂W_ji| (the gradient, on the way back)")
+      : t("width ∝ |W_ji| (the weight)");
+    $("#legend-dead").hidden = !(state.dead && state.dead.some((layer) => layer.some(Boolean)));
   }
 
   function select(elm) {
@@ -212,43 +271,87 @@
     if (elm) elm.classList.add("selected");
   }
 
+  // The formula box: the text in #formula (copyable), typeset by KaTeX in #formula-tex.
+  // Each entry is [text, tex]; tex null: words, shown as they are.
+  function showFormulas(entries) {
+    $("#formula").textContent = entries.map((e) => e[0]).join("\n");
+    const box = $("#formula-tex");
+    box.replaceChildren();
+    for (const [text, tex] of entries) {
+      const div = document.createElement("div");
+      div.className = tex ? "tex-line" : "tex-words";
+      if (!text) div.classList.add("gap");
+      if (tex && window.katex) {
+        window.katex.render(tex, div, { throwOnError: false, displayMode: false, strict: "ignore" });
+      } else div.textContent = text;
+      box.appendChild(div);
+    }
+    box.dataset.for = state.selected ? JSON.stringify(state.selected) : "";
+    box.dataset.trace = state.traceId || 0;
+  }
+
+  const words = (text) => [text, null];
+  const both = (texts, texs) => texts.map((s, k) => [s, texs[k]]);
+
   function explainNode(l, j, g) {
     const tr = state.trace;
+    state.selected = { kind: "node", l, j };
     if (!tr || (state.phase !== "forward" && state.phase !== "backward")) {
-      $("#formula").textContent = t("Press Forward to compute this unit.");
+      showFormulas([words(state.phase === "training"
+        ? t("Training: pause to see this unit's numbers.")
+        : t("Press Forward to compute this unit."))]);
       return;
     }
     select(g);
     const tx = tr.text;
-    let lines;
+    let entries;
     if (l === 0) {
-      lines = [tx.inputs[j + 1], "", tx.inputs[0]];
+      entries = [[tx.inputs[j + 1], tx.tex_inputs[j + 1]], words(""), [tx.inputs[0], tx.tex_inputs[0]]];
     } else {
       const lt = tx.layers[l - 1];
-      const u = lt.units[j];
-      lines = [u.z, u.a];
-      if (state.phase === "backward" && l >= state.revealedBack) lines.push(u.delta);
-      lines.push("", ...lt.forward);
-      if (state.phase === "backward" && l >= state.revealedBack) lines.push(...lt.backward, ...lt.grads);
+      const u = lt.units[j], ut = lt.tex.units[j];
+      entries = isDead(l, j) ? [words(t("dead unit: z ≤ 0 for every point of the data set, so relu'(z) = 0 there: its δ and the gradients of its weights and bias are 0, and it no longer learns (a smaller learning rate, other initial weights or leaky_relu avoid it)")), words("")] : [];
+      entries.push([u.z, ut.z], [u.a, ut.a]);
+      const back = state.phase === "backward" && l >= state.revealedBack;
+      if (back) entries.push([u.delta, ut.delta]);
+      entries.push(words(""), ...both(lt.forward, lt.tex.forward));
+      if (back) entries.push(...both(lt.backward, lt.tex.backward), ...both(lt.grads, lt.tex.grads));
+      if (l === tr.sizes.length - 1) entries.push(words(""), ...both(tx.output, tx.tex_output));
     }
-    state.selected = { kind: "node", l, j };
-    $("#formula").textContent = lines.join("\n");
+    showFormulas(entries);
   }
 
   function explainEdge(l, j, i, line) {
     const tr = state.trace;
     if (!tr) return;
     select(line);
+    state.selected = { kind: "edge", l, j, i };
     const lt = tr.text.layers[l - 1];
     const w = (state.weights || tr.layers.map((x) => ({ W: x.W })))[l - 1].W[j][i];
-    const lines = [`W_${j}${i}^(${l}) = ${g4(w)}`];
-    if (state.phase === "backward" && l >= state.revealedBack) lines.push(lt.edges[j][i], "", ...lt.grads);
-    else {
-      lines.push(t("(press Backward for {formula})",
-        { formula: `∂L/∂W_${j}${i}^(${l}) = δ_${j}^(${l}) a_${i}^(${l - 1})` }));
+    const head = `W_${j}${i}^(${l}) = ${g4(w)}`;
+    const entries = [[head, `W_{${j}${i}}^{(${l})} = ${g4(w)}`]];
+    if (state.phase === "backward" && l >= state.revealedBack) {
+      entries.push([lt.edges[j][i], lt.tex.edges[j][i]], words(""), ...both(lt.grads, lt.tex.grads));
+    } else {
+      entries.push(words(t("(press Backward for {formula})",
+        { formula: `∂L/∂W_${j}${i}^(${l}) = δ_${j}^(${l}) a_${i}^(${l - 1})` })));
     }
-    state.selected = { kind: "edge", l, j, i };
-    $("#formula").textContent = lines.join("\n");
+    showFormulas(entries);
+  }
+
+  // After every redraw the formula box shows the selected unit or edge with the numbers of
+  // the trace now drawn (Train -> Pause -> click a point: that point's numbers).
+  function showSelection() {
+    const s = state.selected;
+    if (!s || !state.trace) return;
+    if (s.kind === "node") {
+      const g = document.querySelector(`#net .node[data-l="${s.l}"][data-j="${s.j}"]`);
+      if (g) explainNode(s.l, s.j, g);
+    } else {
+      const line = document.querySelector(
+        `#net line.edge[data-l="${s.l}"][data-j="${s.j}"][data-i="${s.i}"]`);
+      if (line) explainEdge(s.l, s.j, s.i, line);
+    }
   }
 
   // ----- the one-sample buttons ----------------------------------------------------------
@@ -278,12 +381,19 @@
     const res = await api("/api/backprop/step", body);
     showError($("#error"), "");
     state.trace = res;
+    state.traceId = (state.traceId || 0) + 1;
+    if (state.netKey !== key) state.dead = null;
     state.netKey = key;
     if (!body.weights) state.weights = res.layers.map((x) => ({ W: x.W, b: x.b }));
+    if (state.dead && !state.training && state.deadWeights !== JSON.stringify(body.weights)) {
+      state.dead = null; // the weights moved since Train found them
+    }
     const fd = res.checks.finite_difference;
-    $("#check").textContent = t(
-      "check: every ∂L/∂W, ∂L/∂b vs central differences, largest difference {difference}",
-      { difference: fd.toExponential(1) });
+    $("#check").textContent = fd === null || !res.checks.passed
+      ? t("check failed: the step met a NaN or an infinity, or a gradient differs from central differences")
+      : t("check: every ∂L/∂W, ∂L/∂b vs central differences, largest difference {difference}",
+        { difference: fd.toExponential(1) });
+    $("#check").classList.toggle("bad", !res.checks.passed);
     return res;
   }
 
@@ -315,10 +425,6 @@
     state.status = "backward";
     $("#status").textContent = t("backward: δ from layer {layer} down to 1; edges show ∂L/∂W = δ a^T",
       { layer: L });
-    if (state.selected && state.selected.kind === "node") {
-      const g = document.querySelector(`#net .node[data-l="${state.selected.l}"][data-j="${state.selected.j}"]`);
-      if (g) explainNode(state.selected.l, state.selected.j, g);
-    }
   }
 
   function update() {
@@ -355,12 +461,59 @@
     } finally { state.delay = d; }
   }));
   $("#reset").addEventListener("click", guard(async () => {
+    $("#example").value = "";
     state.weights = null;
     state.steps = 0;
     await idle();
   }));
   $("#dataset").addEventListener("change", guard(showData));
-  ["#sizes", "#activation", "#loss", "#seed", "#x", "#y", "#lr"].forEach((s) => {
+
+  // Worked examples: the textbook's network, sample and weights, reproduced digit for digit.
+  const EXAMPLES = {
+    // Matt Mazur, "A Step by Step Backpropagation Example": E_total = 0.298371109,
+    // ∂E/∂w5 = 0.082167041, ∂E/∂w1 = 0.000438568, w5+ = 0.35891648
+    mazur: {
+      fields: { sizes: "2,2,2", activation: "sigmoid", output_activation: "sigmoid",
+        loss: "quadratic", x: "0.05,0.10", y: "0.01,0.99", lr: "0.5" },
+      weights: [{ W: [[0.15, 0.20], [0.25, 0.30]], b: [0.35, 0.35] },
+        { W: [[0.40, 0.45], [0.50, 0.55]], b: [0.60, 0.60] }],
+    },
+  };
+
+  // Weights the page holds from now on (the form's sizes follow them); the server checks them.
+  async function useWeights(weights) {
+    $("#sizes").value = [weights[0].W[0].length, ...weights.map((w) => w.W.length)].join(",");
+    const body = netBody();
+    state.weights = weights;
+    state.netKey = netKey(body);
+    state.steps = 0;
+    state.dead = null;
+    await idle();
+  }
+
+  $("#example").addEventListener("change", guard(async () => {
+    const ex = EXAMPLES[$("#example").value];
+    if (!ex) return;
+    for (const [name, value] of Object.entries(ex.fields)) $(`#${name}`).value = value;
+    await useWeights(ex.weights);
+  }));
+
+  $("#use-weights").addEventListener("click", guard(async () => {
+    let doc;
+    try {
+      doc = JSON.parse($("#weights-json").value);
+    } catch (e) {
+      throw new Error(t("weights: not JSON ({error})", { error: e.message }));
+    }
+    const layers = Array.isArray(doc) ? doc : doc && doc.layers;
+    const ok = Array.isArray(layers) && layers.length > 0 && layers.every((w) =>
+      w && Array.isArray(w.W) && w.W.length > 0 && w.W.every(Array.isArray) && Array.isArray(w.b));
+    if (!ok) {
+      throw new Error(t("weights: expected the layers of fcnet backprop --json: a list of W (rows of numbers) and b"));
+    }
+    await useWeights(layers.map((w) => ({ W: w.W, b: w.b })));
+  }));
+  ["#sizes", "#activation", "#output_activation", "#loss", "#seed", "#x", "#y", "#lr"].forEach((s) => {
     $(s).addEventListener("change", guard(idle));
   });
 
@@ -465,6 +618,8 @@
       if (lossChart) { lossChart.data.datasets[0].data = state.losses.slice(); lossChart.update(); }
       drawBoundary(res.boundary);
       state.batchGradients = res.gradients; // the last step's batch-mean dW, db
+      state.dead = res.dead;
+      state.deadWeights = JSON.stringify(res.weights);
       if (state.trace) draw();
       $("#status").textContent = t("training: step {step}, loss {loss}, accuracy {accuracy}%",
         { step: state.steps, loss: g4(res.loss), accuracy: (100 * res.accuracy).toFixed(1) });
@@ -478,6 +633,7 @@
     if (!d) return;
     $("#x").value = d.x[k].map((v) => String(Number(v.toPrecision(6)))).join(",");
     $("#y").value = String(d.y[k]);
+    state.phase = "idle"; // a new sample: compute its forward pass, not the last one's
     await backward(false);
   }
 

@@ -5,10 +5,17 @@ what the course text names: z^(l), a^(l), f'(z^(l)), delta^(l), dL/dW^(l), dL/db
 the weights after one SGD step. `fcnet backprop` prints it and the studio's Backprop page
 draws it: one source of truth.
 
-The output layer is linear: z^(L) feeds the loss (softmax inside cross_entropy, identity
-for mse, sigmoid inside bce_with_logits); hidden layers use the chosen activation. The
-loss of a batch of N samples is the mean over samples of the per-sample loss (the summed
-squared error for mse, as the course text sums), so for N = 1 it is that sample's loss.
+Hidden layers use the chosen activation. The output layer is linear by default: z^(L)
+feeds the loss (softmax inside cross_entropy, sigmoid inside bce_with_logits); with
+`output_activation="sigmoid"` (mse and quadratic only) a^(L) = σ(z^(L)) is the
+prediction and δ^(L) = ∂L/∂a^(L) ⊙ σ'(z^(L)). The loss conventions, per sample:
+
+* mse: Σ_k (ŷ_k - y_k)^2, the summed squared error (the course text's); δ = 2(ŷ - y) f'.
+* quadratic: ½ Σ_k (ŷ_k - y_k)^2, Nielsen's quadratic cost C = ½‖y - a^L‖² and Mazur's
+  E_total = Σ ½(target - out)^2; δ^L = (a^L - y) ⊙ σ'(z^L), Nielsen's (BP1).
+
+The loss of a batch of N samples is the mean over samples of the per-sample loss, so for
+N = 1 it is that sample's loss.
 """
 
 from __future__ import annotations
@@ -24,12 +31,20 @@ from typing import Any, Literal, get_args
 import numpy as np
 
 from fcnet import nn
+from fcnet._fileio import FileError, read_bytes
+from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 
 Activation = Literal["relu", "sigmoid", "tanh", "leaky_relu"]
-LossName = Literal["cross_entropy", "mse", "bce_with_logits"]
+LossName = Literal["cross_entropy", "mse", "bce_with_logits", "quadratic"]
+OutputActivation = Literal["linear", "sigmoid"]
 ACTIVATIONS: tuple[str, ...] = get_args(Activation)
 LOSSES: tuple[str, ...] = get_args(LossName)
+OUTPUT_ACTIVATIONS: tuple[str, ...] = get_args(OutputActivation)
+# The losses that take a^(L) as it is: the others put their own softmax or sigmoid on z^(L).
+PLAIN_LOSSES = ("mse", "quadratic")
+# The per-sample loss as a multiple of the engine's summed squared error.
+_LOSS_FACTOR = {"quadratic": 0.5}
 
 # `fcnet backprop` prints every number: keep the network small enough to read.
 MAX_LAYERS = 8  # Linear layers
@@ -39,13 +54,15 @@ MAX_WEIGHTS_BYTES = 1024 * 1024
 
 @dataclass
 class Net:
-    """A small network: `sizes` [n_0, ..., n_L], hidden activation, loss and the weights
-    [(W^(1), b^(1)), ...], W^(l) of shape (n_l, n_{l-1}) as in torch, float64."""
+    """A small network: `sizes` [n_0, ..., n_L], hidden activation, loss, the weights
+    [(W^(1), b^(1)), ...], W^(l) of shape (n_l, n_{l-1}) as in torch, float64, and the
+    output layer's activation ("linear" or "sigmoid")."""
 
     sizes: list[int]
     activation: str
     loss: str
     weights: list[tuple[np.ndarray, np.ndarray]]
+    output_activation: str = "linear"
 
 
 @dataclass
@@ -55,8 +72,8 @@ class Layer:
     W: np.ndarray  # (out, in)
     b: np.ndarray  # (out,)
     z: np.ndarray  # (N, out)   z = W a^(l-1) + b
-    a: np.ndarray  # (N, out)   a = f(z); z itself for the output layer
-    fprime: np.ndarray  # (N, out)  f'(z); ones for the output layer
+    a: np.ndarray  # (N, out)   a = f(z); z itself for a linear output layer
+    fprime: np.ndarray  # (N, out)  f'(z); ones for a linear output layer
     back: np.ndarray  # (N, out)   (W^(l+1))^T delta^(l+1); dL/da for the output layer
     delta: np.ndarray  # (N, out)  dL/dz per sample (not divided by N)
     dW: np.ndarray  # (out, in)  batch mean of delta (a^(l-1))^T
@@ -73,42 +90,51 @@ class Trace:
     x: np.ndarray  # (N, n_0)   a^(0)
     y: np.ndarray  # (N,) int labels for cross_entropy, else (N, n_L) floats
     lr: float
-    output: np.ndarray  # (N, n_L) y-hat: softmax / sigmoid / z^(L)
+    output: np.ndarray  # (N, n_L) y-hat: softmax / sigmoid / a^(L)
     loss: float  # batch mean
     layers: list[Layer] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The `fcnet backprop --json` document for sample 0 (its only sample there)."""
         net = self.net
-        y0: Any = int(self.y[0]) if net.loss == "cross_entropy" else _floats(self.y[0])
+        y0: Any = int(self.y[0]) if net.loss == "cross_entropy" else json_floats(self.y[0])
         if net.loss != "cross_entropy" and len(y0) == 1:
             y0 = y0[0]
         return {
             "sizes": list(net.sizes),
             "activation": net.activation,
+            "output_activation": net.output_activation,
             "loss_fn": net.loss,
-            "x": _floats(self.x[0]),
+            "x": json_floats(self.x[0]),
             "y": y0,
-            "loss": float(self.loss),
-            "output": _floats(self.output[0]),
+            "loss": _number(self.loss),
+            "output": json_floats(self.output[0]),
             "layers": [
                 {
                     "l": l,
-                    "W": _floats(layer.W),
-                    "b": _floats(layer.b),
-                    "z": _floats(layer.z[0]),
-                    "a": _floats(layer.a[0]),
-                    "delta": _floats(layer.delta[0]),
-                    "dW": _floats(layer.dW),
-                    "db": _floats(layer.db),
+                    "W": json_floats(layer.W),
+                    "b": json_floats(layer.b),
+                    "z": json_floats(layer.z[0]),
+                    "a": json_floats(layer.a[0]),
+                    "delta": json_floats(layer.delta[0]),
+                    "dW": json_floats(layer.dW),
+                    "db": json_floats(layer.db),
                 }
                 for l, layer in enumerate(self.layers, start=1)
             ],
         }
 
 
-def _floats(a: np.ndarray) -> Any:
-    return np.asarray(a, dtype=np.float64).tolist()
+def json_floats(a: np.ndarray) -> Any:
+    """Nested lists of JSON numbers: 0.0 for -0.0, None (null) for NaN and ±inf."""
+    arr = np.asarray(a, dtype=np.float64) + 0.0  # -0.0 + 0.0 is 0.0
+    if np.isfinite(arr).all():
+        return arr.tolist()
+    return [json_floats(part) for part in arr] if arr.ndim else None
+
+
+def _number(v: float) -> float | None:
+    return float(v) + 0.0 if math.isfinite(v) else None
 
 
 # ----- checking what the user gives --------------------------------------------------------
@@ -145,6 +171,19 @@ def check_sizes(
             )
         )
     return [int(n) for n in sizes]
+
+
+def check_output_activation(output_activation: str, loss: str) -> str:
+    """ "linear" or "sigmoid"; sigmoid only with the losses that take a^(L) as it is."""
+    check_choice("output_activation", output_activation, OUTPUT_ACTIVATIONS)
+    if output_activation != "linear" and loss not in PLAIN_LOSSES:
+        raise ValueError(
+            _(
+                "output_activation: {name} works with {plain}; {loss} puts its own softmax "
+                "or sigmoid on z^(L)"
+            ).format(name=output_activation, plain=" or ".join(PLAIN_LOSSES), loss=loss)
+        )
+    return output_activation
 
 
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
@@ -192,15 +231,15 @@ def check_target(y: Any, sizes: list[int], loss: str, n: int = 1) -> np.ndarray:
                     count=n, last=out - 1, got=repr(y)
                 )
             )
-        labels = labels.astype(np.int64)
-        bad = labels[(labels < 0) | (labels >= out)]
-        if bad.size:
+        bad = [int(v) for v in labels if not 0 <= v < out]  # before int64: 10**400 fits no int64
+        if bad:
+            got = str(bad[0]) if abs(bad[0]) < 10**18 else f"~10^{len(str(abs(bad[0]))) - 1}"
             raise ValueError(
                 _("y: expected a class index from 0 to {last}, got {got}").format(
-                    last=out - 1, got=bad[0]
+                    last=out - 1, got=got
                 )
             )
-        return labels
+        return labels.astype(np.int64)
     arr = _finite_array("y", y)
     arr = arr.reshape(n, -1) if arr.size == n * out else arr
     if arr.shape != (n, out):
@@ -219,6 +258,10 @@ def check_target(y: Any, sizes: list[int], loss: str, n: int = 1) -> np.ndarray:
 def _finite_array(name: str, value: Any) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
+    except OverflowError:  # an integer such as 10**400
+        raise ValueError(
+            _("{name}: a number too large for float64 (at most about 1.8e308)").format(name=name)
+        ) from None
     except (TypeError, ValueError):
         raise ValueError(
             _("{name}: expected numbers, got {got}").format(name=name, got=repr(str(value)[:60]))
@@ -384,18 +427,21 @@ def _numbers(value: Any) -> bool:
 def load_weights(
     path: str | os.PathLike[str], sizes: list[int] | None
 ) -> tuple[list[int], list[tuple[np.ndarray, np.ndarray]]]:
-    """Read `check_weights`' JSON from a file (at most 1 MiB)."""
+    """Read `check_weights`' JSON from a regular file of at most 1 MiB (through
+    `fcnet._fileio`: a FIFO or a device is refused by its type, before any read)."""
     p = Path(path)
-    if not p.is_file():
-        raise ValueError(_("--weights {p}: no such file").format(p=p))
-    if p.stat().st_size > MAX_WEIGHTS_BYTES:
-        raise ValueError(
-            _("--weights {p}: expected at most {MAX_WEIGHTS_BYTES} bytes of JSON").format(
-                p=p, MAX_WEIGHTS_BYTES=MAX_WEIGHTS_BYTES
-            )
-        )
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        raw = read_bytes(p, MAX_WEIGHTS_BYTES, N_("weights file"))
+    except FileNotFoundError:
+        raise ValueError(_("--weights {p}: no such file").format(p=p)) from None
+    except FileError as exc:
+        raise ValueError(f"--weights {exc}") from None
+    except OSError as exc:
+        raise ValueError(
+            _("--weights {p}: cannot read it ({reason})").format(p=p, reason=exc.strerror)
+        ) from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ValueError(
             _("--weights {p}: expected UTF-8 JSON, got binary data").format(p=p)
@@ -408,6 +454,10 @@ def load_weights(
         ) from None
     except RecursionError:
         raise ValueError(_("--weights {p}: JSON nested too deeply").format(p=p)) from None
+    except ValueError:  # an integer of more than 4300 digits
+        raise ValueError(
+            _("--weights {p}: a number too large for float64 (at most about 1.8e308)").format(p=p)
+        ) from None
     return check_weights(data, sizes, source=f"--weights {p}")
 
 
@@ -416,8 +466,25 @@ def load_weights(
 
 def _loss_fn(loss: str) -> nn.Loss:
     # Summed over a sample's outputs (the course text's squared error), then divided by N
-    # below: the batch mean of the per-sample loss.
-    return nn.loss(loss, reduction="sum")
+    # below: the batch mean of the per-sample loss. quadratic is half of mse's sum.
+    return nn.loss("mse" if loss == "quadratic" else loss, reduction="sum")
+
+
+def _output_act(net: Net) -> nn.Module | None:
+    return nn.activation("sigmoid") if net.output_activation == "sigmoid" else None
+
+
+def _last(net: Net, x: np.ndarray) -> np.ndarray:
+    """a^(L) for a batch: the hidden activations, then the output layer's."""
+    a = x
+    out = _output_act(net)
+    for l, lin in enumerate(_linears(net)):
+        z = lin.forward(a)
+        if l < len(net.weights) - 1:
+            a = nn.activation(net.activation).forward(z)
+        else:
+            a = out.forward(z) if out is not None else z
+    return a
 
 
 def _linears(net: Net) -> list[nn.Linear]:
@@ -432,20 +499,28 @@ def _linears(net: Net) -> list[nn.Linear]:
 
 def forward_loss(net: Net, x: np.ndarray, y: np.ndarray) -> float:
     """The batch-mean loss only (for finite differences and the decision boundary)."""
+    factor = _LOSS_FACTOR.get(net.loss, 1.0)
+    return factor * _loss_fn(net.loss)(_last(net, x), y) / x.shape[0]
+
+
+def dead_units(net: Net, x: np.ndarray) -> list[list[bool]]:
+    """Per hidden layer, per unit: True where relu's z <= 0 for every sample of `x`. Such a
+    unit outputs 0 and has f'(z) = 0 everywhere, so its δ and every gradient into it are 0:
+    it has stopped learning (it is "dead"). Never True for the other activations."""
+    out = []
     a = x
-    for l, lin in enumerate(_linears(net)):
-        z = lin.forward(a)
-        a = nn.activation(net.activation).forward(z) if l < len(net.weights) - 1 else z
-    return _loss_fn(net.loss)(a, y) / x.shape[0]
+    for lin in _linears(net)[:-1]:
+        z = lin.forward(a)  # (N, out)
+        out.append(
+            np.all(z <= 0, axis=0).tolist() if net.activation == "relu" else [False] * z.shape[1]
+        )
+        a = nn.activation(net.activation).forward(z)
+    return out
 
 
 def predict(net: Net, x: np.ndarray) -> np.ndarray:
-    """y-hat for a batch: softmax, sigmoid or z^(L), by the loss."""
-    a = x
-    for l, lin in enumerate(_linears(net)):
-        z = lin.forward(a)
-        a = nn.activation(net.activation).forward(z) if l < len(net.weights) - 1 else z
-    return _output(net.loss, a)
+    """y-hat for a batch: softmax, sigmoid or a^(L), by the loss."""
+    return _output(net.loss, _last(net, x))
 
 
 def _output(loss: str, z: np.ndarray) -> np.ndarray:
@@ -460,43 +535,50 @@ def _output(loss: str, z: np.ndarray) -> np.ndarray:
 def step(net: Net, x: np.ndarray, y: np.ndarray, lr: float) -> Trace:
     """Forward, backward and one SGD step of `net` on the batch (x, y), by the engine.
 
-    delta^(L) = dL/dz^(L) comes from the engine's loss (softmax - onehot, 2 (y-hat - y),
-    sigmoid - y); then each `Linear.backward` gives (W^(l))^T delta^(l) and each
-    activation's backward multiplies by f'(z^(l-1)). dW and db are batch means.
+    dL/da^(L) comes from the engine's loss (softmax - onehot and sigmoid - y on z^(L),
+    2 (y-hat - y) for mse, y-hat - y for quadratic); a sigmoid output multiplies it by
+    σ'(z^(L)); then each `Linear.backward` gives (W^(l))^T delta^(l) and each activation's
+    backward multiplies by f'(z^(l-1)). dW and db are batch means.
     """
     L = len(net.weights)
     n = x.shape[0]
     linears = _linears(net)
-    acts = [nn.activation(net.activation) for _ in range(L - 1)]
+    acts: list[nn.Module | None] = [nn.activation(net.activation) for _ in range(L - 1)]
+    acts.append(_output_act(net))  # None: a linear output layer
     model = nn.Sequential(
-        *[m for pair in itertools.zip_longest(linears, acts) for m in pair if m is not None]
+        *[m for pair in zip(linears, acts, strict=True) for m in pair if m is not None]
     )
     zs, as_ = [], []
     a = x
-    for l, lin in enumerate(linears):
+    for lin, act in zip(linears, acts, strict=True):
         z = lin.forward(a)  # (N, out)
-        a = acts[l].forward(z) if l < L - 1 else z  # (N, out)
+        a = act.forward(z) if act is not None else z  # (N, out)
         zs.append(z)
         as_.append(a)
     loss_fn = _loss_fn(net.loss)
-    loss = loss_fn(as_[-1], y) / n
+    factor = _LOSS_FACTOR.get(net.loss, 1.0)
+    loss = factor * loss_fn(as_[-1], y) / n
     model.zero_grad()
-    delta = loss_fn.backward().copy()  # (N, out)  per-sample dL/dz^(L)
+    dL_da = factor * loss_fn.backward()  # (N, out)  per-sample dL/da^(L)
     deltas: dict[int, np.ndarray] = {}
-    backs: dict[int, np.ndarray] = {L - 1: delta.copy()}
-    grad = delta / n  # the batch mean's gradient flows through the engine
+    backs: dict[int, np.ndarray] = {L - 1: dL_da.copy()}
+    grad_a = dL_da / n  # the batch mean's gradient flows through the engine
     for l in range(L - 1, -1, -1):
+        act = acts[l]
+        grad = act.backward(grad_a) if act is not None else grad_a  # (N, out)  f'(z) ⊙ ...
         deltas[l] = grad * n
         back = linears[l].backward(grad)  # (N, in)   (W^(l))^T delta^(l)
         assert back is not None
         if l > 0:
             backs[l - 1] = back * n
-            grad = acts[l - 1].backward(back)  # (N, in)   f'(z) ⊙ (W^T delta)
-    fprimes = [act.backward(np.ones_like(z)) for act, z in zip(acts, zs[:-1], strict=True)]
-    fprimes.append(np.ones_like(zs[-1]))
+            grad_a = back
+    fprimes = [
+        act.backward(np.ones_like(z)) if act is not None else np.ones_like(z)
+        for act, z in zip(acts, zs, strict=True)
+    ]
     grads = [(lin.weight.grad.copy(), _bias(lin).grad.copy()) for lin in linears]
     nn.SGD(model.parameters(), lr=lr).step()
-    trace = Trace(net=net, x=x, y=y, lr=lr, output=_output(net.loss, zs[-1]), loss=float(loss))
+    trace = Trace(net=net, x=x, y=y, lr=lr, output=_output(net.loss, as_[-1]), loss=float(loss))
     for l, lin in enumerate(linears):
         W, b = net.weights[l]
         trace.layers.append(
@@ -521,4 +603,4 @@ def updated(trace: Trace) -> Net:
     """The network after the trace's SGD step."""
     net = trace.net
     weights = [(layer.W_new, layer.b_new) for layer in trace.layers]
-    return Net(list(net.sizes), net.activation, net.loss, weights)
+    return Net(list(net.sizes), net.activation, net.loss, weights, net.output_activation)
