@@ -49,10 +49,6 @@ MAX_RUNS = 1000
 _MAX_LIST_BYTES = 1024 * 1024
 _MAX_TEXT_BYTES = 4 * 1024 * 1024
 _MAX_METRIC_LINES = 5000
-# A model.npz the studio loads: its members may hold at most this many bytes in all.
-MAX_MODEL_BYTES = 256 * MiB
-# The spec JSON inside a model.npz (a few hundred bytes in practice).
-MAX_SPEC_BYTES = MiB
 # The model file the tasks write (portable npz, spec JSON under "__spec__").
 MODEL_FILE = "model.npz"
 RUN_FILES = ("run.json", "config.json", "metrics.jsonl", "result.json", MODEL_FILE)
@@ -196,6 +192,12 @@ def read_metrics(path: Path, problems: list[str] | None = None) -> list[dict[str
         if isinstance(record, dict):
             records.append(_clean(record))
     return records
+
+
+# A model.npz the studio loads: its members may hold at most this many bytes in all.
+MAX_MODEL_BYTES = 256 * MiB
+# The spec JSON inside a model.npz (a few hundred bytes in practice).
+MAX_SPEC_BYTES = MiB
 
 
 def read_model_spec(path: Path) -> dict[str, Any]:
