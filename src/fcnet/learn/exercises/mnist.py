@@ -66,9 +66,7 @@ def check_interface(student: Student) -> str:
     labels = _labels(student, model, x[:50].copy())
     if labels.min() < 0 or labels.max() > 9:
         raise CheckFailed(
-            _("predict returns digits outside 0-9 (e.g. {labels_max})").format(
-                labels_max=labels.max()
-            )
+            _("predict returns digits outside 0-9 (e.g. {largest})").format(largest=labels.max())
         )
     return _("train(x, y) -> model and predict(model, x) -> digits, on 600 images")
 
