@@ -206,3 +206,23 @@ def test_a_dir_the_user_cannot_write_is_refused_before_fetching(server):
     finally:
         os.chmod(top / "locked", 0o755)
         shutil.rmtree(top)
+
+
+@pytest.mark.parametrize("kind", ["sparse", "bomb"])
+def test_a_damaged_copy_is_refused_before_it_is_read(tmp_path, monkeypatch, kind):
+    """`fcnet mnist` over a folder whose training images are a 3 GiB sparse file or a gzip
+    bomb: one line naming the file, never gigabytes read or inflated."""
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name in NAMES:
+        shutil.copy(SHIPPED / name, folder / name)
+    target = folder / "train-images-idx3-ubyte.gz"
+    if kind == "sparse":
+        with open(target, "wb") as fh:
+            fh.truncate(3 << 30)
+    else:
+        target.write_bytes(_bomb())
+    monkeypatch.setenv("FCNET_MNIST_DIR", str(folder))
+    r = fcnet("mnist", "--epochs", "1", "--out", "run", cwd=tmp_path)
+    refused(r, str(target), "not MNIST's train-images-idx3-ubyte", "this MNIST copy is damaged")
+    assert not (tmp_path / "run").exists()

@@ -23,6 +23,7 @@ import numpy as np
 
 from fcnet._fileio import atomic_write_bytes
 from fcnet.data.idx import idx_sha256, read_idx
+from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 
 __all__ = [
@@ -341,6 +342,7 @@ def _read(path: Path, stem: str | None) -> np.ndarray:
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     if key in _VERIFIED:
         return _VERIFIED[key]
+    _check_header(path, stem, st.st_size)
     array = read_idx(path)
     got = idx_sha256(array)
     if got != MNIST_SHA256[stem]:
@@ -354,6 +356,41 @@ def _read(path: Path, stem: str | None) -> np.ndarray:
     array.flags.writeable = False
     _VERIFIED[key] = array
     return array
+
+
+def _check_header(path: Path, stem: str, size: int) -> None:
+    """Before `read_idx`: a copy of `stem` larger than the file, or whose IDX header is not
+    the file's, is damaged (so a 3 GiB file or a gzip bomb is never read into memory)."""
+    import gzip
+    import zlib
+
+    from fcnet._fileio import open_regular
+    from fcnet.data.download import idx_header_of
+
+    header = idx_header_of(MNIST_SHAPES[stem])
+    full = len(header) + math.prod(MNIST_SHAPES[stem])
+    why = None
+    if size > full:
+        why = _("{size} bytes, more than the file has ({full})").format(size=size, full=full)
+    else:
+        with open_regular(path, full, N_("IDX file")) as fh:
+            gz = fh.read(2) == b"\x1f\x8b"
+            fh.seek(0)
+            try:
+                head = gzip.GzipFile(fileobj=fh).read(len(header)) if gz else fh.read(len(header))
+            except (OSError, EOFError, zlib.error) as exc:
+                head = f"({exc})".encode()
+        if head != header:
+            why = _("its IDX header is {got}, expected {expected}").format(
+                got=head[: len(header)].hex(" "), expected=header.hex(" ")
+            )
+    if why is not None:
+        raise ChecksumError(
+            _(
+                "{path}: not MNIST's {name} ({why}): this MNIST copy is damaged; restore it "
+                "(git checkout data/mnist) or fetch it again with 'fcnet data download'"
+            ).format(path=path, name=stem, why=why)
+        )
 
 
 def _check(image_path: Path, images: np.ndarray, label_path: Path, labels: np.ndarray) -> None:
