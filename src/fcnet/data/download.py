@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 import zlib
 from collections.abc import Callable
-from typing import IO
+from typing import IO, Any
 
 from fcnet.i18n import gettext as _
 
@@ -178,8 +178,10 @@ class Deadline:
                 pass
 
 
-def _watched(cls: type[http.client.HTTPConnection], deadline: Deadline) -> type:
-    class Watched(cls):  # type: ignore[valid-type, misc]
+def _watched(cls: Any, deadline: Deadline) -> Any:
+    """`cls` (an HTTP(S)Connection class) whose sockets `deadline` watches."""
+
+    class Watched(cls):
         def connect(self) -> None:
             super().connect()
             deadline.watch(self.sock)
@@ -191,15 +193,15 @@ def _opener(deadline: Deadline) -> urllib.request.OpenerDirector:
     """urllib's opener, its connections watched by `deadline`; no file:// or ftp://."""
 
     class HTTP(urllib.request.HTTPHandler):
-        def do_open(self, http_class, req, **kwargs):  # type: ignore[no-untyped-def]
+        def do_open(self, http_class, req, **kwargs):
             return super().do_open(_watched(http_class, deadline), req, **kwargs)
 
     class HTTPS(urllib.request.HTTPSHandler):
-        def do_open(self, http_class, req, **kwargs):  # type: ignore[no-untyped-def]
+        def do_open(self, http_class, req, **kwargs):
             return super().do_open(_watched(http_class, deadline), req, **kwargs)
 
     class NoOther(urllib.request.BaseHandler):
-        def ftp_open(self, req):  # type: ignore[no-untyped-def]
+        def ftp_open(self, req):
             raise urllib.error.URLError(_("not an http(s) URL"))
 
         file_open = ftp_open
