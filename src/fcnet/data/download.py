@@ -8,6 +8,8 @@ HTTP error, a non-HTTP answer, a malformed chunk, too many headers, a stalled or
 body, a deadline passed) ends as one `MirrorError` naming the URL, so the caller goes on
 with the next mirror. A `Deadline` bounds the whole download: when it passes, the sockets
 it watches are shut down, so even a mirror sending one byte a second stops on time.
+`check_file` runs the same check over a file already on disk, in chunks; `probe_folder`
+finds a folder that cannot be written before anything is fetched.
 """
 
 from __future__ import annotations
@@ -26,7 +28,16 @@ from typing import IO, Any
 
 from fcnet.i18n import gettext as _
 
-__all__ = ["ContentError", "Deadline", "GzipIdxCheck", "MirrorError", "fetch", "idx_header_of"]
+__all__ = [
+    "ContentError",
+    "Deadline",
+    "GzipIdxCheck",
+    "MirrorError",
+    "check_file",
+    "fetch",
+    "idx_header_of",
+    "probe_folder",
+]
 
 _CHUNK = 1 << 16  # bytes read from the network, and inflated, per step
 _GZIP_MAGIC = b"\x1f\x8b"
