@@ -179,8 +179,8 @@ def _read_path(path: str) -> np.ndarray:
             got += n
         if fh.read(1):  # the file grew while we read it
             raise IdxFormatError(
-                _("{path}: file changed while being read (now longer than {st_size} bytes)").format(
-                    path=path, st_size=st.st_size
+                _("{path}: file changed while being read (now longer than {size} bytes)").format(
+                    path=path, size=st.st_size
                 )
             )
         return _finish(out, dtype, shape)

@@ -115,8 +115,8 @@ def check_linear_backward_shapes(student: Student) -> str:
         shape = np.shape(dW)
         if shape == W.shape[::-1] and n_in != n_out:
             raise CheckFailed(
-                _("dW has shape {shape}, W has {shape2}: {formula}").format(
-                    shape=shape, shape2=W.shape, formula=_(_FORMULA_DW)
+                _("dW has shape {shape}, W has {w_shape}: {formula}").format(
+                    shape=shape, w_shape=W.shape, formula=_(_FORMULA_DW)
                 )
             )
         array(

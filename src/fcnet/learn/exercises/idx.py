@@ -72,8 +72,8 @@ def _result(value, what: str, expected: np.ndarray, where: str) -> None:
         )
     if value.shape != expected.shape:
         raise CheckFailed(
-            _("{what} returns shape {shape} on {where}, expected {shape2}").format(
-                what=what, shape=value.shape, where=where, shape2=expected.shape
+            _("{what} returns shape {shape} on {where}, expected {expected_shape}").format(
+                what=what, shape=value.shape, where=where, expected_shape=expected.shape
             )
             + (" = (N, rows*cols)" if expected.ndim == 2 else " = (N,)")
             + "; "
