@@ -143,3 +143,9 @@ def test_a_bare_group_shows_its_help_not_a_one_line_error(argv):
     assert proc.returncode == 2
     assert proc.stderr.startswith(("Usage: fcnet", "用法：fcnet")), proc.stderr
     assert "fcnet: error" not in proc.stderr and len(proc.stderr.splitlines()) > 5
+
+
+def test_an_explicit_lang_leaves_an_unknown_fcnet_lang_unmentioned():
+    proc = fcnet("--lang", "zh", "mnist", "--help", FCNET_LANG="fr")
+    assert proc.returncode == 0 and proc.stdout.startswith("用法：fcnet mnist")
+    assert proc.stderr == ""

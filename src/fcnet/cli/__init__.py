@@ -42,7 +42,11 @@ class _Group(localize.Group):
     """A click group that turns user errors into one line and exit code 2."""
 
     def main(self, *args, **kwargs):
-        with i18n.use_language(None):  # --lang holds for this one invocation
+        argv = kwargs.get("args", args[0] if args else None)
+        # --lang holds for this one invocation, and from the start: click translates a few
+        # of its own strings before --lang is parsed (an unsupported FCNET_LANG beside a
+        # --lang is then never warned about)
+        with i18n.use_language(_lang_option(argv)):
             return super().main(*args, **kwargs)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -76,6 +80,18 @@ class _Group(localize.Group):
         except KeyboardInterrupt:  # the tasks say more about what a Ctrl-C left behind
             click.echo(_("fcnet: interrupted"), err=True)
             ctx.exit(130)
+
+
+def _lang_option(argv: list[str] | None) -> str | None:
+    """The language a `--lang` before the command names (None: none, or not one we have)."""
+    for i, arg in enumerate(argv or []):
+        if arg == "--lang" and i + 1 < len(argv or []):
+            return i18n.normalize((argv or [])[i + 1])
+        if arg.startswith("--lang="):
+            return i18n.normalize(arg.partition("=")[2])
+        if not arg.startswith("-"):
+            break
+    return None
 
 
 PIPE_CLOSED = 128 + 13  # the exit status a shell reports for a tool killed by SIGPIPE
