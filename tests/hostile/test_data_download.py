@@ -133,7 +133,7 @@ def test_a_slow_mirror_stops_at_the_deadline(server, tmp_path):
         tmp_path, f"{server}/slow/", f"{server}/good/", extra=("--deadline", "3")
     )
     refused(r, f"{server}/slow/{FIRST}: stopped at the deadline (3 s")
-    assert 3 <= r.seconds < 8
+    assert r.seconds >= 3  # it waited for the deadline (refused() holds it under 10 s)
 
 
 def test_a_huge_cached_file_is_never_read_whole(server, tmp_path):

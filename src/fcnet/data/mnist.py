@@ -13,11 +13,13 @@ source.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +27,9 @@ from fcnet._fileio import atomic_write_bytes
 from fcnet.data.idx import idx_sha256, read_idx
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
+
+if TYPE_CHECKING:
+    from fcnet.data.download import Deadline
 
 __all__ = [
     "MNIST_FILES",
@@ -201,7 +206,7 @@ def download_mnist(
     Raises OSError when no mirror has a verified copy of a file (nothing unverified is
     kept); its message says where to put the files by hand.
     """
-    from fcnet.data.download import Deadline, MirrorError, fetch, probe_folder
+    from fcnet.data.download import Deadline, probe_folder
 
     root = cache_root() if root is None else Path(root)
     mirrors = tuple(mirrors) if mirrors is not None else mirrors_from_env()
@@ -218,51 +223,72 @@ def download_mnist(
                 value=deadline
             )
         )
+    created = not os.path.lexists(root)
     probe_folder(root)
-    # Small files first: a bad mirror list fails fast.
-    stems = [s for pair in (MNIST_FILES["test"], MNIST_FILES["train"]) for s in reversed(pair)]
-    with Deadline(deadline) as clock:
-        for stem in stems:
-            target = root / f"{stem}.gz"
-            if _cached(target, stem):
-                if progress is not None:
-                    progress(target.name, -1, None)
-                continue
-            problems = []
-            for base in mirrors:
-                if clock.passed and problems:  # said once: the rest are not tried
-                    continue
-                url = base.rstrip("/") + f"/{stem}.gz"
-                report = None if progress is None else functools.partial(progress, target.name)
-                try:
-                    data = fetch(
-                        url,
-                        _gz_check(stem),
-                        timeout=timeout,
-                        deadline=clock,
-                        limit=_MAX_DOWNLOAD,
-                        progress=report,
-                    )
-                except MirrorError as exc:
-                    problems.append(str(exc))
-                    continue
-                _keep(target, data)
-                break
-            else:
-                raise OSError(
-                    _(
-                        "download_mnist: no verified copy of {name}: {problems}. Put the four "
-                        "files ({files}) in {folder} by hand: the fcnet repository ships them "
-                        "in data/mnist/; or name another mirror with --mirror URL or {env}"
-                    ).format(
-                        name=f"{stem}.gz",
-                        problems="; ".join(problems),
-                        files=", ".join(f"{s}.gz" for s in stems),
-                        folder=root,
-                        env=MIRROR_ENV_VAR,
-                    )
-                )
+    try:
+        with Deadline(deadline) as clock:
+            for stem in _DOWNLOAD_ORDER:
+                _fetch_one(root, stem, mirrors, clock, timeout, progress)
+    except BaseException:
+        if created:  # leave no empty folder behind (one with files stays)
+            with contextlib.suppress(OSError):
+                root.rmdir()
+        raise
     return root
+
+
+# Small files first: a bad mirror list fails fast.
+_DOWNLOAD_ORDER = [
+    s for pair in (MNIST_FILES["test"], MNIST_FILES["train"]) for s in reversed(pair)
+]
+
+
+def _fetch_one(
+    root: Path,
+    stem: str,
+    mirrors: Sequence[str],
+    clock: Deadline,
+    timeout: float,
+    progress: Progress | None,
+) -> None:
+    """`root/stem.gz`: kept if verified, else from the first mirror that has it verified;
+    an OSError listing every mirror's problem when none has."""
+    from fcnet.data.download import MirrorError, fetch
+
+    target = root / f"{stem}.gz"
+    if _cached(target, stem):
+        if progress is not None:
+            progress(target.name, -1, None)
+        return
+    problems = []
+    for base in mirrors:
+        if clock.passed and problems:  # said once: the rest are not tried
+            continue
+        url = base.rstrip("/") + f"/{stem}.gz"
+        report = None if progress is None else functools.partial(progress, target.name)
+        try:
+            data = fetch(
+                url, _gz_check(stem), timeout=timeout, deadline=clock, limit=_MAX_DOWNLOAD,
+                progress=report,
+            )  # fmt: skip
+        except MirrorError as exc:
+            problems.append(str(exc))
+            continue
+        _keep(target, data)
+        return
+    raise OSError(
+        _(
+            "download_mnist: no verified copy of {name}: {problems}. Put the four files "
+            "({files}) in {folder} by hand: the fcnet repository ships them in "
+            "data/mnist/; or name another mirror with --mirror URL or {env}"
+        ).format(
+            name=f"{stem}.gz",
+            problems="; ".join(problems),
+            files=", ".join(f"{s}.gz" for s in _DOWNLOAD_ORDER),
+            folder=root,
+            env=MIRROR_ENV_VAR,
+        )
+    )
 
 
 def _gz_check(stem: str):
