@@ -84,9 +84,10 @@ class _Group(localize.Group):
 
 def _lang_option(argv: list[str] | None) -> str | None:
     """The language a `--lang` before the command names (None: none, or not one we have)."""
-    for i, arg in enumerate(argv or []):
-        if arg == "--lang" and i + 1 < len(argv or []):
-            return i18n.normalize((argv or [])[i + 1])
+    args = list(argv or [])
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            return i18n.normalize(args[i + 1])
         if arg.startswith("--lang="):
             return i18n.normalize(arg.partition("=")[2])
         if not arg.startswith("-"):
