@@ -9,7 +9,9 @@ fresh clone, an editable install and ``pip install .`` all work without a build 
 The language, first match wins: `set_language` (the CLI's ``--lang``), the environment
 variable ``FCNET_LANG``, then the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``zh...``
 is Chinese); English otherwise. It lives in a context variable, so a server can answer
-each request in its own language (`use_language`).
+each request in its own language (`use_language`). A ``FCNET_LANG`` fcnet has no catalog
+for (``fr``) is passed over with one warning line on stderr, once per process (the
+library, the CLI and the studio alike), never an error.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import functools
 import gettext as _gettext
 import io
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,14 +56,42 @@ def normalize(value: str | None) -> str | None:
 
 
 def _from_environment() -> str:
-    chosen = normalize(os.environ.get(ENV_VAR))
+    wanted = os.environ.get(ENV_VAR)
+    chosen = normalize(wanted)
     if chosen:
         return chosen
+    lang = _from_locale()
+    if wanted and wanted.strip():
+        _warn_unsupported(wanted, lang)
+    return lang
+
+
+def _from_locale() -> str:
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(var)
         if value:  # the first one set decides, as for any POSIX program
             return "zh" if value.lower().startswith("zh") else "en"
     return "en"
+
+
+_warned: set[str] = set()
+
+
+def _warn_unsupported(value: str, lang: str) -> None:
+    """One warning line (through `logging`, so an application can silence or route it),
+    once per process and value."""
+    if value in _warned:
+        return
+    _warned.add(value)
+    shown = value if len(value) <= 40 else value[:40] + "..."
+    name = {"en": "English", "zh": "Chinese"}[lang]
+    logging.getLogger("fcnet").warning(
+        "fcnet: warning: %s=%r is not a language fcnet has (%s); using %s",
+        ENV_VAR,
+        shown,
+        ", ".join(LANGUAGES),
+        name,
+    )
 
 
 def language() -> str:

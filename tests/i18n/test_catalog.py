@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gettext
 import io
+import re
+import string
 
 from babel.messages.catalog import Catalog
 
@@ -72,3 +74,40 @@ def test_the_catalog_compiles_and_a_newer_mo_is_used(tmp_path, monkeypatch):
         assert i18n.translations("zh").gettext("Options") == "选项（预编译）"
     finally:
         i18n.translations.cache_clear()
+
+
+# Placeholders written by the studio's modules on the branch that removes studio/bounded.py
+# and renames them ({session_id}, {model_file}, {max_side}); drop this set once it is merged.
+_PENDING_ON_THE_STUDIO_BRANCH = {
+    "kind_st_st_mode",
+    "sizes_member",
+    "MAX_SPEC_BYTES",
+    "session_id_40",
+    "MODEL_FILE",
+    "_MAX_SIDE",
+}
+_GENERATED = re.compile(
+    r"_\d|^_|_st_|^(join|len|int|tuple|none_if|np|str|abs|o)_|^[A-Z][A-Z0-9]*_[A-Z0-9_]+$|.{25}"
+)
+
+
+def test_placeholders_are_names_a_translator_can_read():
+    """Not the expression they were generated from ({none_if_b_is_none_else_b_shape},
+    {tuple_int_i_for_i_in_bad}, {name_80}, {_SUPPORTED}): a word for what is shown."""
+    found = []
+    for msgid, where in collect().items():
+        if all(w.startswith("click/") for w in where):
+            continue  # click's own messages, as click writes them
+        for text in msgid if isinstance(msgid, tuple) else (msgid,):
+            for _lit, name, _spec, _conv in string.Formatter().parse(text):
+                field = re.match(r"\w*", name or "")[0]
+                if _GENERATED.search(field) and field not in _PENDING_ON_THE_STUDIO_BRANCH:
+                    found.append(f"{where[0]}: {{{field}}} in {text!r}")
+    assert not found, "\n".join(found)
+
+
+def test_the_generated_placeholder_pattern_catches_the_old_names():
+    old = ["none_if_b_is_none_else_b_shape", "tuple_int_i_for_i_in_bad", "kind_st_st_mode"]
+    old += ["name_80", "_SUPPORTED", "MAX_WEIGHTS_BYTES", "join_presets", "n4_4_ndim", "l_1"]
+    assert all(_GENERATED.search(n) for n in old)
+    assert not any(_GENERATED.search(n) for n in ["b_shape", "index", "D_in", "SIZES", "byte0"])

@@ -5,7 +5,6 @@ numpy only: the framework backends import their framework themselves, on demand.
 
 from __future__ import annotations
 
-import json
 import os
 import zipfile
 from pathlib import Path
@@ -243,7 +242,3 @@ def read_npz(path: str | os.PathLike[str]) -> tuple[NetSpec, dict[str, np.ndarra
     backend = str(arrays.pop("__backend__")) if "__backend__" in arrays else None
     arrays.pop("__format__", None)
     return spec, check_weights(spec, arrays, source=str(path)), backend
-
-
-def spec_json(spec: NetSpec) -> str:
-    return json.dumps(spec.to_dict(), sort_keys=True)

@@ -131,9 +131,9 @@ def _target(y_text: str, sizes: list[int], loss_name: str):
         except ValueError:
             raise ValueError(
                 _(
-                    "--y: expected a class index from 0 to {sizes_1_1} for cross_entropy, got "
+                    "--y: expected a class index from 0 to {last_class} for cross_entropy, got "
                     "{y_text!r}"
-                ).format(sizes_1_1=sizes[-1] - 1, y_text=y_text)
+                ).format(last_class=sizes[-1] - 1, y_text=y_text)
             ) from None
         try:
             return trace.check_target([label], sizes, loss_name)

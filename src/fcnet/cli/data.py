@@ -14,6 +14,7 @@ import numpy as np
 from fcnet._fileio import atomic_write_bytes, open_regular
 from fcnet.cli.localize import Group
 from fcnet.data.idx import idx_header, idx_sha256, read_idx
+from fcnet.data.mnist import DEADLINE
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.limits import MAX_PNG_PIXELS, MAX_SCALE, check_count
@@ -255,7 +256,16 @@ def _fmt(value: np.generic) -> str:
     show_default=True,
     help="Seconds to wait for a mirror.",
 )
-def download(folder: Path | None, mirrors: tuple[str, ...], timeout: float) -> None:
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEADLINE,
+    show_default=True,
+    help="Seconds the whole download may take (a mirror still sending then is given up).",
+)
+def download(
+    folder: Path | None, mirrors: tuple[str, ...], timeout: float, deadline: float
+) -> None:
     """Fetch MNIST's four .gz files from a mirror, check each one's SHA-256, and keep them
     where the tasks look (the per-user cache unless --dir)."""
     from rich.progress import (
@@ -288,7 +298,7 @@ def download(folder: Path | None, mirrors: tuple[str, ...], timeout: float) -> N
             else:
                 bar.update(tasks[name], completed=done, total=total)
 
-        download_mnist(root, mirrors or None, timeout=timeout, progress=progress)
+        download_mnist(root, mirrors or None, timeout=timeout, deadline=deadline, progress=progress)
     click.echo(_("MNIST is in {folder} (SHA-256 verified)").format(folder=root))
 
 

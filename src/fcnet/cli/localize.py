@@ -12,7 +12,6 @@ from __future__ import annotations
 import gettext as _stdlib_gettext
 import importlib
 import inspect
-import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -224,16 +223,7 @@ def help_messages(command: click.Command) -> Iterator[tuple[str, str]]:
 
 
 def set_language(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-    """The --lang callback: switch the catalog before anything else is parsed."""
-    if (
-        value is None
-        and os.environ.get(i18n.ENV_VAR)
-        and not i18n.normalize(os.environ[i18n.ENV_VAR])
-    ):
-        raise click.BadParameter(
-            _("{var}={value!r}: expected zh or en").format(
-                var=i18n.ENV_VAR, value=os.environ[i18n.ENV_VAR]
-            ),
-            ctx=ctx,
-        )
+    """The --lang callback: switch the catalog before anything else is parsed (an
+    unsupported FCNET_LANG is passed over by `fcnet.i18n` with one warning line)."""
     i18n.set_language(value)
+    i18n.language()  # the warning, if any, before the command's own output

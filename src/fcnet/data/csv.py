@@ -126,9 +126,9 @@ def _number(text: str, path: Path, line: int, column: str) -> float:
         value = float(text)
     except ValueError:
         raise ValueError(
-            _(
-                "{path}, line {line}, column {column!r}: expected a number, got {text_strip!r}"
-            ).format(path=path, line=line, column=column, text_strip=text.strip())
+            _("{path}, line {line}, column {column!r}: expected a number, got {text!r}").format(
+                path=path, line=line, column=column, text=text.strip()
+            )
         ) from None
     if not math.isfinite(value):
         raise ValueError(
@@ -154,9 +154,9 @@ def _classes(labels: list[str], positive: str | None, path: Path, label: str) ->
     elif positive not in distinct:
         raise ValueError(
             _(
-                "positive: expected one of the labels in column {label!r} ({distinct_0!r}, "
-                "{distinct_1!r}), got {positive!r}"
-            ).format(label=label, distinct_0=distinct[0], distinct_1=distinct[1], positive=positive)
+                "positive: expected one of the labels in column {label!r} ({first!r}, "
+                "{second!r}), got {positive!r}"
+            ).format(label=label, first=distinct[0], second=distinct[1], positive=positive)
         )
     negative = distinct[0] if distinct[1] == positive else distinct[1]
     return negative, positive

@@ -149,8 +149,8 @@ def _type_code(dtype: np.dtype) -> int:
     code = _CODE_OF.get(np.dtype(dtype).newbyteorder("="))
     if code is None:
         raise ValueError(
-            _("IDX cannot store dtype {name}; supported: {_SUPPORTED_NAMES}").format(
-                name=np.dtype(dtype).name, _SUPPORTED_NAMES=_SUPPORTED_NAMES
+            _("IDX cannot store dtype {name}; supported: {supported}").format(
+                name=np.dtype(dtype).name, supported=_SUPPORTED_NAMES
             )
         )
     return code
@@ -179,8 +179,8 @@ def _read_path(path: str) -> np.ndarray:
             got += n
         if fh.read(1):  # the file grew while we read it
             raise IdxFormatError(
-                _("{path}: file changed while being read (now longer than {st_size} bytes)").format(
-                    path=path, st_size=st.st_size
+                _("{path}: file changed while being read (now longer than {size} bytes)").format(
+                    path=path, size=st.st_size
                 )
             )
         return _finish(out, dtype, shape)
@@ -211,8 +211,8 @@ def _read_fileobj(name: str, fh: BinaryIO) -> np.ndarray:
                 break
         raise IdxFormatError(
             _(
-                "{name}: payload has {more}{have} bytes, header {shape} of {name2} needs {nbytes}"
-            ).format(name=name, more=more, have=have, shape=shape, name2=dtype.name, nbytes=nbytes)
+                "{name}: payload has {more}{have} bytes, header {shape} of {dtype} needs {nbytes}"
+            ).format(name=name, more=more, have=have, shape=shape, dtype=dtype.name, nbytes=nbytes)
         )
     return _finish(np.frombuffer(payload, np.uint8), dtype, shape)
 
@@ -257,14 +257,14 @@ def _read_gzip(name: str, data: memoryview) -> np.ndarray:
     if nbytes > bound:
         raise IdxFormatError(
             _(
-                "{name}: header {shape} of {name2} needs {nbytes} bytes, more than a gzip stream "
-                "of {n_data} bytes can inflate to (at most about {bound})"
+                "{name}: header {shape} of {dtype} needs {nbytes} bytes, more than a gzip stream "
+                "of {gz_bytes} bytes can inflate to (at most about {bound})"
             ).format(
                 name=name,
                 shape=shape,
-                name2=dtype.name,
+                dtype=dtype.name,
                 nbytes=nbytes,
-                n_data=len(data),
+                gz_bytes=len(data),
                 bound=bound,
             )
         )
@@ -277,9 +277,9 @@ def _read_gzip(name: str, data: memoryview) -> np.ndarray:
     if inflater.read(1):
         raise IdxFormatError(
             _(
-                "{name}: payload inflates to more than {nbytes} bytes, header {shape} of {name2} "
+                "{name}: payload inflates to more than {nbytes} bytes, header {shape} of {dtype} "
                 "needs {nbytes}"
-            ).format(name=name, nbytes=nbytes, shape=shape, name2=dtype.name)
+            ).format(name=name, nbytes=nbytes, shape=shape, dtype=dtype.name)
         )
     return _finish(out, dtype, shape)
 
@@ -292,21 +292,21 @@ def _parse_header(name: str, read) -> tuple[np.dtype, tuple[int, ...], int]:
     if len(magic) < 4:
         raise IdxFormatError(
             _(
-                "{name}: file has {n_magic} bytes, too short for an IDX magic number (4 bytes)"
-            ).format(name=name, n_magic=len(magic))
+                "{name}: file has {file_bytes} bytes, too short for an IDX magic number (4 bytes)"
+            ).format(name=name, file_bytes=len(magic))
         )
     if magic[0] or magic[1]:
         raise IdxFormatError(
             _(
-                "{name}: first two bytes are {magic_0:02x} {magic_1:02x}, an IDX file starts with "
+                "{name}: first two bytes are {byte0:02x} {byte1:02x}, an IDX file starts with "
                 "00 00 (or 1f 8b when gzipped)"
-            ).format(name=name, magic_0=magic[0], magic_1=magic[1])
+            ).format(name=name, byte0=magic[0], byte1=magic[1])
         )
     code, ndim = magic[2], magic[3]
     if code not in TYPE_CODES:
         raise IdxFormatError(
-            _("{name}: unknown type code 0x{code:02X}, expected one of {_SUPPORTED}").format(
-                name=name, code=code, _SUPPORTED=_SUPPORTED
+            _("{name}: unknown type code 0x{code:02X}, expected one of {supported}").format(
+                name=name, code=code, supported=_SUPPORTED
             )
         )
     if ndim == 0:
@@ -317,16 +317,16 @@ def _parse_header(name: str, read) -> tuple[np.dtype, tuple[int, ...], int]:
     if len(raw) < 4 * ndim:
         raise IdxFormatError(
             _(
-                "{name}: header declares {ndim} dimensions ({n4_4_ndim} header bytes) but the file "
-                "has only {n4_len_raw} bytes"
-            ).format(name=name, ndim=ndim, n4_4_ndim=4 + 4 * ndim, n4_len_raw=4 + len(raw))
+                "{name}: header declares {ndim} dimensions ({header_bytes} header bytes) but the "
+                "file has only {file_bytes} bytes"
+            ).format(name=name, ndim=ndim, header_bytes=4 + 4 * ndim, file_bytes=4 + len(raw))
         )
     if ndim > _NUMPY_MAX_NDIM:
         raise IdxFormatError(
             _(
                 "{name}: header declares {ndim} dimensions, more than a numpy array can hold "
-                "({_NUMPY_MAX_NDIM})"
-            ).format(name=name, ndim=ndim, _NUMPY_MAX_NDIM=_NUMPY_MAX_NDIM)
+                "({max_ndim})"
+            ).format(name=name, ndim=ndim, max_ndim=_NUMPY_MAX_NDIM)
         )
     shape = tuple(int.from_bytes(raw[i : i + 4], "big") for i in range(0, 4 * ndim, 4))
     return TYPE_CODES[code], shape, 4 + 4 * ndim
@@ -337,9 +337,9 @@ def _payload_bytes(name: str, shape: tuple[int, ...], dtype: np.dtype) -> int:
     if nbytes > sys.maxsize:
         raise IdxFormatError(
             _(
-                "{name}: header dimensions {shape} of {name2} multiply to {nbytes} bytes, beyond "
+                "{name}: header dimensions {shape} of {dtype} multiply to {nbytes} bytes, beyond "
                 "any array (at most {maxsize})"
-            ).format(name=name, shape=shape, name2=dtype.name, nbytes=nbytes, maxsize=sys.maxsize)
+            ).format(name=name, shape=shape, dtype=dtype.name, nbytes=nbytes, maxsize=sys.maxsize)
         )
     return nbytes
 
@@ -424,8 +424,8 @@ class _Inflater:
                     return b""
                 if (rest + bytes(self._data[self._pos : self._pos + 2]))[:2] != _GZIP_MAGIC:
                     raise IdxFormatError(
-                        _("{_name}: {left} bytes of trailing garbage after the gzip stream").format(
-                            _name=self._name, left=left
+                        _("{name}: {left} bytes of trailing garbage after the gzip stream").format(
+                            name=self._name, left=left
                         )
                     )
                 self._d, self._pending = zlib.decompressobj(wbits=31), rest
@@ -438,10 +438,10 @@ class _Inflater:
                 chunk = self._d.decompress(data, limit)
             except zlib.error as exc:
                 raise IdxFormatError(
-                    _("{_name}: corrupt gzip stream ({exc})").format(_name=self._name, exc=exc)
+                    _("{name}: corrupt gzip stream ({exc})").format(name=self._name, exc=exc)
                 ) from None
             self._pending = self._d.unconsumed_tail
             if chunk:
                 return chunk
             if not self._d.eof and not self._pending and self._pos >= len(self._data):
-                raise IdxFormatError(_("{_name}: truncated gzip stream").format(_name=self._name))
+                raise IdxFormatError(_("{name}: truncated gzip stream").format(name=self._name))

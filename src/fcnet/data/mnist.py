@@ -13,20 +13,29 @@ source.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fcnet._fileio import atomic_write_bytes
 from fcnet.data.idx import idx_sha256, read_idx
+from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
+
+if TYPE_CHECKING:
+    from fcnet.data.download import Deadline
 
 __all__ = [
     "MNIST_FILES",
     "MNIST_MIRRORS",
     "MNIST_SHA256",
+    "MNIST_SHAPES",
     "ChecksumError",
     "cache_root",
     "download_mnist",
@@ -51,6 +60,14 @@ MNIST_SHA256: dict[str, str] = {
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 
+# Shapes of the four files (uint8): with MNIST_SHA256, all a download checks against.
+MNIST_SHAPES: dict[str, tuple[int, ...]] = {
+    "train-images-idx3-ubyte": (60000, 28, 28),
+    "train-labels-idx1-ubyte": (60000,),
+    "t10k-images-idx3-ubyte": (10000, 28, 28),
+    "t10k-labels-idx1-ubyte": (10000,),
+}
+
 # Public mirrors of the four .gz files, tried in order.
 MNIST_MIRRORS: tuple[str, ...] = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -61,6 +78,7 @@ MNIST_MIRRORS: tuple[str, ...] = (
 ENV_VAR = "FCNET_MNIST_DIR"
 MIRROR_ENV_VAR = "FCNET_MNIST_MIRROR"
 _MAX_DOWNLOAD = 64 << 20  # the largest MNIST .gz is under 10 MB
+DEADLINE = 600.0  # seconds a whole download may take, by default
 
 # Verified shipped files: (resolved path, size, mtime_ns) -> read-only uint8 array.
 _VERIFIED: dict[tuple[str, int, int], np.ndarray] = {}
@@ -172,6 +190,7 @@ def download_mnist(
     mirrors: Sequence[str] | None = None,
     *,
     timeout: float = 60.0,
+    deadline: float | None = DEADLINE,
     progress: Progress | None = None,
 ) -> Path:
     """Fetch the four MNIST .gz files into `root` (created if needed); return `root`.
@@ -180,11 +199,14 @@ def download_mnist(
     $FCNET_MNIST_MIRROR, else the public ones. Each file is taken from the first mirror
     that serves it with the published SHA-256 of its decompressed bytes; it is written
     atomically, and only once verified. Files already in `root` and verified are kept.
+    `timeout`: seconds one read may wait; `deadline`: seconds the whole call may take
+    (None: no limit). `root` is checked (a folder fcnet can write in) before anything is
+    fetched; each file's IDX header and size are known, so a mirror sending anything
+    else is left after its first bytes, and nothing larger than the file is inflated.
     Raises OSError when no mirror has a verified copy of a file (nothing unverified is
     kept); its message says where to put the files by hand.
     """
-    import urllib.error
-    import urllib.request
+    from fcnet.data.download import Deadline, probe_folder
 
     root = cache_root() if root is None else Path(root)
     mirrors = tuple(mirrors) if mirrors is not None else mirrors_from_env()
@@ -195,68 +217,110 @@ def download_mnist(
             raise ValueError(
                 _("download_mnist: mirror must be an http(s) URL, got {url!r}").format(url=base)
             )
-    # Small files first: a bad mirror list fails fast.
-    stems = [s for pair in (MNIST_FILES["test"], MNIST_FILES["train"]) for s in reversed(pair)]
-    for stem in stems:
-        target = root / f"{stem}.gz"
-        if target.is_file() and _matches(target.read_bytes(), stem):
-            if progress is not None:
-                progress(target.name, -1, None)
-            continue
-        problems = []
-        for base in mirrors:
-            url = base.rstrip("/") + f"/{stem}.gz"
-            try:
-                req = urllib.request.Request(url, headers={"User-Agent": "fcnet"})
-                with urllib.request.urlopen(req, timeout=timeout) as resp:
-                    data = _read_body(resp, target.name, progress)
-            except urllib.error.HTTPError as exc:
-                problems.append(f"{url}: HTTP {exc.code} {exc.reason}")
-                continue
-            except (urllib.error.URLError, OSError, ValueError) as exc:
-                problems.append(f"{url}: {getattr(exc, 'reason', exc)}")
-                continue
-            if len(data) > _MAX_DOWNLOAD:
-                problems.append(
-                    _("{url}: more than {limit} bytes").format(url=url, limit=_MAX_DOWNLOAD)
-                )
-            elif _matches(data, stem):
-                atomic_write_bytes(target, data)
-                break
-            else:
-                problems.append(
-                    _("{url}: content does not match the published SHA-256").format(url=url)
-                )
-        else:
-            raise OSError(
-                _(
-                    "download_mnist: no verified copy of {name}: {problems}. Put the four files "
-                    "({files}) in {folder} by hand: the fcnet repository ships them in "
-                    "data/mnist/; or name another mirror with --mirror URL or {env}"
-                ).format(
-                    name=f"{stem}.gz",
-                    problems="; ".join(problems),
-                    files=", ".join(f"{s}.gz" for s in stems),
-                    folder=root,
-                    env=MIRROR_ENV_VAR,
-                )
+    if deadline is not None and not deadline > 0:
+        raise ValueError(
+            _("download_mnist: deadline must be a positive number of seconds, got {value}").format(
+                value=deadline
             )
+        )
+    created = not os.path.lexists(root)
+    probe_folder(root)
+    try:
+        with Deadline(deadline) as clock:
+            for stem in _DOWNLOAD_ORDER:
+                _fetch_one(root, stem, mirrors, clock, timeout, progress)
+    except BaseException:
+        if created:  # leave no empty folder behind (one with files stays)
+            with contextlib.suppress(OSError):
+                root.rmdir()
+        raise
     return root
 
 
-def _read_body(resp, name: str, progress: Progress | None) -> bytes:
-    """The response's bytes (at most _MAX_DOWNLOAD + 1), reporting progress per chunk."""
-    try:
-        total = int(resp.headers.get("Content-Length") or 0) or None
-    except ValueError:
-        total = None
-    chunks, done = [], 0
-    while done <= _MAX_DOWNLOAD and (chunk := resp.read(min(1 << 16, _MAX_DOWNLOAD + 1 - done))):
-        chunks.append(chunk)
-        done += len(chunk)
+# Small files first: a bad mirror list fails fast.
+_DOWNLOAD_ORDER = [
+    s for pair in (MNIST_FILES["test"], MNIST_FILES["train"]) for s in reversed(pair)
+]
+
+
+def _fetch_one(
+    root: Path,
+    stem: str,
+    mirrors: Sequence[str],
+    clock: Deadline,
+    timeout: float,
+    progress: Progress | None,
+) -> None:
+    """`root/stem.gz`: kept if verified, else from the first mirror that has it verified;
+    an OSError listing every mirror's problem when none has."""
+    from fcnet.data.download import MirrorError, fetch
+
+    target = root / f"{stem}.gz"
+    if _cached(target, stem):
         if progress is not None:
-            progress(name, done, total)
-    return b"".join(chunks)
+            progress(target.name, -1, None)
+        return
+    problems = []
+    for base in mirrors:
+        if clock.passed and problems:  # said once: the rest are not tried
+            continue
+        url = base.rstrip("/") + f"/{stem}.gz"
+        report = None if progress is None else functools.partial(progress, target.name)
+        try:
+            data = fetch(
+                url, _gz_check(stem), timeout=timeout, deadline=clock, limit=_MAX_DOWNLOAD,
+                progress=report,
+            )  # fmt: skip
+        except MirrorError as exc:
+            problems.append(str(exc))
+            continue
+        _keep(target, data)
+        return
+    raise OSError(
+        _(
+            "download_mnist: no verified copy of {name}: {problems}. Put the four files "
+            "({files}) in {folder} by hand: the fcnet repository ships them in "
+            "data/mnist/; or name another mirror with --mirror URL or {env}"
+        ).format(
+            name=f"{stem}.gz",
+            problems="; ".join(problems),
+            files=", ".join(f"{s}.gz" for s in _DOWNLOAD_ORDER),
+            folder=root,
+            env=MIRROR_ENV_VAR,
+        )
+    )
+
+
+def _gz_check(stem: str):
+    """The streaming check of MNIST file `stem`'s .gz: its header, size and SHA-256."""
+    from fcnet.data.download import GzipIdxCheck, idx_header_of
+
+    header = idx_header_of(MNIST_SHAPES[stem])
+    return GzipIdxCheck(header, len(header) + math.prod(MNIST_SHAPES[stem]), MNIST_SHA256[stem])
+
+
+def _cached(target: Path, stem: str) -> bool:
+    """Whether `target` is already the verified file (read in chunks, never whole; a file
+    larger than any MNIST .gz, or not a regular file, is not)."""
+    from fcnet._fileio import FileError, open_regular
+    from fcnet.data.download import check_file
+
+    try:
+        with open_regular(target, _MAX_DOWNLOAD) as fh:
+            return check_file(fh, _gz_check(stem), _MAX_DOWNLOAD)
+    except (FileError, OSError):
+        return False
+
+
+def _keep(target: Path, data: bytes) -> None:
+    """Write the verified `data` to `target` atomically; an error names `target` (never
+    the temporary file beside it)."""
+    try:
+        atomic_write_bytes(target, data)
+    except OSError as exc:
+        raise OSError(
+            _("{path}: cannot write it ({reason})").format(path=target, reason=exc.strerror or exc)
+        ) from None
 
 
 # --------------------------------------------------------------------------- internals
@@ -304,6 +368,7 @@ def _read(path: Path, stem: str | None) -> np.ndarray:
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     if key in _VERIFIED:
         return _VERIFIED[key]
+    _check_header(path, stem, st.st_size)
     array = read_idx(path)
     got = idx_sha256(array)
     if got != MNIST_SHA256[stem]:
@@ -319,12 +384,39 @@ def _read(path: Path, stem: str | None) -> np.ndarray:
     return array
 
 
-def _matches(gz_bytes: bytes, stem: str) -> bool:
-    """Whether `gz_bytes` decompress to the published MNIST file `stem`."""
-    try:
-        return idx_sha256(read_idx(gz_bytes)) == MNIST_SHA256[stem]
-    except ValueError:
-        return False
+def _check_header(path: Path, stem: str, size: int) -> None:
+    """Before `read_idx`: a copy of `stem` larger than the file, or whose IDX header is not
+    the file's, is damaged (so a 3 GiB file or a gzip bomb is never read into memory)."""
+    import gzip
+    import zlib
+
+    from fcnet._fileio import open_regular
+    from fcnet.data.download import idx_header_of
+
+    header = idx_header_of(MNIST_SHAPES[stem])
+    full = len(header) + math.prod(MNIST_SHAPES[stem])
+    why = None
+    if size > full:
+        why = _("{size} bytes, more than the file has ({full})").format(size=size, full=full)
+    else:
+        with open_regular(path, full, N_("IDX file")) as fh:
+            gz = fh.read(2) == b"\x1f\x8b"
+            fh.seek(0)
+            try:
+                head = gzip.GzipFile(fileobj=fh).read(len(header)) if gz else fh.read(len(header))
+            except (OSError, EOFError, zlib.error) as exc:
+                head = f"({exc})".encode()
+        if head != header:
+            why = _("its IDX header is {got}, expected {expected}").format(
+                got=head[: len(header)].hex(" "), expected=header.hex(" ")
+            )
+    if why is not None:
+        raise ChecksumError(
+            _(
+                "{path}: not MNIST's {name} ({why}): this MNIST copy is damaged; restore it "
+                "(git checkout data/mnist) or fetch it again with 'fcnet data download'"
+            ).format(path=path, name=stem, why=why)
+        )
 
 
 def _check(image_path: Path, images: np.ndarray, label_path: Path, labels: np.ndarray) -> None:

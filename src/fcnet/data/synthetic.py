@@ -41,9 +41,9 @@ def _targets(f: Callable[..., np.ndarray], x: np.ndarray, expr: str | None) -> n
         what = f"{expr!r}" if expr else "the function"
         raise ValueError(
             _(
-                "{what} is not finite at ({at}) inside the range ({int_bad_sum} of {n_y} points): "
+                "{what} is not finite at ({at}) inside the range ({bad} of {n_y} points): "
                 "choose a range where it is defined"
-            ).format(what=what, at=at, int_bad_sum=int(bad.sum()), n_y=len(y))
+            ).format(what=what, at=at, bad=int(bad.sum()), n_y=len(y))
         )
     return y[:, None]
 

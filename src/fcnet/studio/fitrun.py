@@ -53,9 +53,9 @@ def _folder(runs_dir: Path, name: str | None) -> tuple[str, Path]:
     if name is not None:
         if not _NAME.fullmatch(name) or ".." in name:
             raise ValueError(
-                _(
-                    "name: expected a folder name (letters, digits, _ . = + -), got {name_80!r}"
-                ).format(name_80=name[:80])
+                _("name: expected a folder name (letters, digits, _ . = + -), got {name!r}").format(
+                    name=name[:80]
+                )
             )
         path = runs_dir / name
         try:

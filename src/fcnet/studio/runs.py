@@ -92,8 +92,8 @@ def _check_name(runs_dir: Path, name: Any) -> list[str]:
         raise ValueError(
             _(
                 "run: expected a folder name under {runs_dir} (letters, digits, _ . = + -, at most "
-                "{MAX_DEPTH} parts joined by /), got {str_name_80!r}"
-            ).format(runs_dir=runs_dir, MAX_DEPTH=MAX_DEPTH, str_name_80=str(name)[:80])
+                "{max_depth} parts joined by /), got {name!r}"
+            ).format(runs_dir=runs_dir, max_depth=MAX_DEPTH, name=str(name)[:80])
         )
     return parts
 

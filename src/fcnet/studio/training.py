@@ -140,8 +140,8 @@ def parse_function(text: str):
         raise ValueError(
             _(
                 "expr: the Fit page takes a function of x alone, got {text!r} with variable(s) "
-                "{join_extra}"
-            ).format(text=text, join_extra=", ".join(extra))
+                "{extra}"
+            ).format(text=text, extra=", ".join(extra))
         )
     return f
 
@@ -195,9 +195,8 @@ class FitSession(TrainingSession):
         if np.abs(target).max() > 1e12:
             raise ValueError(
                 _(
-                    "expr: {expr!r} reaches {np_abs_target_max:.3g}; expected |f(x)| <= 1e12 on "
-                    "the range"
-                ).format(expr=req.expr, np_abs_target_max=np.abs(target).max())
+                    "expr: {expr!r} reaches {largest:.3g}; expected |f(x)| <= 1e12 on the range"
+                ).format(expr=req.expr, largest=np.abs(target).max())
             )
         self.scale = Scale.of(ranges, y)  # `fcnet fit`'s own scaling, folded in on saving
         self.x, self.y = self.scale.x(x), self.scale.y(y)  # (N, 1), (N, 1)

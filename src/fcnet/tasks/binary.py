@@ -102,8 +102,8 @@ def binary(
     name = given.get("dataset", "mnist-pair")
     if name not in DATASETS:
         raise ValueError(
-            _("--dataset: expected one of {join_datasets}, got {name!r}").format(
-                join_datasets=", ".join(DATASETS), name=name
+            _("--dataset: expected one of {datasets}, got {name!r}").format(
+                datasets=", ".join(DATASETS), name=name
             )
         )
     run = start_run("binary", BinaryOptions, given, resume, DATASET_DEFAULTS[name])
@@ -193,8 +193,8 @@ def evaluate_run(
     if data_dir is not None:
         if o["dataset"] != "mnist-pair":
             raise ValueError(
-                _("--data-dir: only for mnist-pair runs, this is {o_dataset!r}").format(
-                    o_dataset=o["dataset"]
+                _("--data-dir: only for mnist-pair runs, this is {dataset!r}").format(
+                    dataset=o["dataset"]
                 )
             )
         o["data_dir"] = str(data_dir)
@@ -284,10 +284,10 @@ def _csv_splits(o: dict[str, Any], split: np.random.Generator) -> dict[str, Any]
         if len(idx) == 0 or y.min() == y.max():
             raise ValueError(
                 _(
-                    "{o_path}: too few rows of each class to split 60/20/20 into train, validation "
-                    "and test sets with both classes in each ({name} has {int_y_sum} positive of "
+                    "{path}: too few rows of each class to split 60/20/20 into train, validation "
+                    "and test sets with both classes in each ({name} has {positives} positive of "
                     "{n_idx})"
-                ).format(o_path=o["path"], name=name, int_y_sum=int(y.sum()), n_idx=len(idx))
+                ).format(path=o["path"], name=name, positives=int(y.sum()), n_idx=len(idx))
             )
     x_train, mean, std = standardize(data.x[parts["train"]])
     out: dict[str, Any] = {"train": (x_train, data.y[parts["train"]])}

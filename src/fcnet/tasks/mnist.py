@@ -108,8 +108,8 @@ def mnist(
     name = given.get("preset", "default")
     if name not in PRESETS:
         raise ValueError(
-            _("--preset: expected one of {join_presets}, got {name!r}").format(
-                join_presets=", ".join(PRESETS), name=name
+            _("--preset: expected one of {presets}, got {name!r}").format(
+                presets=", ".join(PRESETS), name=name
             )
         )
     run = start_run("mnist", MnistOptions, given, resume, PRESETS[name])
@@ -316,8 +316,8 @@ def idx_image(path: str | os.PathLike[str], index: int) -> np.ndarray:
         raise ValueError(f"{path}: holds no images (its first dimension is 0)")
     if not 0 <= index < len(images):
         raise ValueError(
-            _("--index: expected 0 to {len_images_1} for {path}, got {index}").format(
-                len_images_1=len(images) - 1, path=path, index=index
+            _("--index: expected 0 to {last} for {path}, got {index}").format(
+                last=len(images) - 1, path=path, index=index
             )
         )
     img = images[index].astype(np.float32)

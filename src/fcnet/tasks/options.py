@@ -116,8 +116,8 @@ def check_device(where: str, v: Any) -> Any:
     """The spelling only; whether the machine has that device is the backend's to say."""
     if not (isinstance(v, str) and _DEVICE.fullmatch(v)):
         raise ValueError(
-            _("{where}: expected one of {join_devices}, got {v!r}").format(
-                where=where, join_devices=", ".join(DEVICES), v=v
+            _("{where}: expected one of {devices}, got {v!r}").format(
+                where=where, devices=", ".join(DEVICES), v=v
             )
         )
     return v
@@ -170,8 +170,8 @@ def _flag_value(where: str, v: Any) -> Any:
 def _choice(where: str, v: Any, choices: Sequence[str]) -> Any:
     if v not in choices:
         raise ValueError(
-            _("{where}: expected one of {join_choices}, got {v!r}").format(
-                where=where, join_choices=", ".join(choices), v=v
+            _("{where}: expected one of {choices}, got {v!r}").format(
+                where=where, choices=", ".join(choices), v=v
             )
         )
     return v
@@ -275,9 +275,9 @@ def check(cls: type[TaskOptions], values: Mapping[str, Any]) -> dict[str, Any]:
         if f.name == "monitor":
             if v not in cls.MONITORS:
                 raise ValueError(
-                    _(
-                        "--monitor: expected one of {join_cls_monitors} for this task, got {v!r}"
-                    ).format(join_cls_monitors=", ".join(cls.MONITORS), v=v)
+                    _("--monitor: expected one of {monitors} for this task, got {v!r}").format(
+                        monitors=", ".join(cls.MONITORS), v=v
+                    )
                 )
             continue
         if m.choices is not None:

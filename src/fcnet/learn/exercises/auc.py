@@ -85,10 +85,8 @@ def _compare(student: Student, ties: bool) -> str:
             raise CheckFailed(
                 _(
                     "roc_auc = {got:.12g} on {where}, scikit-learn {want:.12g} (off by "
-                    "{abs_got_want:.1e}): {hint}"
-                ).format(
-                    got=got, where=where, want=want, abs_got_want=abs(got - want), hint=_(hint)
-                )
+                    "{difference:.1e}): {hint}"
+                ).format(got=got, where=where, want=want, difference=abs(got - want), hint=_(hint))
             )
     return "within 1e-12 of scikit-learn's roc_auc_score (4 cases, 10 to 5000 samples)"
 
@@ -149,7 +147,7 @@ def check_speed(student: Student) -> str:
                 "O(n log n)) rather than compare every pair or loop in Python"
             ).format(seconds=seconds, bound=bound)
         )
-    return _("{seconds_1000:.0f} ms for 10^6 scores").format(seconds_1000=seconds * 1000)
+    return _("{ms:.0f} ms for 10^6 scores").format(ms=seconds * 1000)
 
 
 EXERCISE = Exercise(
