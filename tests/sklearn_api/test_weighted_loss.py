@@ -101,7 +101,7 @@ def test_step_gradient_with_l2_penalty_matches_central_differences():
         weights = [p.data for n, p in model.net.named_parameters() if n.endswith("weight")]
         return loss + 0.5 * c * sum(float(np.vdot(w, w)) for w in weights)
 
-    value = model.weighted_step(x, y, W)  # lr 1e-30: the weights do not move
+    value = model.train_step(x, y, W)  # lr 1e-30: the weights do not move
     assert value == pytest.approx(objective(), rel=1e-12)
     for name, p in model.net.named_parameters():
         analytic = p.grad.copy()

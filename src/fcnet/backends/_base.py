@@ -48,10 +48,20 @@ class ModelBase:
         """The network's output in eval mode, as a numpy array in spec.dtype."""
         return self._predict(check_x(self.spec, x))
 
-    def train_step(self, x: Any, y: Any) -> float:
-        """One optimiser step on the batch (x, y); returns the batch loss before the step."""
+    def train_step(self, x: Any, y: Any, sample_weight: Any = None) -> float:
+        """One optimiser step on the batch (x, y); returns the batch loss before the step.
+
+        sample_weight: (N,) weights of the batch's samples in the loss (see
+        `fcnet.nn.losses`); the numpy backend only (None: every sample alike)."""
         xa, ya = check_xy(self.spec, x, y)
-        loss = float(self._train_step(xa, ya))
+        if sample_weight is None:
+            loss = float(self._train_step(xa, ya))
+        elif self.backend == "numpy":
+            loss = float(self._train_step(xa, ya, sample_weight))
+        else:
+            raise ValueError(
+                f"sample_weight: only backend 'numpy' weighs samples, got backend {self.backend!r}"
+            )
         self.steps += 1
         return loss
 

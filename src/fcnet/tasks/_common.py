@@ -18,6 +18,7 @@ import numpy as np
 
 from fcnet import runtime
 from fcnet.i18n import gettext as _
+from fcnet.limits import check_network
 from fcnet.train import Callback, History, Interrupted, Scorer, default_scorer, train
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -129,7 +130,10 @@ def fit_model(
 
 def build_model(run: Run, spec: NetSpec, config_name: str = "config.json") -> Model:
     """The run's model (through `fcnet.runtime`: a distributed session builds its own),
-    then its NetSpec saved as `config_name`; a model that cannot be built writes nothing."""
+    then its NetSpec saved as `config_name`; a model that cannot be built writes nothing.
+    The memory check counts the run's real batch (the spec alone only counts weights)."""
+    batch = run.options.get("batch_size")
+    check_network(spec, batch if isinstance(batch, int) and batch > 0 else 1, what="training")
     model = runtime.build_model(spec, run.options["backend"], run.options.get("device", "cpu"))
     run.save_spec(spec, config_name)
     return model

@@ -184,10 +184,10 @@ def load_data(
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    """Class probabilities from logits (n, classes), row by row, in float64, stably."""
-    z = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    """Class probabilities from logits (n, classes), in float64: `fcnet.nn.losses.softmax`."""
+    from fcnet.nn.losses import softmax as _softmax
+
+    return _softmax(np.asarray(logits, dtype=np.float64))
 
 
 def evaluate_model(model: Model, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
