@@ -78,6 +78,7 @@ from fcnet.nn.activations import sigmoid
 from fcnet.nn.losses import loss as _loss_fn
 from fcnet.nn.losses import softmax
 from fcnet.spec import OPTIMIZERS, LayerSpec, NetSpec, OptimizerSpec
+from fcnet.train import Callback, TrainingDiverged, train
 
 # scikit-learn's activation names, and fcnet's, to the spec's names
 ACTIVATIONS = {
@@ -160,6 +161,63 @@ def _build_model(spec: NetSpec, backend: str, device: str, alpha: float):
         model.alpha = float(alpha)
         return model
     return build(spec, backend, device=device)
+
+
+# ----- MLP's stopping rule, as a callback of the training loop -------------------------------
+
+
+class _MLPStopping(Callback):
+    """MLP's bookkeeping and stopping rule after each epoch of `fcnet.train.train`.
+
+    Records the epoch's loss (n_iter_, loss_, loss_curve_); without validation data,
+    an epoch improves when the loss falls by tol below the best so far; with it
+    (early_stopping), when the validation score rises by tol above the best, whose
+    weights are kept and put back at the end (best_epoch_). Training stops when more
+    than n_iter_no_change epochs in a row did not improve."""
+
+    def __init__(self, est: _FCNetBase, val: tuple[Any, Any, Any] | None) -> None:
+        self.est, self.val = est, val
+        self.converged = False
+        self.best_weights: dict[str, np.ndarray] | None = None
+        self.state: Any = None
+
+    def on_train_begin(self, state: Any) -> None:
+        self.state = state
+
+    def on_epoch_end(self, record: dict[str, Any]) -> None:
+        est, loss = self.est, float(record["train_loss"])
+        est.n_iter_ += 1
+        est.loss_ = loss
+        est.loss_curve_.append(loss)
+        if self.val is not None:
+            score = est._validation_score(*self.val)
+            est.validation_scores_.append(score)
+            improved = score >= est.best_validation_score_ + est.tol
+            if score > est.best_validation_score_:
+                est.best_validation_score_ = score
+                est.best_epoch_ = est.n_iter_
+                self.best_weights = est.model_.get_weights()
+        else:
+            improved = loss <= est.best_loss_ - est.tol
+            est.best_loss_ = min(est.best_loss_, loss)
+            est.best_epoch_ = est.n_iter_
+        est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+        if est.verbose:
+            extra = f", validation score = {score:.8f}" if self.val is not None else ""
+            print(f"Iteration {est.n_iter_}, loss = {loss:.8f}{extra}", file=sys.stdout)
+        if est._no_improvement_count > est.n_iter_no_change:
+            self.converged = True
+            self.state.history.stopped_early = True
+            if est.verbose:
+                what = "Validation score" if self.val is not None else "Training loss"
+                print(
+                    f"{what} did not improve more than tol={est.tol} for "
+                    f"{est.n_iter_no_change} consecutive epochs. Stopping."
+                )
+
+    def on_train_end(self) -> None:
+        if self.best_weights is not None:
+            self.est.model_.set_weights(self.best_weights)
 
 
 # ----- the shared estimator -------------------------------------------------------------------
@@ -354,6 +412,7 @@ class _FCNetBase(BaseEstimator):
                 f"{self.backend!r} (use backend='numpy', or resample the data)"
             )
 
+        X_val = y_val = w_val = None
         if self.early_stopping and not incremental:
             parts = train_test_split(
                 *((X, y) if w is None else (X, y, w)),
@@ -394,49 +453,36 @@ class _FCNetBase(BaseEstimator):
             self.validation_scores_ = [] if self.early_stopping else None
             self.best_validation_score_ = -np.inf if self.early_stopping else None
             self.best_epoch_ = None
-
+        else:
+            check_network(self.model_.spec, batch_size, what=type(self).__name__)
         early = self.early_stopping and not incremental
         if early and self.validation_scores_ is None:  # warm start after a fit without it
             self.validation_scores_, self.best_validation_score_ = [], -np.inf
-        else:
-            check_network(self.model_.spec, batch_size, what=type(self).__name__)
-        best_weights = None
-        epochs = 1 if incremental else self.max_iter
-        converged = False
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for _ in range(epochs):
-                loss = self._epoch(X, y, w, batch_size)
-                self.n_iter_ += 1
-                self.loss_ = loss
-                self.loss_curve_.append(loss)
-                if early:
-                    score = self._validation_score(X_val, y_val, w_val)
-                    self.validation_scores_.append(score)
-                    improved = score >= self.best_validation_score_ + self.tol
-                    if score > self.best_validation_score_:
-                        self.best_validation_score_ = score
-                        self.best_epoch_ = self.n_iter_
-                        best_weights = self.model_.get_weights()
-                else:
-                    improved = loss <= self.best_loss_ - self.tol
-                    self.best_loss_ = min(self.best_loss_, loss)
-                    self.best_epoch_ = self.n_iter_
-                self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
-                if self.verbose:
-                    extra = f", validation score = {score:.8f}" if early else ""
-                    print(f"Iteration {self.n_iter_}, loss = {loss:.8f}{extra}", file=sys.stdout)
-                if self._no_improvement_count > self.n_iter_no_change:
-                    converged = True
-                    if self.verbose:
-                        what = "Validation score" if early else "Training loss"
-                        print(
-                            f"{what} did not improve more than tol={self.tol} for "
-                            f"{self.n_iter_no_change} consecutive epochs. Stopping."
-                        )
-                    break
-        if early and best_weights is not None:
-            self.model_.set_weights(best_weights)
-        if not incremental and not converged:
+        stopping = _MLPStopping(self, (X_val, y_val, w_val) if early else None)
+        steps = self.model_.steps
+        try:
+            train(
+                self.model_,
+                X,
+                y,
+                epochs=1 if incremental else self.max_iter,
+                batch_size=batch_size,
+                seed=int(self._rng.randint(np.iinfo(np.int32).max)),
+                loss_weights=w,
+                shuffle=self.shuffle,
+                callbacks=[stopping],
+                progress=False,
+            )
+        except TrainingDiverged as exc:
+            loss = exc.loss
+            raise ValueError(
+                f"{type(self).__name__}: the training loss became {loss} in epoch "
+                f"{self.n_iter_ + 1}; try a lower learning_rate_init "
+                f"(it is {self.learning_rate_init:g}) or scale the inputs (StandardScaler)"
+            ) from None
+        finally:
+            self.t_ += self.model_.steps - steps
+        if not incremental and not stopping.converged:
             warnings.warn(
                 f"{type(self).__name__}: max_iter={self.max_iter} epochs ended and the "
                 f"optimization hasn't converged yet (it improved by more than tol={self.tol} "
@@ -446,36 +492,6 @@ class _FCNetBase(BaseEstimator):
                 stacklevel=4,
             )
         return self
-
-    def _epoch(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None, batch_size: int):
-        """One pass over (X, y) in mini-batches; the epoch's (weighted) mean loss."""
-        n = len(X)
-        order = self._rng.permutation(n) if self.shuffle else None
-        total, weight = 0.0, 0.0
-        model = self.model_
-        for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size] if order is not None else None
-            xb = X[idx] if idx is not None else X[start : start + batch_size]
-            yb = y[idx] if idx is not None else y[start : start + batch_size]
-            if w is None:
-                wb = None
-                share = float(len(xb))
-            else:
-                wb = w[idx] if idx is not None else w[start : start + batch_size]
-                share = float(wb.sum())
-                if share == 0:
-                    continue  # a batch of weightless samples teaches nothing
-            loss = model.train_step(xb, yb, wb)
-            self.t_ += 1
-            if not np.isfinite(loss):
-                raise ValueError(
-                    f"{type(self).__name__}: the training loss became {loss} in epoch "
-                    f"{self.n_iter_ + 1}; try a lower learning_rate_init "
-                    f"(it is {self.learning_rate_init:g}) or scale the inputs (StandardScaler)"
-                )
-            total += loss * share
-            weight += share
-        return total / weight if weight else 0.0
 
     # ----- prediction ---------------------------------------------------------------------
 

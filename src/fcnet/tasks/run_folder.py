@@ -30,15 +30,15 @@ from fcnet import __version__, runtime
 from fcnet._fileio import atomic_write_text
 from fcnet.backends._common import NATIVE_SUFFIX
 from fcnet.i18n import gettext as _
+from fcnet.interrupt import sigint_handler
 from fcnet.spec import NetSpec
 from fcnet.tasks.options import RESUMABLE, TaskOptions, check, flag, resolve
-from fcnet.train import sigint_handler
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
 
     from fcnet.backends import Model
-    from fcnet.train import History
+    from fcnet.checkpoint import History
 
 
 @dataclass
