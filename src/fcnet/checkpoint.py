@@ -153,7 +153,7 @@ def save(path: Path, model: Model, state: LoopState) -> None:
             "seconds": h.seconds,
         },
     }
-    arrays: dict[str, np.ndarray] = {"__meta__": np.array(json.dumps(meta))}
+    arrays: dict[str, Any] = {"__meta__": np.array(json.dumps(meta))}
     for k, v in model.get_state().items():
         arrays[f"state/{k}"] = np.asarray(v)
     if state.order is not None:

@@ -43,7 +43,7 @@ import sys
 import warnings
 from numbers import Integral, Real
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 import numpy as np
 
@@ -176,7 +176,8 @@ class _MLPStopping(Callback):
     than n_iter_no_change epochs in a row did not improve."""
 
     def __init__(self, est: _FCNetBase, val: tuple[Any, Any, Any] | None) -> None:
-        self.est, self.val = est, val
+        self.est: Any = est  # its fitted attributes, set by fit
+        self.val = val
         self.converged = False
         self.best_weights: dict[str, np.ndarray] | None = None
         self.state: Any = None
@@ -342,7 +343,7 @@ class _FCNetBase(BaseEstimator):
         """The NetSpec these parameters describe. alpha is added by the numpy step itself;
         the torch and tensorflow backends approximate it by weight decay alpha / batch_size
         (the gradient of MLP's penalty alpha / (2 batch) * ||W||^2, biases decayed too)."""
-        act = ACTIVATIONS[self.activation]
+        act: Any = ACTIVATIONS[self.activation]  # a spec Activation
         hidden = [
             LayerSpec(width=w, activation=act, dropout=float(self.dropout))
             for w in self._hidden_sizes()
@@ -365,9 +366,9 @@ class _FCNetBase(BaseEstimator):
             input_size=n_features,
             hidden=hidden,
             output_size=self._n_outputs(),
-            loss=self._loss_name(),
+            loss=cast(Any, self._loss_name()),
             optimizer=OptimizerSpec(**opt),
-            dtype=dtype,
+            dtype=cast(Any, dtype),
             seed=seed,
         )
 
@@ -450,7 +451,7 @@ class _FCNetBase(BaseEstimator):
             self.loss_curve_ = []
             self.best_loss_ = np.inf
             self._no_improvement_count = 0
-            self.validation_scores_ = [] if self.early_stopping else None
+            self.validation_scores_: list[float] | None = [] if self.early_stopping else None
             self.best_validation_score_ = -np.inf if self.early_stopping else None
             self.best_epoch_ = None
         else:
@@ -550,7 +551,7 @@ class _FCNetBase(BaseEstimator):
         except TypeError as exc:
             raise ValueError(f"{path}: cannot save this estimator as .npz ({exc})") from None
         model = self.model_
-        arrays: dict[str, np.ndarray] = {
+        arrays: dict[str, Any] = {
             "__format__": np.array(FORMAT),
             "__spec__": np.array(model.spec.to_json()),
             "__backend__": np.array(model.backend),
@@ -717,6 +718,8 @@ class FCNetClassifier(ClassifierMixin, _FCNetBase):
         X, y = validate_data(self, X, y, reset=reset, dtype=dtype)
         check_classification_targets(y)
         return X, y
+
+    classes_: np.ndarray
 
     def _targets(self, y, first, incremental):
         if first:  # partial_fit's first call has set classes_ from its `classes`

@@ -56,12 +56,8 @@ class ModelBase:
         xa, ya = check_xy(self.spec, x, y)
         if sample_weight is None:
             loss = float(self._train_step(xa, ya))
-        elif self.backend == "numpy":
-            loss = float(self._train_step(xa, ya, sample_weight))
         else:
-            raise ValueError(
-                f"sample_weight: only backend 'numpy' weighs samples, got backend {self.backend!r}"
-            )
+            loss = float(self._train_step_weighted(xa, ya, sample_weight))
         self.steps += 1
         return loss
 
@@ -153,6 +149,12 @@ class ModelBase:
 
     def _train_step(self, x: np.ndarray, y: np.ndarray) -> float:
         raise NotImplementedError
+
+    def _train_step_weighted(self, x: np.ndarray, y: np.ndarray, sample_weight: Any) -> float:
+        """A step on the loss with per-sample weights (only the numpy backend has one)."""
+        raise ValueError(
+            f"sample_weight: only backend 'numpy' weighs samples, got backend {self.backend!r}"
+        )
 
     def _evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         raise NotImplementedError

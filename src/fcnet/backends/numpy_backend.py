@@ -93,7 +93,10 @@ class Model(ModelBase):
         out = self.blas.call(self.net.forward, x, False)  # x checked by ModelBase
         return np.array(out, dtype=self.spec.dtype, copy=True)
 
-    def _train_step(self, x: np.ndarray, y: np.ndarray, sample_weight: Any = None) -> float:
+    def _train_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        return self.blas.run(self._step, x, y)
+
+    def _train_step_weighted(self, x: np.ndarray, y: np.ndarray, sample_weight: Any) -> float:
         return self.blas.run(self._step, x, y, sample_weight)
 
     def _step(self, x: np.ndarray, y: np.ndarray, sample_weight: Any = None) -> float:

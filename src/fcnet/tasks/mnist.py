@@ -35,6 +35,8 @@ import numpy as np
 
 from fcnet.data.augment import distort_images, shift_images
 from fcnet.i18n import gettext as _
+from fcnet.runs.layout import CONFIG
+from fcnet.runs.records import register_task
 from fcnet.spec import NetSpec
 from fcnet.tasks import _common
 from fcnet.tasks.netspec import decay, resolve_spec
@@ -93,6 +95,9 @@ class MnistOptions(TaskOptions):
     MONITORS: ClassVar[tuple[str, ...]] = ("loss", "accuracy")
 
 
+register_task("mnist", MnistOptions, required=("preset",))
+
+
 @task_function(MnistOptions)
 def mnist(
     given: dict[str, Any], *, resume: str | os.PathLike[str] | None, callbacks: Sequence[Callback]
@@ -122,7 +127,7 @@ def mnist(
     x_train, y_train = x_train[keep], y_train[keep]
 
     if run.resuming:
-        spec = NetSpec.load(run.path("config.json"))
+        spec = NetSpec.load(run.path(CONFIG))
     else:
         steps = -(-len(x_train) // o["batch_size"])
         spec = resolve_spec(
