@@ -287,3 +287,54 @@ def test_augmented_training_resumes_bit_identically(tmp_path):
     plain = build(_spec())
     train(plain, x, y, **{**kw, "augment": None})
     assert not np.array_equal(plain.get_weights()["0.weight"], straight.get_weights()["0.weight"])
+
+
+# ----- the loop's callbacks, loss weights and order -------------------------------------------
+
+
+def test_a_callback_stops_training_and_sees_every_hook():
+    x, y = _data()
+    seen = []
+
+    class StopAfterTwo(Callback):
+        def on_train_begin(self, state):
+            self.state = state
+            seen.append("begin")
+
+        def on_epoch_record(self, record):
+            seen.append(("record", record["epoch"]))
+
+        def on_epoch_end(self, record):
+            seen.append(("end", record["epoch"]))
+            if record["epoch"] == 2:
+                self.state.history.stopped_early = True
+
+        def on_train_end(self):
+            seen.append("train_end")
+
+    h = train(build(_spec()), x, y, epochs=9, batch_size=20, progress=False,
+              callbacks=[StopAfterTwo()])  # fmt: skip
+    assert len(h.records) == 2 and h.stopped_early
+    assert seen == ["begin", ("record", 1), ("end", 1), ("record", 2), ("end", 2), "train_end"]
+
+
+def test_loss_weights_reach_the_step_and_weightless_batches_are_skipped():
+    x, y = _data(n=30)
+    calls = []
+
+    class Spy:
+        backend, steps, spec = "spy", 0, None
+
+        def train_step(self, xb, yb, sample_weight=None):
+            calls.append((xb[:, 0].copy(), None if sample_weight is None else sample_weight.copy()))
+            return 2.0
+
+    w = np.ones(30)
+    w[10:20] = 0.0  # the second batch (in order) weighs nothing
+    h = train(Spy(), x, y, epochs=1, batch_size=10, loss_weights=w, shuffle=False,
+              progress=False)  # fmt: skip
+    assert len(calls) == 2  # three batches, one skipped
+    np.testing.assert_array_equal(calls[0][0], x[:10, 0])  # shuffle=False: in order
+    np.testing.assert_array_equal(calls[1][0], x[20:, 0])
+    assert all(np.array_equal(c[1], np.ones(10)) for c in calls)
+    assert h.records[0]["train_loss"] == pytest.approx(2.0)  # the weighted mean

@@ -63,9 +63,6 @@ ENV = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 TIMEOUT_ENV = "FCNET_DIST_TIMEOUT"
 BACKEND_ENV = "FCNET_DIST_BACKEND"
 DEFAULT_TIMEOUT = 300.0
-# Files a resumed run reads from its folder, sent from rank 0 to the other ranks.
-_RESUME_FILES = ("config.json", "checkpoint.npz")
-
 _CURRENT: Session | None = None
 
 
@@ -134,7 +131,7 @@ def run_task(task: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     name = task.__name__
     backend = kwargs.get("backend")
     if backend is None and kwargs.get("resume") is not None:
-        from fcnet.tasks.run_folder import read_run
+        from fcnet.runs import read_run
 
         backend = read_run(kwargs["resume"], name)["options"].get("backend")
     check_launch(name, backend or "numpy")
@@ -310,7 +307,9 @@ class Session:
     def _resume_hint(self) -> str:
         if not self.is_main:
             return "; rank 0 reports the run folder"
-        if self.run_dir is None or not (self.run_dir / "checkpoint.npz").is_file():
+        from fcnet.runs.layout import CHECKPOINT
+
+        if self.run_dir is None or not (self.run_dir / CHECKPOINT).is_file():
             return ""
         intact = f"; the last checkpoint in {self.run_dir} is intact"
         if self.world_size > self.local_world_size:  # several machines: their own options
@@ -366,6 +365,8 @@ class Session:
         Rank 0 sends the resolved options and their sources, and for a resumed run its
         config.json and checkpoint.npz, so that every rank trains from the same state.
         """
+        from fcnet.runs.layout import RESUME_FILES
+
         if self.is_main:
             try:
                 run = make(*args)
@@ -376,7 +377,7 @@ class Session:
             self.run_dir = run.out_dir
             files = {}
             if run.resuming:
-                for name in _RESUME_FILES:
+                for name in RESUME_FILES:  # what a resumed run reads, sent to the other ranks
                     path = run.out_dir / name
                     if path.is_file():
                         files[name] = base64.b64encode(path.read_bytes()).decode("ascii")

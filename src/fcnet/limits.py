@@ -23,12 +23,10 @@ from __future__ import annotations
 
 import math
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
 from fcnet.i18n import gettext as _
-
-if TYPE_CHECKING:  # pragma: no cover
-    from fcnet.spec import NetSpec
 
 MAX_WIDTH = 1 << 24  # 16,777,216
 MAX_HIDDEN_LAYERS = 1000
@@ -56,7 +54,8 @@ def size_text(n: float) -> str:
 
 
 def available_memory() -> int:
-    """Bytes this process can still allocate: MemAvailable, lowered by a cgroup's limit."""
+    """Bytes this process can still allocate: MemAvailable, lowered by a cgroup's limit
+    and by an address-space limit (`ulimit -v`)."""
     avail = None
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
@@ -71,6 +70,7 @@ def available_memory() -> int:
             avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
         except (ValueError, OSError, AttributeError):
             avail = 1 << 62  # unknown: only the fixed bounds apply
+    avail = min(avail, _address_space_left())
     for limit_file, usage_file in (
         ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
         (
@@ -89,6 +89,28 @@ def available_memory() -> int:
         except (OSError, ValueError):
             continue
     return avail
+
+
+def _address_space_left() -> int:
+    """Bytes left under the process's address-space limit (`ulimit -v`), or 2^62 if none."""
+    try:
+        import resource
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError):
+        return 1 << 62
+    if soft == resource.RLIM_INFINITY or soft <= 0:
+        return 1 << 62
+    used = 0
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    used = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError):
+        pass
+    return max(0, soft - used)
 
 
 def check_memory(what: str, nbytes: float) -> None:
@@ -117,7 +139,26 @@ def check_count(what: str, value: int, bound: int) -> None:
 # ----- networks -------------------------------------------------------------------------
 
 
-def network_bytes(spec: NetSpec, batch_size: int = 1) -> int:
+class _Layer(Protocol):
+    @property
+    def width(self) -> int: ...
+
+
+class NetworkShape(Protocol):
+    """What the network checks read of a network description (a `NetSpec` has it): the
+    sizes and the dtype. A protocol, so this module never imports the data model."""
+
+    @property
+    def input_size(self) -> int: ...
+    @property
+    def output_size(self) -> int: ...
+    @property
+    def hidden(self) -> Sequence[_Layer]: ...
+    @property
+    def dtype(self) -> str: ...
+
+
+def network_bytes(spec: NetworkShape, batch_size: int = 1) -> int:
     """Memory a network needs to train: weights, gradients, up to two optimiser moments
     and a copy (early stopping's best weights), plus a batch's activations kept for
     backprop (pre- and post-activation, dropout masks, deltas)."""
@@ -134,14 +175,21 @@ def network_bytes(spec: NetSpec, batch_size: int = 1) -> int:
     return itemsize * (5 * params + 4 * batch_size * units)
 
 
-def check_network(spec: NetSpec, batch_size: int = 1, what: str = "network") -> None:
-    """Refuse a network whose widths pass their bound or whose training needs more memory
-    than is available (with `batch_size`, its activations count too)."""
+def check_widths(spec: NetworkShape, what: str = "network") -> None:
+    """Refuse a network whose widths or depth pass their fixed bounds (no machine check:
+    `NetSpec` calls this while validating; the memory is checked where a model is built)."""
     for name, n in (("input_size", spec.input_size), ("output_size", spec.output_size)):
         check_count(f"{what}: {name}", n, MAX_WIDTH)
     check_count(f"{what}: hidden layers", len(spec.hidden), MAX_HIDDEN_LAYERS)
     for i, layer in enumerate(spec.hidden):
         check_count(f"{what}: hidden[{i}].width", layer.width, MAX_WIDTH)
+
+
+def check_network(spec: NetworkShape, batch_size: int = 1, what: str = "network") -> None:
+    """Refuse a network whose widths pass their bound or whose training needs more memory
+    than is available: weights, gradients and optimiser state, and with `batch_size` a
+    batch's activations. Called where a model is built, with the batch it will train on."""
+    check_widths(spec, what)
     widths = [layer.width for layer in spec.hidden]
     shown = f"{what} {spec.input_size}-{'-'.join(map(str, widths))}-{spec.output_size}".replace(
         "--", "-"
@@ -188,12 +236,14 @@ __all__ = [
     "MAX_STEPS",
     "MAX_WIDTH",
     "LimitError",
+    "NetworkShape",
     "available_memory",
     "check_array",
     "check_count",
     "check_image",
     "check_memory",
     "check_network",
+    "check_widths",
     "configure_pillow",
     "network_bytes",
 ]

@@ -11,20 +11,22 @@ and passes scikit-learn's `check_estimator`.
     >>> clf = make_pipeline(StandardScaler(), FCNetClassifier(hidden_layer_sizes=(64,)))
     >>> clf.fit(X, y).score(X_test, y_test)      # doctest: +SKIP
 
-scikit-learn's estimator checks all pass with dtype="float64". In float32, the default
-(a deliberate difference: fcnet's engine computes in float32 and answers in it), two
-checks that assume float64 fail and are listed as expected failures in
-tests/sklearn_api: check_sample_weight_equivalence_on_dense_data (weighted and repeated
-fits agree to float32 rounding, the check asks for rtol 1e-7) and
-check_regressor_multioutput (it asserts float64 predictions).
+scikit-learn's estimator checks all pass with the defaults, with no expected failure:
+as scikit-learn's own estimators do, the network computes in the floating dtype of the
+data it is first fitted on (float32 stays float32, anything else becomes float64) and
+answers in it; dtype="float32" or "float64" fixes it.
 
 Parameters keep MLP's names and defaults where the concept is the same; what fcnet adds
 is `solver="adamw"` / `"rmsprop"`, `dropout`, `backend`, `device` and `dtype`. Early
 stopping keeps the weights of the best validation epoch (`best_epoch_`).
 
-Sample weights: fcnet's losses average uniformly, so the estimator's numpy path takes its
-own weighted loss (`weighted_loss`: L = sum_i w_i l_i / sum_i w_i over each mini-batch,
-its gradient dL/dz = w_i / sum(w) * dl_i/dz) and steps fcnet's engine with it.
+Sample weights: fcnet's losses take them (`fcnet.nn.losses`: L = sum_i w_i l_i / sum_i
+w_i over each mini-batch, its gradient dL/dz = w_i / sum(w) * dl_i/dz), and the estimator
+steps the numpy backend's model through its own `train_step(x, y, sample_weight)`, with
+MLP's L2 penalty added by the `_NumpyModel._penalty` hook.
+
+Memory: the network is checked against the memory available with the batch it trains
+on (`fcnet.limits.check_network`) before anything is allocated; a refusal is a ValueError.
 
 Saving: `est.save("model.npz")` / `FCNetClassifier.load("model.npz")` write and read
 fcnet's portable `.npz` (the spec, the weights, and the estimator's fitted attributes as
@@ -41,7 +43,7 @@ import sys
 import warnings
 from numbers import Integral, Real
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, cast
 
 import numpy as np
 
@@ -53,6 +55,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - scikit-learn is a dev e
         "(or pip install 'fcnet[dev]')",
         name=exc.name,
     ) from None
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
@@ -66,13 +69,16 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from fcnet._fileio import atomic_write
+from fcnet._fileio import FileError, atomic_write, parse_json
 from fcnet.backends import BACKENDS, build
-from fcnet.backends._common import FORMAT, read_npz
+from fcnet.backends._common import FORMAT, read_model_npz
 from fcnet.backends.numpy_backend import Model as _NumpyBackendModel
-from fcnet.nn import clip_grad_norm
+from fcnet.limits import MAX_WIDTH, check_network
 from fcnet.nn.activations import sigmoid
+from fcnet.nn.losses import loss as _loss_fn
+from fcnet.nn.losses import softmax
 from fcnet.spec import OPTIMIZERS, LayerSpec, NetSpec, OptimizerSpec
+from fcnet.train import Callback, TrainingDiverged, train
 
 # scikit-learn's activation names, and fcnet's, to the spec's names
 ACTIVATIONS = {
@@ -93,77 +99,37 @@ _META_VERSION = 1
 def weighted_loss(
     loss: str, z: np.ndarray, y: np.ndarray, w: np.ndarray | None = None
 ) -> tuple[float, np.ndarray]:
-    """(L, dL/dz) of a batch whose samples weigh `w` (None: all 1), on the network output z.
+    """(L, dL/dz) of a batch whose samples weigh `w` (None: all 1), on the network output z:
+    fcnet's loss `loss` ("cross_entropy", "bce_with_logits" or "mse") with `sample_weight`.
 
     L = sum_i w_i l_i / sum_i w_i, with l_i the sample's loss as fcnet's losses define it
-    (so w = None gives exactly `fcnet.nn.loss(loss)`'s mean):
-
-    * "cross_entropy", z (N, C) logits, y (N,) int labels: l_i = logsumexp(z_i) - z_i[y_i],
-      dl_i/dz_i = softmax(z_i) - onehot(y_i);
-    * "bce_with_logits", z (N, k) logits, y (N, k) in [0, 1]:
-      l_i = mean_j max(z, 0) - z y + log(1 + exp(-|z|)), dl_i/dz_i = (sigmoid(z_i) - y_i) / k;
-    * "mse", z and y (N, k): l_i = sum_j (z_ij - y_ij)^2 / k, dl_i/dz_i = 2 (z_i - y_i) / k.
-
-    dL/dz_i = w_i / sum(w) * dl_i/dz_i, in z's dtype; L as a Python float.
+    (w = None gives exactly `fcnet.nn.loss(loss)`'s mean); dL/dz_i = w_i / sum(w) * dl_i/dz_i,
+    in z's dtype; L as a Python float.
     """
-    n, k = z.shape
-    weights = np.ones(n) if w is None else np.asarray(w, dtype=np.float64)  # (N,)
-    total = weights.sum()
-    if not total > 0:
-        raise ValueError("sample_weight: a batch's weights sum to zero")
-    r = weights / total  # (N,) each sample's share of the batch's loss
-    if loss == "cross_entropy":
-        rows = np.arange(n)
-        shifted = z - z.max(axis=1, keepdims=True)  # (N, C), each row's max is 0
-        e = np.exp(shifted)  # (N, C)
-        s = e.sum(axis=1)  # (N,)
-        per = np.log(s) - shifted[rows, y]  # (N,) logsumexp(z_i) - z_i[y_i]
-        grad = np.divide(e, s[:, None], out=e)  # (N, C) softmax(z)
-        grad[rows, y] -= 1  # softmax(z) - onehot(y)
-    elif loss == "bce_with_logits":
-        per = (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).sum(axis=1) / k  # (N,)
-        grad = sigmoid(z) - y  # (N, k)
-        if k > 1:
-            grad /= k
-    elif loss == "mse":
-        diff = z - y  # (N, k)
-        per = np.einsum("ij,ij->i", diff, diff) / k  # (N,)
-        grad = diff * z.dtype.type(2.0 / k)  # (N, k)
-    else:
+    if loss not in ("cross_entropy", "bce_with_logits", "mse"):
         raise ValueError(f"loss: expected cross_entropy, bce_with_logits or mse, got {loss!r}")
-    grad *= r.astype(z.dtype)[:, None]  # (N, k) w_i / sum(w) * dl_i/dz_i
-    return float(per.astype(np.float64) @ r), grad
+    fn = _loss_fn(loss)
+    value = fn(z, y, w)
+    return value, fn.backward()
 
 
 class _NumpyModel(_NumpyBackendModel):
-    """The numpy backend's Model with a step on the weighted loss plus MLP's L2 penalty
-    (the backend's own step averages every sample alike and has no such penalty)."""
+    """The numpy backend's Model plus MLP's L2 penalty (the step itself is the backend's)."""
 
     alpha: float = 0.0
 
-    def weighted_step(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> float:
-        """One optimiser step on `weighted_loss` + alpha / (2 sum(w)) * sum ||W||^2 (the
-        weight matrices only, as MLP); x and y as `check_xy` gives them."""
-        o = self.spec.optimizer
-        self.net.train()
-        z = self.net(x)  # (N, out)
-        loss, grad = weighted_loss(self.spec.loss, z, y, w)
-        self.net.zero_grad()
-        self.net.backward(grad, need_input_grad=False)
-        if self.alpha:
-            total = float(len(x)) if w is None else float(np.sum(w))
-            c = self.alpha / total
-            for p in self._penalised():
-                loss += 0.5 * c * float(np.vdot(p.data, p.data))
-                g, scratch = p.grad, self._scratch(p.data)
-                g += np.multiply(p.data, p.data.dtype.type(c), out=scratch)  # d/dW c/2 ||W||^2
-        if o.clip_norm is not None:
-            clip_grad_norm(self.net.parameters(), o.clip_norm)
-        self.optimizer.step()
-        if self.scheduler is not None:
-            self.scheduler.step()
-        self.steps += 1
-        return loss
+    def _penalty(self, x: np.ndarray, sample_weight: Any) -> float:
+        """alpha / (2 sum(w)) * sum ||W||^2 over the weight matrices (not the biases, as
+        MLP), its gradient c W added to theirs; sum(w) is the batch size without weights."""
+        if not self.alpha:
+            return 0.0
+        total = float(len(x)) if sample_weight is None else float(np.sum(sample_weight))
+        c = self.alpha / total
+        value = 0.0
+        for p in self._penalised():
+            value += 0.5 * c * float(np.vdot(p.data, p.data))
+            p.grad += np.multiply(p.data, p.data.dtype.type(c), out=self._scratch(p.data))
+        return value
 
     def _penalised(self) -> list[Any]:
         """The weight matrices (not the biases)."""
@@ -185,6 +151,7 @@ class _NumpyModel(_NumpyBackendModel):
         state = dict(self.__dict__)
         state.pop("_l2", None)  # rebuilt on the next step
         state.pop("_buffers", None)
+        state.pop("_blas", None)  # the BLAS thread chooser holds ctypes handles: chosen anew
         return state
 
 
@@ -194,6 +161,64 @@ def _build_model(spec: NetSpec, backend: str, device: str, alpha: float):
         model.alpha = float(alpha)
         return model
     return build(spec, backend, device=device)
+
+
+# ----- MLP's stopping rule, as a callback of the training loop -------------------------------
+
+
+class _MLPStopping(Callback):
+    """MLP's bookkeeping and stopping rule after each epoch of `fcnet.train.train`.
+
+    Records the epoch's loss (n_iter_, loss_, loss_curve_); without validation data,
+    an epoch improves when the loss falls by tol below the best so far; with it
+    (early_stopping), when the validation score rises by tol above the best, whose
+    weights are kept and put back at the end (best_epoch_). Training stops when more
+    than n_iter_no_change epochs in a row did not improve."""
+
+    def __init__(self, est: _FCNetBase, val: tuple[Any, Any, Any] | None) -> None:
+        self.est: Any = est  # its fitted attributes, set by fit
+        self.val = val
+        self.converged = False
+        self.best_weights: dict[str, np.ndarray] | None = None
+        self.state: Any = None
+
+    def on_train_begin(self, state: Any) -> None:
+        self.state = state
+
+    def on_epoch_end(self, record: dict[str, Any]) -> None:
+        est, loss = self.est, float(record["train_loss"])
+        est.n_iter_ += 1
+        est.loss_ = loss
+        est.loss_curve_.append(loss)
+        if self.val is not None:
+            score = est._validation_score(*self.val)
+            est.validation_scores_.append(score)
+            improved = score >= est.best_validation_score_ + est.tol
+            if score > est.best_validation_score_:
+                est.best_validation_score_ = score
+                est.best_epoch_ = est.n_iter_
+                self.best_weights = est.model_.get_weights()
+        else:
+            improved = loss <= est.best_loss_ - est.tol
+            est.best_loss_ = min(est.best_loss_, loss)
+            est.best_epoch_ = est.n_iter_
+        est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+        if est.verbose:
+            extra = f", validation score = {score:.8f}" if self.val is not None else ""
+            print(f"Iteration {est.n_iter_}, loss = {loss:.8f}{extra}", file=sys.stdout)
+        if est._no_improvement_count > est.n_iter_no_change:
+            self.converged = True
+            self.state.history.stopped_early = True
+            if est.verbose:
+                what = "Validation score" if self.val is not None else "Training loss"
+                print(
+                    f"{what} did not improve more than tol={est.tol} for "
+                    f"{est.n_iter_no_change} consecutive epochs. Stopping."
+                )
+
+    def on_train_end(self) -> None:
+        if self.best_weights is not None:
+            self.est.model_.set_weights(self.best_weights)
 
 
 # ----- the shared estimator -------------------------------------------------------------------
@@ -228,7 +253,7 @@ class _FCNetBase(BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "backend": [StrOptions(set(BACKENDS))],
         "device": [str],
-        "dtype": [StrOptions({"float32", "float64"})],
+        "dtype": [StrOptions({"float32", "float64"}), None],
     }
 
     def __init__(
@@ -258,7 +283,7 @@ class _FCNetBase(BaseEstimator):
         dropout=0.0,
         backend="numpy",
         device="cpu",
-        dtype="float32",
+        dtype=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -314,11 +339,11 @@ class _FCNetBase(BaseEstimator):
                 )
         return [int(s) for s in sizes]
 
-    def _make_spec(self, n_features: int, batch_size: int, seed: int) -> NetSpec:
+    def _make_spec(self, n_features: int, batch_size: int, seed: int, dtype: str) -> NetSpec:
         """The NetSpec these parameters describe. alpha is added by the numpy step itself;
         the torch and tensorflow backends approximate it by weight decay alpha / batch_size
         (the gradient of MLP's penalty alpha / (2 batch) * ||W||^2, biases decayed too)."""
-        act = ACTIVATIONS[self.activation]
+        act: Any = ACTIVATIONS[self.activation]  # a spec Activation
         hidden = [
             LayerSpec(width=w, activation=act, dropout=float(self.dropout))
             for w in self._hidden_sizes()
@@ -341,9 +366,9 @@ class _FCNetBase(BaseEstimator):
             input_size=n_features,
             hidden=hidden,
             output_size=self._n_outputs(),
-            loss=self._loss_name(),
+            loss=cast(Any, self._loss_name()),
             optimizer=OptimizerSpec(**opt),
-            dtype=self.dtype,
+            dtype=cast(Any, dtype),
             seed=seed,
         )
 
@@ -352,14 +377,24 @@ class _FCNetBase(BaseEstimator):
 
     # ----- fitting ------------------------------------------------------------------------
 
+    def _dtypes(self, first: bool) -> Any:
+        """What validate_data converts X to: the fitted network's dtype once there is one,
+        else `dtype`, or with dtype=None float32 or float64 as the data comes (others to
+        float64), as scikit-learn's estimators do."""
+        if not first and hasattr(self, "model_"):
+            return np.dtype(self.model_.spec.dtype)
+        if self.dtype is not None:
+            return np.dtype(self.dtype)
+        return [np.float64, np.float32]
+
     def _validate_x(self, X: Any, reset: bool) -> np.ndarray:
-        return validate_data(self, X, reset=reset, dtype=np.dtype(self.dtype))
+        return validate_data(self, X, reset=reset, dtype=self._dtypes(False))
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
         first = not hasattr(self, "model_") or not (incremental or self.warm_start)
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
-        X, y = self._validate_xy(X, y, reset=first)
+        X, y = self._validate_xy(X, y, reset=first, dtype=self._dtypes(first))
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -367,6 +402,8 @@ class _FCNetBase(BaseEstimator):
         if first or not hasattr(self, "_rng"):
             self._rng = check_random_state(self.random_state)
         y = self._targets(y, first, incremental)
+        if y.dtype.kind == "f":
+            y = y.astype(X.dtype, copy=False)  # float targets in the network's dtype
         w = sample_weight
         if w is not None and np.all(w == w[0]) and self.backend != "numpy":
             w = None  # equal weights are no weights
@@ -376,6 +413,7 @@ class _FCNetBase(BaseEstimator):
                 f"{self.backend!r} (use backend='numpy', or resample the data)"
             )
 
+        X_val = y_val = w_val = None
         if self.early_stopping and not incremental:
             parts = train_test_split(
                 *((X, y) if w is None else (X, y, w)),
@@ -404,57 +442,48 @@ class _FCNetBase(BaseEstimator):
 
         if first:
             seed = int(self._rng.randint(np.iinfo(np.int32).max))
-            spec = self._make_spec(X.shape[1], batch_size, seed)
+            spec = self._make_spec(X.shape[1], batch_size, seed, X.dtype.name)
+            # with the real batch, before anything is allocated (the spec counts weights only)
+            check_network(spec, batch_size, what=type(self).__name__)
             self.model_ = _build_model(spec, self.backend, self.device, self.alpha)
             self.n_iter_ = 0
             self.t_ = 0
             self.loss_curve_ = []
             self.best_loss_ = np.inf
             self._no_improvement_count = 0
-            self.validation_scores_ = [] if self.early_stopping else None
+            self.validation_scores_: list[float] | None = [] if self.early_stopping else None
             self.best_validation_score_ = -np.inf if self.early_stopping else None
             self.best_epoch_ = None
-
+        else:
+            check_network(self.model_.spec, batch_size, what=type(self).__name__)
         early = self.early_stopping and not incremental
         if early and self.validation_scores_ is None:  # warm start after a fit without it
             self.validation_scores_, self.best_validation_score_ = [], -np.inf
-        best_weights = None
-        epochs = 1 if incremental else self.max_iter
-        converged = False
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for _ in range(epochs):
-                loss = self._epoch(X, y, w, batch_size)
-                self.n_iter_ += 1
-                self.loss_ = loss
-                self.loss_curve_.append(loss)
-                if early:
-                    score = self._validation_score(X_val, y_val, w_val)
-                    self.validation_scores_.append(score)
-                    improved = score >= self.best_validation_score_ + self.tol
-                    if score > self.best_validation_score_:
-                        self.best_validation_score_ = score
-                        self.best_epoch_ = self.n_iter_
-                        best_weights = self.model_.get_weights()
-                else:
-                    improved = loss <= self.best_loss_ - self.tol
-                    self.best_loss_ = min(self.best_loss_, loss)
-                    self.best_epoch_ = self.n_iter_
-                self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
-                if self.verbose:
-                    extra = f", validation score = {score:.8f}" if early else ""
-                    print(f"Iteration {self.n_iter_}, loss = {loss:.8f}{extra}", file=sys.stdout)
-                if self._no_improvement_count > self.n_iter_no_change:
-                    converged = True
-                    if self.verbose:
-                        what = "Validation score" if early else "Training loss"
-                        print(
-                            f"{what} did not improve more than tol={self.tol} for "
-                            f"{self.n_iter_no_change} consecutive epochs. Stopping."
-                        )
-                    break
-        if early and best_weights is not None:
-            self.model_.set_weights(best_weights)
-        if not incremental and not converged:
+        stopping = _MLPStopping(self, (X_val, y_val, w_val) if early else None)
+        steps = self.model_.steps
+        try:
+            train(
+                self.model_,
+                X,
+                y,
+                epochs=1 if incremental else self.max_iter,
+                batch_size=batch_size,
+                seed=int(self._rng.randint(np.iinfo(np.int32).max)),
+                loss_weights=w,
+                shuffle=self.shuffle,
+                callbacks=[stopping],
+                progress=False,
+            )
+        except TrainingDiverged as exc:
+            loss = exc.loss
+            raise ValueError(
+                f"{type(self).__name__}: the training loss became {loss} in epoch "
+                f"{self.n_iter_ + 1}; try a lower learning_rate_init "
+                f"(it is {self.learning_rate_init:g}) or scale the inputs (StandardScaler)"
+            ) from None
+        finally:
+            self.t_ += self.model_.steps - steps
+        if not incremental and not stopping.converged:
             warnings.warn(
                 f"{type(self).__name__}: max_iter={self.max_iter} epochs ended and the "
                 f"optimization hasn't converged yet (it improved by more than tol={self.tol} "
@@ -464,39 +493,6 @@ class _FCNetBase(BaseEstimator):
                 stacklevel=4,
             )
         return self
-
-    def _epoch(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None, batch_size: int):
-        """One pass over (X, y) in mini-batches; the epoch's (weighted) mean loss."""
-        n = len(X)
-        order = self._rng.permutation(n) if self.shuffle else None
-        total, weight = 0.0, 0.0
-        model = self.model_
-        for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size] if order is not None else None
-            xb = X[idx] if idx is not None else X[start : start + batch_size]
-            yb = y[idx] if idx is not None else y[start : start + batch_size]
-            if w is None:
-                wb = None
-                share = float(len(xb))
-            else:
-                wb = w[idx] if idx is not None else w[start : start + batch_size]
-                share = float(wb.sum())
-                if share == 0:
-                    continue  # a batch of weightless samples teaches nothing
-            if isinstance(model, _NumpyModel):
-                loss = model.weighted_step(xb, yb, wb)
-            else:
-                loss = model.train_step(xb, yb)
-            self.t_ += 1
-            if not np.isfinite(loss):
-                raise ValueError(
-                    f"{type(self).__name__}: the training loss became {loss} in epoch "
-                    f"{self.n_iter_ + 1}; try a lower learning_rate_init "
-                    f"(it is {self.learning_rate_init:g}) or scale the inputs (StandardScaler)"
-                )
-            total += loss * share
-            weight += share
-        return total / weight if weight else 0.0
 
     # ----- prediction ---------------------------------------------------------------------
 
@@ -555,7 +551,7 @@ class _FCNetBase(BaseEstimator):
         except TypeError as exc:
             raise ValueError(f"{path}: cannot save this estimator as .npz ({exc})") from None
         model = self.model_
-        arrays: dict[str, np.ndarray] = {
+        arrays: dict[str, Any] = {
             "__format__": np.array(FORMAT),
             "__spec__": np.array(model.spec.to_json()),
             "__backend__": np.array(model.backend),
@@ -567,55 +563,74 @@ class _FCNetBase(BaseEstimator):
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]):
-        """A fitted estimator from a `.npz` written by `save` (no pickle)."""
+        """A fitted estimator from a `.npz` written by `save` (no pickle).
+
+        The file is read once, each entry bounded before it is inflated; the estimator
+        data is validated (`_SavedEstimator`) and must describe the saved network. Any
+        fault is one ValueError naming the file."""
         path = Path(path)
-        spec, weights, _ = read_npz(path)
-        with np.load(path, allow_pickle=False) as z:
-            if _META_KEY not in z.files:
-                raise ValueError(
-                    f"{path}: an fcnet model without estimator data (no {_META_KEY} key); "
-                    "load it with fcnet.backends.load"
-                )
-            raw = str(z[_META_KEY])
-        try:
-            meta = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: {_META_KEY} is not valid JSON ({exc.msg})") from None
-        if not isinstance(meta, dict) or meta.get("version") != _META_VERSION:
-            raise ValueError(f"{path}: {_META_KEY} version is not {_META_VERSION}")
-        if meta.get("estimator") != cls.__name__:
+        spec, weights, meta = _read_saved(path)
+        if meta.estimator != cls.__name__:
             raise ValueError(
-                f"{path}: holds a {meta.get('estimator')!r}, not a {cls.__name__} "
-                f"(load it with {meta.get('estimator')}.load)"
+                f"{path}: holds a {meta.estimator!r}, not a {cls.__name__} "
+                f"(load it with {meta.estimator}.load)"
             )
         est = cls()
         try:
-            params = dict(meta["params"])
-            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+            params = dict(meta.params)
+            params["hidden_layer_sizes"] = tuple(params.get("hidden_layer_sizes", ()))
             est.set_params(**params)
             est._validate_params()
-            est.model_ = _build_model(spec, est.backend, est.device, est.alpha)
-            est.model_.set_weights(weights)
-            est.n_features_in_ = int(meta["n_features_in"])
-            if meta["feature_names_in"] is not None:
-                est.feature_names_in_ = np.asarray(meta["feature_names_in"], dtype=object)
-            est.n_iter_ = int(meta["n_iter"])
-            est.t_ = int(meta["t"])
-            est.loss_curve_ = [float(v) for v in meta["loss_curve"]]
-            est.loss_ = est.loss_curve_[-1] if est.loss_curve_ else None
-            est.best_loss_ = float(meta["best_loss"])
-            est.validation_scores_ = meta["validation_scores"]
-            est.best_validation_score_ = meta["best_validation_score"]
-            est.best_epoch_ = meta["best_epoch"]
-            est._no_improvement_count = 0
-            est._set_targets_meta(meta["targets"])
-        except (KeyError, TypeError, ValueError) as exc:
+            est._set_targets_meta(meta.targets)
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            detail = " ".join(str(exc).split())[:300]
             raise ValueError(
-                f"{path}: {_META_KEY} does not describe a {cls.__name__} ({exc})"
+                f"{path}: {_META_KEY} does not describe a {cls.__name__} ({detail})"
             ) from None
-        if spec.input_size != est.n_features_in_ or spec.output_size != est._n_outputs():
-            raise ValueError(f"{path}: {_META_KEY} does not fit the spec's input/output sizes")
+        est._loaded_feature_names = meta.feature_names_in
+        est._check_fits(path, spec, meta.n_features_in)
+        del est._loaded_feature_names
+        est.model_ = _build_model(spec, est.backend, est.device, est.alpha)
+        est.model_.set_weights(weights)
+        est.n_features_in_ = meta.n_features_in
+        if meta.feature_names_in is not None:
+            est.feature_names_in_ = np.asarray(meta.feature_names_in, dtype=object)
+        est.n_iter_ = meta.n_iter
+        est.t_ = meta.t
+        est.loss_curve_ = list(meta.loss_curve)
+        est.loss_ = est.loss_curve_[-1] if est.loss_curve_ else None
+        est.best_loss_ = meta.best_loss
+        est.validation_scores_ = meta.validation_scores
+        est.best_validation_score_ = meta.best_validation_score
+        est.best_epoch_ = meta.best_epoch
+        est._no_improvement_count = 0
         return est
+
+    def _check_fits(self, path: Path, spec: NetSpec, n_features: int) -> None:
+        """Refuse estimator data that contradicts the saved network (a tampered file)."""
+        wrong = []
+        widths = [layer.width for layer in spec.hidden]
+        if widths != self._hidden_sizes():
+            wrong.append(f"hidden_layer_sizes {self._hidden_sizes()} but the network has {widths}")
+        act = ACTIVATIONS[self.activation]
+        if any(layer.activation != act for layer in spec.hidden):
+            wrong.append(f"activation {self.activation!r} is not the network's")
+        if self.dtype is not None and self.dtype != spec.dtype:
+            wrong.append(f"dtype {self.dtype!r} but the network computes in {spec.dtype}")
+        if spec.input_size != n_features:
+            wrong.append(f"n_features_in {n_features} but the network takes {spec.input_size}")
+        names = getattr(self, "_loaded_feature_names", None)
+        if names is not None and len(names) != n_features:
+            wrong.append(f"{len(names)} feature names for {n_features} features")
+        if spec.output_size != self._n_outputs() or spec.loss != self._loss_name():
+            wrong.append(
+                f"targets need {self._n_outputs()} output(s) and loss {self._loss_name()!r}, "
+                f"the network has {spec.output_size} and {spec.loss!r}"
+            )
+        if wrong:
+            raise ValueError(
+                f"{path}: {_META_KEY} does not fit the saved network: {'; '.join(wrong)}"
+            )
 
     def _targets_meta(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -667,7 +682,9 @@ class FCNetClassifier(ClassifierMixin, _FCNetBase):
         beta_1, beta_2, epsilon: Adam's, 0.9, 0.999, 1e-8.
         dropout: fcnet's: the dropout rate after every hidden layer, 0.0.
         backend: "numpy" (default), "torch" or "tensorflow"; device: "cpu" or "cuda"
-            (torch); dtype: "float32" (default) or "float64".
+            (torch); dtype: None (default: the floating dtype of the data first fitted on,
+            float32 kept, anything else float64, as scikit-learn's estimators), "float32"
+            or "float64".
 
     Attributes: classes_, n_features_in_, feature_names_in_ (pandas input), model_ (the
     fcnet backend Model), loss_curve_ (mean training loss per epoch), loss_, best_loss_,
@@ -675,10 +692,9 @@ class FCNetClassifier(ClassifierMixin, _FCNetBase):
     (the epoch whose weights are kept, 1-based), n_iter_ (epochs), t_ (optimiser steps),
     n_outputs_.
 
-    Deliberate differences from MLPClassifier: computes in float32 unless dtype="float64"
-    (outputs too); no "lbfgs" solver and no learning_rate schedule option; no multilabel
-    targets; no sparse input (the numpy engine is dense); sample_weight needs
-    backend="numpy".
+    Deliberate differences from MLPClassifier: no "lbfgs" solver and no learning_rate
+    schedule option; no multilabel targets; no sparse input (the numpy engine is dense);
+    sample_weight needs backend="numpy".
 
     Example:
         >>> clf = FCNetClassifier(hidden_layer_sizes=(64,), max_iter=50, random_state=0)
@@ -698,10 +714,12 @@ class FCNetClassifier(ClassifierMixin, _FCNetBase):
             del self.model_  # classes_ was just set: a new network for them
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _validate_xy(self, X, y, reset):
-        X, y = validate_data(self, X, y, reset=reset, dtype=np.dtype(self.dtype))
+    def _validate_xy(self, X, y, reset, dtype):
+        X, y = validate_data(self, X, y, reset=reset, dtype=dtype)
         check_classification_targets(y)
         return X, y
+
+    classes_: np.ndarray
 
     def _targets(self, y, first, incremental):
         if first:  # partial_fit's first call has set classes_ from its `classes`
@@ -726,7 +744,7 @@ class FCNetClassifier(ClassifierMixin, _FCNetBase):
             )
         codes = np.searchsorted(self.classes_, y)
         if len(self.classes_) == 2:
-            return codes.astype(self.dtype).reshape(-1, 1)  # (N, 1) 0/1 targets
+            return codes.astype(np.float64).reshape(-1, 1)  # (N, 1) 0/1 targets
         return codes.astype(np.int64)
 
     def _loss_name(self) -> str:
@@ -758,8 +776,7 @@ class FCNetClassifier(ClassifierMixin, _FCNetBase):
         if z.shape[1] == 1:
             p = sigmoid(z[:, 0])  # (N,)
             return np.column_stack([1 - p, p])
-        e = np.exp(z - z.max(axis=1, keepdims=True))  # (N, C)
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(z)  # (N, C)
 
     def predict_log_proba(self, X):
         """log(predict_proba(X)) (-inf where a probability underflows to 0, as MLP)."""
@@ -797,7 +814,7 @@ class FCNetRegressor(RegressorMixin, _FCNetBase):
     (early stopping scores R^2 on the held-out part, not stratified), without classes_.
     Targets are not rescaled: standardise large-valued targets (TransformedTargetRegressor).
 
-    Deliberate differences from MLPRegressor: float32 unless dtype="float64"; no "lbfgs";
+    Deliberate differences from MLPRegressor: no "lbfgs";
     no sparse input; sample_weight needs backend="numpy".
 
     Example:
@@ -817,9 +834,9 @@ class FCNetRegressor(RegressorMixin, _FCNetBase):
         """One epoch over (X, y) from the current weights."""
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _validate_xy(self, X, y, reset):
+    def _validate_xy(self, X, y, reset, dtype):
         X, y = validate_data(
-            self, X, y, reset=reset, dtype=np.dtype(self.dtype), multi_output=True, y_numeric=True
+            self, X, y, reset=reset, dtype=dtype, multi_output=True, y_numeric=True
         )
         return X, y
 
@@ -832,7 +849,7 @@ class FCNetRegressor(RegressorMixin, _FCNetBase):
                 f"y: expected {self.n_outputs_} target column(s) as in the first fit, "
                 f"got {y2.shape[1]}"
             )
-        return np.ascontiguousarray(y2, dtype=self.dtype)
+        return np.ascontiguousarray(y2, dtype=np.float64)  # the loss casts to the net's dtype
 
     def _n_outputs(self) -> int:
         return self.n_outputs_
@@ -861,20 +878,86 @@ class FCNetRegressor(RegressorMixin, _FCNetBase):
 def load(path: str | os.PathLike[str]) -> FCNetClassifier | FCNetRegressor:
     """The fitted FCNetClassifier or FCNetRegressor saved in `path` (see `save`)."""
     path = Path(path)
-    read_npz(path)
-    with np.load(path, allow_pickle=False) as z:
-        raw = str(z[_META_KEY]) if _META_KEY in z.files else "{}"
-    try:
-        name = json.loads(raw).get("estimator")
-    except (json.JSONDecodeError, AttributeError):
-        name = None
+    _spec, _weights, meta = _read_saved(path, any_estimator=True)
     classes = {"FCNetClassifier": FCNetClassifier, "FCNetRegressor": FCNetRegressor}
-    if name not in classes:
+    return classes[meta.estimator].load(path)
+
+
+# ----- the saved estimator data ---------------------------------------------------------------
+
+_MAX_COUNT = 2**53  # epochs and steps: exact in a float, as JSON numbers are read
+_MAX_CLASS_CHARS = 4096  # one class label of a "<U..." dtype, in characters
+
+
+class _SavedEstimator(BaseModel):
+    """The `__sklearn__` entry of a saved estimator: every field typed and bounded, unknown
+    keys refused (pydantic, like NetSpec); finite numbers only where a count is meant."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    version: Literal[1]
+    estimator: Literal["FCNetClassifier", "FCNetRegressor"]
+    params: dict[str, Any]
+    n_features_in: int = Field(ge=1, le=MAX_WIDTH)
+    feature_names_in: list[str] | None
+    n_iter: int = Field(ge=0, lt=_MAX_COUNT)
+    t: int = Field(ge=0, lt=_MAX_COUNT)
+    loss_curve: list[float]
+    best_loss: float
+    validation_scores: list[float] | None
+    best_validation_score: float | None
+    best_epoch: int | None = Field(ge=0, lt=_MAX_COUNT)
+    targets: dict[str, Any]
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, value: dict[str, Any]) -> dict[str, Any]:
+        dtype = value.get("dtype")
+        if dtype is not None:
+            if not isinstance(dtype, str) or len(dtype) > 16:
+                raise ValueError(f"targets.dtype: expected a dtype name, got {dtype!r}"[:120])
+            if dtype != "object":
+                try:
+                    kind, size = np.dtype(dtype).kind, np.dtype(dtype).itemsize
+                except TypeError:
+                    raise ValueError(f"targets.dtype: not a dtype: {dtype!r}") from None
+                if kind not in "biufU" or (kind == "U" and size > 4 * _MAX_CLASS_CHARS):
+                    raise ValueError(
+                        f"targets.dtype: expected booleans, numbers or strings of at most "
+                        f"{_MAX_CLASS_CHARS} characters, got {dtype!r}"
+                    )
+        return value
+
+
+def _read_saved(
+    path: Path, any_estimator: bool = False
+) -> tuple[NetSpec, dict[str, np.ndarray], _SavedEstimator]:
+    """(spec, weights, estimator data) of a saved estimator: the file read once, each entry
+    bounded before it is read; a ValueError naming the file otherwise."""
+    spec, weights, _backend, texts = read_model_npz(path, (_META_KEY,))
+    if _META_KEY not in texts:
+        if any_estimator:
+            raise ValueError(
+                f"{path}: not a saved fcnet estimator (expected {_META_KEY} naming "
+                f"FCNetClassifier or FCNetRegressor)"
+            )
         raise ValueError(
-            f"{path}: not a saved fcnet estimator (expected {_META_KEY} naming "
-            f"FCNetClassifier or FCNetRegressor)"
+            f"{path}: an fcnet model without estimator data (no {_META_KEY} key); "
+            "load it with fcnet.backends.load"
         )
-    return classes[name].load(path)
+    raw = parse_json(texts[_META_KEY], f"{path}: {_META_KEY}")  # nesting bounded
+    if not isinstance(raw, dict) or raw.get("version") != _META_VERSION:
+        version = raw.get("version") if isinstance(raw, dict) else None
+        raise ValueError(f"{path}: {_META_KEY} version is {version!r}, expected {_META_VERSION}")
+    try:
+        meta = _SavedEstimator.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or _META_KEY
+        shown = repr(err.get("input"))
+        shown = shown if len(shown) <= 40 else shown[:40] + "..."
+        raise FileError(f"{path}: {_META_KEY} field {where!r}: {err['msg']}, got {shown}") from None
+    return spec, weights, meta
 
 
 __all__ = ["ACTIVATIONS", "FCNetClassifier", "FCNetRegressor", "load", "weighted_loss"]

@@ -32,6 +32,7 @@ from pydantic import (
 from fcnet._fileio import FileError, atomic_write_text, parse_json, parse_toml, read_text
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
+from fcnet.limits import check_widths
 from fcnet.schedules import lr_at
 
 # Each vocabulary declared once, as the type of its field; the tuples are derived from it.
@@ -256,9 +257,7 @@ class NetSpec(_Strict):
                     "(allowed: 'mean')"
                 ).format(loss=self.loss)
             )
-        from fcnet.limits import check_network
-
-        check_network(self)  # widths within bounds, weights and optimiser state fit in memory
+        check_widths(self)  # fixed bounds only: the memory is checked where a model is built
         return self
 
     # ----- the canonical layout ----------------------------------------------------------

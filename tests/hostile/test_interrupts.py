@@ -96,18 +96,18 @@ def test_more_ctrl_c_during_the_save_wait_for_it(tmp_path, monkeypatch, extra):
     import os
     import signal
 
-    import fcnet.train as train_module
+    import fcnet.checkpoint as checkpoint_module
     from fcnet.train import Interrupted, train
 
     spec, build, x, y = _setup()
-    real_save = train_module._save_checkpoint
+    real_save = checkpoint_module.save
 
     def save_under_fire(path, model, state):
         for _ in range(extra):  # the second (and third) Ctrl-C arrive while saving
             os.kill(os.getpid(), signal.SIGINT)
         real_save(path, model, state)
 
-    monkeypatch.setattr(train_module, "_save_checkpoint", save_under_fire)
+    monkeypatch.setattr(checkpoint_module, "save", save_under_fire)
     model = _SigintInStep(build(spec), at=3)
     try:
         train(model, x, y, epochs=3, batch_size=16, progress=False, checkpoint=tmp_path / "c.npz")

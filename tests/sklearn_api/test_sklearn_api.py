@@ -68,7 +68,7 @@ def test_get_params_set_params_round_trip():
     est = FCNetRegressor()
     params = est.get_params()
     assert params["hidden_layer_sizes"] == (100,) and params["max_iter"] == 200
-    assert params["dtype"] == "float32" and params["backend"] == "numpy"
+    assert params["dtype"] is None and params["backend"] == "numpy"  # None: the data's dtype
     changed = {"hidden_layer_sizes": (8, 4), "alpha": 0.5, "solver": "sgd", "dropout": 0.2}
     assert est.set_params(**changed) is est
     assert {k: est.get_params()[k] for k in changed} == changed

@@ -66,14 +66,22 @@ def test_multi_output_regression(regression2):
 
 
 @quiet
-def test_float32_by_default_float64_on_request(blobs3):
+def test_dtype_follows_the_data_by_default_or_is_fixed_on_request(blobs3):
+    """dtype=None (the default) computes and answers in the fitted data's floating dtype,
+    as scikit-learn's estimators do; dtype="float32"/"float64" fixes it."""
     X, y = blobs3
-    clf = FCNetClassifier(**SMALL).fit(X, y)
-    assert clf.model_.spec.dtype == "float32"
-    assert all(w.dtype == np.float32 for w in clf.model_.get_weights().values())
-    assert clf.predict_proba(X).dtype == np.float32
-    clf64 = FCNetClassifier(**SMALL, dtype="float64").fit(X, y)
-    assert clf64.predict_proba(X).dtype == np.float64
+    assert X.dtype == np.float64
+    clf32 = FCNetClassifier(**SMALL).fit(X.astype(np.float32), y)
+    assert clf32.model_.spec.dtype == "float32"
+    assert all(w.dtype == np.float32 for w in clf32.model_.get_weights().values())
+    assert clf32.predict_proba(X).dtype == np.float32
+    clf64 = FCNetClassifier(**SMALL).fit(X, y)
+    assert clf64.model_.spec.dtype == "float64"
+    assert clf64.predict_proba(X.astype(np.float32)).dtype == np.float64
+    ints = FCNetRegressor(**SMALL).fit(np.rint(X * 10).astype(np.int64), X[:, 0])
+    assert ints.model_.spec.dtype == "float64"
+    fixed = FCNetClassifier(**SMALL, dtype="float32").fit(X, y)
+    assert fixed.model_.spec.dtype == "float32" and fixed.predict_proba(X).dtype == np.float32
 
 
 # ----- the epoch loop -----------------------------------------------------------------------

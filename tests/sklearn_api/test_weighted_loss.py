@@ -101,7 +101,7 @@ def test_step_gradient_with_l2_penalty_matches_central_differences():
         weights = [p.data for n, p in model.net.named_parameters() if n.endswith("weight")]
         return loss + 0.5 * c * sum(float(np.vdot(w, w)) for w in weights)
 
-    value = model.weighted_step(x, y, W)  # lr 1e-30: the weights do not move
+    value = model.train_step(x, y, W)  # lr 1e-30: the weights do not move
     assert value == pytest.approx(objective(), rel=1e-12)
     for name, p in model.net.named_parameters():
         analytic = p.grad.copy()
@@ -115,3 +115,64 @@ def test_step_gradient_with_l2_penalty_matches_central_differences():
             p.data[i] = keep
             numeric[i] = (up - down) / 2e-5
         assert relative_error(analytic, numeric) < 1e-7, name
+
+
+# ----- fcnet's losses take sample_weight (one multiply), and there is one softmax ------------
+
+
+@pytest.mark.parametrize("name", ["mse", "bce"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_integer_weights_equal_repeated_rows(name, reduction):
+    """w_i = k is the sample k times: loss and per-row gradient sums, "mean" and "sum"."""
+    w = np.array([1, 0, 3, 2, 1, 1, 2])
+    z = rng.uniform(0.05, 0.95, size=(N, K)) if name == "bce" else Z.copy()
+    y = rng.uniform(size=(N, K))
+    fn = nn.loss(name, reduction=reduction)
+    weighted = fn(z.copy(), y, w)
+    g = fn.backward().copy()
+    idx = np.repeat(np.arange(N), w)
+    repeated = fn(z[idx].copy(), y[idx])
+    g_rep = np.zeros_like(z)
+    np.add.at(g_rep, idx, fn.backward())
+    assert weighted == pytest.approx(repeated, rel=1e-12)
+    np.testing.assert_allclose(g, g_rep, rtol=1e-12, atol=1e-15)
+
+
+def test_weights_of_one_change_nothing():
+    for name, y in TARGETS.items():
+        fn = nn.loss(name)
+        plain, g = fn(Z.copy(), y), fn.backward().copy()
+        ones = fn(Z.copy(), y, np.ones(N))
+        assert ones == pytest.approx(plain, rel=1e-12)
+        np.testing.assert_allclose(fn.backward(), g, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("w", "match"),
+    [
+        (np.ones(N - 1), "sample_weight of 7 numbers"),
+        (np.full(N, -1.0), "finite and >= 0"),
+        (np.full(N, np.nan), "finite and >= 0"),
+        (np.zeros(N), "sum to zero"),
+        (np.array(["a"] * N), "sample_weight of 7 numbers"),
+    ],
+)
+def test_bad_sample_weight_is_a_value_error(w, match):
+    with pytest.raises(ValueError, match=match):
+        nn.loss("cross_entropy")(Z.copy(), TARGETS["cross_entropy"], w)
+
+
+def test_the_one_softmax():
+    from fcnet.nn.losses import softmax
+    from fcnet.tasks.mnist import softmax as task_softmax
+
+    big = np.array([[1000.0, 1001.0, 999.0], [-5.0, 0.0, 5.0]])
+    p = softmax(big)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    np.testing.assert_allclose(p, torch.softmax(torch.as_tensor(big), dim=1).numpy(), rtol=1e-12)
+    assert softmax(big.astype(np.float32)).dtype == np.float32
+    assert task_softmax(big.astype(np.float32)).dtype == np.float64  # the task's: float64
+    # CrossEntropyLoss's gradient is softmax - onehot, from the same shifted exponentials
+    fn = nn.loss("cross_entropy", reduction="sum")
+    fn(big.copy(), np.array([0, 2]))
+    np.testing.assert_allclose(fn.backward(), p - np.eye(3)[[0, 2]], atol=1e-15)

@@ -50,7 +50,7 @@ class Model(Protocol):
 
     def predict(self, x: Any) -> np.ndarray: ...
 
-    def train_step(self, x: Any, y: Any) -> float: ...
+    def train_step(self, x: Any, y: Any, sample_weight: Any = None) -> float: ...
 
     def evaluate(self, x: Any, y: Any) -> dict[str, float]: ...
 
@@ -98,6 +98,9 @@ def build(spec: NetSpec | dict[str, Any], backend: str = "numpy", device: str = 
         spec = NetSpec.from_dict(spec)
     if not isinstance(spec, NetSpec):
         raise ValueError(f"spec: expected a NetSpec or a dict, got {type(spec).__name__}")
+    from fcnet.limits import check_network
+
+    check_network(spec)  # the weights and optimiser state fit in memory, before allocating
     return _module(backend).Model(spec, device=device)
 
 

@@ -48,10 +48,16 @@ class ModelBase:
         """The network's output in eval mode, as a numpy array in spec.dtype."""
         return self._predict(check_x(self.spec, x))
 
-    def train_step(self, x: Any, y: Any) -> float:
-        """One optimiser step on the batch (x, y); returns the batch loss before the step."""
+    def train_step(self, x: Any, y: Any, sample_weight: Any = None) -> float:
+        """One optimiser step on the batch (x, y); returns the batch loss before the step.
+
+        sample_weight: (N,) weights of the batch's samples in the loss (see
+        `fcnet.nn.losses`); the numpy backend only (None: every sample alike)."""
         xa, ya = check_xy(self.spec, x, y)
-        loss = float(self._train_step(xa, ya))
+        if sample_weight is None:
+            loss = float(self._train_step(xa, ya))
+        else:
+            loss = float(self._train_step_weighted(xa, ya, sample_weight))
         self.steps += 1
         return loss
 
@@ -143,6 +149,12 @@ class ModelBase:
 
     def _train_step(self, x: np.ndarray, y: np.ndarray) -> float:
         raise NotImplementedError
+
+    def _train_step_weighted(self, x: np.ndarray, y: np.ndarray, sample_weight: Any) -> float:
+        """A step on the loss with per-sample weights (only the numpy backend has one)."""
+        raise ValueError(
+            f"sample_weight: only backend 'numpy' weighs samples, got backend {self.backend!r}"
+        )
 
     def _evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         raise NotImplementedError

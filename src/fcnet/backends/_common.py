@@ -17,7 +17,13 @@ from fcnet.i18n import N_
 from fcnet.spec import NetSpec, SpecError
 
 # The text entries of a portable .npz, and the most bytes each may hold.
-_NPZ_SMALL = {"__spec__": 1 * MiB, "__format__": 1 * KiB, "__backend__": 1 * KiB}
+# the `__sklearn__` entry: `fcnet.sklearn`'s estimator data (parameters, curves, classes)
+_NPZ_SMALL = {
+    "__spec__": 1 * MiB,
+    "__format__": 1 * KiB,
+    "__backend__": 1 * KiB,
+    "__sklearn__": 16 * MiB,
+}
 
 FORMAT = "fcnet-model-1"
 # Each backend's native weight-file suffixes; the first is the one fcnet writes.
@@ -220,6 +226,15 @@ def save_npz(path: str | os.PathLike[str], spec: NetSpec, weights: dict, backend
 
 def read_npz(path: str | os.PathLike[str]) -> tuple[NetSpec, dict[str, np.ndarray], str | None]:
     """(spec, weights, backend that wrote it) from a portable `.npz`; ValueError otherwise."""
+    spec, weights, backend, _texts = read_model_npz(path)
+    return spec, weights, backend
+
+
+def read_model_npz(
+    path: str | os.PathLike[str], texts: tuple[str, ...] = ()
+) -> tuple[NetSpec, dict[str, np.ndarray], str | None, dict[str, str]]:
+    """`read_npz`'s three, plus the text entries named in `texts` that the file holds (each
+    bounded as `_NPZ_SMALL` says, read once with the rest); the file is read once."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(2, "no such model file", str(path))
@@ -235,10 +250,11 @@ def read_npz(path: str | os.PathLike[str]) -> tuple[NetSpec, dict[str, np.ndarra
     for key in _NPZ_SMALL:
         if key in arrays:
             arrays[key] = np.array(scalar_text(arrays, key, str(path)))
+    found = {key: str(arrays.pop(key)) for key in texts if key in arrays}
     try:
         spec = NetSpec.from_json(str(arrays.pop("__spec__")), source=f"{path}: __spec__")
     except SpecError as exc:
         raise SpecError(f"{path}: {exc}") from None
     backend = str(arrays.pop("__backend__")) if "__backend__" in arrays else None
     arrays.pop("__format__", None)
-    return spec, check_weights(spec, arrays, source=str(path)), backend
+    return spec, check_weights(spec, arrays, source=str(path)), backend, found

@@ -11,6 +11,7 @@ a wait); the input is checked once, by `ModelBase`, not again by the network.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 
@@ -95,18 +96,28 @@ class Model(ModelBase):
     def _train_step(self, x: np.ndarray, y: np.ndarray) -> float:
         return self.blas.run(self._step, x, y)
 
-    def _step(self, x: np.ndarray, y: np.ndarray) -> float:
+    def _train_step_weighted(self, x: np.ndarray, y: np.ndarray, sample_weight: Any) -> float:
+        return self.blas.run(self._step, x, y, sample_weight)
+
+    def _step(self, x: np.ndarray, y: np.ndarray, sample_weight: Any = None) -> float:
         o = self.spec.optimizer
         self.net.train()
-        loss = self.loss_fn(self.net.forward(x, check=False), y)  # x checked by ModelBase
+        out = self.net.forward(x, check=False)  # x checked by ModelBase
+        loss = self.loss_fn(out, y, sample_weight)
         self.net.zero_grad()
         self.net.backward(self.loss_fn.backward(), need_input_grad=False)
+        loss += self._penalty(x, sample_weight)
         if o.clip_norm is not None:
             nn.clip_grad_norm(self.net.parameters(), o.clip_norm)
         self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
         return loss
+
+    def _penalty(self, x: np.ndarray, sample_weight: Any) -> float:
+        """A term added to the loss after backward, its gradient added to the parameters'
+        (none here; `fcnet.sklearn` adds MLP's L2 penalty by overriding this)."""
+        return 0.0
 
     def _evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         self.net.eval()

@@ -23,8 +23,8 @@ import numpy as np
 
 import fcnet
 from fcnet import __version__
-from fcnet._fileio import atomic_write_text
 from fcnet.i18n import gettext as _
+from fcnet.runs import METRICS_LOG, RESULT, RUN_JSON, Run
 from fcnet.studio.training import FitRequest, FitSession
 from fcnet.tasks.fit import FitOptions
 
@@ -153,18 +153,15 @@ def save_fit(session: RecordingFitSession, runs_dir: Path, name: str | None = No
     lines = "".join(
         json.dumps({"step": step, "train_loss": loss}) + "\n" for step, loss in session.losses
     )
-    atomic_write_text(path / "run.json", json.dumps(meta, indent=2) + "\n")
-    atomic_write_text(path / "config.json", json.dumps(model.spec.to_dict(), indent=2) + "\n")
-    atomic_write_text(path / "metrics.jsonl", lines)
-    model.save(path / "model.npz")
-    try:
-        from fcnet import plots
-
-        plots.fit_curve(
-            session.grid, session.target, curve, path / "fit.png", title=f"f(x) = {req.expr}"
-        )
-    except Exception:  # a figure is a nicety; the run is complete without it
-        pass
-    atomic_write_text(path / "result.json", json.dumps(result, indent=2) + "\n")
+    run = Run("fit", path, options, resuming=False, meta=meta)  # the run folder's writer
+    run.path(RUN_JSON)  # run.json first, as a task writes it
+    run.save_spec(model.spec)
+    run.write_text(METRICS_LOG, lines)
+    run.save_model(model)
+    # a figure is a nicety: the run is complete without it (Run.plot reports, never raises)
+    run.plot(
+        "fit_curve", "fit.png", session.grid, session.target, curve, title=f"f(x) = {req.expr}"
+    )
+    run.write_json(RESULT, result)
     session.saved = run_name
     return run_name

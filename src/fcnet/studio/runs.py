@@ -37,6 +37,8 @@ from fcnet._fileio import (
 )
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
+from fcnet.runs.layout import CONFIG, METRICS_LOG, MODEL, RESULT, RUN_JSON
+from fcnet.runs.layout import RUN_FILES as LAYOUT_RUN_FILES
 
 _PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=+-]{0,127}")
 _PLOT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=+-]{0,127}\.png")
@@ -49,9 +51,10 @@ MAX_RUNS = 1000
 _MAX_LIST_BYTES = 1024 * 1024
 _MAX_TEXT_BYTES = 4 * 1024 * 1024
 _MAX_METRIC_LINES = 5000
-# The model file the tasks write (portable npz, spec JSON under "__spec__").
-MODEL_FILE = "model.npz"
-RUN_FILES = ("run.json", "config.json", "metrics.jsonl", "result.json", MODEL_FILE)
+# The model file the tasks write (portable npz, spec JSON under "__spec__"), and the files
+# that make a folder a run: `fcnet.runs.layout`'s
+MODEL_FILE = MODEL
+RUN_FILES = LAYOUT_RUN_FILES
 # The metric a run is known by, per task (the first one present is shown in its label).
 _HEADLINE = {
     "fit": ("test_mse",),
@@ -319,10 +322,10 @@ def describe(task: str, options: Any, result: Any, config: Any, metrics: dict) -
 def _summary(name: str, path: Path) -> dict[str, Any]:
     """One run's line in the list; FileError when one of its files is refused."""
     problems: list[str] = []
-    result = _read(path, "result.json", _MAX_LIST_BYTES, problems)
-    meta = _read(path, "run.json", _MAX_LIST_BYTES, problems)
-    config = _read(path, "config.json", _MAX_LIST_BYTES, problems)
-    for name_ in ("metrics.jsonl", MODEL_FILE):  # not read here, but checked
+    result = _read(path, RESULT, _MAX_LIST_BYTES, problems)
+    meta = _read(path, RUN_JSON, _MAX_LIST_BYTES, problems)
+    config = _read(path, CONFIG, _MAX_LIST_BYTES, problems)
+    for name_ in (METRICS_LOG, MODEL_FILE):  # not read here, but checked
         _check_regular(path, name_, problems)
     if problems:
         raise FileError("; ".join(problems))
@@ -367,11 +370,6 @@ def scan_runs(runs_dir: Path) -> dict[str, Any]:
     return {"runs": runs, "skipped": skipped, "truncated": truncated}
 
 
-def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
-    """A summary of every readable run folder under `runs_dir`, newest first."""
-    return scan_runs(runs_dir)["runs"]
-
-
 def run_detail(runs_dir: Path, name: str) -> dict[str, Any]:
     """Everything the Runs page shows of one run: config, result, metric records, plots,
     and the problems of any file it refused to read."""
@@ -387,10 +385,10 @@ def run_detail(runs_dir: Path, name: str) -> dict[str, Any]:
                 continue
             plots.append(p.name)
     problems: list[str] = []
-    meta = _read(path, "run.json", _MAX_TEXT_BYTES, problems)
-    config = _read(path, "config.json", _MAX_TEXT_BYTES, problems)
-    result = _read(path, "result.json", _MAX_TEXT_BYTES, problems)
-    metrics_log = read_metrics(path / "metrics.jsonl", problems)
+    meta = _read(path, RUN_JSON, _MAX_TEXT_BYTES, problems)
+    config = _read(path, CONFIG, _MAX_TEXT_BYTES, problems)
+    result = _read(path, RESULT, _MAX_TEXT_BYTES, problems)
+    metrics_log = read_metrics(path / METRICS_LOG, problems)
     task = meta.get("task") if isinstance(meta, dict) else None
     if not isinstance(task, str):
         task = result.get("task") if isinstance(result, dict) else None

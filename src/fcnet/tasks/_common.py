@@ -3,7 +3,7 @@
 `fit_model` trains with the run's options (one line per epoch when there is no progress
 bar; Ctrl-C leaves a checkpoint and says how to resume); `stream` gives each purpose its
 random generator under the one --seed; `one_blas_thread` runs a small task on one BLAS
-thread. The run folder is `fcnet.tasks.run_folder`, options -> NetSpec
+thread. The run folder is `fcnet.runs` (started by `fcnet.tasks.run_folder`), options -> NetSpec
 `fcnet.tasks.netspec`.
 """
 
@@ -18,12 +18,14 @@ import numpy as np
 
 from fcnet import runtime
 from fcnet.i18n import gettext as _
+from fcnet.limits import check_network
+from fcnet.runs.layout import CHECKPOINT, CONFIG, METRICS_LOG
 from fcnet.train import Callback, History, Interrupted, Scorer, default_scorer, train
 
 if TYPE_CHECKING:  # pragma: no cover
     from fcnet.backends import Model
+    from fcnet.runs import Run
     from fcnet.spec import NetSpec
-    from fcnet.tasks.run_folder import Run
 
 # Independent random streams drawn from one seed (spec.seed seeds the initialisation).
 _STREAMS = {"data": 1, "split": 2, "init": 4}
@@ -82,8 +84,8 @@ def fit_model(
     augment: Any = None,
     callbacks: Sequence[Callback] = (),
     label: str | None = None,
-    checkpoint: str = "checkpoint.npz",
-    metrics_log: str = "metrics.jsonl",
+    checkpoint: str = CHECKPOINT,
+    metrics_log: str = METRICS_LOG,
 ) -> History:
     """Train with the run's options; Ctrl-C leaves a checkpoint and a resume hint."""
     from rich.console import Console
@@ -127,9 +129,12 @@ def fit_model(
     return history
 
 
-def build_model(run: Run, spec: NetSpec, config_name: str = "config.json") -> Model:
+def build_model(run: Run, spec: NetSpec, config_name: str = CONFIG) -> Model:
     """The run's model (through `fcnet.runtime`: a distributed session builds its own),
-    then its NetSpec saved as `config_name`; a model that cannot be built writes nothing."""
+    then its NetSpec saved as `config_name`; a model that cannot be built writes nothing.
+    The memory check counts the run's real batch (the spec alone only counts weights)."""
+    batch = run.options.get("batch_size")
+    check_network(spec, batch if isinstance(batch, int) and batch > 0 else 1, what="training")
     model = runtime.build_model(spec, run.options["backend"], run.options.get("device", "cpu"))
     run.save_spec(spec, config_name)
     return model

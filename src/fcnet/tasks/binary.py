@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fcnet.i18n import gettext as _
+from fcnet.runs.layout import CONFIG
+from fcnet.runs.records import register_task
 from fcnet.spec import NetSpec
 from fcnet.tasks import _common
 from fcnet.tasks.netspec import resolve_spec
@@ -88,6 +90,9 @@ class BinaryOptions(TaskOptions):
     monitor: str = option("auc", "Validation metric to watch.", choices=MONITORS)
 
 
+register_task("binary", BinaryOptions, required=("dataset",))
+
+
 @task_function(BinaryOptions)
 @_common.one_blas_thread
 def binary(
@@ -114,7 +119,7 @@ def binary(
 
     d = x_train.shape[1]
     if run.resuming:
-        spec = NetSpec.load(run.path("config.json"))
+        spec = NetSpec.load(run.path(CONFIG))
     else:
         base = NetSpec(
             input_size=d,

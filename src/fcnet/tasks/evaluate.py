@@ -1,6 +1,6 @@
 """`evaluate(run_dir)`: the saved model of a run folder, measured again on its test data.
 
-Reads run.json for the task and its options, loads model.npz (`run_folder.load_model`:
+Reads run.json for the task and its options, loads model.npz (`fcnet.runs.load_model`:
 any backend's portable file loads on the numpy engine) and asks the task's own module
 for its test metrics (`evaluate_run`). Writes nothing.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from fcnet.i18n import gettext as _
-from fcnet.tasks.run_folder import load_model, read_run
+from fcnet.runs import load_model, read_run
 
 
 def evaluate(

@@ -29,6 +29,8 @@ import numpy as np
 from fcnet.data.synthetic import function_grid, function_samples
 from fcnet.expr import Expression, check_overflow, parse
 from fcnet.i18n import gettext as _
+from fcnet.runs.layout import CHECKPOINT, CONFIG, METRICS_LOG
+from fcnet.runs.records import register_task
 from fcnet.spec import NetSpec
 from fcnet.tasks import _common
 from fcnet.tasks.netspec import decay, resolve_spec
@@ -75,6 +77,9 @@ DECAY_TO = 0.2  # the lr falls to a fifth over the default 150 epochs (0.1 measu
 GRID_1D = 10_001
 GRID_2D = 201
 TEST_CURVE_EVERY = 10  # the per-epoch test curve uses every 10th grid point
+
+
+register_task("fit", FitOptions, required=("expr", "range", "samples"))
 
 
 @task_function(FitOptions)
@@ -239,7 +244,7 @@ def _train_one(
     stem = f"w{width}-" if width is not None else ""
     d = len(f.variables) if f.variables else 1
     if run.resuming:
-        spec = NetSpec.load(run.path(f"{stem}config.json"))
+        spec = NetSpec.load(run.path(stem + CONFIG))
     else:
         steps = math.ceil(o["samples"] / o["batch_size"])
         spec = resolve_spec(
@@ -257,7 +262,7 @@ def _train_one(
         scale.c = np.zeros_like(scale.c)
     if not spec.output_bias:
         scale.mu = 0.0
-    model = _common.build_model(run, spec, f"{stem}config.json")
+    model = _common.build_model(run, spec, stem + CONFIG)
     if not run.resuming:
         _spread_kinks(model, _common.stream(o["seed"], "init"))
     # each epoch's test curve on every TEST_CURVE_EVERY-th grid point (1,001 of 10,001
@@ -277,8 +282,8 @@ def _train_one(
         monitor="loss",
         callbacks=callbacks,
         label=label,
-        checkpoint=f"{stem}checkpoint.npz",
-        metrics_log=f"{stem}metrics.jsonl",
+        checkpoint=stem + CHECKPOINT,
+        metrics_log=stem + METRICS_LOG,
     )
     scale.fold(model)
     return model, history

@@ -36,6 +36,8 @@ import numpy as np
 from fcnet.data.augment import distort_images, shift_images
 from fcnet.data.digits import digit_field, grey_levels
 from fcnet.i18n import gettext as _
+from fcnet.runs.layout import CONFIG
+from fcnet.runs.records import register_task
 from fcnet.spec import NetSpec
 from fcnet.tasks import _common
 from fcnet.tasks.netspec import decay, resolve_spec
@@ -94,6 +96,9 @@ class MnistOptions(TaskOptions):
     MONITORS: ClassVar[tuple[str, ...]] = ("loss", "accuracy")
 
 
+register_task("mnist", MnistOptions, required=("preset",))
+
+
 @task_function(MnistOptions)
 def mnist(
     given: dict[str, Any], *, resume: str | os.PathLike[str] | None, callbacks: Sequence[Callback]
@@ -123,7 +128,7 @@ def mnist(
     x_train, y_train = x_train[keep], y_train[keep]
 
     if run.resuming:
-        spec = NetSpec.load(run.path("config.json"))
+        spec = NetSpec.load(run.path(CONFIG))
     else:
         steps = -(-len(x_train) // o["batch_size"])
         spec = resolve_spec(
@@ -185,10 +190,10 @@ def load_data(
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    """Class probabilities from logits (n, classes), row by row, in float64, stably."""
-    z = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    """Class probabilities from logits (n, classes), in float64: `fcnet.nn.losses.softmax`."""
+    from fcnet.nn.losses import softmax as _softmax
+
+    return _softmax(np.asarray(logits, dtype=np.float64))
 
 
 def evaluate_model(model: Model, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
