@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import math
 import os
 import sys
 import time
@@ -104,17 +105,8 @@ class FastStep:
         """Clip the gradients' joint norm at `clip_norm` (None: no clipping), then step."""
         if clip_norm is not None:
             self._nn.clip_grad_norm(self.net.parameters(), clip_norm)
-        if self._adam and self._flat_arrays():
-            self._adam_step()
-        else:
+        if not (self._adam and self._adam_step()):
             self.optimizer.step()
-
-    def _flat_arrays(self) -> bool:
-        """Whether every array Adam's kernel updates can be viewed flat (ravel, no copy)."""
-        opt = self.optimizer
-        assert isinstance(opt, self._nn.Adam)
-        arrays = zip(opt.params, opt.exp_avg, opt.exp_avg_sq, strict=True)
-        return all(_contiguous(p.data, p.grad, m, v) for p, m, v in arrays)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """The network's output for x (checked already: a finite (N, in) array)."""
@@ -155,23 +147,33 @@ class FastStep:
                 delta = layer.backward(delta)
         return delta
 
-    def _adam_step(self) -> None:
-        """`nn.Adam.step`, each parameter's update one compiled loop (`adam_chunk`)."""
+    def _adam_step(self) -> bool:
+        """`nn.Adam.step`, each parameter's update one compiled loop (`adam_chunk`); False,
+        with nothing done, when an array cannot be viewed flat (then `step` runs)."""
         opt = self.optimizer
         assert isinstance(opt, self._nn.Adam)
+        arrays = list(zip(opt.params, opt.exp_avg, opt.exp_avg_sq, strict=True))
+        for p, m, v in arrays:
+            if not (_contiguous(p.data, p.grad, m, v)):
+                return False  # (the kernel walks them flat)
         opt.t += 1
         lr, wd, (beta1, beta2), t = opt.lr, opt.weight_decay, opt.betas, opt.t
         step_size = lr / (1 - beta1**t)
-        c = np.sqrt(1 - beta2**t)
-        for p, m, v in zip(opt.params, opt.exp_avg, opt.exp_avg_sq, strict=True):
-            dt = p.data.dtype.type
-            decay = dt(1 - lr * wd) if (wd and opt._decoupled) else dt(1)
-            consts = (
-                dt(1 - beta1), dt(beta2), dt(1 - beta2), dt(step_size * c), dt(opt.eps * c),
-                dt(0 if opt._decoupled else wd), decay, t % opt.FLUSH_EVERY == 0,
-                dt(np.finfo(p.data.dtype).tiny),
-            )  # fmt: skip
-            self.k.adam_chunk(p.data.ravel(), p.grad.ravel(), m.ravel(), v.ravel(), *consts)
+        c = math.sqrt(1 - beta2**t)
+        dtype = opt.params[0].data.dtype  # (one dtype for all: Optimizer checks it)
+        dt = dtype.type
+        consts = (
+            dt(1 - beta1), dt(beta2), dt(1 - beta2), dt(step_size * c), dt(opt.eps * c),
+            dt(0 if opt._decoupled else wd), dt(1 - lr * wd) if (wd and opt._decoupled) else dt(1),
+            t % opt.FLUSH_EVERY == 0, _TINY[dtype],
+        )  # fmt: skip
+        for p, m, v in arrays:
+            self.k.adam_chunk(p.data, p.grad, m, v, *consts)
+        return True
+
+
+_TINY = {np.dtype(t): np.finfo(t).tiny for t in (np.float32, np.float64)}
+"""The smallest normal number of each model dtype, in that dtype (Adam's flush)."""
 
 
 def _contiguous(*arrays: np.ndarray) -> bool:

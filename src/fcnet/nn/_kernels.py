@@ -26,13 +26,16 @@ _compiled = njit(cache=True, nogil=True, error_model="numpy")
 
 @_compiled
 def adam_chunk(p, g, m, v, beta1c, beta2, beta2c, step_c, eps_c, wd, decay, flush, tiny):
-    """Adam/AdamW on one parameter (flat arrays), in place: `optim.Adam.step`'s lines fused.
+    """Adam/AdamW on one parameter, in place: `optim.Adam.step`'s lines fused. p, g, m, v
+    are C-contiguous arrays of one shape (walked flat: a view, never a copy; any other
+    layout is a typing error, not a lost update).
 
     beta1c = 1 - beta1, beta2c = 1 - beta2, step_c = step_size * c, eps_c = eps * c
     (c = sqrt(1 - beta2^t)); wd > 0 adds the L2 term wd p to the gradient (Adam);
     decay != 1 multiplies p by it first (AdamW: 1 - lr wd); flush zeroes moments m
     below `tiny` (the dtype's smallest normal number). All scalars in p's dtype.
     """
+    p, g, m, v = p.reshape(p.size), g.reshape(p.size), m.reshape(p.size), v.reshape(p.size)
     for i in range(p.size):
         pi = p[i]
         pi = pi * decay  # AdamW: p = p (1 - lr wd)  (decay = 1 otherwise: p unchanged)
