@@ -240,3 +240,28 @@ def test_dropout_masks_keep_one_minus_p_and_average_one():
     np.testing.assert_array_equal(again, out)  # the seed decides the mask
     odd = nn.Dropout(0.5, rng=1)(np.ones((3, 7), np.float32))  # 21 values: not a multiple of 4
     assert set(np.unique(odd)) <= {0.0, 2.0}
+
+
+def test_the_reference_engine_holds_no_speed_machinery():
+    """fcnet.nn is the reference code: no module of it but the kernels' imports numba, the
+    speed layer or a thread library, and a Parameter is its data and its gradient."""
+    import ast
+
+    nn_dir = Path(SRC) / "fcnet" / "nn"
+    for path in nn_dir.glob("*.py"):
+        if path.name == "_kernels.py":  # the compiled twins, loaded by fcnet._speed only
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names]
+                module = getattr(node, "module", None) or ""
+                for name in [module, *names]:
+                    assert not name.startswith(("numba", "threadpoolctl", "fcnet._speed")), path
+                    assert name != "_speed", path
+    assert set(nn.Parameter.__slots__) == {"data", "_grad"}
+    p = nn.Parameter(np.ones(3))
+    p.grad += 2.0
+    p.add_grad(np.ones(3))
+    np.testing.assert_array_equal(p.grad, [3.0] * 3)
+    p.zero_grad()
+    np.testing.assert_array_equal(p.grad, [0.0] * 3)
