@@ -11,7 +11,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 THREADS_ENV = "FCNET_BENCH_THREADS"
 THREADS = int(os.environ.get(THREADS_ENV, "2"))
@@ -23,6 +23,22 @@ TINY_ENV = "FCNET_BENCH_TINY"
 """Set to 1 to shrink every section of this package to a few hundred samples (for the test)."""
 
 _THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+class Target(NamedTuple):
+    """One target of a section, as RESULTS.md lists it: the issue that set it, what it
+    asks, what was measured, and whether it was met (None: not measured this run).
+    Each section module owns its targets: `targets(result) -> list[Target]`."""
+
+    issue: int
+    text: str
+    measured: str
+    met: bool | None
+
+
+def fmt(v: Any, spec: str, none: str = "-") -> str:
+    """`v` formatted with `spec` when it is a number, else `none`."""
+    return format(v, spec) if isinstance(v, (int, float)) and not isinstance(v, bool) else none
 
 
 def tiny() -> bool:

@@ -16,7 +16,9 @@ import numpy as np
 
 from benchmarks._common import (
     THREADS,
+    Target,
     error_text,
+    fmt,
     limit_threads,
     setup_tensorflow,
     setup_torch,
@@ -196,3 +198,12 @@ def table(result: dict) -> Any:
     if errors:
         t.caption = (t.caption or "") + "\n[red]" + "\n".join(errors) + "[/red]"
     return t
+
+
+def targets(ag: dict) -> list[Target]:
+    """Section agreement's target (set by issue 4, listed with issue 6's)."""
+    rel = ag.get("max_loss_rel_diff")
+    return [
+        Target(6, "Backends agree per step within 1e-6 relative (issue 4)", fmt(rel, ".1e"),
+               ag.get("within_tolerance") if rel is not None else None)
+    ]  # fmt: skip

@@ -111,6 +111,21 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def targets(auc: dict[str, Any]) -> list[Any]:
+    """Section auc's target (issue 6), as a `benchmarks._common.Target`."""
+    from benchmarks._common import Target, fmt  # (here: the module also runs as a script)
+
+    diff, speed = auc.get("max_abs_diff"), auc.get("min_speedup")
+    return [
+        Target(
+            6,
+            "AUC: identical to scikit-learn within 1e-12, >= 2x faster",
+            f"largest difference {fmt(diff, '.1e')}, slowest speedup {fmt(speed, '.1f')}x",
+            (diff <= 1e-12 and speed >= 2) if diff is not None and speed is not None else None,
+        )
+    ]
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10^5 scores, 3 repetitions")

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from benchmarks import bench_mnist
-from benchmarks._common import median, tiny
+from benchmarks._common import Target, fmt, median, tiny
 
 CONTESTANTS = ("fcnet-numpy", "pytorch")
 
@@ -104,3 +104,18 @@ def table(result: dict) -> Any:
         t.add_row(c, f(e.get("quiet_s_per_epoch")), f(e.get("busy_s_per_epoch")),
                   f(e.get("slowdown")))  # fmt: skip
     return t
+
+
+def targets(busy: dict[str, Any]) -> list[Target]:
+    """Section busy's target (issue 16)."""
+    slow = busy.get("slowdown")
+    return [
+        Target(
+            16,
+            "`busy`: fcnet-numpy's slowdown with one core kept busy <= 1.6",
+            f"{fmt(busy.get('quiet_s_per_epoch'), '.3f')} -> "
+            f"{fmt(busy.get('busy_s_per_epoch'), '.3f')} s/epoch: {fmt(slow, '.2f')}x "
+            f"(pytorch {fmt(busy.get('pytorch_slowdown'), '.2f')}x)",
+            slow <= 1.6 if isinstance(slow, float) else None,
+        )
+    ]

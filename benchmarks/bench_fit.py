@@ -19,7 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks._common import THREADS, error_text, limit_threads, median, setup_torch, tiny
+from benchmarks._common import (
+    THREADS,
+    Target,
+    error_text,
+    limit_threads,
+    median,
+    setup_torch,
+    tiny,
+)
 
 CONTESTANTS = ("fcnet-numpy", "pytorch", "sklearn")
 HIDDEN = 64
@@ -206,3 +214,17 @@ def table(result: dict) -> Any:
             f"{st.get('repetitions')} repetition(s), medians"
         )
     return t
+
+
+def targets(fit: dict) -> list[Target]:
+    """Section fit's target (issue 6)."""
+    fo, fs = fit.get("fcnet-numpy", {}), fit.get("sklearn", {})
+    if "test_mse" in fo and "test_mse" in fs:
+        measured = (
+            f"MSE {fo['test_mse']:.3g} vs {fs['test_mse']:.3g}; "
+            f"{fo['seconds']:.2f} s vs {fs['seconds']:.2f} s"
+        )
+        met: bool | None = fo["test_mse"] < fs["test_mse"] and fo["seconds"] < fs["seconds"]
+    else:
+        measured, met = "-", None
+    return [Target(6, "Fit: lower test MSE than MLPRegressor, in less time", measured, met)]

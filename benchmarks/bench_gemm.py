@@ -4,11 +4,14 @@ The large square product is the machine's ceiling; the MLP shapes are the produc
 batch of the 784-256-10 MNIST network does (forward, dW, dX; batch 128), the ceiling
 for everything in section 3. Each figure is the median GFLOP/s over repetitions, each
 repetition timing a loop of products long enough (~0.1 s) to swamp the timer.
+`copy_gbps`, the bandwidth of a plain copy, is the other ceiling: with the products it
+gives each MNIST network's roofline floor (`roofline_floor`).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -125,6 +128,7 @@ def run(quick: bool = False) -> dict:
     ]
     result["peak_gflops"] = max(squares)
     result["mlp_batch_gflop"] = sum(_flops(a, b, ta, tb) for _, a, b, ta, tb in MLP_SHAPES) / 1e9
+    result["copy_gbps"] = copy_bandwidth(quick)
     return result
 
 
@@ -167,6 +171,66 @@ def gemm_floor(sizes: list[int], n_train: int, batch: int = 128, quick: bool = T
     return {"gemm_floor_s": seconds * n_train / batch, "shapes_gflops": best}
 
 
+def copy_bandwidth(quick: bool = True) -> float:
+    """The memory bandwidth a plain copy reaches here, GB/s (bytes read plus bytes written
+    over the best time of a few copies of a 64 MiB float32 array, far beyond the caches)."""
+    n = (1 << 20) if tiny() else (16 << 20)
+    src = np.ones(n, np.float32)
+    dst = np.empty_like(src)
+    np.copyto(dst, src)  # touch both once
+    best = math.inf
+    for _ in range(3 if tiny() or quick else 7):
+        t0 = time.perf_counter()
+        np.copyto(dst, src)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * src.nbytes / best / 1e9
+
+
+ADAM_ARRAYS = 7
+"""Arrays Adam streams per parameter and step: p, m and v read and written, g read."""
+
+
+def traffic_per_step(sizes: list[int], batch: int = 128, dropout: float = 0.0) -> dict:
+    """Bytes one training step must move through memory besides its products (float32):
+    {"optimizer": Adam's 7 arrays over every parameter, "batch_gather": the batch's rows
+    read from the training set and written (x only; the labels are 1/784 of it),
+    "activations": the element-wise passes over the activations at their fewest (per
+    hidden layer: z += b read and written, ReLU forward read and written, ReLU' reading
+    delta and a and writing, db's sum reading delta, and with dropout its forward and
+    backward reading two arrays and writing one each; the output layer: the bias, the
+    softmax and its gradient, db)}."""
+    item = 4
+    params = sum(n_in * n_out + n_out for n_in, n_out in itertools.pairwise(sizes))
+    per_hidden = 2 + 2 + 3 + 1 + (6 if dropout else 0)
+    act = sum(per_hidden * w for w in sizes[1:-1]) + (2 + 3 + 1) * sizes[-1]
+    return {
+        "optimizer": ADAM_ARRAYS * params * item,
+        "batch_gather": 2 * batch * sizes[0] * item,
+        "activations": act * batch * item,
+    }
+
+
+def roofline_floor(
+    sizes: list[int],
+    n_train: int,
+    gemm_floor_s: float,
+    bandwidth_gb_s: float,
+    batch: int = 128,
+    dropout: float = 0.0,
+) -> dict:
+    """The roofline floor of one epoch: the products at their measured rates
+    (`gemm_floor_s`) plus the optimiser's, the batch gather's and the activations' memory
+    traffic (`traffic_per_step`) at the measured copy bandwidth. What no implementation of
+    the same step on this machine can beat; {"roofline_floor_s": ..., "parts": {...}}."""
+    steps = -(-n_train // batch)
+    bw = bandwidth_gb_s * 1e9
+    parts = {"gemm_s": gemm_floor_s}
+    for name, nbytes in traffic_per_step(sizes, batch, dropout).items():
+        parts[f"{name}_s"] = steps * nbytes / bw
+    total = sum(parts.values())  # (every part in seconds; the bandwidth beside them)
+    return {"roofline_floor_s": total, "parts": {**parts, "copy_gbps": bandwidth_gb_s}}
+
+
 def table(result: dict) -> Any:
     """A rich table of `run`'s result."""
     from rich.table import Table
@@ -195,5 +259,8 @@ def table(result: dict) -> Any:
         val = result[lib].get("mlp_epoch_gemm_s")
         cells.append(f"{val:.3f}" if isinstance(val, float) else "-")
     t.add_row("GEMM seconds of one MNIST epoch (s)", *cells)
-    t.caption = f"peak: {result.get('peak_gflops', float('nan')):.1f} GFLOP/s"
+    t.caption = (
+        f"peak: {result.get('peak_gflops', float('nan')):.1f} GFLOP/s; "
+        f"a plain copy: {result.get('copy_gbps', float('nan')):.1f} GB/s"
+    )
     return t

@@ -255,5 +255,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def targets(idx: dict[str, Any]) -> list[Any]:
+    """Section idx_read's targets (issue 6), as `benchmarks._common.Target`s."""
+    from benchmarks._common import Target, fmt  # (here: the module also runs as a script)
+
+    sp = idx.get("raw", {}).get("speedup")
+    vs = idx.get("gz", {}).get("vs_gzip_dc")
+    return [
+        Target(6, "IDX raw read >= 50x faster than the struct loader", f"{fmt(sp, '.0f')}x",
+               sp >= 50 if sp else None),
+        Target(6, "IDX gz read <= 1.5x `gzip -dc > /dev/null`", f"{fmt(vs, '.2f')}x",
+               vs <= 1.5 if vs else None),
+    ]  # fmt: skip
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -32,6 +32,8 @@ import numpy as np
 from benchmarks._common import (
     REPO_ROOT,
     THREADS,
+    Target,
+    fmt,
     limit_threads,
     median,
     peak_rss_mb,
@@ -378,7 +380,10 @@ def run(quick: bool = False, peak_gflops: float | None = None, gemm: dict | None
     each contestant's `fraction_of_peak` is its achieved GFLOP/s over it. `gemm`, the
     GEMM section's result, gives the epoch's GEMM floor: the seconds its products take
     at the best rate measured for each shape (numpy or torch); without it the floor is
-    measured here, briefly. `gemm_floor_s` is that floor for the section's n_train.
+    measured here, briefly. `gemm_floor_s` is that floor for the section's n_train;
+    `roofline_floor_s` adds the memory traffic no step can avoid (Adam's arrays, the
+    batch gather, the activations' element-wise passes) at the measured copy bandwidth,
+    its parts in `roofline_parts` (`bench_gemm.roofline_floor`).
     """
     if tiny():
         epochs, n_train, n_test, repeats, timeout = 1, 512, 256, 1, 300
@@ -433,8 +438,8 @@ def run_net(
             stopped = f"stopped after {rep + 1} of {repeats} repetitions: {elapsed:.0f} s used"
             break
     n = n_train if n_train is not None else 60000
-    floor = None
-    if device == "cpu":  # the CPU's ceilings: GEMM peak and the epoch's GEMM floor
+    floor = roofline = None
+    if device == "cpu":  # the CPU's ceilings: GEMM peak, the epoch's GEMM and roofline floors
         from benchmarks import bench_gemm
 
         if peak_gflops is None:
@@ -447,11 +452,16 @@ def run_net(
         if not floors:  # the floor of this network, measured now
             floors = [bench_gemm.gemm_floor([784, *hidden, 10], n, BATCH)["gemm_floor_s"]]
         floor = min(floors)
+        bandwidth = (gemm or {}).get("copy_gbps") or bench_gemm.copy_bandwidth()
+        roofline = bench_gemm.roofline_floor(
+            [784, *hidden, 10], n, floor, bandwidth, BATCH, conf["dropout"]
+        )
     sizes = "-".join(map(str, (784, *hidden, 10)))
     dropout = f", dropout {conf['dropout']:g} after each hidden layer" if conf["dropout"] else ""
     result: dict[str, Any] = {
         "settings": {
             "gemm_floor_s_per_epoch": floor,
+            "roofline_parts": roofline["parts"] if roofline else None,
             "network": f"{sizes} ReLU{dropout}, softmax cross-entropy",
             "batch": BATCH,
             "optimizer": f"Adam lr {LR:g}",
@@ -485,6 +495,10 @@ def run_net(
     result["ratio_numpy_vs_pytorch"] = a / b if a and b else None
     result["gemm_floor_s"] = floor
     result["ratio_numpy_vs_gemm_floor"] = a / floor if a and floor else None
+    rf = roofline["roofline_floor_s"] if roofline else None
+    result["roofline_floor_s"] = rf
+    result["roofline_parts"] = roofline["parts"] if roofline else None
+    result["ratio_numpy_vs_roofline_floor"] = a / rf if a and rf else None
     return result
 
 
@@ -533,13 +547,77 @@ def table(result: dict) -> Any:
         f"GEMM peak {f(st.get('peak_gflops'), '.1f')} GFLOP/s; the epoch's GEMMs alone at the "
         f"best measured rates: {f(st.get('gemm_floor_s_per_epoch'), '.3f')} s; "
         f"{st.get('repetitions')} repetition(s), medians; fcnet-numpy / GEMM floor: "
-        f"{f(result.get('ratio_numpy_vs_gemm_floor'), '.2f')}"
+        f"{f(result.get('ratio_numpy_vs_gemm_floor'), '.2f')}; roofline floor "
+        f"{f(result.get('roofline_floor_s'), '.3f')} s ({roofline_text(result)}), "
+        f"fcnet-numpy / roofline floor: {f(result.get('ratio_numpy_vs_roofline_floor'), '.2f')}"
     )
     if st.get("repetitions_note"):
         t.caption += f"\n{st['repetitions_note']}"
     if errors:
         t.caption += "\n[red]" + "\n".join(errors) + "[/red]"
     return t
+
+
+def roofline_text(result: dict) -> str:
+    """The roofline floor's parts as text: "products 0.610 s + optimizer 0.05 s + ..."."""
+    parts = result.get("roofline_parts") or {}
+    names = (("gemm_s", "products"), ("optimizer_s", "Adam's arrays"),
+             ("batch_gather_s", "batch gather"), ("activations_s", "activations"))  # fmt: skip
+    text = " + ".join(f"{label} {parts[k]:.3f} s" for k, label in names if k in parts)
+    if "copy_gbps" in parts:
+        text += f"; memory at {parts['copy_gbps']:.1f} GB/s"
+    return text or "-"
+
+
+def targets(m: dict) -> list[Target]:
+    """Section mnist_mlp's targets (issues 6, 16 and 24)."""
+    ours = m.get("fcnet-numpy", {})
+    ratio = m.get("ratio_numpy_vs_pytorch")
+    frac = ours.get("fraction_of_peak")
+    out = [
+        Target(6, "MNIST: fcnet-numpy s/epoch <= pytorch's", f"ratio {fmt(ratio, '.2f')}",
+               ratio <= 1.0 if isinstance(ratio, float) else None),
+        Target(6, "MNIST: fcnet-numpy >= 60% of the GEMM peak",
+               f"{fmt(frac, '.0%')} ({fmt(ours.get('gflops'), '.1f')} GFLOP/s)",
+               frac >= 0.6 if isinstance(frac, float) else None),
+    ]  # fmt: skip
+    mine = ours.get("s_to_target")
+    others = {
+        c: m[c].get("s_to_target")
+        for c in CONTESTANTS[1:]
+        if isinstance(m.get(c), dict) and "error" not in m[c]
+    }
+    reached = {c: v for c, v in others.items() if v is not None}
+    best = min(reached.items(), key=lambda kv: kv[1]) if reached else None
+    measured = (f"{mine:.1f} s" if isinstance(mine, float) else "never") + (
+        f" vs {best[0]} {best[1]:.1f} s" if best else " (no other contestant reached it)"
+    )
+    met = (
+        None
+        if "error" in ours or not ours
+        else (mine is not None and all(mine < v for v in reached.values()))
+    )
+    out.append(Target(6, "MNIST: 97.5% reached first by fcnet-numpy", measured, met))
+    return out + floor_targets("mnist_mlp", "784-256-10", m)
+
+
+def floor_targets(key: str, name: str, m: dict) -> list[Target]:
+    """fcnet-numpy against the GEMM floor (issue 16) and the roofline floor (issue 24)."""
+    ours = m.get("fcnet-numpy", {}).get("s_per_epoch")
+    out = []
+    for issue, floor_key, label in ((16, "gemm_floor_s", "GEMM"), (24, "roofline_floor_s",
+                                                                     "roofline")):  # fmt: skip
+        floor = m.get(floor_key)
+        ratio = ours / floor if isinstance(ours, float) and floor else None
+        out.append(
+            Target(
+                issue,
+                f"`{key}` ({name}): fcnet-numpy s/epoch <= 1.25x the {label} floor",
+                f"{fmt(ours, '.3f')} s / {fmt(floor, '.3f')} s = {fmt(ratio, '.2f')}x",
+                ratio <= 1.25 if ratio is not None else None,
+            )
+        )
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

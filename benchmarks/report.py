@@ -1,4 +1,5 @@
-"""Write benchmarks/RESULTS.md from benchmarks/results.json: tables, headline ratios, targets.
+"""Write benchmarks/RESULTS.md from benchmarks/results.json: tables, headline ratios, targets
+(each section module's own: `targets(result)`, gathered by `section_targets`).
 
     python -m benchmarks.report [--results benchmarks/results.json] [--out benchmarks/RESULTS.md]
         [--also another_run.json]
@@ -11,12 +12,15 @@ target, what was tried), which is carried over as it is.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import REPO_ROOT
+from benchmarks import SECTIONS
+from benchmarks._common import REPO_ROOT, Target, fmt
+from benchmarks.bench_mnist import roofline_text
 
 RESULTS = REPO_ROOT / "benchmarks" / "results.json"
 OUT = REPO_ROOT / "benchmarks" / "RESULTS.md"
@@ -24,8 +28,7 @@ NOTES_START, NOTES_END = "<!-- notes -->", "<!-- /notes -->"
 CONTESTANTS = ("fcnet-numpy", "fcnet-torch", "fcnet-tensorflow", "pytorch", "keras", "sklearn")
 
 
-def _f(v: Any, fmt: str, none: str = "-") -> str:
-    return format(v, fmt) if isinstance(v, (int, float)) and not isinstance(v, bool) else none
+_f = fmt
 
 
 def _ok(flag: bool | None) -> str:
@@ -38,92 +41,29 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
-def targets(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
-    """(target, measured, met) for each target of issue 6; met is None when not measured."""
-    out: list[tuple[str, str, bool | None]] = []
-    idx = r.get("idx_read", {})
-    raw, gz = idx.get("raw", {}), idx.get("gz", {})
-    sp = raw.get("speedup")
-    out.append(
-        (
-            "IDX raw read >= 50x faster than the struct loader",
-            f"{_f(sp, '.0f')}x",
-            sp >= 50 if sp else None,
-        )
-    )
-    vs = gz.get("vs_gzip_dc")
-    out.append(
-        (
-            "IDX gz read <= 1.5x `gzip -dc > /dev/null`",
-            f"{_f(vs, '.2f')}x",
-            vs <= 1.5 if vs else None,
-        )
-    )
-    m = r.get("mnist_mlp", {})
-    ours = m.get("fcnet-numpy", {})
-    ratio = m.get("ratio_numpy_vs_pytorch")
-    out.append(
-        (
-            "MNIST: fcnet-numpy s/epoch <= pytorch's",
-            f"ratio {_f(ratio, '.2f')}",
-            ratio <= 1.0 if isinstance(ratio, float) else None,
-        )
-    )
-    frac = ours.get("fraction_of_peak")
-    out.append(
-        (
-            "MNIST: fcnet-numpy >= 60% of the GEMM peak",
-            f"{_f(frac, '.0%')} ({_f(ours.get('gflops'), '.1f')} GFLOP/s)",
-            frac >= 0.6 if isinstance(frac, float) else None,
-        )
-    )
-    mine = ours.get("s_to_target")
-    others = {
-        c: m[c].get("s_to_target")
-        for c in CONTESTANTS[1:]
-        if isinstance(m.get(c), dict) and "error" not in m[c]
-    }
-    reached = {c: v for c, v in others.items() if v is not None}
-    best = min(reached.items(), key=lambda kv: kv[1]) if reached else None
-    measured = (f"{mine:.1f} s" if isinstance(mine, float) else "never") + (
-        f" vs {best[0]} {best[1]:.1f} s" if best else " (no other contestant reached it)"
-    )
-    met = (
-        None
-        if "error" in ours or not ours
-        else (mine is not None and all(mine < v for v in reached.values()))
-    )
-    out.append(("MNIST: 97.5% reached first by fcnet-numpy", measured, met))
-    fit = r.get("fit", {})
-    fo, fs = fit.get("fcnet-numpy", {}), fit.get("sklearn", {})
-    if "test_mse" in fo and "test_mse" in fs:
-        measured = (
-            f"MSE {fo['test_mse']:.3g} vs {fs['test_mse']:.3g}; "
-            f"{fo['seconds']:.2f} s vs {fs['seconds']:.2f} s"
-        )
-        met = fo["test_mse"] < fs["test_mse"] and fo["seconds"] < fs["seconds"]
-    else:
-        measured, met = "-", None
-    out.append(("Fit: lower test MSE than MLPRegressor, in less time", measured, met))
-    auc = r.get("auc", {})
-    diff, speed = auc.get("max_abs_diff"), auc.get("min_speedup")
-    out.append(
-        (
-            "AUC: identical to scikit-learn within 1e-12, >= 2x faster",
-            f"largest difference {_f(diff, '.1e')}, slowest speedup {_f(speed, '.1f')}x",
-            (diff <= 1e-12 and speed >= 2) if diff is not None and speed is not None else None,
-        )
-    )
-    ag = r.get("agreement", {})
-    rel = ag.get("max_loss_rel_diff")
-    out.append(
-        (
-            "Backends agree per step within 1e-6 relative (issue 4)",
-            _f(rel, ".1e"),
-            ag.get("within_tolerance") if rel is not None else None,
-        )
-    )
+def section_targets(r: dict[str, Any]) -> list[Target]:
+    """Every section's targets, in the sections' order: each section module owns its own
+    (`targets(result) -> list[Target]`); a section without targets adds none."""
+    out: list[Target] = []
+    for key, name in SECTIONS.items():
+        fn = getattr(importlib.import_module(name), "targets", None)
+        if fn is not None:
+            section = r.get(key)
+            out += fn(section if isinstance(section, dict) else {})
     return out
+
+
+def _target_tables(r: dict[str, Any]) -> list[str]:
+    """One "## Targets (issue N)" table per issue, in the order the issues first appear."""
+    by_issue: dict[int, list[Target]] = {}
+    for t in section_targets(r):
+        by_issue.setdefault(t.issue, []).append(t)
+    lines: list[str] = []
+    for issue, ts in by_issue.items():
+        lines += [f"## Targets (issue {issue})", ""]
+        lines += _table(["target", "measured", ""], [[t.text, t.measured, _ok(t.met)] for t in ts])
+        lines += [""]
+    return lines
 
 
 def _mnist_rows(m: dict[str, Any]) -> list[list[str]]:
@@ -147,44 +87,6 @@ def _mnist_rows(m: dict[str, Any]) -> list[list[str]]:
             ]
         )
     return rows
-
-
-def targets_speed(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
-    """(target, measured, met) for each target of issue 16; met is None when not measured."""
-    out: list[tuple[str, str, bool | None]] = []
-    for key, name in (("mnist_mlp", "784-256-10"), ("mnist_mlp_big", "784-1024-1024-10")):
-        m = r.get(key, {})
-        ours = m.get("fcnet-numpy", {}).get("s_per_epoch")
-        floor = m.get("gemm_floor_s")
-        ratio = ours / floor if isinstance(ours, float) and floor else None
-        out.append(
-            (
-                f"`{key}` ({name}): fcnet-numpy s/epoch <= 1.25x the GEMM floor",
-                f"{_f(ours, '.3f')} s / {_f(floor, '.3f')} s = {_f(ratio, '.2f')}x",
-                ratio <= 1.25 if ratio is not None else None,
-            )
-        )
-    big = r.get("mnist_mlp_big", {})
-    ratio = big.get("ratio_numpy_vs_pytorch")
-    out.append(
-        (
-            "`mnist_mlp_big`: fcnet-numpy s/epoch <= 0.67x pytorch's",
-            f"ratio {_f(ratio, '.2f')}",
-            ratio <= 0.67 if isinstance(ratio, float) else None,
-        )
-    )
-    busy = r.get("busy", {})
-    slow = busy.get("slowdown")
-    out.append(
-        (
-            "`busy`: fcnet-numpy's slowdown with one core kept busy <= 1.6",
-            f"{_f(busy.get('quiet_s_per_epoch'), '.3f')} -> "
-            f"{_f(busy.get('busy_s_per_epoch'), '.3f')} s/epoch: {_f(slow, '.2f')}x "
-            f"(pytorch {_f(busy.get('pytorch_slowdown'), '.2f')}x)",
-            slow <= 1.6 if isinstance(slow, float) else None,
-        )
-    )
-    return out
 
 
 def _busy_lines(busy: dict[str, Any]) -> list[str]:
@@ -280,7 +182,10 @@ def _mnist_lines(m: dict[str, Any], heading: str) -> list[str]:
         f"layer's dX); the peak is the GEMM section's best square product "
         f"({_f(st.get('peak_gflops'), '.0f')} GFLOP/s). GEMM share: the seconds the "
         f"epoch's products need at the best rate measured for each of their shapes "
-        f"({_f(st.get('gemm_floor_s_per_epoch'), '.3f')} s) over the measured s/epoch.",
+        f"({_f(st.get('gemm_floor_s_per_epoch'), '.3f')} s) over the measured s/epoch. "
+        f"Roofline floor: **{_f(m.get('roofline_floor_s'), '.3f')} s** per epoch "
+        f"({roofline_text(m)}); fcnet-numpy / roofline floor: "
+        f"**{_f(m.get('ratio_numpy_vs_roofline_floor'), '.2f')}**.",
     ]
     return lines
 
@@ -343,13 +248,9 @@ def render(r: dict[str, Any], notes: str, also: list[dict[str, Any]] = ()) -> st
         f"- BLAS: {blas or '?'}",
         f"- OpenMP: {env.get('omp_wait_policy', '?')}",
         "",
-        "## Targets (issue 6)",
-        "",
     ]
-    lines += _table(["target", "measured", ""], [[t, m, _ok(ok)] for t, m, ok in targets(r)])
-    lines += ["", "## Targets (issue 16)", ""]
-    lines += _table(["target", "measured", ""], [[t, m, _ok(ok)] for t, m, ok in targets_speed(r)])
-    lines += ["", NOTES_START, notes.strip("\n"), NOTES_END, ""]
+    lines += _target_tables(r)
+    lines += [NOTES_START, notes.strip("\n"), NOTES_END, ""]
 
     lines += _mnist_lines(r.get("mnist_mlp", {}), "## MNIST MLP")
     lines += [""]

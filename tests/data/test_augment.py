@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fcnet import _jit
+from fcnet import _speed
 from fcnet.data import augment
 from fcnet.data.augment import distort_images, shift_images
 from fcnet.data.mnist import load_mnist
@@ -34,7 +34,7 @@ def test_shift_images_moves_each_digit_by_at_most_two_pixels(digits):
 def _warp(pad, *args, compiled):
     out = np.empty((len(pad), 784), np.float32)
     if compiled:
-        kernels = _jit.load("fcnet.data._kernels")
+        kernels = _speed.load("fcnet.data._kernels")
         if kernels is None:
             pytest.skip("numba is not importable here")
         kernels.warp(pad, *args, out)
@@ -65,10 +65,10 @@ def test_the_warp_is_exact_for_the_identity_and_a_quarter_turn(digits, compiled)
 
 
 def test_compiled_warp_and_numpy_warp_give_the_same_bits(digits, monkeypatch):
-    if _jit.load("fcnet.data._kernels") is None:
+    if _speed.load("fcnet.data._kernels") is None:
         pytest.skip("numba is not importable here")
     a = distort_images(digits, np.random.default_rng(5))
-    monkeypatch.setitem(_jit._loaded, "fcnet.data._kernels", None)  # the numpy twin
+    monkeypatch.setitem(_speed._loaded, "fcnet.data._kernels", None)  # the numpy twin
     b = distort_images(digits, np.random.default_rng(5))
     np.testing.assert_array_equal(a, b)
 

@@ -1,138 +1,230 @@
-"""The speed machinery of the numpy engine (issue 16) keeps the results what they were:
-flat parameter buffers, chunked threaded updates, cheaper dropout masks, the BLAS thread
-choice. (Speed itself is measured by `make bench`, not here.)"""
+"""The speed layer (`fcnet._speed`) beside the reference engine: the compiled training step
+gives the reference path's bits, FCNET_JIT=0 and a numba that cannot load give the
+reference path, and the thread choices (the BLAS per step, the caps for a block) do what
+they say. (Speed itself is measured by `make bench`, not here.)"""
 
 from __future__ import annotations
 
-import threading
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from fcnet import nn
-from fcnet.nn import _threads
+from fcnet import _speed, nn
+from fcnet.backends import build
+from fcnet.spec import NetSpec
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+needs_numba = pytest.mark.skipif(_speed.kernels() is None, reason="numba is not importable")
 
 
-@pytest.fixture
-def threads():
-    before = _threads.get_num_threads()
-    yield _threads.set_num_threads
-    _threads.set_num_threads(before)
+def _spec(optimizer, dtype="float32", dropout=0.0, loss="cross_entropy", clip=None):
+    return NetSpec.from_dict(
+        {
+            "input_size": 30,
+            "hidden": [{"width": 200, "dropout": dropout}, {"width": 120}],
+            "output_size": 4 if loss == "cross_entropy" else 1,
+            "loss": loss,
+            "optimizer": {**optimizer, "clip_norm": clip},
+            "dtype": dtype,
+            "seed": 3,
+        }
+    )
 
 
-@pytest.mark.parametrize("n_threads", [1, 2, 3])
-@pytest.mark.parametrize("n", [1, 1000, _threads.MIN_CHUNK * 5 + 7])
-def test_run_chunks_covers_every_element_once(threads, n_threads, n):
-    threads(n_threads)
-    hits = np.zeros(n, np.int64)
-    seen = set()
-    lock = threading.Lock()
-
-    def fn(lo, hi):
-        hits[lo:hi] += 1
-        with lock:
-            seen.add(threading.get_ident())
-
-    _threads.run_chunks(fn, n)
-    assert (hits == 1).all()
-    if n_threads == 1:
-        assert seen == {threading.get_ident()}
-
-
-def test_run_chunks_raises_what_a_chunk_raised_and_does_not_hang(threads):
-    threads(2)
-
-    def fn(lo, hi):
-        if lo > 0:
-            raise ValueError(f"chunk at {lo}")
-
-    with pytest.raises(ValueError, match="chunk at"):
-        _threads.run_chunks(fn, _threads.MIN_CHUNK * 6)
-    with pytest.raises(ValueError, match="threads: expected an int >= 1"):
-        _threads.set_num_threads(0)
-
-
-def _model(dtype="float32", dropout=0.0):
-    rng = np.random.default_rng(0)
-    layers = [nn.Linear(5, 300, rng=rng, dtype=dtype), nn.ReLU()]
-    if dropout:
-        layers.append(nn.Dropout(dropout, rng=rng))
-    return nn.Sequential(*layers, nn.Linear(300, 3, rng=rng, dtype=dtype))
-
-
-def _train(model, opt, steps=5):
-    rng = np.random.default_rng(1)
-    loss_fn = nn.CrossEntropyLoss()
+def _train(spec, jit, monkeypatch, steps=25):
+    """Weights and optimiser state after `steps` steps of the numpy backend."""
+    monkeypatch.setenv("FCNET_JIT", "1" if jit else "0")
+    model = build(spec, "numpy")
+    assert isinstance(model._fast, _speed.FastStep) == jit or model._fast is False
+    rng = np.random.default_rng(5)
     for _ in range(steps):
-        x = rng.standard_normal((16, 5)).astype(model.dtype)
-        loss_fn(model(x), rng.integers(0, 3, 16))
-        opt.zero_grad()
-        model.backward(loss_fn.backward(), need_input_grad=False)
-        opt.step()
+        x = rng.standard_normal((48, 30))
+        y = rng.integers(0, 4, 48) if spec.loss == "cross_entropy" else rng.random((48, 1))
+        model.train_step(x, y)
+    assert isinstance(model._fast, _speed.FastStep) == jit
+    return {**model.get_weights(), **model.get_state()}
 
 
-def test_parameters_live_in_the_optimisers_flat_buffer():
-    model = _model()
-    opt = nn.Adam(model.parameters())
-    for p in model.parameters():
-        assert np.shares_memory(p.data, opt._data) and np.shares_memory(p.grad, opt._grad)
-    _train(model, opt)
-    for p, m in zip(model.parameters(), opt.exp_avg, strict=True):
-        assert np.shares_memory(p.data, opt._data) and np.shares_memory(m, opt._m)
-        assert np.abs(m).sum() > 0  # the moments moved
+CASES = {
+    "adam": ({"name": "adam", "lr": 0.01}, {}),
+    "adamw_weight_decay_float64": (
+        {"name": "adamw", "lr": 0.01, "weight_decay": 0.05},
+        {"dtype": "float64"},
+    ),
+    "adam_l2_dropout_clip": (
+        {"name": "adam", "lr": 0.01, "weight_decay": 0.01},
+        {"dropout": 0.3, "clip": 0.5},
+    ),
+    "sgd_nesterov_bce": (
+        {"name": "sgd", "lr": 0.05, "momentum": 0.9, "nesterov": True},
+        {"loss": "bce_with_logits"},
+    ),
+    "rmsprop_mse": ({"name": "rmsprop", "lr": 0.001}, {"loss": "mse"}),
+}
 
 
-@pytest.mark.parametrize("n_threads", [1, 2])
-def test_flat_threaded_adam_equals_the_per_parameter_formula(threads, n_threads):
-    """Adam on the flat buffers, in chunks on threads, against the textbook lines per
-    parameter (float64, so any difference is an error, not rounding)."""
-    threads(n_threads)
-    _threads.MIN_CHUNK, before = 1024, _threads.MIN_CHUNK  # several chunks on this model
-    try:
-        model = _model("float64")
-        ref = {k: v.copy() for k, v in model.state_dict().items()}
-        opt = nn.Adam(model.parameters(), lr=1e-2, weight_decay=1e-3)
-        m = {k: np.zeros_like(v) for k, v in ref.items()}
-        v = {k: np.zeros_like(w) for k, w in ref.items()}
-        rng = np.random.default_rng(2)
-        for t in range(1, 4):
-            grads = {k: rng.standard_normal(w.shape) for k, w in ref.items()}
-            for name, p in model.named_parameters():
-                p.grad = grads[name]
-            opt.step()
-            for k, w in ref.items():
-                g = grads[k] + 1e-3 * w
-                m[k] = 0.9 * m[k] + 0.1 * g
-                v[k] = 0.999 * v[k] + 0.001 * g * g
-                mhat, vhat = m[k] / (1 - 0.9**t), v[k] / (1 - 0.999**t)
-                ref[k] = w - 1e-2 * mhat / (np.sqrt(vhat) + 1e-8)
-        for k, w in model.state_dict().items():
-            np.testing.assert_allclose(w, ref[k], rtol=1e-12, atol=1e-14, err_msg=k)
-    finally:
-        _threads.MIN_CHUNK = before
+@needs_numba
+@pytest.mark.parametrize("case", CASES)
+def test_the_compiled_step_and_the_reference_agree_bit_for_bit(case, monkeypatch):
+    monkeypatch.setattr(_speed, "MIN_SIZE", 1)  # this small net through the kernels too
+    optimizer, kw = CASES[case]
+    spec = _spec(optimizer, **kw)
+    want = _train(spec, False, monkeypatch)
+    got = _train(spec, True, monkeypatch)
+    assert want.keys() == got.keys()
+    for k in want:
+        a, b = np.asarray(got[k]), np.asarray(want[k])
+        assert a.dtype == b.dtype, k
+        if a.dtype.kind == "f":  # the same bits: compared as integers
+            a, b = a.view(f"u{a.itemsize}"), b.view(f"u{b.itemsize}")
+        np.testing.assert_array_equal(a, b, err_msg=k)
 
 
-def test_replaced_data_and_assigned_grads_are_taken_into_the_buffers():
-    p = nn.Parameter(np.ones(4, np.float32))
-    opt = nn.SGD([p], lr=0.5)
-    p.data = np.full(4, 3.0, np.float32)  # replaced, not written into
-    p.grad = np.ones(4, np.float32)
-    opt.step()
-    np.testing.assert_array_equal(p.data, [2.5] * 4)
-    assert np.shares_memory(p.data, opt._data)
-    with pytest.raises(ValueError, match="expected parameters of one dtype"):
-        nn.Adam([nn.Parameter(np.ones(2, np.float32)), nn.Parameter(np.ones(2))])
+def test_small_networks_and_fcnet_jit_0_take_the_reference_path(monkeypatch):
+    spec = _spec({"name": "adam"})
+    monkeypatch.setattr(_speed, "MIN_SIZE", 10**9)
+    assert _speed.fast_step(build(spec, "numpy").net, nn.SGD([nn.Parameter(np.ones(2))])) is None
+    monkeypatch.setattr(_speed, "MIN_SIZE", 1)
+    monkeypatch.setenv("FCNET_JIT", "0")
+    model = build(spec, "numpy")
+    assert _speed.fast_step(model.net, model.optimizer) is None
+    relu = nn.ReLU()
+    shared = nn.Sequential(nn.Linear(3, 3), relu, nn.Linear(3, 3), relu)  # a layer used twice
+    monkeypatch.setenv("FCNET_JIT", "1")
+    assert _speed.fast_step(shared, nn.Adam(shared.parameters())) is None
 
 
-def test_a_second_optimiser_on_the_same_parameters_takes_them_over():
-    model = _model()
-    a = nn.Adam(model.parameters())
-    b = nn.Adam(model.parameters())
-    _train(model, b, steps=2)
-    assert all(np.shares_memory(p.data, b._data) for p in model.parameters())
-    _train(model, a, steps=2)  # a gathers them back, values kept
-    assert all(np.shares_memory(p.data, a._data) for p in model.parameters())
-    assert all(np.isfinite(p.data).all() for p in model.parameters())
+def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1", **env},
+        check=False,
+    )
+
+
+@needs_numba
+def test_fcnet_jit_0_turns_the_kernels_off_and_small_networks_never_load_numba():
+    code = (
+        "import sys, numpy as np; from fcnet import _speed, nn; "
+        "print(_speed.kernels() is None); print('numba' in sys.modules)"
+    )
+    for jit, want in (("0", "True\nFalse"), ("1", "False\nTrue")):
+        run = _python(code, FCNET_JIT=jit)
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.strip() == want
+    small = (
+        "import sys, numpy as np, fcnet; from fcnet.backends import build; "
+        "from fcnet.spec import NetSpec; "
+        "m = build(NetSpec.from_dict({'input_size': 4, 'hidden': [{'width': 8}], "
+        "'output_size': 2, 'loss': 'cross_entropy'}), 'numpy'); "
+        "m.train_step(np.ones((3, 4)), np.array([0, 1, 1])); "
+        "print('numba' in sys.modules)"
+    )
+    run = _python(small)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "False"  # a small network never loads numba
+
+
+@needs_numba
+def test_numba_without_a_cache_locator_falls_back_to_the_reference_path():
+    """Issue 25.4: with nowhere to write numba's cache, numba raises RuntimeError ("no
+    locator available") when the kernels are defined; training goes on without them."""
+    code = (
+        "import numba.core.caching as c; c.CacheImpl._locator_classes = []; "
+        "import numpy as np; from fcnet import _speed; from fcnet.backends import build; "
+        "from fcnet.spec import NetSpec; "
+        "spec = NetSpec.from_dict({'input_size': 784, 'hidden': [{'width': 64}], "
+        "'output_size': 10, 'loss': 'cross_entropy'}); m = build(spec, 'numpy'); "
+        "loss = m.train_step(np.ones((8, 784)), np.arange(8)); "
+        "print(_speed.kernels() is None, m._fast is None, np.isfinite(loss))"
+    )
+    run = _python(code)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "True", "True"]
+
+
+# ----- threads ----------------------------------------------------------------------------
+
+
+def test_limit_threads_caps_the_blas_inside_the_block_and_checks_its_argument():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        with _speed.limit_threads(1, frameworks=False):
+            assert set(blas()) == {1}
+        assert set(blas()) == {2}
+        with _speed.limit_threads(None):
+            assert set(blas()) == {2}
+    for bad in (0, -1, True, 1.5):
+        with pytest.raises(ValueError, match="threads: expected an int >= 1"):
+            with _speed.limit_threads(bad):
+                pass
+
+
+@pytest.mark.parametrize("fast", ["one", "all"])
+def test_blas_threads_keep_the_faster_choice_and_restore_the_setting(fast):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=2, user_api="blas"):  # two to choose from
+        blas = _speed.BlasThreads()
+        assert blas.choices == (1, 2)
+        blas.current = 2  # as on a quiet machine (a loaded one starts with 1)
+        before = [lib.num_threads for lib in blas._libs]
+        now = [0.0]
+        blas._clock = lambda: now[0]  # a clock under which the slow choice's steps take 10x
+
+        def step():
+            one = blas._libs[0].num_threads == 1
+            now[0] += 1.0 if one == (fast == "one") else 10.0
+            return "done"
+
+        assert all(blas.run(step) == "done" for _ in range(200))
+        assert blas.current == (1 if fast == "one" else 2)
+        assert blas.switches == (1 if fast == "one" else 0)
+        assert blas._interval > blas.FIRST_INTERVAL  # losing probes grow rarer
+        assert [lib.num_threads for lib in blas._libs] == before
+
+
+def test_blas_threads_start_with_one_thread_on_a_loaded_machine(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    monkeypatch.setattr(_speed.os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert _speed.BlasThreads().current == 1
+    monkeypatch.setattr(_speed.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert _speed.BlasThreads().current == 2
+
+
+def test_blas_threads_judge_by_mean_steps_beside_a_busy_neighbour():
+    """Two threads beside a busy core: some steps at full speed, most a time slice late.
+    Their best step beats one thread's, their mean does not: one thread is chosen."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        blas = _speed.BlasThreads()
+        blas.current = 2
+        now, calls = [0.0], [0]
+
+        def step():
+            calls[0] += 1
+            two = blas._libs[0].num_threads == 2
+            now[0] += (1.0 if calls[0] % 3 == 0 else 10.0) if two else 3.0
+
+        blas._clock = lambda: now[0]
+        for _ in range(200):
+            blas.run(step)
+        assert blas.current == 1 and blas.switches == 1
 
 
 def test_dropout_masks_keep_one_minus_p_and_average_one():
@@ -150,61 +242,26 @@ def test_dropout_masks_keep_one_minus_p_and_average_one():
     assert set(np.unique(odd)) <= {0.0, 2.0}
 
 
-@pytest.mark.parametrize("fast", ["one", "all"])
-def test_blas_threads_keep_the_faster_choice_and_restore_the_setting(fast):
-    from threadpoolctl import threadpool_limits
+def test_the_reference_engine_holds_no_speed_machinery():
+    """fcnet.nn is the reference code: no module of it but the kernels' imports numba, the
+    speed layer or a thread library, and a Parameter is its data and its gradient."""
+    import ast
 
-    with threadpool_limits(limits=2, user_api="blas"):  # two to choose from
-        _blas_threads_choose(fast)
-
-
-def _blas_threads_choose(fast):
-    blas = _threads.BlasThreads()
-    assert blas.choices == (1, 2)
-    blas.current = 2  # as on a quiet machine (a loaded one starts with 1)
-    before = [lib.num_threads for lib in blas._libs]
-    now = [0.0]
-    blas._clock = lambda: now[0]  # a clock under which the slow choice's steps take 10x
-
-    def step():
-        one = blas._libs[0].num_threads == 1
-        now[0] += 1.0 if one == (fast == "one") else 10.0
-        return "done"
-
-    assert all(blas.run(step) == "done" for _ in range(200))
-    assert blas.current == (1 if fast == "one" else 2)
-    assert blas.switches == (1 if fast == "one" else 0)
-    assert blas._interval > blas.FIRST_INTERVAL  # losing probes grow rarer
-    assert [lib.num_threads for lib in blas._libs] == before
-
-
-def test_blas_threads_start_with_one_thread_on_a_loaded_machine(monkeypatch):
-    from threadpoolctl import threadpool_limits
-
-    monkeypatch.setattr(_threads.os, "getloadavg", lambda: (64.0, 64.0, 64.0))
-    with threadpool_limits(limits=2, user_api="blas"):
-        assert _threads.BlasThreads().current == 1
-    monkeypatch.setattr(_threads.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
-    with threadpool_limits(limits=2, user_api="blas"):
-        assert _threads.BlasThreads().current == 2
-
-
-def test_blas_threads_judge_by_mean_steps_beside_a_busy_neighbour():
-    """Two threads beside a busy core: some steps at full speed, most a time slice late.
-    Their best step beats one thread's, their mean does not: one thread is chosen."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=2, user_api="blas"):
-        blas = _threads.BlasThreads()
-        blas.current = 2
-        now, calls = [0.0], [0]
-
-        def step():
-            calls[0] += 1
-            two = blas._libs[0].num_threads == 2
-            now[0] += (1.0 if calls[0] % 3 == 0 else 10.0) if two else 3.0
-
-        blas._clock = lambda: now[0]
-        for _ in range(200):
-            blas.run(step)
-        assert blas.current == 1 and blas.switches == 1
+    nn_dir = Path(SRC) / "fcnet" / "nn"
+    for path in nn_dir.glob("*.py"):
+        if path.name == "_kernels.py":  # the compiled twins, loaded by fcnet._speed only
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names]
+                module = getattr(node, "module", None) or ""
+                for name in [module, *names]:
+                    assert not name.startswith(("numba", "threadpoolctl", "fcnet._speed")), path
+                    assert name != "_speed", path
+    assert set(nn.Parameter.__slots__) == {"data", "_grad"}
+    p = nn.Parameter(np.ones(3))
+    p.grad += 2.0
+    p.add_grad(np.ones(3))
+    np.testing.assert_array_equal(p.grad, [3.0] * 3)
+    p.zero_grad()
+    np.testing.assert_array_equal(p.grad, [0.0] * 3)

@@ -10,14 +10,13 @@ This is what `fcnet compare` prints; the benchmarks call it too.
 
 from __future__ import annotations
 
-import contextlib
-import sys
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from fcnet._speed import limit_threads
 from fcnet.backends import BACKENDS, backend_name, build
 from fcnet.spec import NetSpec
 
@@ -86,41 +85,6 @@ def run(
     """
     with limit_threads(threads):
         return _run(spec, steps, batch_size, backends, tol, seed, dtype, threads)
-
-
-@contextlib.contextmanager
-def limit_threads(threads: int | None):
-    """Cap numpy's BLAS and torch at `threads` (and TensorFlow where it is not yet started)
-    inside the block; restore torch's setting afterwards."""
-    if threads is None:
-        yield
-        return
-    if threads < 1:
-        raise ValueError(f"threads: expected an int >= 1, got {threads}")
-    from threadpoolctl import threadpool_limits
-
-    torch_before = None
-    if "torch" in sys.modules:
-        torch_before = sys.modules["torch"].get_num_threads()
-    with threadpool_limits(limits=threads):
-        try:
-            _set_framework_threads(threads)
-            yield
-        finally:
-            if torch_before is not None:
-                sys.modules["torch"].set_num_threads(torch_before)
-
-
-def _set_framework_threads(threads: int) -> None:
-    with contextlib.suppress(ImportError):
-        import torch
-
-        torch.set_num_threads(threads)
-    if "tensorflow" in sys.modules:
-        tf = sys.modules["tensorflow"]
-        with contextlib.suppress(RuntimeError):  # only possible before TF's first op
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
 def _run(spec, steps, batch_size, backends, tol, seed, dtype, threads) -> dict[str, Any]:

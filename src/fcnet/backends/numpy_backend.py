@@ -3,9 +3,10 @@
 `fcnet.nn.Sequential` in the canonical layer order, an `fcnet.nn` loss and optimiser
 (torch.optim's formulas), an `fcnet.nn` schedule stepped after each step, `clip_grad_norm`.
 Its state (weights, optimiser buffers, step count, dropout generator) resumes bit-exactly.
-Each step runs with 1 BLAS thread or all of them, whichever has been faster lately
-(`fcnet.nn._threads.BlasThreads`: a busy neighbour core makes OpenBLAS's second thread
-a wait); the input is checked once, by `ModelBase`, not again by the network.
+Each step runs through the speed layer (`fcnet._speed`: the compiled step, the same bits
+as the reference lines in `_step`, which FCNET_JIT=0 runs) with 1 BLAS thread or all of
+them, whichever has been faster lately (`fcnet._speed.BlasThreads`); the input is checked
+once, by `ModelBase`, not again by the network.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from fcnet import nn
+from fcnet import _speed, nn
 from fcnet._fileio import parse_json
 from fcnet.backends._base import ModelBase
 from fcnet.backends._common import check_device, initial_weights
-from fcnet.nn._threads import BlasThreads
 from fcnet.nn.optim import make_schedule
 from fcnet.spec import NetSpec
 
@@ -40,6 +40,7 @@ def build_sequential(spec: NetSpec, rng: np.random.Generator) -> nn.Sequential:
 
 def build_optimizer(spec: NetSpec, params: list[nn.Parameter]) -> nn.Optimizer:
     o = spec.optimizer
+    kw: dict[str, Any]
     if o.name == "sgd":
         kw = dict(momentum=o.momentum, nesterov=o.nesterov)
     elif o.name == "rmsprop":
@@ -79,13 +80,14 @@ class Model(ModelBase):
             min_lr=s.min_lr,
         )  # None for "none"; stepped once per optimiser step, as in torch
 
-    _blas: BlasThreads | None = None
+    _blas: _speed.BlasThreads | None = None
+    _fast: _speed.FastStep | bool | None = False  # False: not looked up yet
 
     @property
-    def blas(self) -> BlasThreads:
+    def blas(self) -> _speed.BlasThreads:
         """The BLAS thread count per step: 1 or all, whichever steps faster lately."""
         if self._blas is None:
-            self._blas = BlasThreads()
+            self._blas = _speed.BlasThreads()
         return self._blas
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
@@ -100,16 +102,24 @@ class Model(ModelBase):
         return self.blas.run(self._step, x, y, sample_weight)
 
     def _step(self, x: np.ndarray, y: np.ndarray, sample_weight: Any = None) -> float:
-        o = self.spec.optimizer
+        clip_norm = self.spec.optimizer.clip_norm
         self.net.train()
-        out = self.net.forward(x, check=False)  # x checked by ModelBase
-        loss = self.loss_fn(out, y, sample_weight)
-        self.net.zero_grad()
-        self.net.backward(self.loss_fn.backward(), need_input_grad=False)
-        loss += self._penalty(x, sample_weight)
-        if o.clip_norm is not None:
-            nn.clip_grad_norm(self.net.parameters(), o.clip_norm)
-        self.optimizer.step()
+        if self._fast is False:
+            self._fast = _speed.fast_step(self.net, self.optimizer)
+        fast = self._fast if isinstance(self._fast, _speed.FastStep) else None
+        if fast is not None:  # the lines below, compiled: the same bits
+            loss = self.loss_fn(fast.forward(x), y, sample_weight)
+            fast.backward(self.loss_fn.backward())
+            loss += self._penalty(x, sample_weight)
+            fast.update(clip_norm)
+        else:
+            loss = self.loss_fn(self.net.forward(x, check=False), y, sample_weight)  # x checked
+            self.net.zero_grad()
+            self.net.backward(self.loss_fn.backward(), need_input_grad=False)
+            loss += self._penalty(x, sample_weight)
+            if clip_norm is not None:
+                nn.clip_grad_norm(self.net.parameters(), clip_norm)
+            self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
         return loss

@@ -1,21 +1,21 @@
 """The image warp of `fcnet.data.augment` as one compiled loop (numba).
 
-Import it only through `fcnet._jit.load("fcnet.data._kernels")`. The loop is
+Import it only through `fcnet._speed.load("fcnet.data._kernels")`. The loop is
 `augment._warp_numpy`, pixel by pixel: the same float32 operations in the same order, so
 the same bits (tests/data/test_augment.py), without temporaries.
 
 It is compiled with `parallel=True` but runs on the calling thread alone (`warp` sets
-numba's thread count to 1 around it): the parallel compilation knows that the arrays do
-not overlap, which makes the loop three times faster (0.7 ms a batch of 256 against
-2.1 ms); more threads would only fight OpenBLAS's, which spin for a while after every
-product of the training step.
+numba's thread count to 1 around it, `fcnet._speed.one_numba_thread`): the parallel
+compilation knows that the arrays do not overlap, which makes the loop three times
+faster (0.7 ms a batch of 256 against 2.1 ms).
 """
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba import njit, prange
+
+from fcnet._speed import one_numba_thread
 
 
 @njit(cache=True, nogil=True, error_model="numpy", parallel=True)
@@ -41,9 +41,5 @@ def _warp(pad, cs, sn, oy, ox, fy, fx, out):
 
 def warp(pad, cs, sn, oy, ox, fy, fx, out):
     """`_warp` on the calling thread alone."""
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
+    with one_numba_thread():
         _warp(pad, cs, sn, oy, ox, fy, fx, out)
-    finally:
-        numba.set_num_threads(before)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from fcnet import _jit
+from fcnet import _speed
 
 SHIFT = 2
 """Largest shift, in pixels, each way (both functions)."""
@@ -85,7 +85,7 @@ def distort_images(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     pad = np.zeros((n, SIDE + 4, SIDE + 4), f32)
     pad[:, 2:-2, 2:-2] = x.reshape(n, SIDE, SIDE)
     out = np.empty((n, SIDE * SIDE), f32)
-    kernels = _jit.load("fcnet.data._kernels")
+    kernels = _speed.load("fcnet.data._kernels")
     if kernels is not None:
         kernels.warp(pad, *args, out)  # on this thread alone (see fcnet.data._kernels)
     else:

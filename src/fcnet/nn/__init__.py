@@ -3,7 +3,9 @@
 Its shape follows PyTorch's on purpose (Linear with W of shape (out, in), Sequential with
 torch's parameter names, losses then `.backward()`, torch.optim's update rules), so that
 a learner moves between the two with ease. numpy only: nothing here imports torch or
-tensorflow. See docs/backprop.md for the derivation each backward implements.
+tensorflow. This is the reference code: each backward is the formula of docs/backprop.md,
+each optimiser's step its update rule. The speed (compiled kernels, gradients written in
+place, thread choices) lives outside, in `fcnet._speed`, and gives the same bits.
 
 Randomness: every layer that draws numbers (Linear's initialisation, Dropout's masks)
 takes `rng=`, a `numpy.random.Generator`; pass the same Generator to all of them to seed

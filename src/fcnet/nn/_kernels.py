@@ -1,18 +1,17 @@
-"""Fused element-wise kernels, compiled by numba: the engine's long element-wise passes
-as one loop each, instead of a numpy ufunc (and a pass over memory) per operation.
+"""The engine's long element-wise passes as compiled loops (numba), one pass each instead
+of a numpy ufunc (and a pass over memory) per operation.
 
 Why: on 784-256-10 Adam's dozen ufunc passes over 0.2 M parameters cost as much as the
 first layer's forward product; on 784-1024-1024-10 they cost as much as all the backward
 products. One loop reads each value once and keeps the intermediate results in registers.
 
-Each kernel is the numpy code beside it (in `fcnet.nn.optim` and `fcnet.nn.layers`),
-line for line, in the same floating-point operations in the same order: no fast-math,
-so no reassociation and no fused multiply-add, and the results are bit-for-bit those of
-the numpy lines (tests/nn/test_kernels.py). Each runs on the calling thread: a second
-thread lost more to OpenBLAS's still-spinning threads than it gained.
+Each kernel is the reference code it names (in `fcnet.nn.optim`, `fcnet.nn.layers`,
+`fcnet.nn.activations`), line for line, in the same floating-point operations in the same
+order: no fast-math, so no reassociation and no fused multiply-add, and the results are
+bit-for-bit the reference's (tests/nn/test_speed.py). Each runs on the calling thread.
 
-Import this module only through `fcnet._jit.kernels()`: it imports numba (a second
-or so the first time, then compiled code is read from numba's cache).
+Import this module only through `fcnet._speed.kernels()`: it imports numba (a second or
+so the first time, then compiled code is read from numba's cache).
 """
 
 from __future__ import annotations
@@ -27,13 +26,16 @@ _compiled = njit(cache=True, nogil=True, error_model="numpy")
 
 @_compiled
 def adam_chunk(p, g, m, v, beta1c, beta2, beta2c, step_c, eps_c, wd, decay, flush, tiny):
-    """Adam/AdamW on one chunk, in place: `optim.Adam._step_chunk`'s lines fused.
+    """Adam/AdamW on one parameter, in place: `optim.Adam.step`'s lines fused. p, g, m, v
+    are C-contiguous arrays of one shape (walked flat: a view, never a copy; any other
+    layout is a typing error, not a lost update).
 
     beta1c = 1 - beta1, beta2c = 1 - beta2, step_c = step_size * c, eps_c = eps * c
     (c = sqrt(1 - beta2^t)); wd > 0 adds the L2 term wd p to the gradient (Adam);
     decay != 1 multiplies p by it first (AdamW: 1 - lr wd); flush zeroes moments m
     below `tiny` (the dtype's smallest normal number). All scalars in p's dtype.
     """
+    p, g, m, v = p.reshape(p.size), g.reshape(p.size), m.reshape(p.size), v.reshape(p.size)
     for i in range(p.size):
         pi = p[i]
         pi = pi * decay  # AdamW: p = p (1 - lr wd)  (decay = 1 otherwise: p unchanged)

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from fcnet import _jit
 from fcnet.nn.module import Module
 
 
@@ -26,14 +25,7 @@ class ReLU(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         # delta = dL/da * f'(z), f'(z) = 1[z > 0] = 1[a > 0]
-        a = self.a
-        k = _jit.worth(a.size)
-        same = grad_out.shape == a.shape and grad_out.dtype == a.dtype
-        if k is not None and same and a.flags.c_contiguous:
-            out = np.empty_like(a)  # the line below, in one pass and no mask array
-            k.relu_backward(grad_out.ravel(), a.ravel(), a.dtype.type(1), out.ravel())
-            return out
-        return grad_out * (a > 0)  # (N, d)
+        return grad_out * (self.saved(self.a) > 0)  # (N, d)
 
 
 class LeakyReLU(Module):
@@ -55,7 +47,7 @@ class LeakyReLU(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         # delta = dL/da * f'(z)
-        return grad_out * self.fprime  # (N, d)
+        return grad_out * self.saved(self.fprime)  # (N, d)
 
     def config(self) -> dict[str, Any]:
         return {"type": "LeakyReLU", "negative_slope": self.negative_slope}
@@ -81,7 +73,7 @@ class Sigmoid(Module):
         return self.a
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        a = self.a
+        a = self.saved(self.a)
         # delta = dL/da * f'(z), f'(z) = a (1 - a)
         return grad_out * a * (1 - a)  # (N, d)
 
@@ -97,7 +89,7 @@ class Tanh(Module):
         return self.a
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        a = self.a
+        a = self.saved(self.a)
         # delta = dL/da * f'(z), f'(z) = 1 - a^2
         return grad_out * (1 - a * a)  # (N, d)
 

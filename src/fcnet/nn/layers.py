@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
-from fcnet import _jit
 from fcnet.nn.init import as_rng, check_init, init_weight
 from fcnet.nn.module import Module
 from fcnet.nn.parameter import Parameter, as_dtype
@@ -76,6 +75,10 @@ class Linear(Module):
             z += self.bias.data  # (N, out)
         return z
 
+    @overload
+    def backward(self, delta: np.ndarray, need_input_grad: Literal[True] = ...) -> np.ndarray: ...
+    @overload
+    def backward(self, delta: np.ndarray, need_input_grad: bool) -> np.ndarray | None: ...
     def backward(self, delta: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """Take delta = dL/dz (N, out); add dL/dW and dL/db; return dL/da^{l-1} (N, in).
 
@@ -86,10 +89,10 @@ class Linear(Module):
         if a_prev is None:
             raise RuntimeError(f"{self!r}: backward called before forward")
         # dL/dW^l = delta^l (a^{l-1})^T, summed over the batch's rows
-        self.weight.add_matmul(delta.T, a_prev)  # (out, in), written into the grad's memory
+        self.weight.grad += delta.T @ a_prev  # (out, in)
         if self.bias is not None:
             # dL/db^l = delta^l, summed over the batch's rows
-            self.bias.add_sum(delta)  # (out,)
+            self.bias.grad += delta.sum(axis=0)  # (out,)
         if not need_input_grad:
             return None
         # dL/da^{l-1} = (W^l)^T delta^l; row-major that is delta @ W
@@ -131,26 +134,25 @@ class Dropout(Module):
         if not self.training or self.p == 0.0:
             self.mask = None
             return x
-        # keep a value where its random 16-bit integer r < threshold = round((1 - p) 2^16):
-        # with probability keep = threshold / 2^16 (1 - p to within 2^-17), then
-        # mask = 1[r < threshold] / keep, so that E[mask] = 1 exactly. Raw 16-bit integers
-        # cost a quarter of the generator's 64-bit draws and no float conversion: about
-        # a third of drawing floats in [0, 1) and comparing them with 1 - p.
+        r, threshold, scale = self.draw(x)
+        mask = np.less(r, threshold, dtype=bool) if threshold < 65536 else np.ones(x.shape, bool)
+        self.mask = np.multiply(mask, scale, dtype=x.dtype)  # (N, d)   1[r < threshold] / keep
+        return x * self.mask  # (N, d)
+
+    def draw(self, x: np.ndarray) -> tuple[np.ndarray, int, np.floating]:
+        """This step's random numbers for a mask of x's shape: (r, threshold, scale).
+
+        A value is kept where its random 16-bit integer r < threshold = round((1 - p) 2^16),
+        so with probability keep = threshold / 2^16 (1 - p to within 2^-17), and the mask
+        is 1[r < threshold] / keep (scale = 1 / keep), so that E[mask] = 1 exactly. Raw
+        16-bit integers cost a quarter of the generator's 64-bit draws and no float
+        conversion: about a third of drawing floats in [0, 1) and comparing them with 1 - p.
+        """
         threshold = max(1, round((1.0 - self.p) * 65536))
         keep = threshold / 65536
         raw = self.rng.bit_generator.random_raw(-(-x.size // 4))  # 4 x 16 bits per draw
         r = raw.view(np.uint16)[: x.size].reshape(x.shape)  # (N, d) uniform in 0..65535
-        scale = x.dtype.type(1.0 / keep)
-        k = _jit.worth(x.size)
-        if k is not None and x.flags.c_contiguous:  # the two lines below, in one pass
-            self.mask, out = np.empty_like(x), np.empty_like(x)
-            k.dropout_forward(
-                x.ravel(), r.ravel(), threshold, scale, self.mask.ravel(), out.ravel()
-            )
-            return out
-        mask = np.less(r, threshold, dtype=bool) if threshold < 65536 else np.ones(x.shape, bool)
-        self.mask = np.multiply(mask, scale, dtype=x.dtype)  # (N, d)
-        return x * self.mask  # (N, d)
+        return r, threshold, x.dtype.type(1.0 / keep)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         if self.mask is None:

@@ -26,6 +26,12 @@ class Module:
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def saved(self, value: np.ndarray | None) -> np.ndarray:
+        """`value`, an array forward kept for backward; RuntimeError if forward has not run."""
+        if value is None:
+            raise RuntimeError(f"{self!r}: backward called before forward")
+        return value
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
 

@@ -1,14 +1,9 @@
 """Optimisers over `Parameter`s, with torch.optim's update rules and defaults, and the
 learning-rate schedules, which count optimiser *steps* (t = 0 for the first step).
 
-Each `step()` works in place with numpy ufuncs and `out=` buffers: no new arrays per
-step beyond one scratch buffer per parameter.
-
-The optimiser keeps all its parameters in one flat buffer (and their gradients in
-another): each `Parameter`'s `data` and `grad` are views into them (`Parameter.pin`).
-Adam and AdamW then update the whole network in one pass of a dozen ufuncs over
-cache-sized chunks, on two threads (`fcnet.nn._threads`), instead of a dozen passes per
-parameter over memory; the formulas are the same lines as before, applied to a chunk.
+Each `step()` is the update rule written out per parameter with numpy ufuncs and `out=`
+buffers, as in the docstrings. The compiled twin of Adam's update lives in the speed layer
+(`fcnet._speed`), which the numpy backend calls when it is on; it gives the same bits.
 """
 
 from __future__ import annotations
@@ -19,8 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from fcnet import _jit
-from fcnet.nn import _threads
 from fcnet.nn.parameter import Parameter
 from fcnet.schedules import NAMES, lr_at
 
@@ -51,57 +44,18 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__}: expected Parameters, got {p!r}")
         self.lr = _check(f"{type(self).__name__} lr", lr, 0.0)
         self.t = 0  # optimiser steps taken
-        self._pin_params()
-
-    # --- one flat buffer for the parameters, one for their gradients ---------------------
-
-    def _pin_params(self) -> None:
-        """Lay the parameters (and their gradients) out in one flat buffer each, every
-        parameter a view into it (one dtype for all: the model's)."""
         dtypes = {p.data.dtype for p in self.params}
         if len(dtypes) != 1:
             raise ValueError(
                 f"{type(self).__name__}: expected parameters of one dtype, "
                 f"got {sorted(d.name for d in dtypes)}"
             )
-        self._dtype = dtypes.pop()
-        offsets, n = [], 0
-        for p in self.params:
-            offsets.append(n)
-            n += -(-p.data.size // _ALIGN) * _ALIGN
-        self._n = n
-        self._offsets = offsets
-        self._data = np.zeros(n, self._dtype)  # every parameter, end to end
-        self._grad = np.zeros(n, self._dtype)  # every gradient, the same layout
-        self._data_views = self._views(self._data)
-        self._grad_views = self._views(self._grad)
-        for p, d, g in zip(self.params, self._data_views, self._grad_views, strict=True):
-            p.pin(d, g)
-
-    def _views(self, flat: np.ndarray) -> list[np.ndarray]:
-        """Per-parameter views (their shapes) into a flat buffer laid out as `_data`."""
-        return [
-            flat[o : o + p.data.size].reshape(p.data.shape)
-            for o, p in zip(self._offsets, self.params, strict=True)
-        ]
-
-    def _flat_zeros(self) -> tuple[np.ndarray, list[np.ndarray]]:
-        """A zeroed buffer laid out as the parameters', and its per-parameter views."""
-        flat = np.zeros(self._n, self._dtype)
-        return flat, self._views(flat)
-
-    def _gather(self) -> None:
-        """Make sure every parameter's data and gradient live in the flat buffers (someone
-        may have replaced `p.data` or assigned `p.grad`) and unread zero gradients are 0."""
-        for p, d, g in zip(self.params, self._data_views, self._grad_views, strict=True):
-            if p.data is not d or p._grad is not g or p._zeroed or not p._pinned:
-                p.pin(d, g)
 
     def zero_grad(self) -> None:
         for p in self.params:
             p.zero_grad()
 
-    _FLUSH_EVERY = 16
+    FLUSH_EVERY = 16
     """Steps between flushes of subnormal moments (Adam): every few steps, moments below
     the dtype's smallest normal number are set to 0. A moment whose gradient is always 0
     (an MNIST border pixel's weights) decays geometrically into float32's subnormal range,
@@ -190,7 +144,6 @@ class SGD(Optimizer):
         self._tmp = [np.empty_like(p.data) for p in self.params]  # scratch, one per parameter
 
     def step(self) -> None:
-        self._gather()
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
         for i, p in enumerate(self.params):
             g, tmp = p.grad, self._tmp[i]
@@ -241,7 +194,6 @@ class RMSprop(Optimizer):
         self._tmp = [np.empty_like(p.data) for p in self.params]  # scratch, one per parameter
 
     def step(self) -> None:
-        self._gather()
         lr, alpha, eps, wd = self.lr, self.alpha, self.eps, self.weight_decay
         for i, p in enumerate(self.params):
             g, d = p.grad, self._tmp[i]
@@ -301,68 +253,41 @@ class Adam(Optimizer):
         self.eps = _check(f"{name} eps", eps, 0.0)
         self.weight_decay = _check(f"{name} weight_decay", weight_decay, 0.0)
         self.amsgrad = bool(amsgrad)
-        # the moments m, v (and v_max) as flat buffers laid out as the parameters, and
-        # per-parameter views into them (what state_dict names "exp_avg.<i>", ...)
-        self._m, self.exp_avg = self._flat_zeros()
-        self._v, self.exp_avg_sq = self._flat_zeros()
-        self._vmax, self.max_exp_avg_sq = self._flat_zeros() if amsgrad else (None, [])
+        self.exp_avg = [np.zeros_like(p.data) for p in self.params]  # m, one per parameter
+        self.exp_avg_sq = [np.zeros_like(p.data) for p in self.params]  # v
+        self.max_exp_avg_sq = [np.zeros_like(p.data) for p in self.params] if amsgrad else []
+        self._tmp = [np.empty_like(p.data) for p in self.params]  # scratch, one per parameter
 
     def step(self) -> None:
-        self._gather()
         self.t += 1
-        lr, beta1, beta2, t = self.lr, self.betas[0], self.betas[1], self.t
-        self._step_size = lr / (1 - beta1**t)  # lr / (1 - beta1^t)
-        self._bias_correction2_sqrt = math.sqrt(1 - beta2**t)  # sqrt(1 - beta2^t)
-        self._flush = self.t % self._FLUSH_EVERY == 0
-        k = _jit.worth(self._n) if not self.amsgrad else None
-        if k is not None:  # one compiled pass, on this thread (see _fused_step)
-            self._fused_step(k)
-        else:
-            _threads.run_chunks(self._step_chunk, self._n)
-
-    def _fused_step(self, k: Any) -> None:
-        """`_step_chunk` over every parameter as one compiled loop (`fcnet.nn._kernels.
-        adam_chunk`): the same operations in the same order, so the same bits, in one pass
-        over memory. On one thread: a second one, from a pool, lost more to the BLAS's
-        still-spinning threads than it gained (784-1024-1024-10: 2.1 ms against 1.65)."""
-        dt = self._dtype.type
-        lr, wd, (beta1, beta2) = self.lr, self.weight_decay, self.betas
-        c = self._bias_correction2_sqrt
-        decay = dt(1 - lr * wd) if (wd and self._decoupled) else dt(1)
-        consts = (
-            dt(1 - beta1), dt(beta2), dt(1 - beta2), dt(self._step_size * c), dt(self.eps * c),
-            dt(0 if self._decoupled else wd), decay, self._flush, dt(np.finfo(self._dtype).tiny),
-        )  # fmt: skip
-        k.adam_chunk(self._data, self._grad, self._m, self._v, *consts)
-
-    def _step_chunk(self, lo: int, hi: int) -> None:
-        """The update for elements lo..hi-1 of every flat buffer (one cache-sized chunk)."""
-        lr, eps, wd, (beta1, beta2) = self.lr, self.eps, self.weight_decay, self.betas
-        step_size, c = self._step_size, self._bias_correction2_sqrt
-        p, g, m, v = self._data[lo:hi], self._grad[lo:hi], self._m[lo:hi], self._v[lo:hi]
-        tmp = _threads.scratch(hi - lo, self._dtype)
-        if wd:
-            if self._decoupled:
-                p *= 1 - lr * wd  # AdamW: p = p (1 - lr wd)
-            else:
-                g = g + wd * p  # Adam: g = grad + wd p  (L2 penalty)
-        # m = beta1 m + (1 - beta1) g, as torch's lerp: m + (1 - beta1) (g - m)
-        m += np.multiply(np.subtract(g, m, out=tmp), 1 - beta1, out=tmp)
-        # v = beta2 v + (1 - beta2) g^2
-        v *= beta2
-        v += np.multiply(np.multiply(g, g, out=tmp), 1 - beta2, out=tmp)
-        if self.amsgrad:
-            v = np.maximum(self._vmax[lo:hi], v, out=self._vmax[lo:hi])
-        # p = p - step_size m / (sqrt(v) / c + eps), c = sqrt(1 - beta2^t), computed as
-        # p - (step_size c) m / (sqrt(v) + eps c): one pass over memory fewer
-        denom = np.sqrt(v, out=tmp)
-        denom += eps * c
-        update = np.divide(m, denom, out=tmp)
-        update *= step_size * c
-        p -= update
-        if self._flush:  # see _flush_subnormals: moments below the smallest normal -> 0
-            np.abs(m, out=tmp)
-            m[tmp < np.finfo(tmp.dtype).tiny] = 0
+        lr, eps, wd, (beta1, beta2), t = self.lr, self.eps, self.weight_decay, self.betas, self.t
+        step_size = lr / (1 - beta1**t)  # lr / (1 - beta1^t)
+        c = math.sqrt(1 - beta2**t)  # sqrt(1 - beta2^t)
+        flush = t % self.FLUSH_EVERY == 0
+        for i, p in enumerate(self.params):
+            g, m, v, tmp = p.grad, self.exp_avg[i], self.exp_avg_sq[i], self._tmp[i]
+            if wd:
+                if self._decoupled:
+                    p.data *= 1 - lr * wd  # AdamW: p = p (1 - lr wd)
+                else:
+                    g = g + wd * p.data  # Adam: g = grad + wd p  (L2 penalty)
+            # m = beta1 m + (1 - beta1) g, as torch's lerp: m + (1 - beta1) (g - m)
+            m += np.multiply(np.subtract(g, m, out=tmp), 1 - beta1, out=tmp)
+            # v = beta2 v + (1 - beta2) g^2
+            v *= beta2
+            v += np.multiply(np.multiply(g, g, out=tmp), 1 - beta2, out=tmp)
+            if self.amsgrad:
+                v = np.maximum(self.max_exp_avg_sq[i], v, out=self.max_exp_avg_sq[i])
+            # p = p - step_size m / (sqrt(v) / c + eps), computed as
+            # p - (step_size c) m / (sqrt(v) + eps c): one pass over memory fewer
+            denom = np.sqrt(v, out=tmp)
+            denom += eps * c
+            update = np.divide(m, denom, out=tmp)
+            update *= step_size * c
+            p.data -= update
+            if flush:  # see Optimizer.FLUSH_EVERY: moments below the smallest normal -> 0
+                np.abs(m, out=tmp)
+                m[tmp < np.finfo(tmp.dtype).tiny] = 0
 
 
 class AdamW(Adam):

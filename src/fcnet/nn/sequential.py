@@ -6,7 +6,7 @@ import itertools
 import json
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -79,6 +79,10 @@ class Sequential(Module):
             x = layer.forward(x)
         return x
 
+    @overload
+    def backward(self, grad: np.ndarray, need_input_grad: Literal[True] = ...) -> np.ndarray: ...
+    @overload
+    def backward(self, grad: np.ndarray, need_input_grad: bool) -> np.ndarray | None: ...
     def backward(self, grad: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """Backpropagate dL/d(output) (N, out); add every parameter's gradient into `.grad`
         and return dL/dx (N, in). `need_input_grad=False` skips the first layer's input
@@ -87,10 +91,11 @@ class Sequential(Module):
         layers = self.layers
         first = next((i for i, m in enumerate(layers) if m.parameters()), None)
         for i in range(len(layers) - 1, -1, -1):
-            if i == first and not need_input_grad and isinstance(layers[i], Linear):
-                layers[i].backward(grad, need_input_grad=False)
+            layer = layers[i]
+            if i == first and not need_input_grad and isinstance(layer, Linear):
+                layer.backward(grad, need_input_grad=False)
                 return None
-            grad = layers[i].backward(grad)
+            grad = layer.backward(grad)
         return grad
 
     def _check_input(self, x: np.ndarray) -> np.ndarray:
@@ -189,7 +194,7 @@ class Sequential(Module):
             got = arch.get("format") if isinstance(arch, dict) else type(arch).__name__
             raise ValueError(f"architecture: expected format {_FORMAT!r}, got {got!r}")
         dtype = as_dtype(arch.get("dtype", "float32"))
-        layers = []
+        layers: list[Module] = []
         for i, conf in enumerate(arch.get("layers", [])):
             conf = dict(conf)
             kind = conf.pop("type", None)
@@ -215,7 +220,7 @@ class Sequential(Module):
         arrays = {name: p.data for name, p in self.named_parameters()}
         arrays[_ARCH_KEY] = np.array(json.dumps(self.architecture()))
         with atomic_write(path, "wb") as fh:
-            np.savez(fh, **arrays)
+            np.savez(fh, **arrays)  # type: ignore[arg-type]  # (numpy's stub: allow_pickle)
 
     @classmethod
     def load(
