@@ -76,16 +76,6 @@ def test_the_catalog_compiles_and_a_newer_mo_is_used(tmp_path, monkeypatch):
         i18n.translations.cache_clear()
 
 
-# Placeholders written by the studio's modules on the branch that removes studio/bounded.py
-# and renames them ({session_id}, {model_file}, {max_side}); drop this set once it is merged.
-_PENDING_ON_THE_STUDIO_BRANCH = {
-    "kind_st_st_mode",
-    "sizes_member",
-    "MAX_SPEC_BYTES",
-    "session_id_40",
-    "MODEL_FILE",
-    "_MAX_SIDE",
-}
 _GENERATED = re.compile(
     r"_\d|^_|_st_|^(join|len|int|tuple|none_if|np|str|abs|o)_|^[A-Z][A-Z0-9]*_[A-Z0-9_]+$|.{25}"
 )
@@ -101,7 +91,7 @@ def test_placeholders_are_names_a_translator_can_read():
         for text in msgid if isinstance(msgid, tuple) else (msgid,):
             for _lit, name, _spec, _conv in string.Formatter().parse(text):
                 field = re.match(r"\w*", name or "")[0]
-                if _GENERATED.search(field) and field not in _PENDING_ON_THE_STUDIO_BRANCH:
+                if _GENERATED.search(field):
                     found.append(f"{where[0]}: {{{field}}} in {text!r}")
     assert not found, "\n".join(found)
 
