@@ -219,6 +219,11 @@ def main(argv: list[str]) -> int:
     return serve(name, path, fd, functions)
 
 
+def zygote_main(*argv: str) -> int:
+    """`main`, called in a child forked from the sandbox's Zygote."""
+    return main(list(argv))
+
+
 def _limit_memory(nbytes: int) -> None:
     """Cap the address space where no sandbox does (not for torch or tensorflow, whose
     start-up reserves far more than it uses; the checker watches the resident size too)."""
