@@ -371,8 +371,10 @@ def test_as_an_ordinary_user(tmp_path):
         for p in (path, beside):
             p.chmod(0o666)  # writable by nobody: only the sandbox stands in the way
         proc = subprocess.run(
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", python, "-m"]
-            + ["fcnet", "check", "backprop", str(path), "--json"],
+            [
+                *("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", python),
+                *("-m", "fcnet", "check", "backprop", str(path), "--json"),
+            ],
             capture_output=True,
             text=True,
             timeout=120,
