@@ -155,7 +155,6 @@ class Exercise:
     call_limits: dict[str, float] = field(default_factory=dict)  # per function, else CALL_LIMIT
     version: str = "1"  # changes when the checks change (recorded in every report)
     mistakes: dict[str, str] = field(default_factory=dict)  # tag -> one line, marked N_()
-    constants: tuple[str, ...] = ()  # module-level values the checks read (fit's DOMAIN)
     readable: Callable[[], tuple[str, ...]] | None = None  # data the child may read
 
 
