@@ -178,6 +178,57 @@ def test_reads_only_the_submission_python_and_the_data(how, zygote, tmp_path):
 
 
 @HOW
+def test_hidden_paths_inside_readable_folders(how, zygote, tmp_path):
+    """An exercise's checks inside fcnet, answers inside the data folder: unreadable, while
+    everything around them (fcnet's other modules, the other data) still is."""
+    import fcnet.learn.exercises as exercises
+
+    data = tmp_path / "data"
+    (data / "deeper").mkdir(parents=True)
+    (data / "x.txt").write_text("data")
+    (data / "deeper" / "answers.txt").write_text("42")
+    (data / "deeper" / "y.txt").write_text("more data")
+    checks = Path(exercises.__file__).parent / "backprop.py"
+    path = _submission(
+        tmp_path / "sub",
+        f"""
+        import json, os
+        def attempt(f):
+            try:
+                f()
+                return "ok"
+            except OSError as exc:
+                return type(exc).__name__
+        print(json.dumps({{
+            "data": attempt(lambda: open({str(data / "x.txt")!r}).read()),
+            "deeper": attempt(lambda: open({str(data / "deeper" / "y.txt")!r}).read()),
+            "listing": sorted(os.listdir({str(data / "deeper")!r})),
+            "answers": attempt(lambda: open({str(data / "deeper" / "answers.txt")!r}).read()),
+            "checks": attempt(lambda: open({str(checks)!r}).read()),
+            "fcnet": attempt(lambda: __import__("fcnet.learn.channel")),
+        }}))
+        """,
+    )
+    policy = sb.Policy((path, data), LIMITS, hidden=(data / "deeper" / "answers.txt", checks))
+    box = (
+        sb.spawn([str(path)], policy)
+        if how == "fresh"
+        else zygote.spawn("runpy:run_path", policy, args=[str(path)])
+    )
+    with box:
+        assert box.wait(60) == 0, box.output()
+        verdict = _verdict(box.output())
+    assert verdict == {
+        "data": "ok",
+        "deeper": "ok",
+        "listing": ["answers.txt", "y.txt"],
+        "answers": "PermissionError",
+        "checks": "PermissionError",
+        "fcnet": "ok",
+    }
+
+
+@HOW
 def test_writes_only_in_scratch_and_scratch_is_removed(how, zygote, tmp_path):
     keep = tmp_path / "keep.txt"
     keep.write_text("mine")
@@ -419,7 +470,7 @@ def test_parent_death_kills_the_tree(tmp_path):
             else:
                 z = sb.Zygote()
                 box = z.spawn("builtins:exec", policy, args=[code])
-            print(box.pid, flush=True)
+            print(box.scratch, flush=True)
             time.sleep(100)
             """
         )
@@ -430,7 +481,8 @@ def test_parent_death_kills_the_tree(tmp_path):
         )
         try:
             assert parent.stdout is not None
-            parent.stdout.readline()
+            scratch = Path(parent.stdout.readline().strip())
+            assert scratch.name.startswith(f"fcnet-sandbox-{parent.pid}-")
             for _ in range(500):
                 if _pids_with(marker):
                     break
@@ -440,6 +492,11 @@ def test_parent_death_kills_the_tree(tmp_path):
             parent.kill()
             parent.wait()
         assert _gone(marker), how
+        # what the killed parent left, the next parent removes
+        assert scratch.is_dir()
+        sb._remove_stale_scratch.cache_clear()
+        sb._remove_stale_scratch()
+        assert not scratch.exists()
 
 
 # ---------------------------------------------------------------- memory, CPU, output

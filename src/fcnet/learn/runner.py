@@ -67,7 +67,14 @@ def check_file(
     only: tuple[str, ...] | None = None,
 ) -> Report:
     """Check the learner's `path` (.py or .ipynb) against exercise `name` (see `Checker`)."""
-    with Checker(name, quick=quick, seed=seed, lang=lang, unsafe_no_sandbox=unsafe_no_sandbox) as c:
+    with Checker(
+        name,
+        quick=quick,
+        seed=seed,
+        lang=lang,
+        unsafe_no_sandbox=unsafe_no_sandbox,
+        fork_server=False,  # one file: a fresh sandboxed interpreter is quicker than a zygote
+    ) as c:
         return c.check(path, only=only)
 
 
@@ -77,7 +84,9 @@ class Checker:
 
     `seed`: the hidden inputs' seed (None: a fresh one per file, recorded in the report);
     `quick`: fit and mnist train on small slices (default: $FCNET_LEARN_QUICK=1);
-    `lang`: the messages' language (default: the current one)."""
+    `lang`: the messages' language (default: the current one); `fork_server`: keep a
+    sandbox `Zygote` (numpy and the child server imported once) and fork each file's
+    child from it, for many files."""
 
     def __init__(
         self,
@@ -87,6 +96,7 @@ class Checker:
         seed: int | None = None,
         lang: str | None = None,
         unsafe_no_sandbox: bool = False,
+        fork_server: bool = True,
     ):
         from fcnet.learn.core import QUICK_ENV
         from fcnet.learn.exercises import get
@@ -97,6 +107,9 @@ class Checker:
         self.lang = lang
         self.unsafe_no_sandbox = unsafe_no_sandbox
         self.protections = {} if unsafe_no_sandbox else protections()
+        self.fork_server = fork_server and bool(self.protections)
+        self._zygote: Any = None
+        self._lock = threading.Lock()
 
     def __enter__(self) -> Checker:
         return self
@@ -104,8 +117,23 @@ class Checker:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def zygote(self) -> Any:
+        """The fork server, started on first use (None without a sandbox)."""
+        if not self.fork_server:
+            return None
+        with self._lock:
+            if self._zygote is None:
+                from fcnet.learn import sandbox
+
+                self._zygote = sandbox.Zygote(["fcnet.learn.child", "fcnet.nn"])
+            return self._zygote
+
     def close(self) -> None:
-        """Nothing to release yet (a fork server, when there is one)."""
+        """End the fork server and every child it started."""
+        with self._lock:
+            if self._zygote is not None:
+                self._zygote.close()
+                self._zygote = None
 
     def check(self, path: str | os.PathLike[str], *, only: tuple[str, ...] | None = None) -> Report:
         """The `Report` on `path`. FileNotFoundError when it is missing; ValueError when
@@ -160,7 +188,16 @@ class Checker:
                     if child is None or child.gone is not None:
                         if child is not None:
                             output.append(child.close())
-                        child = _Child(self, copy, total)
+                        child = None
+                        try:
+                            child = _Child(self, copy, total)
+                        except (OSError, RuntimeError) as exc:  # the sandbox could not start
+                            why = _("could not start the checking process: {error}").format(
+                                error=clean_text(exc, 300)
+                            )
+                            results += [_failed(c, why, "crashed") for c in checks[len(results) :]]
+                            status = "crashed"
+                            break
                         hello = child.hello(start)
                         if "load_error" in hello:
                             why = clean_text(hello["load_error"])
@@ -269,7 +306,7 @@ class _Child:
             if key in os.environ:
                 env[key] = os.environ[key]
         readable = ex.readable() if ex.readable else ()
-        self.proc = _spawn(argv, env, theirs, path, readable, ex, checker.unsafe_no_sandbox)
+        self.proc = _spawn(argv, env, theirs, path, readable, ex, checker)
         theirs.close()
 
     def hello(self, start: float) -> dict[str, Any]:
@@ -415,9 +452,9 @@ class _Child:
 _SRC = str(Path(__file__).resolve().parents[2])
 
 
-def _spawn(argv, env, sock, path, readable, exercise, unsafe) -> Any:
+def _spawn(argv, env, sock, path, readable, exercise, checker: Checker) -> Any:
     """The child, in the sandbox where there is one (`fcnet.learn.sandbox`), else plain."""
-    if not unsafe:
+    if not checker.unsafe_no_sandbox:
         try:
             from fcnet.learn import sandbox
         except ImportError:
@@ -430,6 +467,15 @@ def _spawn(argv, env, sock, path, readable, exercise, unsafe) -> Any:
                     memory_bytes=exercise.memory_bytes,
                 ),
             )
+            zygote = checker.zygote()
+            if zygote is not None:
+                return zygote.spawn(
+                    "fcnet.learn.child:zygote_main",
+                    policy,
+                    (sock.fileno(),),
+                    args=argv[4:],
+                    env=env,
+                )
             return sandbox.spawn(argv[2:], policy, pass_fds=(sock.fileno(),), env=env)
     return _PlainChild(argv, env, sock)
 
