@@ -188,7 +188,7 @@ def test_hidden_paths_inside_readable_folders(how, zygote, tmp_path):
     (data / "x.txt").write_text("data")
     (data / "deeper" / "answers.txt").write_text("42")
     (data / "deeper" / "y.txt").write_text("more data")
-    checks = Path(exercises.__file__).parent / "backprop.py"
+    checks = Path(exercises.__file__).parent / "fit" / "__init__.py"
     path = _submission(
         tmp_path / "sub",
         f"""
