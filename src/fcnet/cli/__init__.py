@@ -32,6 +32,7 @@ _COMMAND_MODULES = (
     "demo",
     "serve",
     "learn",
+    "grade",
 )
 
 
