@@ -65,7 +65,7 @@ def grade(
     quick: bool,
 ) -> None:
     """Grade exercise NAME for a whole class: SUBMISSIONS is a folder with one file
-    (s01.py, s02.ipynb) or one folder (s03/NAME.py) per student, or a .zip of one.
+    (s01.py, s02.ipynb), one folder (s03/NAME.py) or one .zip per student, or a .zip of one.
 
     Writes DIR/gradebook.csv and .json, feedback/<student>.md, gradescope/<student>/results.json,
     mistakes.csv and .png, similarity.csv and grade.json. Running again checks only the

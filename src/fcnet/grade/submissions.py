@@ -80,9 +80,10 @@ def discover(submissions: str | os.PathLike[str], name: str, scratch: Path) -> l
     subs = _submissions(tree, name)
     if not subs:
         raise ValueError(
-            _("{path}: no submissions found (expected NAME.py, NAME.ipynb or NAME/ per student)")
-            .replace("NAME", "{name}")
-            .format(path=root, name=name)
+            _(
+                "{path}: no submissions found (expected {name}.py, {name}.ipynb or a folder "
+                "per student)"
+            ).format(path=root, name=name)
         )
     _copy(subs, tree, scratch)
     return subs
