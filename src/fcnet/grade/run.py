@@ -7,8 +7,8 @@ them is refused unless `unsafe_no_sandbox`), then `jobs` threads each call the s
 whose content hash, exercise version (and seed, when one is given) match the previous
 run's row is not checked again (`force` checks everything). Every finished row is
 written to gradebook.json at once, so Ctrl-C keeps what is graded; the other files
-(feedback, Gradescope, mistakes, similarity, grade.json) are written at the end and on
-Ctrl-C alike.
+(feedback, Gradescope, mistakes, similarity.csv with similar/<student>.py, the code of
+each student in a pair, and grade.json) are written at the end and on Ctrl-C alike.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
             done = save()
             codes = _codes(subs)
         pairs = similarity.similar_pairs(codes, options.name, options.threshold)
-        _write_rest(out, done, exercise, pairs)
+        _write_rest(out, done, exercise, pairs, codes)
         finished = datetime.now(UTC)
         info = {
             **meta,
@@ -314,7 +314,9 @@ def _codes(subs: list[Submission]) -> dict[str, str]:
     return codes
 
 
-def _write_rest(out: Path, rows: list[Row], exercise: Any, pairs: list) -> None:
+def _write_rest(
+    out: Path, rows: list[Row], exercise: Any, pairs: list, codes: dict[str, str]
+) -> None:
     for row in rows:
         write_student_files(out, row, exercise.name)
     mistakes = count_mistakes(rows, exercise)
@@ -325,3 +327,7 @@ def _write_rest(out: Path, rows: list[Row], exercise: Any, pairs: list) -> None:
     for p in pairs:
         writer.writerow([p.a, p.b, f"{p.score:.3f}", p.lines_a, p.lines_b])
     atomic_write_text(out / "similarity.csv", buf.getvalue())
+    # the code of each student in a pair, for the Class page's side-by-side view
+    (out / "similar").mkdir(exist_ok=True)
+    for student in sorted({s for p in pairs for s in (p.a, p.b)}):
+        atomic_write_text(out / "similar" / f"{student}.py", codes[student])

@@ -32,6 +32,7 @@ from fcnet import __version__
 from fcnet.expr import ExprError
 from fcnet.i18n import gettext as _
 from fcnet.studio import i18n as studio_i18n
+from fcnet.studio import classroom
 from fcnet.studio import runs as runs_mod
 from fcnet.studio.backprop import router as backprop_router
 from fcnet.studio.bounded import RunFileError
@@ -471,6 +472,7 @@ def create_app(
         return runs_mod.run_detail(studio.runs_dir, name)
 
     app.include_router(backprop_router)  # the Backprop page and /api/backprop/*
+    app.include_router(classroom.router)  # the Class page and /api/class/* (fcnet grade)
     return app
 
 
