@@ -1,7 +1,7 @@
 """Exercise backprop: the reference passes; each typical mistake fails its own check."""
 
 import pytest
-from learnkit import namespace, results
+from learnkit import namespace, report, results
 
 ALL = (
     "linear_forward",
@@ -115,6 +115,15 @@ WRONG = {
         "softmax_cross_entropy stability",
         "for logits of magnitude 1000 (exp(1000) overflows): subtract each row's max first",
     ),
+    # one max for the whole batch: right while every row's max is the batch's (1000)
+    "softmax with the batch's max": (
+        "def softmax_cross_entropy(z, y):\n"
+        "    e = np.exp(z - z.max())\n    p = e / e.sum(1, keepdims=True)\n    N = len(z)\n"
+        "    loss = -np.log(p[np.arange(N), y]).mean()\n"
+        "    d = p.copy()\n    d[np.arange(N), y] -= 1\n    return loss, d / N\n",
+        "softmax_cross_entropy stability",
+        "(rows whose maxima differ): the max must be each row's",
+    ),
     "relu in place": (
         "def relu_forward(z):\n    z[z < 0] = 0\n    return z\n",
         "relu_forward",
@@ -133,12 +142,50 @@ WRONG = {
 }
 
 
+TAGS = {
+    "course: hidden gradient without the ReLU mask's product": "relu_returns_activation",
+    "course: grad_w1 from grad_h_relu": "relu_mask_missing",
+    "mask taken from grad_a": "relu_mask_from_grad",
+    "transposed dW": "dW_transposed_shape",
+    "transposed dW (square W)": "dW_transposed",
+    "bias gradient averaged": "db_mean_not_sum",
+    "bias gradient with keepdims": "db_keepdims",
+    "dx with W transposed": "dx_W_transposed",
+    "forward with x W": "z_x_W_not_transposed",
+    "forward without the bias": "bias_missing",
+    "delta not divided by N": "delta_missing_1_over_n",
+    "loss summed, not averaged": "loss_sum_not_mean",
+    "delta without - onehot": "delta_missing_onehot",
+    "unstable softmax": "softmax_unstable",
+    "softmax with the batch's max": "softmax_global_max",
+    "relu in place": "in_place",
+    "backward inconsistent with forward": "fd_mismatch",
+    "a tuple of two from linear_backward": None,
+}
+
+
 @pytest.mark.parametrize("case", list(WRONG))
-def test_each_mistake_fails_its_check_with_its_message(case):
+def test_each_mistake_fails_its_check_with_its_message_and_tag(case):
     override, check, message = WRONG[case]
-    got = results("backprop", namespace("backprop_ref", override))
-    ok, text = got[check]
-    assert not ok and message in text, (check, text)
+    rep = report("backprop", namespace("backprop_ref", override))
+    (got,) = [c for c in rep.checks if c.name == check]
+    assert not got.passed and message in got.message, (check, got.message)
+    assert got.tag == TAGS[case]
+    assert got.tag is None or got.tag in rep_mistakes()
+
+
+def rep_mistakes():
+    from fcnet.learn.exercises import get
+
+    return get("backprop").mistakes
+
+
+def test_linear_backward_values_gives_partial_credit_per_gradient():
+    rep = report("backprop", namespace("backprop_ref", WRONG["bias gradient averaged"][0]))
+    (got,) = [c for c in rep.checks if c.name == "linear_backward values"]
+    assert got.parts == [("dW", True), ("db", False), ("dx", True)]
+    assert got.fraction == pytest.approx(2 / 3)
+    assert got.to_json()["tag"] == "db_mean_not_sum"
 
 
 @pytest.mark.parametrize("case", ["course: grad_w1 from grad_h_relu", "bias gradient averaged"])
@@ -161,4 +208,5 @@ def test_an_error_in_the_learners_function_names_it_and_their_line():
     )
     ok, text = got["relu_forward"]
     assert not ok
-    assert text.startswith("relu_forward raised AttributeError") and "line 2" in text
+    assert text.startswith("relu_forward raised AttributeError")
+    assert text.endswith("(at solution.py line 36 `return z.nope`)")

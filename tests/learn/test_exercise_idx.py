@@ -1,7 +1,7 @@
 """Exercise idx: fcnet's reader is the reference; the course text's loader fails, saying why."""
 
 import pytest
-from learnkit import namespace, results
+from learnkit import namespace, report, results
 
 FAST = ("labels on MNIST", "images on MNIST", "other sizes", "malformed files raise ValueError")
 
@@ -71,3 +71,31 @@ def test_shape_and_type_mistakes(override, message):
     )
     got = results("idx", ns, "labels on MNIST", "images on MNIST")
     assert any(not ok and message in text for ok, text in got.values()), got
+
+
+def test_a_magic_number_checked_by_its_last_byte_only_is_caught():
+    rep = report("idx", namespace("idx_magic_last_byte"), "malformed files raise ValueError")
+    (check,) = rep.checks
+    assert not check.passed and check.tag == "idx_magic_last_byte_only"
+    assert check.message.startswith("only the magic number's last byte is checked")
+    assert "type code 0x0d (float32)" in check.message
+
+
+def test_a_wrong_number_of_dimensions_is_a_malformed_file():
+    # the dimension count read from the file, not fixed: 4 dims of 10x1x4x3 pass as 10x12
+    ns = namespace(
+        "idx_ref",
+        "def load_images(path):\n"
+        "    data = open(path, 'rb').read()\n"
+        "    if data[:3] != b'\\0\\0\\x08':\n        raise ValueError('magic')\n"
+        "    ndim = data[3]\n"
+        "    dims = np.frombuffer(data, '>u4', ndim, offset=4).astype(int)\n"
+        "    size = int(np.prod(dims))\n"
+        "    if len(data) != 4 + 4 * ndim + size:\n        raise ValueError('size')\n"
+        "    a = np.frombuffer(data, np.uint8, size, offset=4 + 4 * ndim)\n"
+        "    return a.reshape(dims[0], -1)\n",
+    )
+    ok, text = results("idx", ns, "malformed files raise ValueError")[
+        "malformed files raise ValueError"
+    ]
+    assert not ok and "0x00000804 (4 dimensions" in text

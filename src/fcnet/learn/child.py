@@ -1,56 +1,227 @@
-"""The checking child: `python -m fcnet.learn.child NAME FILE FD [--quick] [--skip K]`.
+"""The child that runs a learner's code: `python -m fcnet.learn.child NAME FILE FD`.
 
-Loads the learner's FILE, runs exercise NAME's checks from the K-th on, and writes one
-JSON line per event to the file descriptor FD: {"start": check}, {"result": {...}}, or
-{"load_error": message, "detail": traceback}. Its own stdout and stderr are the
-learner's prints, which the parent discards.
+It decides nothing. It loads FILE (`fcnet.learn.student_file`), says which of exercise
+NAME's functions exist, then answers requests on the socket FD (`fcnet.learn.channel`)
+until the checker closes it: "call" a learner's function on the given arguments,
+"value" of a module-level constant, "drive" a trusted driver of the exercise's
+(`fcnet.learn.exercises.<module>.driver`, for code that must run beside the learner's
+objects, e.g. one optimizer step of their `train`). Each answer is the value returned, as
+data, a `Remote` handle for an object that cannot cross, or the exception's type, text
+and line in the learner's file. It holds no expected value and no check; whatever it
+sends is data the checker judges. (The SIGALRM guard here is a courtesy: the checker
+times every call itself.)
 """
 
 from __future__ import annotations
 
-import json
+import importlib
 import os
+import signal
+import socket
 import sys
+import threading
+import traceback
+from typing import Any
+
+import numpy as np
+
+from fcnet.learn.channel import Channel, ChannelError, Remote, encode
+
+_CATALOG_MODULES = {"torch": "torch_net", "tensorflow": "tf_net"}
+
+
+class _Timeout(BaseException):
+    """Raised by the alarm inside a learner's function (BaseException: `except Exception`
+    in their code does not swallow it)."""
+
+
+class Server:
+    """The learner's namespace and the objects kept for the checker as `Remote`s."""
+
+    def __init__(self, exercise: str, namespace: dict[str, Any], filenames: tuple[str, ...]):
+        self.exercise = exercise
+        self.namespace = namespace
+        self.filenames = filenames
+        self.kept: dict[int, Any] = {}
+
+    def arg(self, value: Any) -> Any:
+        """A decoded argument with `Remote`s replaced by the objects they name."""
+        if isinstance(value, Remote):
+            if value.id not in self.kept:
+                raise ChannelError("an unknown handle")
+            return self.kept[value.id]
+        if isinstance(value, list):
+            return [self.arg(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.arg(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.arg(v) for k, v in value.items()}
+        return value
+
+    def keep(self, value: Any) -> Any:
+        """`value` if it can cross as data, else a Remote naming it (arrays of objects that
+        expose __array__, such as tensors, are converted)."""
+        try:
+            encode(value, [])
+            return value
+        except TypeError:
+            pass
+        if hasattr(value, "__array__") and not isinstance(value, type):
+            try:
+                a = np.asarray(value)
+                if a.dtype.kind in "biuf":
+                    return a
+            except Exception:  # their object's __array__ failed: keep it
+                pass
+        if isinstance(value, list | tuple):
+            items = [self.keep(v) for v in value]
+            return tuple(items) if isinstance(value, tuple) else items
+        rid = len(self.kept) + 1
+        self.kept[rid] = value
+        return Remote(rid, type(value).__name__)
+
+    def handle(self, header: dict[str, Any], args: Any) -> tuple[dict[str, Any], Any]:
+        op, name = header.get("op"), str(header.get("name", ""))
+        seconds = float(header.get("seconds", 10.0))
+        args = self.arg(args if isinstance(args, list | tuple) else ())
+        if op == "value":
+            return {}, self.keep(self.namespace.get(name))
+        if op == "call":
+            fn = self.namespace.get(name)
+            if not callable(fn):
+                return {"error": {"kind": "exception", "type": "NameError", "text": name}}, None
+        elif op == "drive":
+            module = _CATALOG_MODULES.get(self.exercise, self.exercise)
+            drivers = importlib.import_module(f"fcnet.learn.exercises.{module}_driver")
+            driver = getattr(drivers, name)
+
+            def fn(*a):
+                return driver(self.namespace, *a)
+
+        else:
+            raise ChannelError("an unknown request")
+        try:
+            with _alarm(seconds):
+                value = fn(*args)
+        except _Timeout:
+            return {"error": {"kind": "timeout", "seconds": seconds}}, None
+        except NotImplementedError as exc:
+            if self._raised_here(exc):
+                return {"error": {"kind": "not_implemented"}}, None
+            return {"error": self._describe(exc)}, None
+        except MemoryError as exc:
+            return {"error": dict(self._describe(exc), kind="memory")}, None
+        except Exception as exc:
+            return {"error": self._describe(exc)}, None
+        if header.get("keep_args"):
+            return {"with_args": True}, (self.keep(value), [self.keep(a) for a in args])
+        return {}, self.keep(value)
+
+    def _describe(self, exc: BaseException) -> dict[str, Any]:
+        frames = [
+            f for f in traceback.extract_tb(exc.__traceback__) if self._is_student(f.filename)
+        ]
+        where = [frames[-1].filename, frames[-1].lineno, frames[-1].line or ""] if frames else None
+        return {
+            "kind": "exception",
+            "type": type(exc).__name__,
+            "types": [c.__name__ for c in type(exc).__mro__],
+            "text": str(exc)[:4000],
+            "where": where,
+        }
+
+    def _raised_here(self, exc: BaseException) -> bool:
+        """A NotImplementedError the skeleton's TODO raised, not one from a library."""
+        frames = traceback.extract_tb(exc.__traceback__)
+        return bool(frames) and self._is_student(frames[-1].filename)
+
+    def _is_student(self, filename: str) -> bool:
+        return any(filename == f or filename.startswith(f + "#") for f in self.filenames)
+
+
+class _alarm:
+    """SIGALRM after `seconds` raises _Timeout in the main thread (elsewhere: no limit)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.active = threading.current_thread() is threading.main_thread() and hasattr(
+            signal, "setitimer"
+        )
+
+    def __enter__(self):
+        if self.active:
+            self.old = signal.signal(signal.SIGALRM, self._fire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    @staticmethod
+    def _fire(signum, frame):
+        raise _Timeout
+
+    def __exit__(self, *exc):
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.old)
+        return False
+
+
+def serve(name: str, path: str, fd: int, functions: tuple[str, ...]) -> int:
+    """Load `path`, say what it defines, and answer requests on socket `fd` until closed."""
+    from fcnet.learn.student_file import LoadError, load
+
+    os.environ["FCNET_LEARN_CHILD"] = "1"
+    channel = Channel(socket.socket(fileno=fd))
+    try:
+        namespace, names = load(path)
+    except LoadError as exc:
+        channel.send({"load_error": exc.message, "detail": exc.detail})
+        return 0
+    except MemoryError:
+        channel.send({"load_error": "the file ran out of memory while being imported"})
+        return 0
+    defined = {}
+    for fn in functions:
+        obj = namespace.get(fn)
+        if obj is not None:
+            defined[fn] = (
+                "class"
+                if isinstance(obj, type)
+                else "function"
+                if callable(obj)
+                else type(obj).__name__
+            )
+    channel.send({"loaded": True, "defined": defined})
+    server = Server(name, namespace, names)
+    while True:
+        try:
+            header, args = channel.recv()
+        except ChannelError:
+            return 0
+        token = header.get("token")
+        try:
+            answer, value = server.handle(header, args)
+        except ChannelError as exc:
+            answer, value = (
+                {"error": {"kind": "exception", "type": "ChannelError", "text": str(exc)}},
+                None,
+            )
+        try:
+            channel.send(dict(answer, token=token), value)
+        except TypeError as exc:  # keep() let something through that is not data
+            channel.send({"token": token, "error": {"kind": "not_data", "text": str(exc)}})
 
 
 def main(argv: list[str]) -> int:
     name, path, fd = argv[0], argv[1], int(argv[2])
-    quick = "--quick" in argv
-    skip = int(argv[argv.index("--skip") + 1]) if "--skip" in argv else 0
-    out = os.fdopen(fd, "w", buffering=1, encoding="utf-8")
-
-    def send(event: dict) -> None:
-        out.write(json.dumps(event) + "\n")
-        out.flush()
-
-    os.environ["FCNET_LEARN_CHILD"] = "1"
-    from fcnet.learn import core
-    from fcnet.learn.exercises import get
-    from fcnet.learn.student_file import LoadError, load
-
-    exercise = get(name)
-    if exercise.address_limit:
-        _limit_memory(exercise.memory_bytes)
-    send({"loading": path})
-    try:
-        namespace, names = load(path)
-    except LoadError as exc:
-        send({"load_error": exc.message, "detail": exc.detail})
-        return 0
-    except MemoryError:
-        send({"load_error": "the file ran out of memory while being imported", "detail": ""})
-        return 0
-    student = core.Student(namespace, names, quick=quick, call_limits=exercise.call_limits)
-    for check in exercise.checks[skip:]:
-        send({"start": check.name})
-        result = core.run_one(check, student)
-        send({"result": result.to_json()})
-    return 0
+    functions = tuple(argv[3].split(",")) if len(argv) > 3 and argv[3] else ()
+    if "--address-limit" in argv:
+        _limit_memory(int(argv[argv.index("--address-limit") + 1]))
+    return serve(name, path, fd, functions)
 
 
 def _limit_memory(nbytes: int) -> None:
-    """Cap the address space (not for torch or tensorflow, whose start-up reserves far
-    more than it uses; the parent watches the resident size in every case)."""
+    """Cap the address space where no sandbox does (not for torch or tensorflow, whose
+    start-up reserves far more than it uses; the checker watches the resident size too)."""
     try:
         import resource
     except ImportError:  # not on POSIX: the parent's watch remains

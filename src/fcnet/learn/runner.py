@@ -1,155 +1,238 @@
-"""`check_file`: run an exercise's checks on a learner's file in a child process.
+"""`check_file` and `Checker`: an exercise's checks on a learner's file, decided here.
 
-The child (`fcnet.learn.child`) imports the file and reports each check over a pipe.
-The parent enforces the limits: the file must import within the exercise's
-`import_seconds`, a check that runs past its `seconds` is stopped (the child is killed
-and a fresh one goes on with the next check), the child's resident memory may not pass
-`memory_bytes`, and the whole run ends by `total_seconds`. (Inside the child, each call
-of a learner's function has its own limit, 10 s unless the exercise says otherwise.)
+The checks run in this process, which never imports the learner's file. The file runs
+in a child (`fcnet.learn.child`), sandboxed by `fcnet.learn.sandbox` where the kernel
+allows, that only calls the learner's functions and answers with the values they
+returned, as data, over a socketpair (`fcnet.learn.channel`). This side enforces every
+limit, whatever the child does with its descriptors: the import (`import_seconds`), each
+call (`Student`), each check (`Check.seconds`), the whole run (`total_seconds`) and the
+memory of the child's whole process tree (`memory_bytes`). A child that dies, hangs,
+answers out of turn or writes anything that is not an answer fails the running check and
+is replaced by a fresh one for the next.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import select
+import shutil
 import signal
+import socket
+import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from pathlib import Path
+from typing import Any
 
 from fcnet import i18n
 from fcnet.i18n import gettext as _
-from fcnet.learn.core import CheckResult, Exercise, Report, time_scale
+from fcnet.learn.channel import Channel, ChannelError, ChannelTimeout, new_token
+from fcnet.learn.core import (
+    CheckResult,
+    ChildGone,
+    Exercise,
+    Report,
+    Student,
+    clean_text,
+    run_one,
+    time_scale,
+)
 
-__all__ = ["check_file"]
+__all__ = ["Checker", "check_file", "protections"]
 
-_POLL = 0.05
-
-
-def check_file(name: str, path: str, *, quick: bool = False) -> Report:
-    """Check the learner's `path` (.py or .ipynb) against exercise `name`.
-
-    ValueError for an unknown exercise, FileNotFoundError when `path` is not a file.
-    """
-    from fcnet.learn.exercises import get
-
-    exercise = get(name)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(2, _("no such file"), path)
-    if not path.endswith((".py", ".ipynb")):
-        raise ValueError(_("{path}: expected a .py or .ipynb file").format(path=path))
-    path = os.path.abspath(path)
-    start = time.monotonic()
-    deadline = start + exercise.total_seconds * time_scale()
-    results: list[CheckResult] = []
-    detail = ""
-    names = [c.name for c in exercise.checks]
-    while len(results) < len(names):
-        done, detail_now = _run_child(exercise, path, quick, len(results), deadline, results)
-        detail = detail or detail_now
-        if done:
-            break
-    return Report(exercise.name, results, time.monotonic() - start, detail)
+MAX_SUBMISSION = 16 << 20  # bytes of a learner's file
+OUTPUT_BYTES = 256 << 10  # the learner's prints kept per child
+_WATCH_EVERY = 0.2  # seconds between two looks at the child's memory
 
 
-def _run_child(
-    exercise: Exercise, path: str, quick: bool, skip: int, deadline: float, results: list
-) -> tuple[bool, str]:
-    """One child from check `skip` on; appends to `results`. Returns (finished, detail)."""
-    names = [c.name for c in exercise.checks]
-    seconds = {c.name: c.seconds * time_scale() for c in exercise.checks}
-    read_fd, write_fd = os.pipe()
-    # -P: the folder of the learner's file (the cwd) is not put first on sys.path, so a file
-    # named torch.py hides nothing
-    args = [sys.executable, "-P", "-m", "fcnet.learn.child", exercise.name, path, str(write_fd)]
-    args += ["--skip", str(skip)] + (["--quick"] if quick else [])
-    env = dict(os.environ)
-    env[i18n.ENV_VAR] = i18n.language()  # the child's messages in the parent's language
-    src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
-    log = tempfile.TemporaryFile()  # the learner's prints; the last line explains a crash
-    proc = subprocess.Popen(
-        args,
-        pass_fds=(write_fd,),
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-        env=env,
-        cwd=os.path.dirname(os.path.abspath(path)),
-    )
-    os.close(write_fd)
-    buf = b""
-    current: str | None = None  # the check running now; None while importing
-    since = time.monotonic()
-    import_deadline = since + exercise.import_seconds * time_scale()
-    loaded = False
+def protections() -> dict[str, bool]:
+    """The sandbox's protections on this machine (all False where it is unavailable)."""
     try:
-        while True:
-            now = time.monotonic()
-            limit = min(
-                deadline, import_deadline if not loaded else since + seconds.get(current or "", 1e9)
+        from fcnet.learn import sandbox
+    except ImportError:
+        return {}
+    return dict(sandbox.protections())
+
+
+def check_file(
+    name: str | Exercise,
+    path: str | os.PathLike[str],
+    *,
+    quick: bool | None = None,
+    seed: int | None = None,
+    lang: str | None = None,
+    unsafe_no_sandbox: bool = False,
+    only: tuple[str, ...] | None = None,
+) -> Report:
+    """Check the learner's `path` (.py or .ipynb) against exercise `name` (see `Checker`)."""
+    with Checker(name, quick=quick, seed=seed, lang=lang, unsafe_no_sandbox=unsafe_no_sandbox) as c:
+        return c.check(path, only=only)
+
+
+class Checker:
+    """Checks many files against one exercise (grading reuses it; thread-safe: each
+    `check` has its own child). ValueError for an unknown exercise.
+
+    `seed`: the hidden inputs' seed (None: a fresh one per file, recorded in the report);
+    `quick`: fit and mnist train on small slices (default: $FCNET_LEARN_QUICK=1);
+    `lang`: the messages' language (default: the current one)."""
+
+    def __init__(
+        self,
+        name: str | Exercise,
+        *,
+        quick: bool | None = None,
+        seed: int | None = None,
+        lang: str | None = None,
+        unsafe_no_sandbox: bool = False,
+    ):
+        from fcnet.learn.core import QUICK_ENV
+        from fcnet.learn.exercises import get
+
+        self.exercise = name if isinstance(name, Exercise) else get(name)
+        self.quick = os.environ.get(QUICK_ENV) == "1" if quick is None else quick
+        self.seed = seed
+        self.lang = lang
+        self.unsafe_no_sandbox = unsafe_no_sandbox
+        self.protections = {} if unsafe_no_sandbox else protections()
+
+    def __enter__(self) -> Checker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Nothing to release yet (a fork server, when there is one)."""
+
+    def check(self, path: str | os.PathLike[str], *, only: tuple[str, ...] | None = None) -> Report:
+        """The `Report` on `path`. FileNotFoundError when it is missing; ValueError when
+        it is not a .py or .ipynb file."""
+        if self.lang is not None:
+            with i18n.use_language(self.lang):
+                return self._check(os.fspath(path), only)
+        return self._check(os.fspath(path), only)
+
+    def _check(self, path: str, only: tuple[str, ...] | None) -> Report:
+        exercise = self.exercise
+        if not path.endswith((".py", ".ipynb")):
+            raise ValueError(_("{path}: expected a .py or .ipynb file").format(path=path))
+        seed = self.seed if self.seed is not None else int.from_bytes(os.urandom(4), "big")
+        start = time.monotonic()
+        checks = [c for c in exercise.checks if only is None or c.name in only]
+
+        def report(results: list[CheckResult], status: str, detail: str = "", output: str = ""):
+            return Report(
+                exercise.name,
+                results,
+                time.monotonic() - start,
+                detail,
+                exercise.version,
+                seed,
+                status,
+                self.protections,
+                output,
             )
-            why = _over(proc.pid, exercise.memory_bytes)
-            if why or now >= limit:
-                _kill(proc)
-                if not why:
-                    why = _timeout_message(exercise, loaded, current, now >= deadline)
-                return _fail_rest(
-                    names, results, current if loaded else None, why, now >= deadline or not loaded
-                ), ""
-            ready, _w, _x = select.select([read_fd], [], [], min(_POLL, max(limit - now, 0)))
-            if not ready:
-                if proc.poll() is not None and not _readable(read_fd):
-                    return _died(proc, names, results, current, loaded, log), ""
-                continue
-            chunk = os.read(read_fd, 65536)
-            if not chunk:
-                proc.wait()
-                if len(results) >= len(names):
-                    return True, ""
-                return _died(proc, names, results, current, loaded, log), ""
-            buf += chunk
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                try:
-                    event = json.loads(line)
-                except ValueError:  # not the child's (nothing else should write there)
-                    continue
-                if "load_error" in event:
-                    for n in names[len(results) :]:
-                        results.append(CheckResult(n, False, event["load_error"]))
-                    proc.wait()
-                    return True, event.get("detail", "")
-                if "start" in event:
-                    loaded, current, since = True, event["start"], time.monotonic()
-                elif "result" in event:
-                    r = event["result"]
-                    results.append(CheckResult(r["name"], r["passed"], r["message"]))
-                    current = None
-    finally:
-        os.close(read_fd)
-        log.close()
-        if proc.poll() is None:
-            _kill(proc)
+
+        try:
+            source = _read_submission(path)
+        except _Refused as refused:
+            return report([_failed(c, refused.why, "refused") for c in checks], "refused")
+        total = start + exercise.total_seconds * time_scale()
+        results: list[CheckResult] = []
+        status, detail, output = "ok", "", []
+        with tempfile.TemporaryDirectory(prefix="fcnet-submission-") as folder:
+            copy = Path(folder) / os.path.basename(path)
+            copy.write_bytes(source)
+            copy.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            os.chmod(folder, 0o755)
+            child: _Child | None = None
+            student: Student | None = None
+            try:
+                for check in checks:
+                    if time.monotonic() >= total:
+                        why = _stopped(exercise.total_seconds * time_scale())
+                        results += [_failed(c, why, "stopped") for c in checks[len(results) :]]
+                        status = "timeout"
+                        break
+                    if child is None or child.gone is not None:
+                        if child is not None:
+                            output.append(child.close())
+                        child = _Child(self, copy, total)
+                        hello = child.hello(start)
+                        if "load_error" in hello:
+                            why = clean_text(hello["load_error"])
+                            detail = clean_text(hello.get("detail", ""), 8000)
+                            st = hello.get("status", "load_error")
+                            results += [_failed(c, why, st) for c in checks[len(results) :]]
+                            status = "timeout" if st == "stopped" else st
+                            break
+                        if student is None:
+                            student = Student(
+                                child.ask,
+                                hello["defined"],
+                                quick=self.quick,
+                                seed=seed,
+                                call_limits=exercise.call_limits,
+                            )
+                        else:
+                            student.ask, student.defined = child.ask, hello["defined"]
+                    assert student is not None
+                    results.append(run_one(check, student))
+                    if child.gone is not None:
+                        status = {"stopped": "timeout"}.get(child.gone.status, child.gone.status)
+            finally:
+                if child is not None:
+                    output.append(child.close())
+        return report(results, status, detail, clean_text("".join(output), OUTPUT_BYTES))
 
 
-def _timeout_message(exercise: Exercise, loaded: bool, current: str | None, total: bool) -> str:
-    scale = time_scale()
-    if not loaded:
-        if total:
-            return _stopped(exercise.total_seconds * scale)
-        return _(
-            "the file did not finish importing within {seconds:g} s: keep "
-            'long runs under if __name__ == "__main__": (or out of the notebook\'s cells)'
-        ).format(seconds=exercise.import_seconds * scale)
-    if total:
-        return _stopped(exercise.total_seconds * scale)
-    limit = next(c.seconds for c in exercise.checks if c.name == current) * scale
-    return _("did not finish within {seconds:g} s (an endless loop, or far too slow?)").format(
-        seconds=limit
+class _Refused(Exception):
+    def __init__(self, why: str):
+        super().__init__(why)
+        self.why = why
+
+
+def _read_submission(path: str) -> bytes:
+    """The learner's file's bytes: a regular file, not a symbolic link, at most 16 MiB."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise FileNotFoundError(2, _("no such file"), path) from None
+    except OSError as exc:
+        if os.path.islink(path):
+            raise _Refused(
+                _("{path} is a symbolic link: submit the file itself").format(
+                    path=os.path.basename(path)
+                )
+            ) from None
+        raise _Refused(f"{os.path.basename(path)}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise _Refused(_("{path} is not a regular file").format(path=os.path.basename(path)))
+        data = fh.read(MAX_SUBMISSION + 1)
+    if len(data) > MAX_SUBMISSION:
+        raise _Refused(
+            _("{path} is larger than {mib} MiB").format(
+                path=os.path.basename(path), mib=MAX_SUBMISSION >> 20
+            )
+        )
+    return data
+
+
+def _failed(check: Any, why: str, tag: str | None) -> CheckResult:
+    return CheckResult(
+        check.name,
+        False,
+        why,
+        tag,
+        title=_(check.name),
+        visibility=check.visibility,
+        points=check.points,
     )
 
 
@@ -157,57 +240,270 @@ def _stopped(seconds: float) -> str:
     return _("stopped: the whole check is limited to {seconds:g} s").format(seconds=seconds)
 
 
-def _fail_rest(names, results, current, why: str, all_rest: bool) -> bool:
-    """Fail the running check (or, for the import and the total limit, all the rest)."""
-    if current is not None and not all_rest:
-        results.append(CheckResult(current, False, why))
-        return False
-    for n in names[len(results) :]:
-        results.append(CheckResult(n, False, why))
-    return True
+class _Child:
+    """One child running the learner's file, seen from here: `ask` sends one request and
+    returns its answer, or raises `ChildGone` (and kills the child) for anything else."""
+
+    def __init__(self, checker: Checker, path: Path, total: float):
+        self.exercise = checker.exercise
+        self.total = total
+        self.gone: ChildGone | None = None
+        self._last_watch = 0.0
+        mine, theirs = socket.socketpair()
+        self.channel = Channel(mine)
+        ex = self.exercise
+        argv = [sys.executable, "-P", "-m", "fcnet.learn.child", ex.name, str(path)]
+        argv += [str(theirs.fileno()), ",".join(ex.functions)]
+        if ex.address_limit:
+            argv += ["--address-limit", str(ex.memory_bytes)]
+        env = {
+            "PATH": os.defpath,
+            "HOME": "/nonexistent",
+            "LANG": "C.UTF-8",
+            "PYTHONPATH": _SRC,
+            "PYTHONDONTWRITEBYTECODE": "1",
+            i18n.ENV_VAR: i18n.language(),
+            "FCNET_LEARN_CHILD": "1",
+        }
+        for key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "FCNET_JIT"):
+            if key in os.environ:
+                env[key] = os.environ[key]
+        readable = ex.readable() if ex.readable else ()
+        self.proc = _spawn(argv, env, theirs, path, readable, ex, checker.unsafe_no_sandbox)
+        theirs.close()
+
+    def hello(self, start: float) -> dict[str, Any]:
+        """The child's first frame: what the file defines, or why it did not load."""
+        ex = self.exercise
+        limit = min(start + ex.import_seconds * time_scale(), self.total)
+        if time.monotonic() > start + 1:  # a fresh child after a failure: a fresh import limit
+            limit = min(time.monotonic() + ex.import_seconds * time_scale(), self.total)
+        try:
+            header, _value = self.channel.recv(limit, watch=self._watch)
+        except ChildGone as gone:
+            return {"load_error": gone.why, "status": gone.status}
+        except ChannelTimeout:
+            self.kill()
+            if limit >= self.total:
+                why = _stopped(ex.total_seconds * time_scale())
+                self.gone = ChildGone(why, "stopped")
+                return {"load_error": why, "status": "stopped"}
+            why = _(
+                "the file did not finish importing within {seconds:g} s: keep "
+                'long runs under if __name__ == "__main__": (or out of the notebook\'s cells)'
+            ).format(seconds=ex.import_seconds * time_scale())
+            self.gone = ChildGone(why, "timeout")
+            return {"load_error": why, "status": "timeout"}
+        except ChannelError:
+            why = self._died()
+            return {
+                "load_error": _("the file could not be imported: {why}").format(why=why),
+                "status": "crashed",
+            }
+        if "load_error" in header:
+            return {
+                "load_error": str(header["load_error"]),
+                "detail": str(header.get("detail", "")),
+                "status": "load_error",
+            }
+        defined = header.get("defined")
+        if not header.get("loaded") or not isinstance(defined, dict):
+            self.kill()
+            return {"load_error": _("the checking process broke the protocol"), "status": "crashed"}
+        return {"defined": {str(k): clean_text(v, 100) for k, v in defined.items()}}
+
+    def ask(
+        self, op: str, name: str, args: tuple[Any, ...], *, deadline: float, keep_args: bool
+    ) -> tuple[dict[str, Any], Any]:
+        if self.gone is not None:
+            raise ChildGone(self.gone.why, self.gone.status)
+        total = deadline >= self.total
+        deadline = min(deadline, self.total)
+        token = new_token()
+        header = {"op": op, "name": name, "token": token, "keep_args": keep_args}
+        header["seconds"] = max(round(deadline - time.monotonic(), 3), 0.01)
+        try:
+            self.channel.sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            self.channel.send(header, list(args))
+            answer, value = self.channel.recv(deadline, watch=self._watch)
+        except ChannelTimeout:
+            return self._fail(ChildGone("", "timeout"), total)
+        except TimeoutError:
+            return self._fail(ChildGone("", "timeout"), total)
+        except ChildGone:
+            raise
+        except (ChannelError, OSError) as exc:
+            if self.proc.alive() and not isinstance(exc, OSError) and "closed" not in str(exc):
+                why = _(
+                    "the checking process sent something that is not an answer ({what}): stopped"
+                ).format(what=str(exc))
+                return self._fail(ChildGone(why, "crashed"), False)
+            return self._fail(ChildGone(self._died(), "crashed"), False)
+        if answer.get("token") != token:
+            return self._fail(
+                ChildGone(_("the checking process answered out of turn: stopped"), "crashed"),
+                False,
+            )
+        return answer, value
+
+    def _fail(self, gone: ChildGone, total: bool) -> Any:
+        self.kill()
+        if total and gone.status == "timeout":
+            gone = ChildGone(_stopped(self.exercise.total_seconds * time_scale()), "stopped")
+        self.gone = self.gone or gone
+        raise gone
+
+    def _watch(self) -> None:
+        """Kill the child when its process tree holds more than the exercise's memory."""
+        now = time.monotonic()
+        if now - self._last_watch < _WATCH_EVERY:
+            return
+        self._last_watch = now
+        used = self.proc.tree_memory()
+        limit = self.exercise.memory_bytes
+        if used > limit:
+            self.kill()
+            why = _("used more than {gib:g} GiB of memory: stopped").format(gib=limit / 2**30)
+            self.gone = ChildGone(why, "memory")
+            raise self.gone
+
+    def _died(self) -> str:
+        """Why the child is gone (its exit status and last line of output); kills it."""
+        code = self.proc.wait(1.0)
+        self.kill()
+        if code is None:
+            why = _("the checking process stopped answering: stopped")
+        else:
+            how = (
+                _("signal {number}").format(number=-code)
+                if code < 0
+                else _("exit status {code}").format(code=code)
+            )
+            if code == -signal.SIGKILL:
+                how += _(" (out of memory?)")
+            why = _("the checking process died ({how})").format(how=how)
+            tail = [
+                ln for ln in clean_text(self.proc.output()[-4096:], 4096).splitlines() if ln.strip()
+            ]
+            why += f": {tail[-1].strip()[:300]}" if tail else ""
+        self.gone = self.gone or ChildGone(why, "crashed")
+        return why
+
+    def kill(self) -> None:
+        self.proc.kill()
+
+    def close(self) -> str:
+        """Kill the child's tree, close the channel; returns its output."""
+        self.kill()
+        self.channel.close()
+        out = self.proc.output()
+        self.proc.close()
+        return out
 
 
-def _died(proc, names, results, current, loaded, log) -> bool:
-    code = proc.wait()
-    how = (
-        _("signal {number}").format(number=-code)
-        if code < 0
-        else _("exit status {code}").format(code=code)
-    )
-    if code == -signal.SIGKILL:
-        how += _(" (out of memory?)")
-    log.seek(max(log.seek(0, os.SEEK_END) - 4096, 0))
-    tail = [ln for ln in log.read().decode("utf-8", "replace").splitlines() if ln.strip()]
-    why = _("the checking process died ({how})").format(how=how)
-    why += f": {tail[-1].strip()}" if tail else ""
-    if not loaded:
-        cannot = _("the file could not be imported: {why}").format(why=why)
-        return _fail_rest(names, results, None, cannot, True)
-    if current is None:  # between checks: nothing to blame, go on with a fresh child
-        return False
-    results.append(CheckResult(current, False, why))
-    return len(results) >= len(names)
+_SRC = str(Path(__file__).resolve().parents[2])
 
 
-def _readable(fd: int) -> bool:
-    return bool(select.select([fd], [], [], 0)[0])
+def _spawn(argv, env, sock, path, readable, exercise, unsafe) -> Any:
+    """The child, in the sandbox where there is one (`fcnet.learn.sandbox`), else plain."""
+    if not unsafe:
+        try:
+            from fcnet.learn import sandbox
+        except ImportError:
+            sandbox = None  # type: ignore[assignment]
+        if sandbox is not None:
+            policy = sandbox.Policy(
+                readable=(path.parent, *(Path(p) for p in readable)),
+                limits=sandbox.Limits(
+                    cpu_seconds=exercise.total_seconds * time_scale() + 5,
+                    memory_bytes=exercise.memory_bytes,
+                ),
+            )
+            return sandbox.spawn(argv[2:], policy, pass_fds=(sock.fileno(),), env=env)
+    return _PlainChild(argv, env, sock)
 
 
-def _over(pid: int, limit: int) -> str:
-    """A message when the child's resident memory is over `limit` bytes (Linux), else ""."""
-    try:
-        with open(f"/proc/{pid}/statm") as fh:
-            rss = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return ""
-    if rss > limit:
-        return _("used more than {gib:g} GiB of memory: stopped").format(gib=limit / 2**30)
-    return ""
+class _PlainChild:
+    """A child without a sandbox (`--unsafe-no-sandbox`, or none on this system): its own
+    session, its prints bounded, its session's processes killed at the end."""
 
+    def __init__(self, argv: list[str], env: dict[str, str], sock: socket.socket):
+        self.scratch = Path(tempfile.mkdtemp(prefix="fcnet-scratch-"))
+        self._proc = subprocess.Popen(
+            argv,
+            pass_fds=(sock.fileno(),),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+            cwd=self.scratch,
+        )
+        self.pid = self._proc.pid
+        self._out = bytearray()
+        self.dropped = 0
+        assert self._proc.stdout is not None
+        self._reader = threading.Thread(target=self._read, args=(self._proc.stdout,), daemon=True)
+        self._reader.start()
 
-def _kill(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait()
+    def _read(self, stream: Any) -> None:
+        while chunk := stream.read1(65536):
+            room = OUTPUT_BYTES - len(self._out)
+            self._out += chunk[:room]
+            self.dropped += max(len(chunk) - room, 0)
+
+    def alive(self) -> bool:
+        return self._proc.poll() is None
+
+    def wait(self, timeout: float) -> int | None:
+        try:
+            return self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def _tree(self) -> list[int]:
+        pids = []
+        for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[3]) == self.pid:  # its session
+                pids.append(int(entry))
+        return pids
+
+    def tree_memory(self) -> int:
+        total = 0
+        for pid in self._tree():
+            try:
+                with open(f"/proc/{pid}/statm") as fh:
+                    total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            except (OSError, ValueError, IndexError):
+                pass
+        return total
+
+    def kill(self) -> None:
+        for pid in (self.pid, *self._tree()):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self._proc.wait()
+
+    def output(self) -> str:
+        self._reader.join(0.5)
+        text = bytes(self._out).decode("utf-8", "replace")
+        if self.dropped:
+            text += "\n" + _("[{n} more bytes of output dropped]").format(n=self.dropped)
+        return text
+
+    def close(self) -> None:
+        self.kill()
+        shutil.rmtree(self.scratch, ignore_errors=True)

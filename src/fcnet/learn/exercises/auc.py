@@ -108,13 +108,13 @@ def check_one_class(student: Student) -> str:
         try:
             got = student.call("roc_auc", y, s)
         except StudentError as exc:
-            if isinstance(exc.exc, ValueError):
+            if exc.is_a("ValueError"):
                 continue
             raise CheckFailed(
                 _(
                     "roc_auc raised {type} for labels all {label}: raise a ValueError saying both "
                     "classes are needed"
-                ).format(type=type(exc.exc).__name__, label=label)
+                ).format(type=exc.error, label=label)
             ) from None
         raise CheckFailed(
             _(

@@ -30,12 +30,8 @@ _FORMULA_CE = N_("L = -(1/N) sum_n log softmax(z_n)[y_n]")
 _FORMULA_DELTA = N_("delta = (softmax(z) - onehot(y)) / N")
 
 
-def _rng(*key: int) -> np.random.Generator:
-    return np.random.default_rng([13, *key])
-
-
-def _linear_case(N: int, n_in: int, n_out: int):
-    rng = _rng(N, n_in, n_out)
+def _linear_case(student: Student, N: int, n_in: int, n_out: int):
+    rng = student.rng(N, n_in, n_out)
     x = rng.standard_normal((N, n_in))
     W = rng.standard_normal((n_out, n_in))
     b = rng.standard_normal(n_out)
@@ -54,19 +50,20 @@ def _fcnet_linear(x, W, b, delta):
     return z, layer.weight.grad.copy(), layer.bias.grad.copy(), dx
 
 
-def _unchanged(name: str, what: str, before: np.ndarray, after: np.ndarray, why: str = "") -> None:
-    if not np.array_equal(before, after):
+def _unchanged(name: str, what: str, before: np.ndarray, after, why: str = "") -> None:
+    if not (isinstance(after, np.ndarray) and np.array_equal(before, after)):
         raise CheckFailed(
             _("{name} changed its input {what} in place").format(name=name, what=what)
-            + (": " + _(why) if why else "")
+            + (": " + _(why) if why else ""),
+            tag="in_place",
         )
 
 
 def _call_copies(student: Student, name: str, *arrays, names: tuple[str, ...]):
-    """Call `name` on copies of `arrays`, checking that none was changed in place."""
-    copies = [a.copy() for a in arrays]
-    out = student.call(name, *copies)
-    for what, a, c in zip(names, arrays, copies, strict=True):
+    """Call `name` on `arrays`, checking that none was changed in place (the child sends
+    the arguments back as the call left them)."""
+    out, after = student.call_keep(name, *arrays)
+    for what, a, c in zip(names, arrays, after, strict=True):
         _unchanged(name, what, a, c)
     return out
 
@@ -76,7 +73,7 @@ def _call_copies(student: Student, name: str, *arrays, names: tuple[str, ...]):
 
 def check_linear_forward(student: Student) -> str:
     for N, n_in, n_out in _SIZES:
-        x, W, b, _d = _linear_case(N, n_in, n_out)
+        x, W, b, _d = _linear_case(student, N, n_in, n_out)
         z = _call_copies(student, "linear_forward", x, W, b, names=("x", "W", "b"))
         where = f"(N={N}, in={n_in}, out={n_out})"
         z = array(z, f"z {where}", (N, n_out), why=_FORMULA_Z)
@@ -87,23 +84,26 @@ def check_linear_forward(student: Student) -> str:
             raise CheckFailed(
                 _("z = x W + b {where}: W has shape (out, in), so {formula}").format(
                     where=where, formula=_(_FORMULA_Z)
-                )
+                ),
+                tag="z_x_W_not_transposed",
             )
         if close(z, x @ W.T):
             raise CheckFailed(
-                _("b is not added {where}: {formula}").format(where=where, formula=_(_FORMULA_Z))
+                _("b is not added {where}: {formula}").format(where=where, formula=_(_FORMULA_Z)),
+                tag="bias_missing",
             )
         err, i = max_error(z, ref)
         raise CheckFailed(
             _("z is wrong {where}: off by {err:.1e} (relative) at {i}; {formula}").format(
                 where=where, err=err, i=i, formula=_(_FORMULA_Z)
-            )
+            ),
+            tag="z_wrong",
         )
     return _("matches fcnet.nn.Linear (N = 1, square and non-square W)")
 
 
 def _backward_outputs(student: Student, N: int, n_in: int, n_out: int):
-    x, W, b, delta = _linear_case(N, n_in, n_out)
+    x, W, b, delta = _linear_case(student, N, n_in, n_out)
     out = _call_copies(student, "linear_backward", delta, x, W, names=("delta", "x", "W"))
     dW, db, dx = tuple_of(out, 3, "linear_backward", "(dW, db, dx)")
     return (x, W, b, delta), (dW, db, dx)
@@ -117,7 +117,8 @@ def check_linear_backward_shapes(student: Student) -> str:
             raise CheckFailed(
                 _("dW has shape {shape}, W has {shape2}: {formula}").format(
                     shape=shape, shape2=W.shape, formula=_(_FORMULA_DW)
-                )
+                ),
+                tag="dW_transposed_shape",
             )
         array(
             dW,
@@ -130,13 +131,15 @@ def check_linear_backward_shapes(student: Student) -> str:
             raise CheckFailed(
                 _("db has shape {shape}, b has ({n_out},): sum without keepdims; {formula}").format(
                     shape=shape, n_out=n_out, formula=_(_FORMULA_DB)
-                )
+                ),
+                tag="db_keepdims",
             )
         if shape == (N, n_out) and N > 1:
             raise CheckFailed(
                 _("db has shape {shape}: the batch must be summed out; {formula}").format(
                     shape=shape, formula=_(_FORMULA_DB)
-                )
+                ),
+                tag="db_not_summed",
             )
         array(db, "db", (n_out,), why=_FORMULA_DB)
         array(
@@ -149,57 +152,94 @@ def check_linear_backward_shapes(student: Student) -> str:
 
 
 def check_linear_backward_values(student: Student) -> str:
+    """Each of dW, db, dx judged on every size: `parts` says which are right."""
+    failed: dict[str, CheckFailed] = {}
     for N, n_in, n_out in _SIZES:
-        (x, W, b, delta), (dW, db, dx) = _backward_outputs(student, N, n_in, n_out)
-        where = f"(N={N}, in={n_in}, out={n_out})"
+        (x, W, b, delta), got = _backward_outputs(student, N, n_in, n_out)
         _z, rdW, rdb, rdx = _fcnet_linear(x, W, b, delta)
-        dW = array(dW, "dW", rdW.shape, why=_FORMULA_DW)
-        db = array(db, "db", rdb.shape, why=_FORMULA_DB)
-        dx = array(dx, "dx", rdx.shape, why=_FORMULA_DX)
-        if not close(dW, rdW):
-            if n_in == n_out and close(dW.T, rdW):
-                raise CheckFailed(
-                    _("dW is transposed {where}: {formula}, shape (out, in)").format(
-                        where=where, formula=_(_FORMULA_DW)
-                    )
-                )
-            _scaled("dW", dW, rdW, N, where, _FORMULA_DW)
-            err, i = max_error(dW, rdW)
-            raise CheckFailed(
-                _("dW is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
-                    where=where, err=err, i=i, formula=_(_FORMULA_DW)
-                )
-            )
-        if not close(db, rdb):
-            if N > 1 and close(db, rdb / N):
-                raise CheckFailed(
-                    _(
-                        "db is the batch's mean of delta {where}: {formula}, a sum, not a mean "
-                        "(delta already carries the loss's 1/N)"
-                    ).format(where=where, formula=_(_FORMULA_DB))
-                )
-            _scaled("db", db, rdb, N, where, _FORMULA_DB)
-            err, i = max_error(db, rdb)
-            raise CheckFailed(
-                _("db is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
-                    where=where, err=err, i=i, formula=_(_FORMULA_DB)
-                )
-            )
-        if not close(dx, rdx):
-            if n_in == n_out and close(dx, delta @ W.T):
-                raise CheckFailed(
-                    _("dx = delta W^T {where}: W is (out, in), so {formula}").format(
-                        where=where, formula=_(_FORMULA_DX)
-                    )
-                )
-            _scaled("dx", dx, rdx, N, where, _FORMULA_DX)
-            err, i = max_error(dx, rdx)
-            raise CheckFailed(
-                _("dx is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
-                    where=where, err=err, i=i, formula=_(_FORMULA_DX)
-                )
-            )
+        verdicts = (_dW_verdict, _db_verdict, _dx_verdict)
+        for part, verdict in zip(("dW", "db", "dx"), verdicts, strict=True):
+            if part in failed:
+                continue
+            try:
+                verdict(got, (x, W, b, delta), (rdW, rdb, rdx), (N, n_in, n_out))
+            except CheckFailed as exc:
+                failed[part] = exc
+    if failed:
+        first = failed[next(p for p in ("dW", "db", "dx") if p in failed)]
+        parts = [(p, p not in failed) for p in ("dW", "db", "dx")]
+        raise CheckFailed(first.message, tag=first.tag, parts=parts)
     return _("dW, db, dx match fcnet.nn.Linear.backward")
+
+
+def _dW_verdict(got, case, ref, sizes) -> None:
+    (dW, _db, _dx), (_x, _W, _b, _delta), (rdW, _rdb, _rdx) = got, case, ref
+    N, n_in, n_out = sizes
+    where = f"(N={N}, in={n_in}, out={n_out})"
+    dW = array(dW, "dW", rdW.shape, why=_FORMULA_DW)
+    if not close(dW, rdW):
+        if n_in == n_out and close(dW.T, rdW):
+            raise CheckFailed(
+                _("dW is transposed {where}: {formula}, shape (out, in)").format(
+                    where=where, formula=_(_FORMULA_DW)
+                ),
+                tag="dW_transposed",
+            )
+        _scaled("dW", dW, rdW, N, where, _FORMULA_DW)
+        err, i = max_error(dW, rdW)
+        raise CheckFailed(
+            _("dW is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
+                where=where, err=err, i=i, formula=_(_FORMULA_DW)
+            ),
+            tag="dW_wrong",
+        )
+
+
+def _db_verdict(got, case, ref, sizes) -> None:
+    (_dW, db, _dx), (_x, _W, _b, _delta), (_rdW, rdb, _rdx) = got, case, ref
+    N, n_in, n_out = sizes
+    where = f"(N={N}, in={n_in}, out={n_out})"
+    db = array(db, "db", rdb.shape, why=_FORMULA_DB)
+    if not close(db, rdb):
+        if N > 1 and close(db, rdb / N):
+            raise CheckFailed(
+                _(
+                    "db is the batch's mean of delta {where}: {formula}, a sum, not a mean "
+                    "(delta already carries the loss's 1/N)"
+                ).format(where=where, formula=_(_FORMULA_DB)),
+                tag="db_mean_not_sum",
+            )
+        _scaled("db", db, rdb, N, where, _FORMULA_DB)
+        err, i = max_error(db, rdb)
+        raise CheckFailed(
+            _("db is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
+                where=where, err=err, i=i, formula=_(_FORMULA_DB)
+            ),
+            tag="db_wrong",
+        )
+
+
+def _dx_verdict(got, case, ref, sizes) -> None:
+    (_dW, _db, dx), (_x, W, _b, delta), (_rdW, _rdb, rdx) = got, case, ref
+    N, n_in, n_out = sizes
+    where = f"(N={N}, in={n_in}, out={n_out})"
+    dx = array(dx, "dx", rdx.shape, why=_FORMULA_DX)
+    if not close(dx, rdx):
+        if n_in == n_out and close(dx, delta @ W.T):
+            raise CheckFailed(
+                _("dx = delta W^T {where}: W is (out, in), so {formula}").format(
+                    where=where, formula=_(_FORMULA_DX)
+                ),
+                tag="dx_W_transposed",
+            )
+        _scaled("dx", dx, rdx, N, where, _FORMULA_DX)
+        err, i = max_error(dx, rdx)
+        raise CheckFailed(
+            _("dx is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
+                where=where, err=err, i=i, formula=_(_FORMULA_DX)
+            ),
+            tag="dx_wrong",
+        )
 
 
 def _scaled(what: str, got: np.ndarray, ref: np.ndarray, N: int, where: str, formula: str):
@@ -210,19 +250,22 @@ def _scaled(what: str, got: np.ndarray, ref: np.ndarray, N: int, where: str, for
         raise CheckFailed(
             _("{what} is N = {N} times too large {where}: {formula}").format(
                 what=what, N=N, where=where, formula=_(formula)
-            )
+            ),
+            tag=f"{what}_times_n",
         )
     if np.isclose(c, 1 / N):
         raise CheckFailed(
             _("{what} is N = {N} times too small {where}: {formula}").format(
                 what=what, N=N, where=where, formula=_(formula)
-            )
+            ),
+            tag=f"{what}_over_n",
         )
     if np.isclose(c, -1):
         raise CheckFailed(
             _("{what} has the wrong sign {where}: {formula}").format(
                 what=what, where=where, formula=_(formula)
-            )
+            ),
+            tag=f"{what}_sign",
         )
 
 
@@ -242,14 +285,15 @@ def _fd_verdict(what: str, result, of: str) -> None:
                     worst_index=p.worst_index,
                     analytic=p.analytic,
                     numeric=p.numeric,
-                )
+                ),
+                tag="fd_mismatch",
             )
 
 
 def check_linear_fd(student: Student) -> str:
     N, n_in, n_out = 3, 4, 2
-    x, W, b, _d = _linear_case(N, n_in, n_out)
-    G = _rng(99).standard_normal((N, n_out))  # L = sum(G * z), so dL/dz = G
+    x, W, b, _d = _linear_case(student, N, n_in, n_out)
+    G = student.rng(99).standard_normal((N, n_out))  # L = sum(G * z), so dL/dz = G
 
     def loss() -> float:
         z = array(student.call("linear_forward", x, W, b), "z", (N, n_out), why=_FORMULA_Z)
@@ -270,8 +314,8 @@ def check_linear_fd(student: Student) -> str:
 # --------------------------------------------------------------------------- relu
 
 
-def _relu_case(N: int = 6, H: int = 5, *, zeros: bool = True):
-    rng = _rng(N, H, 7)
+def _relu_case(student: Student, N: int = 6, H: int = 5, *, zeros: bool = True):
+    rng = student.rng(N, H, 7)
     z = rng.standard_normal((N, H))
     if zeros:
         z[0, :2] = 0.0  # f'(0) = 0 by the convention 1[z > 0]
@@ -282,21 +326,22 @@ def _relu_case(N: int = 6, H: int = 5, *, zeros: bool = True):
 
 
 def check_relu_forward(student: Student) -> str:
-    z, _g = _relu_case()
-    a = student.call("relu_forward", z_in := z.copy())
+    z, _g = _relu_case(student)
+    a, (z_in,) = student.call_keep("relu_forward", z)
     _unchanged("relu_forward", "z", z, z_in, "backward needs the original z for the mask 1[z > 0]")
     a = array(a, "a", z.shape, why=_("a = max(z, 0) elementwise has z's shape"))
     ref = nn.ReLU().forward(z)
     if not close(a, ref):
         _err, i = max_error(a, ref)
         raise CheckFailed(
-            _("a is wrong at {i} (z = {z_i:.3g}): a = max(z, 0)").format(i=i, z_i=z[i])
+            _("a is wrong at {i} (z = {z_i:.3g}): a = max(z, 0)").format(i=i, z_i=z[i]),
+            tag="relu_forward_wrong",
         )
     return "a = max(z, 0)"
 
 
 def check_relu_backward(student: Student) -> str:
-    z, grad_a = _relu_case()
+    z, grad_a = _relu_case(student)
     out = _call_copies(student, "relu_backward", grad_a, z, names=("grad_a", "z"))
     g = array(out, "grad_z", z.shape, why=_("grad_z has z's shape"))
     relu = nn.ReLU()
@@ -308,38 +353,43 @@ def check_relu_backward(student: Student) -> str:
         raise CheckFailed(
             _("grad_z ignores the ReLU mask f'(z) = 1[z > 0]: {formula}").format(
                 formula=_(_FORMULA_RELU)
-            )
+            ),
+            tag="relu_mask_missing",
         )
     if close(g, np.maximum(z, 0)):
         raise CheckFailed(
             _(
                 "grad_z is max(z, 0), the activation itself, not the gradient coming back: "
                 "{formula} (the course text's grad_h = h_copy forgets grad_a)"
-            ).format(formula=_(_FORMULA_RELU))
+            ).format(formula=_(_FORMULA_RELU)),
+            tag="relu_returns_activation",
         )
     if close(g, grad_a * (grad_a > 0)):
         raise CheckFailed(
             _("the mask comes from grad_a; it must come from z: {formula}").format(
                 formula=_(_FORMULA_RELU)
-            )
+            ),
+            tag="relu_mask_from_grad",
         )
     if close(g, grad_a * (z >= 0)):
         raise CheckFailed(
             _("at z = 0 the mask must be 0 (1[z > 0], as fcnet and PyTorch): {formula}").format(
                 formula=_(_FORMULA_RELU)
-            )
+            ),
+            tag="relu_mask_ge",
         )
     _err, i = max_error(g, ref)
     raise CheckFailed(
         _("grad_z is wrong at {i} (z = {z_i:.3g}): {formula}").format(
             i=i, z_i=z[i], formula=_(_FORMULA_RELU)
-        )
+        ),
+        tag="relu_backward_wrong",
     )
 
 
 def check_relu_fd(student: Student) -> str:
-    z, _g = _relu_case(zeros=False)
-    G = _rng(98).standard_normal(z.shape)
+    z, _g = _relu_case(student, zeros=False)
+    G = student.rng(98).standard_normal(z.shape)
 
     def loss() -> float:
         a = array(student.call("relu_forward", z.copy()), "a", z.shape)
@@ -356,8 +406,8 @@ def check_relu_fd(student: Student) -> str:
 _CE_SIZES = ((1, 3), (6, 4), (10, 10))
 
 
-def _ce_case(N: int, C: int, scale: float = 2.0):
-    rng = _rng(N, C, 5)
+def _ce_case(student: Student, N: int, C: int, scale: float = 2.0):
+    rng = student.rng(N, C, 5)
     z = rng.standard_normal((N, C)) * scale
     y = rng.integers(0, C, N)
     return z, y
@@ -384,7 +434,7 @@ def _sce(student: Student, z, y):
 
 def check_softmax_ce(student: Student) -> str:
     for N, C in _CE_SIZES:
-        z, y = _ce_case(N, C)
+        z, y = _ce_case(student, N, C)
         where = f"(N={N}, C={C})"
         loss, delta = _sce(student, z, y)
         rloss, rdelta = _fcnet_ce(z, y)
@@ -393,18 +443,21 @@ def check_softmax_ce(student: Student) -> str:
                 raise CheckFailed(
                     _("loss is N = {N} times the mean {where}: {formula}").format(
                         N=N, where=where, formula=_(_FORMULA_CE)
-                    )
+                    ),
+                    tag="loss_sum_not_mean",
                 )
             if np.isclose(loss, -rloss):
                 raise CheckFailed(
                     _("loss has the wrong sign {where}: {formula}").format(
                         where=where, formula=_(_FORMULA_CE)
-                    )
+                    ),
+                    tag="loss_sign",
                 )
             raise CheckFailed(
                 _("loss is {loss:.6g}, expected {rloss:.6g} {where}: {formula}").format(
                     loss=loss, rloss=rloss, where=where, formula=_(_FORMULA_CE)
-                )
+                ),
+                tag="loss_wrong",
             )
         if not close(delta, rdelta):
             c = ratio(delta, rdelta)
@@ -413,32 +466,36 @@ def check_softmax_ce(student: Student) -> str:
                     _(
                         "delta is N times too large: the loss is a mean over the batch, so "
                         "{formula} {where}"
-                    ).format(formula=_(_FORMULA_DELTA), where=where)
+                    ).format(formula=_(_FORMULA_DELTA), where=where),
+                    tag="delta_missing_1_over_n",
                 )
             if c is not None and np.isclose(c, -1):
                 raise CheckFailed(
                     _("delta has the wrong sign {where}: {formula}").format(
                         where=where, formula=_(_FORMULA_DELTA)
-                    )
+                    ),
+                    tag="delta_sign",
                 )
             onehot = np.eye(C)[y]
             if close(delta, rdelta + onehot / N) or close(delta, rdelta * N + onehot):
                 raise CheckFailed(
                     _("delta misses the - onehot(y) term {where}: {formula}").format(
                         where=where, formula=_(_FORMULA_DELTA)
-                    )
+                    ),
+                    tag="delta_missing_onehot",
                 )
             err, i = max_error(delta, rdelta)
             raise CheckFailed(
                 _("delta is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
                     where=where, err=err, i=i, formula=_(_FORMULA_DELTA)
-                )
+                ),
+                tag="delta_wrong",
             )
     return _("loss and delta match fcnet.nn.CrossEntropyLoss (N = 1 included)")
 
 
 def check_softmax_ce_fd(student: Student) -> str:
-    z, y = _ce_case(4, 5)
+    z, y = _ce_case(student, 4, 5)
 
     def loss() -> float:
         return _sce(student, z, y)[0]
@@ -450,35 +507,62 @@ def check_softmax_ce_fd(student: Student) -> str:
 
 
 def check_softmax_ce_stable(student: Student) -> str:
-    z = np.array([[1000.0, 0.0, -1000.0], [-1000.0, -1000.0, 1000.0], [1000.0, 1000.0, 1000.0]])
-    y = np.array([0, 0, 2])
+    # rows with one max of 1000, and rows whose maxima differ (1000 beside 2): subtracting
+    # the batch's one max instead of each row's leaves exp(-998) = 0 in the second row
+    z = np.array(
+        [
+            [1000.0, 0.0, -1000.0],
+            [-1000.0, -1000.0, 1000.0],
+            [1000.0, 1000.0, 1000.0],
+            [1000.0, 999.0, 0.0],
+            [0.0, 1.0, 2.0],
+        ]
+    )
+    y = np.array([0, 0, 2, 1, 0])
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         loss, delta = _sce(student, z, y)
+        one, one_delta = _sce(
+            student, z[3:4], y[3:4]
+        )  # [1000, 999, 0] alone: its max is the batch's
+        two, two_delta = _sce(student, z[3:], y[3:])
     rloss, rdelta = _fcnet_ce(z, y)
     hint = _(
         "subtract each row's max first, softmax(z) = softmax(z - max_j z_j), and take "
         "log softmax(z) = (z - m) - log sum_j exp(z_j - m)"
     )
+    alone_ok = np.isfinite(one) and np.isfinite(one_delta).all()
+    together_ok = np.isfinite(two) and np.isfinite(two_delta).all()
+    if alone_ok and not together_ok:
+        raise CheckFailed(
+            _(
+                "loss is {loss} for z = [[1000, 999, 0], [0, 1, 2]] (rows whose maxima differ): "
+                "the max must be each row's, z.max(axis=1, keepdims=True), not the batch's; {hint}"
+            ).format(loss=two, hint=hint),
+            tag="softmax_global_max",
+        )
     if not np.isfinite(loss):
         raise CheckFailed(
             _("loss is {loss} for logits of magnitude 1000 (exp(1000) overflows): {hint}").format(
                 loss=loss, hint=hint
-            )
+            ),
+            tag="softmax_unstable",
         )
     if not np.isfinite(delta).all():
         raise CheckFailed(
             _(
                 "delta is not finite for logits of magnitude 1000 (exp(1000) overflows): {hint}"
-            ).format(hint=hint)
+            ).format(hint=hint),
+            tag="softmax_unstable",
         )
     if not np.isclose(loss, rloss, rtol=1e-9) or not close(delta, rdelta):
         raise CheckFailed(
             _(
                 "wrong for logits of magnitude 1000: loss {loss:.6g}, expected {rloss:.6g}: {hint}"
-            ).format(loss=loss, rloss=rloss, hint=hint)
+            ).format(loss=loss, rloss=rloss, hint=hint),
+            tag="softmax_unstable",
         )
-    return _("finite and right for logits of magnitude 1000")
+    return _("finite and right for logits of magnitude 1000, rows with different maxima included")
 
 
 # --------------------------------------------------------------------------- end to end
@@ -487,7 +571,7 @@ _STEPS, _LR = 40, 0.5
 
 
 def _blobs():
-    rng = _rng(2024)
+    rng = np.random.default_rng([13, 2024])  # fixed: the curve must fall in 40 steps
     N, D, C = 48, 4, 3
     centres = rng.standard_normal((C, D)) * 2
     y = np.arange(N) % C
@@ -549,13 +633,15 @@ def check_two_layer(student: Student) -> str:
                 _(
                     "the loss leaves fcnet.nn's at step {step}: yours {loss:.6g}, fcnet.nn's "
                     "{ref_step:.6g} (same weights, gradient descent lr {_LR})"
-                ).format(step=step, loss=loss, ref_step=ref[step], _LR=_LR)
+                ).format(step=step, loss=loss, ref_step=ref[step], _LR=_LR),
+                tag="two_layer_diverges",
             )
     if not losses[-1] < 0.5 * losses[0]:
         raise CheckFailed(
             _("the loss does not fall: {losses_0:.4g} -> {losses_1:.4g}").format(
                 losses_0=losses[0], losses_1=losses[-1]
-            )
+            ),
+            tag="two_layer_no_progress",
         )
     return _(
         "loss {losses_0:.3f} -> {losses_1:.3f} in {_STEPS} steps, as fcnet.nn's ({ref_1:.3f})"
@@ -570,7 +656,52 @@ _FUNCS = (
     "softmax_cross_entropy",
 )
 
+MISTAKES = {
+    "in_place": N_("a function changed an input array in place"),
+    "z_x_W_not_transposed": N_("z = x W + b: W is (out, in), so z = x W^T + b"),
+    "bias_missing": N_("b is not added to z"),
+    "z_wrong": N_("z is wrong in another way"),
+    "dW_transposed_shape": N_("dW has W's transposed shape"),
+    "db_keepdims": N_("db keeps a batch axis of 1 (sum with keepdims)"),
+    "db_not_summed": N_("db is not summed over the batch"),
+    "dW_transposed": N_("dW is transposed"),
+    "dW_wrong": N_("dW is wrong in another way"),
+    "db_mean_not_sum": N_("db is the batch's mean of delta, not its sum"),
+    "db_wrong": N_("db is wrong in another way"),
+    "dx_W_transposed": N_("dx = delta W^T instead of delta W"),
+    "dx_wrong": N_("dx is wrong in another way"),
+    "dW_times_n": N_("dW is N times too large"),
+    "dW_over_n": N_("dW is N times too small"),
+    "dW_sign": N_("dW has the wrong sign"),
+    "db_times_n": N_("db is N times too large"),
+    "db_over_n": N_("db is N times too small"),
+    "db_sign": N_("db has the wrong sign"),
+    "dx_times_n": N_("dx is N times too large"),
+    "dx_over_n": N_("dx is N times too small"),
+    "dx_sign": N_("dx has the wrong sign"),
+    "fd_mismatch": N_("a gradient disagrees with finite differences of the forward pass"),
+    "relu_forward_wrong": N_("relu_forward is not max(z, 0)"),
+    "relu_mask_missing": N_("relu_backward ignores the mask 1[z > 0]"),
+    "relu_returns_activation": N_("relu_backward returns max(z, 0) instead of a gradient"),
+    "relu_mask_from_grad": N_("relu_backward takes its mask from grad_a instead of z"),
+    "relu_mask_ge": N_("relu_backward's mask is 1 at z = 0 (1[z >= 0])"),
+    "relu_backward_wrong": N_("relu_backward is wrong in another way"),
+    "loss_sum_not_mean": N_("the loss sums over the batch instead of taking the mean"),
+    "loss_sign": N_("the loss has the wrong sign"),
+    "loss_wrong": N_("the loss is wrong in another way"),
+    "delta_missing_1_over_n": N_("delta misses the mean's 1/N"),
+    "delta_sign": N_("delta has the wrong sign"),
+    "delta_missing_onehot": N_("delta misses the - onehot(y) term"),
+    "delta_wrong": N_("delta is wrong in another way"),
+    "softmax_unstable": N_("softmax overflows for large logits (no max subtracted)"),
+    "softmax_global_max": N_("softmax subtracts the batch's max instead of each row's"),
+    "two_layer_diverges": N_("two-layer training leaves fcnet.nn's loss curve"),
+    "two_layer_no_progress": N_("two-layer training does not lower the loss"),
+}
+
 EXERCISE = Exercise(
+    version="2",
+    mistakes=MISTAKES,
     name="backprop",
     title="linear, ReLU and softmax cross-entropy, forward and backward, by hand",
     section="exercise 1 (numpy by hand)",

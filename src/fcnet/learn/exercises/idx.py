@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import atexit
 import gzip
+import os
 import shutil
 import struct
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -33,10 +35,26 @@ _CHECKED = N_(
     "ValueError otherwise"
 )
 _tmp: dict[str, Path] = {}
+_lock = threading.Lock()
+
+
+def _folder() -> Path:
+    """The checker's folder of IDX files (MNIST decompressed, the files the checks write):
+    the one folder the learner's sandboxed code may read."""
+    with _lock:
+        if "dir" not in _tmp:
+            _tmp["dir"] = Path(tempfile.mkdtemp(prefix="fcnet-idx-"))
+            os.chmod(_tmp["dir"], 0o755)
+            atexit.register(shutil.rmtree, _tmp["dir"], True)
+        return _tmp["dir"]
+
+
+def _readable() -> tuple[str, ...]:
+    return (str(_folder()),)
 
 
 def _raw(stem: str) -> Path:
-    """The shipped data/mnist/STEM.gz, decompressed once into a temporary folder."""
+    """The shipped data/mnist/STEM.gz, decompressed once into the checker's folder."""
     if stem in _tmp:
         return _tmp[stem]
     from fcnet.data.mnist import shipped_root
@@ -46,14 +64,20 @@ def _raw(stem: str) -> Path:
         raise CheckFailed(
             _("MNIST is missing ({src}): run `fcnet data download` first").format(src=src)
         )
-    if "dir" not in _tmp:
-        _tmp["dir"] = Path(tempfile.mkdtemp(prefix="fcnet-idx-"))
-        atexit.register(shutil.rmtree, _tmp["dir"], True)
-    out = _tmp["dir"] / stem
-    with gzip.open(src) as fh, open(out, "wb") as dst:
+    out = _folder() / stem
+    part = out.with_name(f".{stem}.{os.getpid()}.{threading.get_ident()}")
+    with gzip.open(src) as fh, open(part, "wb") as dst:
         shutil.copyfileobj(fh, dst, 1 << 20)
+    os.replace(part, out)
     _tmp[stem] = out
     return out
+
+
+def _swapped(got: tuple[int, ...], want: tuple[int, ...]) -> bool:
+    """A first count read little-endian (00 00 27 10 as 0x10270000)."""
+    return (
+        bool(got) and bool(want) and got[0] == int.from_bytes(want[0].to_bytes(4, "big"), "little")
+    )
 
 
 def _result(value, what: str, expected: np.ndarray, where: str) -> None:
@@ -62,13 +86,15 @@ def _result(value, what: str, expected: np.ndarray, where: str) -> None:
             _(
                 "{what} returns a tuple on {where}: return only the array (the course text's "
                 "loader also returns the header)"
-            ).format(what=what, where=where)
+            ).format(what=what, where=where),
+            tag="idx_returns_tuple",
         )
     if not isinstance(value, np.ndarray):
         raise CheckFailed(
             _("{what} returns a {type} on {where}, expected a numpy array").format(
-                what=what, type=type(value).__name__, where=where
-            )
+                what=what, type=getattr(value, "type", type(value).__name__), where=where
+            ),
+            tag="idx_not_array",
         )
     if value.shape != expected.shape:
         raise CheckFailed(
@@ -77,7 +103,8 @@ def _result(value, what: str, expected: np.ndarray, where: str) -> None:
             )
             + (" = (N, rows*cols)" if expected.ndim == 2 else " = (N,)")
             + "; "
-            + _(_ENDIAN)
+            + _(_ENDIAN),
+            tag="idx_little_endian" if _swapped(value.shape, expected.shape) else "idx_shape",
         )
     if value.dtype != np.uint8:
         raise CheckFailed(
@@ -85,7 +112,8 @@ def _result(value, what: str, expected: np.ndarray, where: str) -> None:
                 "{what} returns {dtype} on {where}, expected uint8: one byte per pixel or label, "
                 "as in the file (np.frombuffer(data, np.uint8, offset=...) keeps them so; {dtype} "
                 "takes {itemsize}x the memory)"
-            ).format(what=what, dtype=value.dtype, where=where, itemsize=value.dtype.itemsize)
+            ).format(what=what, dtype=value.dtype, where=where, itemsize=value.dtype.itemsize),
+            tag="idx_not_uint8",
         )
     if not np.array_equal(value, expected):
         bad = np.argwhere(value != expected)[0]
@@ -100,7 +128,8 @@ def _result(value, what: str, expected: np.ndarray, where: str) -> None:
                 tuple_int_i_for_i_in_bad=tuple(int(i) for i in bad),
                 int_value_tuple_bad=int(value[tuple(bad)]),
                 int_expected_tuple_bad=int(expected[tuple(bad)]),
-            )
+            ),
+            tag="idx_values",
         )
 
 
@@ -111,7 +140,8 @@ def _load(student: Student, name: str, path: Path, where: str):
         raise CheckFailed(
             _("{message} on {where}; {endian}").format(
                 message=exc.message, where=where, endian=_(_ENDIAN)
-            )
+            ),
+            tag="idx_raised",
         ) from None
 
 
@@ -139,7 +169,8 @@ def _write(folder: Path, name: str, data: bytes) -> Path:
 
 def check_other_sizes(student: Student) -> str:
     rng = np.random.default_rng(3)
-    with tempfile.TemporaryDirectory(prefix="fcnet-idx-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="case-", dir=_folder()) as tmp:
+        os.chmod(tmp, 0o755)
         folder = Path(tmp)
         for shape in ((7, 5, 3), (1, 28, 28), (300, 2, 2)):
             a = rng.integers(0, 256, shape, dtype=np.uint8)
@@ -179,6 +210,16 @@ def _malformed_images() -> list[tuple[str, bytes]]:
         ),
         (N_("a magic number 0x00000802 (2 dimensions, not 3)"), b"\0\0\x08\x02" + dims + good[16:]),
         (N_("an empty file"), b""),
+        (N_("type code 0x0d (float32), not 0x08 (unsigned byte)"), b"\0\0\x0d\x03" + good[4:]),
+        (N_("type code 0x0b (int16), not 0x08 (unsigned byte)"), b"\0\0\x0b\x03" + good[4:]),
+        (
+            N_("a magic number 01 00 08 03 (its first bytes are not zero)"),
+            b"\x01\0\x08\x03" + good[4:],
+        ),
+        (
+            N_("a magic number 0x00000804 (4 dimensions: 10 images of 1x4x3)"),
+            b"\0\0\x08\x04" + struct.pack(">IIII", 10, 1, 4, 3) + good[16:],
+        ),
     ]
 
 
@@ -195,12 +236,28 @@ def _malformed_labels() -> list[tuple[str, bytes]]:
         (N_("data 3 labels short"), good[:-3]),
         (N_("4 extra bytes after the labels"), good + bytes(4)),
         (N_("an empty file"), b""),
+        (N_("type code 0x0c (int32), not 0x08 (unsigned byte)"), b"\0\0\x0c\x01" + good[4:]),
+        (
+            N_("a magic number 0x00000802 (2 dimensions: 10 x 1 labels)"),
+            b"\0\0\x08\x02" + struct.pack(">II", 10, 1) + good[8:],
+        ),
     ]
 
 
+# accepted by a reader that checks only the magic number's last byte (the dimensions)
+_MAGIC_ONLY = {
+    "type code 0x0d (float32), not 0x08 (unsigned byte)",
+    "type code 0x0b (int16), not 0x08 (unsigned byte)",
+    "a magic number 01 00 08 03 (its first bytes are not zero)",
+    "type code 0x0c (int32), not 0x08 (unsigned byte)",
+}
+
+
 def check_malformed(student: Student) -> str:
-    problems = []
-    with tempfile.TemporaryDirectory(prefix="fcnet-idx-") as tmp:
+    problems: list[str] = []
+    accepted: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="case-", dir=_folder()) as tmp:
+        os.chmod(tmp, 0o755)
         folder = Path(tmp)
         cases = [("load_images", c) for c in _malformed_images()]
         cases += [("load_labels", c) for c in _malformed_labels()]
@@ -209,11 +266,11 @@ def check_malformed(student: Student) -> str:
             try:
                 out = student.call(fn, str(path))
             except StudentError as exc:
-                if isinstance(exc.exc, ValueError):
+                if exc.is_a("ValueError"):
                     continue
                 problems.append(
                     _("{name} raised {error}, not ValueError, on {what}").format(
-                        name=fn, error=type(exc.exc).__name__, what=_(what)
+                        name=fn, error=exc.error, what=_(what)
                     )
                 )
                 continue
@@ -223,12 +280,19 @@ def check_malformed(student: Student) -> str:
                 if shape is not None
                 else _("returned")
             )
+            accepted.append(what)
             problems.append(
                 _("{name} accepted {what} ({got})").format(name=fn, what=_(what), got=got)
             )
     if problems:
         more = _("; and {n} more").format(n=len(problems) - 3) if len(problems) > 3 else ""
-        raise CheckFailed(f"{'; '.join(problems[:3])}{more}: {_(_CHECKED)}")
+        tag = "idx_unchecked"
+        if accepted and all(w in _MAGIC_ONLY for w in accepted):
+            tag = "idx_magic_last_byte_only"
+            problems.insert(0, _("only the magic number's last byte is checked"))
+        elif not accepted:
+            tag = "idx_wrong_error"
+        raise CheckFailed(f"{'; '.join(problems[:3])}{more}: {_(_CHECKED)}", tag=tag)
     n = len(_malformed_images()) + len(_malformed_labels())
     return _("ValueError on all {n} malformed files").format(n=n)
 
@@ -274,7 +338,8 @@ def check_speed(student: Student) -> str:
                 "{yours:.2f} s on the 47 MB training images, the course text's struct loader "
                 "{course:.2f} s: {speedup:.1f}x, need at least 10x: np.frombuffer(data, np.uint8, "
                 "offset=16) views the bytes as an array, with no Python int per pixel"
-            ).format(yours=yours, course=course, speedup=speedup)
+            ).format(yours=yours, course=course, speedup=speedup),
+            tag="idx_slow",
         )
     return _(
         "{yours_1000:.0f} ms on the 47 MB training images, {speedup:.0f}x the course text's "
@@ -282,7 +347,24 @@ def check_speed(student: Student) -> str:
     ).format(yours_1000=yours * 1000, speedup=speedup, course=course)
 
 
+MISTAKES = {
+    "idx_returns_tuple": N_("the loader returns the header too, not only the array"),
+    "idx_not_array": N_("the loader does not return a numpy array"),
+    "idx_little_endian": N_("the header's integers are read little-endian"),
+    "idx_shape": N_("the array has the wrong shape"),
+    "idx_not_uint8": N_("the array is not uint8"),
+    "idx_values": N_("the array holds wrong values (the data's offset?)"),
+    "idx_raised": N_("the loader raises on a valid file"),
+    "idx_unchecked": N_("a malformed file is accepted (length or magic number unchecked)"),
+    "idx_magic_last_byte_only": N_("only the magic number's last byte is checked"),
+    "idx_wrong_error": N_("a malformed file raises an error other than ValueError"),
+    "idx_slow": N_("the loader is not 10x the course text's struct loader"),
+}
+
 EXERCISE = Exercise(
+    version="2",
+    mistakes=MISTAKES,
+    readable=_readable,
     name="idx",
     title="read MNIST's IDX files",
     section="exercise 3 (the data set)",

@@ -1,0 +1,648 @@
+"""fcnet.learn.sandbox: hostile student code against the confinement.
+
+Each case is a small Python file run as the submission, in a fresh sandboxed interpreter
+(`spawn`) and/or a child forked by a `Zygote`; the parent checks what it could reach.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from fcnet.learn import sandbox as sb
+
+MiB = 1 << 20
+LIMITS = sb.Limits(cpu_seconds=20, memory_bytes=1024 * MiB)
+CASES = Path(__file__).parent / "sandbox_cases"
+
+
+@pytest.fixture(scope="module")
+def zygote():
+    with sb.Zygote() as z:
+        yield z
+
+
+def _submission(folder: Path, code: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "submission.py"
+    path.write_text(textwrap.dedent(code))
+    return path
+
+
+def _start(how, zygote, path: Path, limits: sb.Limits = LIMITS, readable=()) -> sb.Sandboxed:
+    policy = sb.Policy((path, *readable), limits)
+    if how == "fresh":
+        return sb.spawn([str(path)], policy)
+    return zygote.spawn("runpy:run_path", policy, args=[str(path)])
+
+
+def _run(how, zygote, path, limits=LIMITS, readable=(), timeout=60.0):
+    """Run the submission to its end; (exit code, output, killed_for)."""
+    with _start(how, zygote, path, limits, readable) as box:
+        code = box.wait(timeout)
+        assert code is not None, f"still running after {timeout} s: {box.output()}"
+        return code, box.output(), box.killed_for
+
+
+def _verdict(output: str) -> dict:
+    """The last line of the submission's output: its JSON verdict."""
+    lines = [line for line in output.splitlines() if line.startswith("{")]
+    assert lines, f"no verdict in output: {output!r}"
+    return json.loads(lines[-1])
+
+
+def _pids_with(marker: str) -> list[int]:
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                cmdline = Path(f"/proc/{name}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if marker.encode() in cmdline:
+                found.append(int(name))
+    return found
+
+
+def _gone(marker: str, seconds: float = 3.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while _pids_with(marker):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+HOW = pytest.mark.parametrize("how", ["fresh", "zygote"])
+
+
+# ---------------------------------------------------------------- what this kernel gives
+
+
+def test_protections_all_on_this_machine():
+    """Kernel 6.18 (Landlock ABI 7, user namespaces): every protection; a cgroup as root."""
+    found = sb.protections()
+    assert set(found) == set(sb.PROTECTIONS)
+    expected = {name: True for name in sb.PROTECTIONS}
+    expected["cgroup"] = os.geteuid() == 0
+    assert found == expected, sb.missing_protections()
+    assert sb.missing_protections() == ([] if os.geteuid() == 0 else ["cgroup"])
+
+
+def test_limits_refuse_nonsense():
+    with pytest.raises(ValueError, match="cpu_seconds"):
+        sb.Limits(cpu_seconds=0, memory_bytes=1)
+    with pytest.raises(ValueError, match="memory_bytes"):
+        sb.Limits(cpu_seconds=1, memory_bytes=-5)
+
+
+# ---------------------------------------------------------------- files
+
+
+@HOW
+def test_reads_only_the_submission_python_and_the_data(how, zygote, tmp_path):
+    home_secret = Path.home() / f".fcnet-sandbox-test-{uuid.uuid4().hex}"
+    home_secret.write_text("home secret")
+    try:
+        (tmp_path / "secret_above.txt").write_text("above")
+        (tmp_path / "sub" / "secret_beside.txt").parent.mkdir()
+        (tmp_path / "sub" / "secret_beside.txt").write_text("beside")
+        data = tmp_path / "data"
+        data.mkdir()
+        (data / "x.txt").write_text("data")
+        path = _submission(
+            tmp_path / "sub",
+            f"""
+            import json, os, sys
+            def attempt(f):
+                try:
+                    f()
+                    return "ok"
+                except OSError as exc:
+                    return type(exc).__name__
+            here = {str(tmp_path / "sub")!r}
+            print(json.dumps({{
+                "self": attempt(lambda: open(here + "/submission.py").read()),
+                "data": attempt(lambda: open({str(data / "x.txt")!r}).read()),
+                "numpy": attempt(lambda: __import__("numpy")),
+                "beside": attempt(lambda: open(here + "/secret_beside.txt").read()),
+                "list_beside": attempt(lambda: os.listdir(here)),
+                "above": attempt(lambda: open({str(tmp_path / "secret_above.txt")!r}).read()),
+                "home": attempt(lambda: open({str(home_secret)!r}).read()),
+                "passwd": attempt(lambda: open("/etc/passwd").read()),
+                "cwd_is_scratch": os.getcwd() != here,
+            }}))
+            """,
+        )
+        code, output, _ = _run(how, zygote, path, readable=(data,))
+    finally:
+        home_secret.unlink()
+    assert code == 0, output
+    assert _verdict(output) == {
+        "self": "ok",
+        "data": "ok",
+        "numpy": "ok",
+        "beside": "PermissionError",
+        "list_beside": "PermissionError",
+        "above": "PermissionError",
+        "home": "PermissionError",
+        "passwd": "PermissionError",
+        "cwd_is_scratch": True,
+    }
+
+
+@HOW
+def test_writes_only_in_scratch_and_scratch_is_removed(how, zygote, tmp_path):
+    keep = tmp_path / "keep.txt"
+    keep.write_text("mine")
+    path = _submission(
+        tmp_path / "sub",
+        f"""
+        import json, os
+        def attempt(f):
+            try:
+                f()
+                return "ok"
+            except OSError as exc:
+                return type(exc).__name__
+        os.makedirs("deep/er")
+        open("deep/er/f.txt", "w").write("scratch")
+        os.chmod("deep/er", 0)   # the student locks a folder: still removed afterwards
+        os.chmod("deep", 0o500)
+        print(json.dumps({{
+            "scratch": os.getcwd(),
+            "write_beside": attempt(lambda: open({str(tmp_path / "sub" / "new.txt")!r}, "w")),
+            "overwrite": attempt(lambda: open({str(keep)!r}, "w")),
+            "delete": attempt(lambda: os.unlink({str(keep)!r})),
+            "rename": attempt(lambda: os.rename({str(keep)!r}, "stolen.txt")),
+            "mkdir": attempt(lambda: os.mkdir({str(tmp_path / "made")!r})),
+            "tmp": attempt(lambda: open("/tmp/fcnet-sandbox-escape.txt", "w")),
+            "self": attempt(lambda: open(__file__, "a")),
+        }}))
+        """,
+    )
+    with _start(how, zygote, path) as box:
+        assert box.wait(60) == 0, box.output()
+        verdict = _verdict(box.output())
+        scratch = Path(verdict.pop("scratch"))
+        assert scratch == box.scratch and (scratch / "deep").is_dir()
+    assert set(verdict.values()) == {"PermissionError"}, verdict
+    assert not scratch.exists()
+    assert keep.read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt", "sub"]
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["submission.py"]
+    assert not Path("/tmp/fcnet-sandbox-escape.txt").exists()
+
+
+# ---------------------------------------------------------------- network
+
+
+@HOW
+def test_no_connection_even_to_loopback(how, zygote, tmp_path):
+    tcp = socket.create_server(("127.0.0.1", 0))
+    tcp.settimeout(0.2)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.settimeout(0.2)
+    path = _submission(
+        tmp_path,
+        f"""
+        import json, socket
+        def attempt(f):
+            try:
+                f()
+                return "ok"
+            except OSError as exc:
+                return type(exc).__name__
+        def tcp():
+            socket.create_connection(("127.0.0.1", {tcp.getsockname()[1]}), timeout=2).send(b"hi")
+        def udp():
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(
+                b"hi", ("127.0.0.1", {udp.getsockname()[1]}))
+        def listen():
+            socket.create_server(("127.0.0.1", 0))
+        print(json.dumps({{"tcp": attempt(tcp), "udp": attempt(udp), "listen": attempt(listen)}}))
+        """,
+    )
+    try:
+        code, output, _ = _run(how, zygote, path)
+        with pytest.raises(TimeoutError):
+            tcp.accept()
+        with pytest.raises(TimeoutError):
+            udp.recvfrom(16)
+    finally:
+        tcp.close()
+        udp.close()
+    assert code == 0, output
+    verdict = _verdict(output)
+    assert verdict["tcp"] != "ok" and verdict["listen"] != "ok", verdict
+
+
+# ---------------------------------------------------------------- signals
+
+
+@HOW
+def test_cannot_signal_the_checker_or_anyone_outside(how, zygote, tmp_path):
+    on = sb.protections()
+    assert on["pid_namespace"] and on["landlock_signal"]  # kill(-1) is only tried when held
+    bystander = subprocess.Popen(["sleep", "60"])
+    try:
+        path = _submission(
+            tmp_path,
+            f"""
+            import json, os, signal
+            def attempt(f):
+                try:
+                    f()
+                    return "ok"
+                except OSError as exc:
+                    return type(exc).__name__
+            verdict = {{
+                "bystander": attempt(lambda: os.kill({bystander.pid}, signal.SIGKILL)),
+                "checker": attempt(lambda: os.kill({os.getpid()}, signal.SIGKILL)),
+            }}
+            print(json.dumps(verdict), flush=True)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            for f in (lambda: os.kill(-1, 9), lambda: os.killpg(0, 15),
+                      lambda: os.kill(os.getppid(), 9)):
+                try:
+                    f()
+                except OSError:
+                    pass
+            """,
+        )
+        code, output, _ = _run(how, zygote, path)
+        assert bystander.poll() is None
+        assert set(_verdict(output).values()) <= {"ProcessLookupError", "PermissionError"}
+        assert code == 0  # its parent is the namespace's init: immune from inside
+    finally:
+        bystander.kill()
+        bystander.wait()
+    if how == "zygote":  # the zygote survived its child's kill(-1)
+        with zygote.spawn("os:getpid", sb.Policy((), LIMITS)) as box:
+            assert box.wait(30) == 2  # PID 2 of its own namespace (its init is 1)
+
+
+# ---------------------------------------------------------------- processes
+
+
+@HOW
+def test_fork_bomb_bounded_and_cleaned_up(how, zygote, tmp_path):
+    marker = f"{1000 + uuid.uuid4().int % 10**6 / 10**7:.7f}"
+    limits = sb.Limits(cpu_seconds=20, memory_bytes=1024 * MiB, processes=16)
+    path = _submission(
+        tmp_path,
+        f"""
+        import os
+        n = 0
+        for _ in range(200):
+            try:
+                pid = os.fork()
+            except OSError:
+                break
+            if pid == 0:
+                os.execv("/bin/sleep", ["sleep", "{marker}"])
+            n += 1
+        print(n, flush=True)
+        """,
+    )
+    with _start(how, zygote, path, limits) as box:
+        box.wait(30)
+        started = box.output().strip()
+        assert box.killed_for == "processes" or (started and int(started) <= 16), started
+    assert _gone(marker)
+
+
+@HOW
+def test_detached_grandchild_dies_with_the_tree(how, zygote, tmp_path):
+    marker = f"{1000 + uuid.uuid4().int % 10**6 / 10**7:.7f}"
+    path = _submission(
+        tmp_path,
+        f"""
+        import os, sys, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                os.closerange(0, 1024)
+                os.execv("/bin/sleep", ["sleep", "{marker}"])
+            os._exit(0)
+        time.sleep(0.3)
+        print("started", flush=True)
+        if sys.argv[-1] != "exit":
+            time.sleep(100)
+        """,
+    )
+    # killed while running
+    with _start(how, zygote, path) as box:
+        for _ in range(300):
+            if _pids_with(marker):
+                break
+            time.sleep(0.01)
+        assert _pids_with(marker)
+        box.kill()
+        box.kill()  # idempotent
+        assert box.wait(5) == -signal.SIGKILL
+        assert _gone(marker)
+    # the submission ends by itself: its detached grandchild goes too
+    path.write_text(path.read_text().replace('sys.argv[-1] != "exit"', "False"))
+    code, output, _ = _run(how, zygote, path)
+    assert code == 0 and "started" in output
+    assert _gone(marker)
+
+
+def test_parent_death_kills_the_tree(tmp_path):
+    marker = f"{1000 + uuid.uuid4().int % 10**6 / 10**7:.7f}"
+    script = tmp_path / "parent.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import sys, time
+            from fcnet.learn import sandbox as sb
+            policy = sb.Policy((), sb.Limits(cpu_seconds=20, memory_bytes=1 << 30))
+            code = "import os; os.execv('/bin/sleep', ['sleep', '{marker}'])"
+            if sys.argv[1] == "fresh":
+                box = sb.spawn(["-c", code], policy)
+            else:
+                z = sb.Zygote()
+                box = z.spawn("builtins:exec", policy, args=[code])
+            print(box.pid, flush=True)
+            time.sleep(100)
+            """
+        )
+    )
+    for how in ("fresh", "zygote"):
+        parent = subprocess.Popen(
+            [sys.executable, str(script), how], stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert parent.stdout is not None
+            parent.stdout.readline()
+            for _ in range(500):
+                if _pids_with(marker):
+                    break
+                time.sleep(0.01)
+            assert _pids_with(marker), how
+        finally:
+            parent.kill()
+            parent.wait()
+        assert _gone(marker), how
+
+
+# ---------------------------------------------------------------- memory, CPU, output
+
+
+def test_memory_of_the_whole_tree_is_caught(zygote, tmp_path):
+    """3 processes of 600 MiB each under a 1 GiB limit: each alone is allowed."""
+    path = _submission(
+        tmp_path,
+        """
+        import os, time
+        for _ in range(2):
+            if os.fork() == 0:
+                break
+        block = b"x" * (600 << 20)   # touched: resident
+        print("allocated", flush=True)
+        time.sleep(30)
+        """,
+    )
+    started = time.monotonic()
+    with _start("zygote", zygote, path, sb.Limits(cpu_seconds=20, memory_bytes=1024 * MiB)) as box:
+        code = box.wait(15)
+        seconds = time.monotonic() - started
+        assert code is not None and box.killed_for == "memory", (code, box.killed_for)
+    assert seconds < 10
+
+
+@HOW
+def test_huge_allocation_fails(how, zygote, tmp_path):
+    path = _submission(
+        tmp_path,
+        """
+        try:
+            block = bytearray(20 * 10**9)
+            print("allocated")
+        except MemoryError:
+            print("MemoryError")
+        """,
+    )
+    code, output, killed_for = _run(how, zygote, path)
+    assert output.strip() == "MemoryError" or killed_for == "memory", (code, output)
+
+
+def test_output_is_bounded(zygote, tmp_path):
+    limits = sb.Limits(cpu_seconds=20, memory_bytes=1024 * MiB, output_bytes=4096)
+    path = _submission(
+        tmp_path,
+        """
+        import sys
+        chunk = b"y" * (1 << 20)
+        for _ in range(500):
+            sys.stdout.buffer.write(chunk)
+        sys.stdout.flush()
+        """,
+    )
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with _start("zygote", zygote, path, limits) as box:
+        assert box.wait(60) == 0
+        output = box.output()
+        assert output == "y" * 4096
+        assert box.output_dropped == 500 * MiB - 4096
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kib < 64 * 1024  # the parent never held the 500 MB
+
+
+@HOW
+def test_deadline_holds_when_the_child_closes_its_descriptors(how, zygote, tmp_path):
+    path = _submission(
+        tmp_path,
+        """
+        import os
+        os.closerange(0, 4096)
+        while True:
+            pass
+        """,
+    )
+    with _start(how, zygote, path) as box:
+        started = time.monotonic()
+        assert box.wait(1.0) is None
+        assert 0.9 < time.monotonic() - started < 2.0
+        assert box.alive()
+        box.kill()
+        assert not box.alive()
+        assert box.wait(0) == -signal.SIGKILL
+
+
+def test_cpu_time_limit(zygote, tmp_path):
+    path = _submission(tmp_path, "while True:\n    pass\n")
+    limits = sb.Limits(cpu_seconds=1, memory_bytes=1024 * MiB)
+    with _start("zygote", zygote, path, limits) as box:
+        code = box.wait(20)
+    assert code in (-signal.SIGXCPU, -signal.SIGKILL), code
+
+
+@HOW
+def test_core_dumps_off_and_stdin_closed(how, zygote, tmp_path):
+    path = _submission(
+        tmp_path,
+        """
+        import json, os, resource, sys
+        print(json.dumps({"core": resource.getrlimit(resource.RLIMIT_CORE),
+                          "stdin": sys.stdin.read(), "env": sorted(os.environ)}), flush=True)
+        os.abort()
+        """,
+    )
+    with _start(how, zygote, path) as box:
+        code = box.wait(30)
+        verdict = _verdict(box.output())
+        assert not [p for p in box.scratch.iterdir() if p.name.startswith("core")]
+    assert code == -signal.SIGABRT
+    assert verdict["core"] == [0, 0] and verdict["stdin"] == ""
+    assert not [k for k in verdict["env"] if "TOKEN" in k or k in ("USER", "PYTHONPATH")]
+    assert "HOME" in verdict["env"]
+
+
+# ---------------------------------------------------------------- libraries inside
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import numpy as np; print(float(np.ones((50, 50)) @ np.ones(50) @ np.ones(50)))",
+        "import torch; print(float(torch.ones(50, 50).sum()))",
+        "import tensorflow as tf; print(float(tf.reduce_sum(tf.ones((50, 50)))))",
+        "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as p; "
+        "p.plot([1, 2]); p.savefig('f.png'); print(2500.0)",
+    ],
+    ids=["numpy", "torch", "tensorflow", "matplotlib"],
+)
+def test_libraries_work_inside(code, tmp_path):
+    """Real imports under the limits (torch and tensorflow take a few seconds)."""
+    limits = sb.Limits(cpu_seconds=60, memory_bytes=2048 * MiB)
+    path = _submission(tmp_path, code + "\n")
+    status, output, killed_for = _run("fresh", None, path, limits, timeout=120)
+    assert status == 0 and killed_for is None, output
+    assert output.strip().splitlines()[-1] == "2500.0"
+
+
+# ---------------------------------------------------------------- the zygote
+
+
+def test_zygote_children_are_isolated_from_each_other(zygote, tmp_path):
+    path = _submission(
+        tmp_path,
+        """
+        import json, os, sys
+        import numpy
+        verdict = {"scratch": os.getcwd(), "seen_module": hasattr(numpy, "LEFT_BEHIND"),
+                   "seen_builtin": hasattr(json, "LEFT_BEHIND")}
+        numpy.LEFT_BEHIND = json.LEFT_BEHIND = True
+        open("left.txt", "w").write("mine")
+        print(json.dumps(verdict), flush=True)
+        """,
+    )
+    scratches = []
+    started = time.monotonic()
+    for _ in range(20):
+        with _start("zygote", zygote, path) as box:
+            assert box.wait(30) == 0, box.output()
+            verdict = _verdict(box.output())
+            assert verdict["seen_module"] is False and verdict["seen_builtin"] is False
+            scratches.append(verdict.pop("scratch"))
+            # while it lives, a sibling cannot read its scratch
+            reader = _submission(
+                tmp_path / "reader",
+                f"""
+                import json
+                try:
+                    open({scratches[-1] + "/left.txt"!r}).read()
+                    print(json.dumps({{"read": "ok"}}))
+                except OSError as exc:
+                    print(json.dumps({{"read": type(exc).__name__}}))
+                """,
+            )
+            with _start("zygote", zygote, reader) as other:
+                assert other.wait(30) == 0, other.output()
+                assert _verdict(other.output()) == {"read": "PermissionError"}
+    per_child = (time.monotonic() - started) / 20
+    assert len(set(scratches)) == 20 and not any(os.path.exists(s) for s in scratches)
+    print(f"zygote: {per_child * 1000:.0f} ms per pair of children")
+
+
+def test_tree_memory_counts_every_process(zygote, tmp_path):
+    path = _submission(
+        tmp_path,
+        """
+        import os, time
+        os.fork()
+        block = b"z" * (100 << 20)
+        print("ready", flush=True)
+        time.sleep(30)
+        """,
+    )
+    with _start("zygote", zygote, path) as box:
+        for _ in range(500):
+            if box.output().count("ready") == 2:
+                break
+            time.sleep(0.01)
+        assert box.tree_memory() > 200 * MiB
+        assert box.alive()
+
+
+# ---------------------------------------------------------------- an ordinary user
+
+
+def test_as_an_ordinary_user(tmp_path):
+    """The same confinement without root: nobody (65534) through setpriv, the system Python
+    (the project's lives under /root, unreadable to nobody), loading sandbox.py by path."""
+    setpriv, python = shutil.which("setpriv"), "/usr/bin/python3.11"
+    if setpriv is None or not os.access(python, os.X_OK) or os.geteuid() != 0:
+        pytest.skip("needs root, setpriv and /usr/bin/python3.11")
+    site = [p for p in sys.path if p.endswith("site-packages") and p.startswith("/work")]
+    done = subprocess.run(
+        [
+            setpriv,
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            python,
+            "-I",
+            str(CASES / "ordinary_user.py"),
+            str(sb._SANDBOX_FILE),
+            json.dumps(site),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd="/",
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    verdict = json.loads(done.stdout.strip().splitlines()[-1])
+    expected = {name: True for name in sb.PROTECTIONS}
+    expected["cgroup"] = False
+    assert verdict.pop("protections") == expected
+    assert verdict == {
+        "uid": 65534,
+        "read_beside": "PermissionError",
+        "read_self": "ok",
+        "write_outside": "PermissionError",
+        "connect": "refused",
+        "signal_parent": "alive",
+        "fork_bomb": "bounded",
+        "memory_tree": "memory",
+        "grandchild_gone": True,
+        "zygote_numpy": "ok",
+        "scratch_removed": True,
+    }, done.stderr[-3000:]
