@@ -62,3 +62,12 @@ def test_exercise_mistakes_lists_tags_and_descriptions(monkeypatch):
     result = CliRunner().invoke(cli, ["exercise", "mistakes", "backprop"])
     assert result.exit_code == 0
     assert result.output.splitlines() == ["db_mean  db is a mean", "x        y"]
+
+
+def test_exercise_mistakes_lists_every_tag_of_the_real_exercise():
+    known = get("backprop").mistakes
+    assert known  # the checks name their mistakes
+    lines = CliRunner().invoke(cli, ["exercise", "mistakes", "backprop"]).output.splitlines()
+    assert [line.split()[0] for line in lines] == list(known)
+    zh = CliRunner().invoke(cli, ["--lang", "zh", "exercise", "mistakes", "backprop"]).output
+    assert [line.split()[0] for line in zh.splitlines()] == list(known)

@@ -53,7 +53,8 @@ def feedback_markdown(row: Row, exercise: str) -> str:
     hidden = len(row.checks) - len(shown)
     for c in shown:
         mark = "✓" if c.passed else "✗"
-        head = f"- {mark} **{c.title}** ({c.points:g}/{c.max_points:g})"
+        parts = "".join(f", {p} {'✓' if ok else '✗'}" for p, ok in c.parts)
+        head = f"- {mark} **{c.title}** ({c.points:.3g}/{c.max_points:g}{parts})"
         lines.append(head + (f": {_one_line(c.message)}" if c.message else ""))
     if hidden:
         lines += [

@@ -107,7 +107,7 @@ def row_from_report(
         checks.append(
             CheckRow(
                 name=c.name,
-                title=c.title,
+                title=c.title or c.name,
                 passed=bool(c.passed),
                 message=c.message,
                 fraction=1.0 if c.passed else max(0.0, min(1.0, float(c.fraction))),

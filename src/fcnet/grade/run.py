@@ -72,18 +72,10 @@ class Summary:
 
 
 def sandbox_state() -> tuple[dict[str, bool], list[str]]:
-    """(protections, missing ones) of `fcnet.learn.sandbox`; all missing without it."""
-    try:
-        from fcnet.learn import sandbox  # type: ignore[attr-defined]
-    except ImportError:
-        return {}, ["sandbox"]
+    """(protections, missing ones) of `fcnet.learn.sandbox` on this machine."""
+    from fcnet.learn import sandbox
+
     return dict(sandbox.protections()), list(sandbox.missing_protections())
-
-
-def _checker_class() -> Any:
-    from fcnet.grade._adapter import Checker
-
-    return Checker
 
 
 def cores() -> int:
@@ -101,6 +93,7 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
     turned into a Summary with `interrupted` after writing what was graded.
     """
     from fcnet.learn.exercises import get
+    from fcnet.learn.runner import Checker
 
     lang = i18n.normalize(options.lang) or i18n.language()
     with i18n.use_language(lang):
@@ -121,7 +114,6 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
         t0 = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="fcnet-grade-") as scratch:
             subs = discover(options.submissions, options.name, Path(scratch))
-            Checker = _checker_class()
             with Checker(
                 options.name,
                 quick=options.quick,
@@ -129,7 +121,7 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
                 lang=lang,
                 unsafe_no_sandbox=options.unsafe_no_sandbox,
             ) as checker:
-                version = str(getattr(exercise, "version", "") or getattr(checker, "version", ""))
+                version = exercise.version
                 meta = {"exercise": exercise.name, "version": version}
                 previous = {} if options.force else read_rows(out / "gradebook.json")
                 rows: dict[str, Row] = {}
