@@ -755,7 +755,7 @@ def mistakes(
     labels = [str(d) for d in descriptions]
     if counts.size > _MAX_MISTAKES:
         rest = int(counts[_MAX_MISTAKES - 1 :].sum())
-        labels = [*labels[:_MAX_MISTAKES - 1], _("other mistakes")]
+        labels = [*labels[: _MAX_MISTAKES - 1], _("other mistakes")]
         counts = np.concatenate([counts[: _MAX_MISTAKES - 1], [rest]])
     width, height = FIGSIZES["mistakes"]
     fig = Figure(
@@ -773,7 +773,7 @@ def mistakes(
         ax.invert_yaxis()  # the most frequent on top
         for i, k in enumerate(counts):
             share = k / checked if checked else 0.0
-            ax.text(k, i, f" {int(k)} ({share:.0%})", va="center", fontsize="small")
+            ax.text(float(k), i, f" {int(k)} ({share:.0%})", va="center", fontsize="small")
         ax.set_xlim(0, max(int(counts.max()), 1) * 1.2)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(_("students ({checked} checked)").format(checked=checked))

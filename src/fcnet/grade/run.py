@@ -160,6 +160,8 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
         pairs = similarity.similar_pairs(codes, options.name, options.threshold)
         _write_rest(out, done, exercise, pairs, codes)
         finished = datetime.now(UTC)
+        checked = sum(1 for s in todo if s.student in rows)
+        seconds = round(time.monotonic() - t0, 3)
         info = {
             **meta,
             "seed": seed,
@@ -173,17 +175,15 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
             "similarity_threshold": options.threshold,
             "jobs": jobs,
             "students": len(done),
-            "checked": sum(1 for s in todo if s.student in rows),
+            "checked": checked,
             "reused": reused,
             "interrupted": interrupted,
             "started": started.isoformat(timespec="seconds"),
             "finished": finished.isoformat(timespec="seconds"),
-            "seconds": round(time.monotonic() - t0, 3),
+            "seconds": seconds,
         }
         atomic_write_text(out / "grade.json", json.dumps(info, ensure_ascii=False, indent=1) + "\n")
-        return Summary(
-            done, info["checked"], reused, info["seconds"], pairs, interrupted=interrupted
-        )
+        return Summary(done, checked, reused, seconds, pairs, interrupted=interrupted)
 
 
 def _prepare_out(out: Path, submissions: Path) -> Path:
