@@ -44,7 +44,9 @@ def feedback_markdown(row: Row, exercise: str) -> str:
         "# "
         + _("{exercise}: feedback for {student}").format(exercise=exercise, student=row.student),
         "",
-        _("Score: {score:g} of {max_score:g}").format(score=row.score, max_score=row.max_score),
+        _("Score: {score:g} of {max_score:g}").format(
+            score=round(row.score, 2), max_score=row.max_score
+        ),
         "",
     ]
     if row.status != "ok":
@@ -54,7 +56,7 @@ def feedback_markdown(row: Row, exercise: str) -> str:
     for c in shown:
         mark = "✓" if c.passed else "✗"
         parts = "".join(f", {p} {'✓' if ok else '✗'}" for p, ok in c.parts)
-        head = f"- {mark} **{c.title}** ({c.points:.3g}/{c.max_points:g}{parts})"
+        head = f"- {mark} **{c.title}** ({round(c.points, 2):g}/{c.max_points:g}{parts})"
         lines.append(head + (f": {_one_line(c.message)}" if c.message else ""))
     if hidden:
         lines += [
