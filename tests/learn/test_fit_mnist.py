@@ -4,7 +4,8 @@
 10,000 test images against 97%; the tests use the documented quick option.
 """
 
-from learnkit import namespace, results
+import pytest
+from learnkit import namespace, report, results
 
 
 def test_fit_reference_passes():
@@ -23,7 +24,7 @@ def test_fit_refuses_a_straight_line():
 def test_fit_undertrained_fails_with_the_ratio():
     ns = namespace("fit_ref", "_t = train\ndef train(x, y):\n    return _t(x, y, steps=5)\n")
     ok, text = results("fit", ns, "held-out fit", quick=True)["held-out fit"]
-    assert not ok and "of the target's variance, need <= 5%" in text
+    assert not ok and "of the curve's variance, need <= 5%" in text
 
 
 def test_fit_bad_domain_is_named():
@@ -44,7 +45,47 @@ def test_mnist_undertrained_fails_with_the_accuracy():
     assert not ok and "need >= 85%" in text and "on 2000 test images" in text
 
 
-def test_mnist_predict_shape_is_named():
-    ns = namespace("mnist_ref", "def predict(model, x):\n    return model.forward(x)[:, :3]\n")
-    ok, text = results("mnist", ns, "train and predict")["train and predict"]
-    assert not ok and "expected (50,) digits or (50, 10) scores" in text
+def test_mnist_a_network_of_the_wrong_shape_is_named():
+    ns = namespace("mnist_ref", "_t = train\ndef train(x, y):\n    return _t(x, y, 1)[:1]\n")
+    rep = report("mnist", ns, "train returns a network")
+    (check,) = rep.checks
+    assert not check.passed and check.tag == "not_a_network"
+    assert "a network of 256 outputs, expected 10" in check.message
+
+
+# the wrong solutions that passed when the learner's code predicted for itself
+
+FIT_CHEATS = {
+    "predict returns target(x)": "def train(x, y):\n    return target\n",
+    "np.interp over the training points": (
+        "def train(x, y):\n    return lambda t: np.interp(t, x[:, 0], y[:, 0])\n"
+    ),
+    "the model is the training data": "def train(x, y):\n    return {'x': x, 'y': y}\n",
+}
+
+
+@pytest.mark.parametrize("case", list(FIT_CHEATS))
+def test_fit_a_model_that_is_not_a_network_fails(case):
+    rep = report("fit", namespace("fit_ref", FIT_CHEATS[case]), "held-out fit", quick=True)
+    (check,) = rep.checks
+    assert not check.passed and check.tag == "not_a_network", check
+    assert "list of (W, b) pairs" in check.message
+
+
+def test_fit_scores_a_curve_the_learners_target_does_not_know():
+    # a network fitted to the learner's own target, not to the points given, fails
+    ns = namespace("fit_ref", "_t = train\ndef train(x, y):\n    return _t(x, target(x), 400)\n")
+    rep = report("fit", ns, "held-out fit", quick=True, seed=1)
+    (check,) = rep.checks
+    assert not check.passed and check.tag == "fit_underfit", check
+
+
+def test_mnist_test_images_cannot_be_read_while_training():
+    ns = namespace(
+        "mnist_ref",
+        "from fcnet.data import load_mnist\n_t = train\n"
+        "def train(x, y):\n    xt, yt = load_mnist('test')\n    return _t(x, y, 1)\n",
+    )
+    rep = report("mnist", ns, "train returns a network")
+    (check,) = rep.checks
+    assert not check.passed and check.tag == "raised", check

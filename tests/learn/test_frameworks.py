@@ -1,7 +1,7 @@
 """Exercises torch and tensorflow: the references pass; the course text's slips fail, named."""
 
 import pytest
-from learnkit import namespace, results
+from learnkit import namespace, report, results
 
 COURSE_INIT = """
 class TwoLayerNet(torch.nn.Module):
@@ -66,8 +66,42 @@ NO_ZERO_GRAD = SGD.replace("optimizer.zero_grad()", "pass").replace(
 
 def test_torch_reference_passes():
     got = results("torch", namespace("torch_ref"))
-    assert list(got) == ["builds", "gradients", "Adam training"]
+    assert list(got) == ["builds", "gradients", "Adam training", "one SGD step of train"]
     assert all(ok for ok, _ in got.values()), got
+
+
+BACKWARD_TWICE = """
+def train(model, x, y, steps, lr):
+    loss_fn = torch.nn.MSELoss(reduction="sum")
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        loss = loss_fn(model(x), y)
+        losses.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward(retain_graph=True)
+        loss.backward()
+        optimizer.step()
+    return losses
+"""
+
+MEAN_LOSS = BACKWARD_TWICE.replace('reduction="sum"', 'reduction="mean"').replace(
+    "        loss.backward(retain_graph=True)\n", ""
+)
+
+
+@pytest.mark.parametrize(
+    ("override", "tag", "message"),
+    [
+        (BACKWARD_TWICE, "grad_doubled", "twice lr * dL/dW"),
+        (MEAN_LOSS, "grad_mean", "the loss is the mean"),
+    ],
+    ids=["backward twice", "mean loss"],
+)
+def test_torch_one_sgd_step_catches_what_adam_hides(override, tag, message):
+    rep = report("torch", namespace("torch_ref", override), "one SGD step of train")
+    (check,) = rep.checks
+    assert not check.passed and check.tag == tag and message in check.message, check
 
 
 @pytest.mark.parametrize(
@@ -109,7 +143,7 @@ def train(model, x, y, steps, lr):
 
 def test_tensorflow_reference_passes_and_mistakes_fail():
     got = results("tensorflow", namespace("tensorflow_ref"))
-    assert list(got) == ["builds", "gradients", "Adam training"]
+    assert list(got) == ["builds", "gradients", "Adam training", "one SGD step of train"]
     assert all(ok for ok, _ in got.values()), got
     ok, text = results("tensorflow", namespace("tensorflow_ref", TF_RELU_ON_INPUT), "gradients")[
         "gradients"

@@ -2,8 +2,9 @@
 
 - `check_grad(f, params, grads, *, eps=1e-6)`: a finite-difference check of your own
   gradients, for any function of your own arrays;
-- `run_checks(name, source)`: an exercise's checks, on a file (in a child process, as
-  `fcnet check NAME FILE` does) or on a namespace such as a notebook's `globals()`;
+- `run_checks(name, source)`: an exercise's checks on a file (its code sandboxed in a
+  child process, judged here, as `fcnet check NAME FILE` does), or on the notebook whose
+  `globals()` it is given;
 - `fcnet exercise list`, `fcnet exercise start NAME`, `fcnet check NAME FILE` on the
   command line (`fcnet.cli.learn`).
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from fcnet.learn.core import CHILD_ENV, QUICK_ENV, Report
+from fcnet.learn.core import CHILD_ENV, Report
 from fcnet.learn.gradcheck import GradCheck, ParamCheck, check_grad
 
 __all__ = ["GradCheck", "ParamCheck", "Report", "check_grad", "import_library", "run_checks"]
@@ -38,28 +39,46 @@ def import_library(name: str):
 
 
 def run_checks(
-    name: str, source: str | os.PathLike | dict[str, Any], *, quick: bool | None = None
+    name: str,
+    source: str | os.PathLike | dict[str, Any],
+    *,
+    quick: bool | None = None,
+    seed: int | None = None,
 ) -> Report:
     """Run exercise `name`'s checks and return the `Report` (print it for one line per check).
 
-    `source`: a path to your .py or .ipynb (checked in a child process with time and
-    memory limits, as `fcnet check` does), or a namespace, e.g. a notebook's `globals()`
-    (checked here, each call of your functions limited in time). `quick` (default: the
-    environment variable FCNET_LEARN_QUICK=1) trains fit and mnist on small slices, for
-    tests; it does not prove the exercise's bound.
+    `source`: a path to your .py or .ipynb, or a notebook's `globals()`. Either way the
+    checks run on a file, as `fcnet check` does: your code runs in a sandboxed child
+    process that only calls your functions, and this process judges what they return.
+    From a notebook, `globals()` stands for the notebook's file, which Jupyter and VS Code
+    name (`__session__`, `__vsc_ipynb_file__`): the checks see it as last saved, so save
+    first. Where the kernel does not name it, pass the file's name instead:
+    run_checks(NAME, "my_notebook.ipynb") (ValueError says so).
+    `quick` (default: the environment variable FCNET_LEARN_QUICK=1) trains fit and mnist
+    on small slices, for tests; it does not prove the exercise's bound. `seed`: the
+    hidden inputs' seed (default: a fresh one).
     Inside `fcnet check` (which imports your file, a notebook's cells included) it does
     nothing.
     """
-    from fcnet.learn.core import run_in_process
+    from fcnet.i18n import gettext as _
     from fcnet.learn.exercises import get
 
-    if quick is None:
-        quick = os.environ.get(QUICK_ENV) == "1"
     exercise = get(name)
     if os.environ.get(CHILD_ENV) == "1":  # the learner's file, imported by fcnet check
         return Report(exercise.name, [], 0.0, "(checks skipped inside fcnet check)")
     if isinstance(source, dict):
-        return run_in_process(exercise, source, quick=quick)
+        found = [source.get(k) for k in ("__session__", "__vsc_ipynb_file__")]
+        paths = [p for p in found if isinstance(p, str) and p.endswith(".ipynb")]
+        paths = [p for p in paths if os.path.isfile(p)]
+        if not paths:
+            raise ValueError(
+                _(
+                    "run_checks checks the saved notebook file, and this kernel does not say "
+                    'which it is: save the notebook, then pass its name: run_checks("{name}", '
+                    '"{name}.ipynb")'
+                ).format(name=name)
+            )
+        source = paths[0]
     from fcnet.learn.runner import check_file
 
-    return check_file(name, os.fspath(source), quick=quick)
+    return check_file(name, os.fspath(source), quick=quick, seed=seed)

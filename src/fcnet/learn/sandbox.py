@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import functools
 import json
 import os
@@ -42,7 +43,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 __all__ = [
     "PROTECTIONS",
@@ -67,19 +68,24 @@ PROTECTIONS = (
     "net_namespace",
     "rlimits",
     "no_new_privs",
+    "seccomp",
     "cgroup",
 )
 WATCH_SECONDS = 0.05  # how often the parent samples every tree's memory and CPU time
+OFF_ENV = "FCNET_SANDBOX_OFF"  # e.g. "namespaces,landlock": act as a kernel without them
 _SANDBOX_FILE = Path(__file__).resolve()
 _FCNET_DIR = _SANDBOX_FILE.parents[1]  # the fcnet package
 _FCNET_ROOT = _SANDBOX_FILE.parents[2]  # the sys.path entry that holds it
+if _FCNET_DIR.name != "fcnet" or not (_FCNET_DIR / "__init__.py").is_file():
+    _FCNET_DIR = _FCNET_ROOT = _SANDBOX_FILE.parent  # loaded from elsewhere: allow no more
 
 
 @dataclass(frozen=True)
 class Limits:
     """What the whole process tree may use. `cpu_seconds`: CPU time of all its processes;
     `memory_bytes`: their resident memory together; `file_bytes`: the largest file one may
-    write; `processes`: processes and threads; `output_bytes`: stdout+stderr kept."""
+    write; `processes`: processes and threads; `output_bytes`: stdout+stderr kept;
+    `scratch_bytes`: all files in scratch together (a tmpfs, where namespaces exist)."""
 
     cpu_seconds: float
     memory_bytes: int
@@ -87,9 +93,11 @@ class Limits:
     processes: int = 32
     open_files: int = 256
     output_bytes: int = 256 * KiB
+    scratch_bytes: int = 64 * MiB
 
     def __post_init__(self) -> None:
-        for name in ("cpu_seconds", "memory_bytes", "file_bytes", "processes", "open_files"):
+        positive = ("cpu_seconds", "memory_bytes", "file_bytes", "processes", "open_files")
+        for name in (*positive, "scratch_bytes"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"Limits.{name} must be > 0, got {getattr(self, name)!r}")
         if self.output_bytes < 0:
@@ -124,6 +132,7 @@ _PR_GET_PDEATHSIG = 2
 _PR_CAPBSET_DROP = 24
 _PR_SET_CHILD_SUBREAPER = 36
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
 _PR_CAP_AMBIENT = 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
@@ -164,8 +173,14 @@ def _check(result: int, what: str) -> int:
     return result
 
 
-def _prctl(option: int, arg: int = 0) -> None:
-    _check(_libc().prctl(option, ctypes.c_ulong(arg), 0, 0, 0), f"prctl({option})")
+def _prctl(option: int, *args: Any) -> None:
+    """prctl(2) with numbers or pointers; OSError where it fails or does not exist (not Linux)."""
+    prctl = getattr(_libc(), "prctl", None)
+    if prctl is None:
+        raise OSError(errno.ENOSYS, "prctl: not on this system")
+    values = [ctypes.c_ulong(a) if isinstance(a, int) else a for a in args]
+    values += [ctypes.c_ulong(0)] * (4 - len(values))
+    _check(prctl(option, *values), f"prctl({option})")
 
 
 def _landlock_abi() -> int:
@@ -240,12 +255,67 @@ def _drop_capabilities() -> None:
         )
 
 
+class _SockFilter(ctypes.Structure):
+    _fields_ = [
+        ("code", ctypes.c_uint16),
+        ("jt", ctypes.c_uint8),
+        ("jf", ctypes.c_uint8),
+        ("k", ctypes.c_uint32),
+    ]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+# arch id (AUDIT_ARCH_*), socket, io_uring_setup
+_SECCOMP_ARCH = {"x86_64": (0xC000003E, 41, 425), "aarch64": (0xC00000B7, 198, 425)}
+
+
+def _seccomp_no_unix_sockets() -> bool:
+    """A seccomp filter: socket(AF_UNIX) fails with EACCES (Landlock before ABI 8 does not
+    cover connecting to a named socket such as a database's or docker's; socketpair stays
+    allowed), io_uring is refused (its requests would bypass the filter), and so is every
+    syscall of another ABI (x32, i386). Needs no_new_privs."""
+    numbers = _SECCOMP_ARCH.get(platform.machine())
+    if sys.platform != "linux" or numbers is None:
+        return False
+    arch, sys_socket, sys_io_uring_setup = numbers
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    allow, deny = 0x7FFF0000, 0x00050000 | errno.EACCES
+    program = [
+        (ld, 0, 0, 4),  # 0: the arch
+        (jeq, 0, 7, arch),  # 1: another ABI -> deny
+        (ld, 0, 0, 0),  # 2: the syscall number
+        (jge, 5, 0, 0x40000000),  # 3: x32 -> deny
+        (jeq, 4, 0, sys_io_uring_setup),  # 4: io_uring -> deny
+        (jeq, 0, 2, sys_socket),  # 5: not socket() -> allow
+        (ld, 0, 0, 16),  # 6: its first argument (the family), low 32 bits
+        (jeq, 1, 0, socket.AF_UNIX),  # 7: AF_UNIX -> deny
+        (ret, 0, 0, allow),  # 8
+        (ret, 0, 0, deny),  # 9
+    ]
+    filters = (_SockFilter * len(program))(*[_SockFilter(*op) for op in program])
+    fprog = _SockFprog(len(program), filters)
+    try:
+        _prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog))
+    except OSError:
+        return False
+    return True
+
+
 def _write(path: str, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
     try:
         os.write(fd, text.encode())
     finally:
         os.close(fd)
+
+
+def _off() -> set[str]:
+    """The protections turned off by FCNET_SANDBOX_OFF (namespaces, landlock, seccomp,
+    cgroup): to test the fallbacks on a kernel that has everything."""
+    return {w.strip() for w in os.environ.get(OFF_ENV, "").split(",") if w.strip()}
 
 
 def _threads() -> int:
@@ -298,8 +368,9 @@ def _set_rlimits(limits: Limits, *, count_processes: bool) -> None:
     # RLIMIT_DATA counts writable private memory (malloc, numpy), not the large PROT_NONE
     # reservations of TensorFlow and torch that RLIMIT_AS would refuse.
     cap(resource.RLIMIT_DATA, limits.memory_bytes)
-    cap(resource.RLIMIT_MEMLOCK, 0)
-    cap(resource.RLIMIT_MSGQUEUE, 0)
+    for name in ("RLIMIT_MEMLOCK", "RLIMIT_MSGQUEUE"):  # Linux only
+        if hasattr(resource, name):
+            cap(getattr(resource, name), 0)
     if count_processes:  # counted per user namespace: only ours; never a whole user's count
         cap(resource.RLIMIT_NPROC, limits.processes)
 
@@ -321,9 +392,11 @@ def enter(policy: Policy, scratch: Path, *, lifeline: int | None = None) -> None
         _prctl(_PR_SET_CHILD_SUBREAPER, 1)  # orphans of the tree come back to C1
     uid, gid = os.getuid(), os.getgid()
     pdeathsig = ctypes.c_int(0)
-    _libc().prctl(_PR_GET_PDEATHSIG, ctypes.byref(pdeathsig), 0, 0, 0)
+    with contextlib.suppress(OSError):
+        _prctl(_PR_GET_PDEATHSIG, ctypes.byref(pdeathsig))
     in_userns = False
-    if sys.platform == "linux" and _threads() == 1:
+    off = _off()
+    if sys.platform == "linux" and _threads() == 1 and "namespaces" not in off:
         flags = _CLONE_NEWUSER | _CLONE_NEWPID | _CLONE_NEWNET | _CLONE_NEWNS
         if _libc().unshare(flags) == 0:
             in_userns = True
@@ -346,7 +419,7 @@ def enter(policy: Policy, scratch: Path, *, lifeline: int | None = None) -> None
     if lifeline is not None:
         os.close(lifeline)
     if in_userns:
-        _mount_proc()
+        _mount_private(scratch, policy.limits.scratch_bytes)
     try:
         _set_rlimits(policy.limits, count_processes=in_userns)
         applied["rlimits"] = True
@@ -357,9 +430,11 @@ def enter(policy: Policy, scratch: Path, *, lifeline: int | None = None) -> None
         applied["no_new_privs"] = True
     except (OSError, AttributeError):
         pass
-    abi = _landlock_abi()
+    abi = 0 if "landlock" in off else _landlock_abi()
     if abi and applied["no_new_privs"]:
         applied.update(_landlock(_system_rules(policy, scratch), abi))
+    if applied["no_new_privs"] and "seccomp" not in off:
+        applied["seccomp"] = _seccomp_no_unix_sockets()
     if in_userns:
         _drop_capabilities()
     alive_r, alive_w = os.pipe()
@@ -420,11 +495,16 @@ def _c2_init(c3: int, status_w: int, keep: int) -> None:
     os._exit(0)
 
 
-def _mount_proc() -> None:
-    """A /proc of our own pid namespace: only the tree's processes are visible in it."""
+def _mount_private(scratch: Path, scratch_bytes: int) -> None:
+    """In the new mount namespace (nothing propagates out): a /proc of our own pid
+    namespace (only the tree's processes in it), and scratch a tmpfs of `scratch_bytes`
+    (the disk cannot be filled; it vanishes with the namespace)."""
     libc = _libc()
-    if libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) == 0:
-        libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None)
+    if libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+        return
+    libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None)
+    options = f"size={scratch_bytes},mode=0700".encode()
+    libc.mount(b"tmpfs", os.fsencode(scratch), b"tmpfs", _MS_NOSUID | _MS_NODEV, options)
 
 
 def _c1_wait(c2: int, lifeline: int | None, keep: tuple[int, int]) -> None:
@@ -493,11 +573,16 @@ def child_environment(scratch: Path, extra: Mapping[str, str] | None = None) -> 
 
 
 def _proc_table() -> dict[int, tuple[int, int, float]]:
-    """pid -> (ppid, resident bytes, CPU seconds including reaped children) for every process."""
+    """pid -> (ppid, resident bytes, CPU seconds including reaped children) for every live
+    process (zombies left out); empty where there is no /proc (macOS: no tree watch)."""
     page = os.sysconf("SC_PAGE_SIZE")
     tick = os.sysconf("SC_CLK_TCK")
     table = {}
-    for name in os.listdir("/proc"):
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return {}
+    for name in names:
         if not name.isdigit():
             continue
         try:
@@ -506,6 +591,8 @@ def _proc_table() -> dict[int, tuple[int, int, float]]:
         except OSError:
             continue
         fields = data[data.rfind(b")") + 2 :].split()
+        if fields[0] == b"Z":
+            continue  # a zombie: dead, waiting to be reaped; its children went elsewhere
         cpu = sum(int(x) for x in fields[11:15]) / tick  # utime stime cutime cstime
         table[int(name)] = (int(fields[1]), int(fields[21]) * page, cpu)
     return table
@@ -567,10 +654,12 @@ class _Watch:
                 if not boxes:
                     self._thread = None
                     return
+            started = time.thread_time()
             table = _proc_table()
             for box in boxes:
                 box._sample(table)
-            time.sleep(WATCH_SECONDS)
+            # at most ~5% of a core: on a machine with thousands of processes, look less often
+            time.sleep(max(WATCH_SECONDS, 20 * (time.thread_time() - started)))
 
 
 _WATCH = _Watch()
@@ -635,10 +724,10 @@ class Sandboxed:
                     with contextlib.suppress(OSError):
                         os.kill(pid, signal.SIGKILL)
                 if not pids:
-                    self._signal_root()
-                    self.wait(1.0)
                     break
                 time.sleep(0.002)
+            self._signal_root()
+            self.wait(2.0)
             self._finish()
 
     def tree_memory(self) -> int:
@@ -949,6 +1038,8 @@ class _Cgroup:
 
     @staticmethod
     def _bases() -> list[Path] | None:
+        if "cgroup" in _off():
+            return None
         v1 = [Path("/sys/fs/cgroup/memory"), Path("/sys/fs/cgroup/pids")]
         if all(os.access(p, os.W_OK) for p in v1) and all(
             (p / "cgroup.procs").exists() for p in v1
@@ -1004,6 +1095,14 @@ class _Cgroup:
 
 @functools.lru_cache(maxsize=1)
 def _cgroup_available() -> bool:
+    """Whether a cgroup can be made here; removes those left by dead parents."""
+    for base in _Cgroup._bases() or []:
+        with contextlib.suppress(OSError):
+            for left in base.iterdir():
+                owner = left.name.split("-")[0]
+                if left.is_dir() and owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
+                    with contextlib.suppress(OSError):
+                        left.rmdir()
     cgroup = _Cgroup.create(Limits(cpu_seconds=1, memory_bytes=64 * MiB))
     if cgroup is None:
         return False
@@ -1076,7 +1175,7 @@ class _Forked(Sandboxed):
         self._zygote = zygote
         try:
             self._pidfd = os.pidfd_open(pid)  # signals reach C1, never a reused pid
-        except OSError:
+        except (OSError, AttributeError):  # not Linux 5.3+
             self._pidfd = -1
         super().__init__(pid, scratch, policy, output_fd, cgroup)
 
@@ -1267,7 +1366,7 @@ def _zygote_main(config: dict[str, Any]) -> None:
     children: set[int] = set()
     sock.send(json.dumps({"ready": True}).encode())
     while True:
-        ready = select.select([sock, wake_r], [], [])[0]
+        ready = select.select([sock.fileno(), wake_r], [], [])[0]
         if wake_r in ready:
             with contextlib.suppress(BlockingIOError):
                 while os.read(wake_r, 512):
@@ -1279,7 +1378,7 @@ def _zygote_main(config: dict[str, Any]) -> None:
                 children.discard(pid)
                 code = os.waitstatus_to_exitcode(status)
                 sock.send(json.dumps({"exit": pid, "status": code}).encode())
-        if sock in ready:
+        if sock.fileno() in ready:
             try:
                 message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 64)
             except OSError:
@@ -1336,10 +1435,12 @@ def _zygote_child(
         code = _call(request["call"], request["args"])
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
     except BaseException:
         traceback.print_exc()
     finally:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
             sys.stderr.flush()
-        os._exit(cast(int, code))
+        os._exit(code)

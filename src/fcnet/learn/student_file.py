@@ -6,7 +6,6 @@ line, or the exception the file raised) and the traceback trimmed to the learner
 
 from __future__ import annotations
 
-import json
 import linecache
 import os
 import re
@@ -15,6 +14,7 @@ import traceback
 import types
 from typing import Any
 
+from fcnet._fileio import parse_json
 from fcnet.i18n import gettext as _
 
 __all__ = ["LoadError", "load", "read_cells"]
@@ -31,20 +31,26 @@ class LoadError(Exception):
 
 def read_cells(path: str) -> list[tuple[str, str]]:
     """[(filename, source)] to run: the .py file, or each code cell of a notebook
-    (named "path#N", N counting code cells from 1; IPython magics become `pass`)."""
+    (named "path#N", N counting code cells from 1). A cell that starts with a cell magic
+    (`%%writefile`, `%%bash`, `%%script`, any `%%`) is not run at all; line magics and
+    `!` shell lines become `pass`."""
     with open(path, encoding="utf-8") as fh:
         text = fh.read()
     if not path.endswith(".ipynb"):
         return [(path, text)]
     try:
-        nb = json.loads(text)
+        nb = parse_json(text, os.path.basename(path))  # bounded nesting: no RecursionError
         cells = [c for c in nb["cells"] if c.get("cell_type") == "code"]
     except (ValueError, KeyError, TypeError, AttributeError):
-        raise LoadError(f"{os.path.basename(path)} is not a Jupyter notebook (bad JSON)") from None
+        raise LoadError(
+            _("{file} is not a Jupyter notebook (bad JSON)").format(file=os.path.basename(path))
+        ) from None
     out = []
     for i, cell in enumerate(cells, 1):
         src = cell.get("source", "")
-        src = "".join(src) if isinstance(src, list) else str(src)
+        src = "".join(s for s in src if isinstance(s, str)) if isinstance(src, list) else str(src)
+        if src.lstrip().startswith("%%"):  # a cell magic (%%writefile, %%bash ...): not Python
+            src = ""
         src = "\n".join(_MAGIC.sub(r"\1pass  # \2", line) for line in src.splitlines())
         out.append((f"{path}#{i}", src + "\n"))
     return out

@@ -1,4 +1,5 @@
-"""Reference solution of `fit`: sin(2x) + x^2/4 on [-3, 3], 1-64-64-1 ReLU net, Adam."""
+"""Reference solution of `fit`: sin(2x) + x^2/4 on [-3, 3], 1-64-64-1 ReLU net, Adam;
+train returns its (W, b) pairs."""
 
 import numpy as np
 
@@ -28,8 +29,8 @@ def train(x, y, steps=3000):
         opt.zero_grad()
         model.backward(loss_fn.backward())
         opt.step()
-    return model
-
-
-def predict(model, x):
-    return model.forward(x / 3)
+    layers = [m for m in model.layers if isinstance(m, nn.Linear)]
+    weights = [(m.weight.data.copy(), m.bias.data.copy()) for m in layers]
+    W1, b1 = weights[0]
+    weights[0] = (W1 / 3, b1)  # the net saw x / 3: fold the scale into the first layer
+    return weights

@@ -1,4 +1,5 @@
-"""Reference solution of `mnist`: 784-256-10 with fcnet.nn, Adam, minibatches of 100."""
+"""Reference solution of `mnist`: 784-256-10 with fcnet.nn, Adam, minibatches of 100;
+train returns its (W, b) pairs."""
 
 import numpy as np
 
@@ -18,8 +19,4 @@ def train(x_train, y_train, epochs=4):
             opt.zero_grad()
             model.backward(loss_fn.backward())
             opt.step()
-    return model
-
-
-def predict(model, x):
-    return model.eval().forward(x).argmax(axis=1)
+    return [(m.weight.data, m.bias.data) for m in model.layers if isinstance(m, nn.Linear)]

@@ -3,6 +3,8 @@
 Contract (see the skeleton): `TwoLayerNet(D_in, H, D_out)`, an nn.Module with two
 bias-free Linear layers, forward x -> linear2(relu(linear1(x))); `train(model, x, y,
 steps, lr) -> list of losses`, Adam on MSELoss(reduction="sum") over the whole batch.
+The checker (this module) judges; the learner's model runs in the sandboxed child, driven
+by `torch_net_driver`: torch is never imported here.
 """
 
 from __future__ import annotations
@@ -13,31 +15,19 @@ from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.learn.core import Check, CheckFailed, Exercise, Student
 from fcnet.learn.exercises import _twolayer as ref
-from fcnet.learn.exercises._util import array, max_error
-
-_FORWARD = N_("y_pred = linear2(relu(linear1(x))): the ReLU sits between the two layers")
 
 
-def _lib():
-    """torch, imported when a check runs (never by `fcnet check`'s parent process), and
-    even where a learner's torch.py lies in the current folder."""
-    from fcnet.learn import import_library
-
-    return import_library("torch")
-
-
-def _build(student: Student, D_in: int, H: int, D_out: int):
-    torch = _lib()
-    torch.manual_seed(0)
-    model = student.call("TwoLayerNet", D_in, H, D_out)
-    if not isinstance(model, torch.nn.Module):
+def _build(student: Student, D_in: int, H: int, D_out: int) -> dict:
+    x = student.rng(4).standard_normal((4, D_in))
+    info = student.drive("build", [D_in, H, D_out], x, shown="TwoLayerNet")
+    if not isinstance(info, dict) or not info.get("module"):
+        kind = info.get("type", "?") if isinstance(info, dict) else "?"
         raise CheckFailed(
-            _("TwoLayerNet(...) is a {type}, expected a torch.nn.Module").format(
-                type=type(model).__name__
-            )
+            _("TwoLayerNet(...) is a {type}, expected a torch.nn.Module").format(type=kind),
+            tag="not_a_module",
         )
-    params = dict(model.named_parameters())
-    shapes = {n: tuple(p.shape) for n, p in params.items()}
+    params = info.get("params")
+    shapes = {str(n): tuple(s) for n, s in params.items()} if isinstance(params, dict) else {}
     want = {(H, D_in), (D_out, H)}
     if set(shapes.values()) != want or len(shapes) != 2:
         raise CheckFailed(
@@ -47,31 +37,22 @@ def _build(student: Student, D_in: int, H: int, D_out: int):
                 "bias=False), as in the course text"
             ).format(
                 D_in=D_in, H=H, D_out=D_out, shapes=shapes, h_d_in=(H, D_in), d_out_h=(D_out, H)
-            )
+            ),
+            tag="wrong_parameters",
         )
-    return model, params
-
-
-def _set(model, params, W1, W2):
-    torch = _lib()
-    with torch.no_grad():
-        for p in params.values():
-            p.copy_(torch.from_numpy(W1 if tuple(p.shape) == W1.shape else W2))
-    return model
+    return info
 
 
 def check_builds(student: Student) -> str:
-    torch = _lib()
     D_in, H, D_out = ref.SIZES
-    model, _params = _build(student, D_in, H, D_out)
-    x = torch.randn(4, D_in)
-    out = student.guard("TwoLayerNet.forward", lambda: model(x))
-    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (4, D_out):
-        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+    out = _build(student, D_in, H, D_out).get("out")
+    if not isinstance(out, np.ndarray) or out.shape != (4, D_out):
+        got = out.shape if isinstance(out, np.ndarray) else out
         raise CheckFailed(
             _("model(x) for x of shape (4, {D_in}) gives {got}, expected (4, {D_out})").format(
                 D_in=D_in, got=got, D_out=D_out
-            )
+            ),
+            tag="wrong_output",
         )
     return _("TwoLayerNet{SIZES}: weights {h_d_in} and {d_out_h}, output (N, {D_out})").format(
         SIZES=ref.SIZES, h_d_in=(H, D_in), d_out_h=(D_out, H), D_out=D_out
@@ -79,75 +60,28 @@ def check_builds(student: Student) -> str:
 
 
 def check_gradients(student: Student) -> str:
-    torch = _lib()
     D_in, H, D_out = ref.SIZES
-    model, params = _build(student, D_in, H, D_out)
-    model = model.double()
-    W1, W2 = ref.weights(D_in, H, D_out)
-    _set(model, params, W1, W2)
-    x, y = ref.data(6, D_in, D_out)
-    y_pred_ref, _loss, gW1, gW2 = ref.forward_and_grads(x, y, W1, W2)
-
-    def run():
-        model.zero_grad()
-        y_pred = model(torch.from_numpy(x))
-        loss = ((y_pred - torch.from_numpy(y)) ** 2).sum()
-        loss.backward()
-        return y_pred.detach().numpy()
-
-    y_pred = array(student.guard("TwoLayerNet.forward", run), "model(x)", y_pred_ref.shape)
-    if not np.allclose(y_pred, y_pred_ref, rtol=1e-10, atol=1e-12):
-        if np.allclose(y_pred, np.maximum(x, 0) @ W1.T @ W2.T):
-            raise CheckFailed(
-                _("the ReLU is applied to the input x, not the hidden layer: {forward}").format(
-                    forward=_(_FORWARD)
-                )
-            )
-        if np.allclose(y_pred, x @ W1.T @ W2.T):
-            raise CheckFailed(_("forward has no ReLU: {forward}").format(forward=_(_FORWARD)))
-        err, i = max_error(y_pred, y_pred_ref)
-        raise CheckFailed(
-            _("model(x) differs from the reference by {err:.1e} at {i}: {forward}").format(
-                err=err, i=i, forward=_(_FORWARD)
-            )
-        )
-    for name, p in params.items():
-        want = gW1 if tuple(p.shape) == W1.shape else gW2
-        what = "dL/dW1" if want is gW1 else "dL/dW2"
-        if p.grad is None:
-            raise CheckFailed(
-                _("{name} has no gradient after loss.backward(): is it detached?").format(name=name)
-            )
-        got = p.grad.numpy()
-        if not np.allclose(got, want, rtol=1e-10, atol=1e-12):
-            err, i = max_error(got, want)
-            raise CheckFailed(
-                _("{what} ({name}) differs from the numpy reference by {err:.1e} at {i}").format(
-                    what=what, name=name, err=err, i=i
-                )
-            )
-    return _("forward and autograd's dL/dW1, dL/dW2 equal the numpy reference (float64)")
+    _build(student, D_in, H, D_out)
+    return ref.check_gradients(student, "model(x)", "forward", "loss.backward()")
 
 
 def check_training(student: Student) -> str:
-    torch = _lib()
-    N, D_in, H, D_out = ref.TRAIN_SIZES
-    model, params = _build(student, D_in, H, D_out)
-    W1, W2 = (w.astype(np.float32) for w in ref.weights(D_in, H, D_out))
-    _set(model, params, W1, W2)
-    x, y = (a.astype(np.float32) for a in ref.data(N, D_in, D_out))
-    curve = ref.adam_curve(x, y, W1, W2, steps=ref.TRAIN_STEPS, lr=ref.TRAIN_LR)
-    losses = student.call(
-        "train", model, torch.from_numpy(x), torch.from_numpy(y), ref.TRAIN_STEPS, ref.TRAIN_LR
-    )
-    return ref.compare_curves(
-        losses,
-        curve,
+    _N, D_in, H, D_out = ref.TRAIN_SIZES
+    _build(student, D_in, H, D_out)
+    return ref.check_training(
+        student,
         N_(
             "use torch.optim.Adam(model.parameters(), lr=lr), optimizer.zero_grad() before "
             "loss.backward(), then optimizer.step()"
         ),
+        eps=1e-8,
     )
+
+
+def check_sgd_step(student: Student) -> str:
+    _N, D_in, H, D_out = ref.TRAIN_SIZES
+    _build(student, D_in, H, D_out)
+    return ref.check_sgd_step(student, "loss.backward()")
 
 
 EXERCISE = Exercise(
@@ -159,7 +93,10 @@ EXERCISE = Exercise(
         Check("builds", check_builds, ("TwoLayerNet",)),
         Check("gradients", check_gradients, ("TwoLayerNet",)),
         Check("Adam training", check_training, ("TwoLayerNet", "train"), seconds=60.0),
+        Check("one SGD step of train", check_sgd_step, ("TwoLayerNet", "train"), seconds=60.0),
     ),
+    version="2",
+    mistakes=ref.MISTAKES,
     import_seconds=60.0,
     address_limit=False,
     call_limits={"train": 30.0},
