@@ -47,6 +47,11 @@ def class_server(class_root, tmp_path_factory):
         yield server
 
 
+def _shown(x: float) -> str:
+    """A score as the page writes it: whole numbers as they are, others to 2 decimals."""
+    return f"{x:g}" if float(x).is_integer() else f"{x:.2f}"
+
+
 def test_the_page_shows_scores_mistakes_feedback_and_pairs(browser, class_server, class_root):
     book = json.loads((class_root / "grades/week1/gradebook.json").read_text())
     with studio_page(browser, class_server) as page:
@@ -63,7 +68,8 @@ def test_the_page_shows_scores_mistakes_feedback_and_pairs(browser, class_server
         for i in range(5):
             cells = rows.nth(i).locator("td").all_text_contents()
             s = scores[cells[0]]
-            assert cells[1] == f"{s['score']:g} / {s['max_score']:g}" and cells[2] == s["status"]
+            assert cells[1] == f"{_shown(s['score'])} / {_shown(s['max_score'])}"
+            assert cells[2] == s["status"]
         page.click("#students-table tr[data-student='dan']")
         page.wait_for_function("window.classState.feedback === 'dan'")
         feedback = page.text_content("#feedback")
@@ -73,7 +79,7 @@ def test_the_page_shows_scores_mistakes_feedback_and_pairs(browser, class_server
         tags = page.locator("#mistakes-table tbody tr").evaluate_all(
             "rows => rows.map(r => r.dataset.tag)"
         )
-        assert "linear_backward values" in tags
+        assert "db_mean_not_sum" in tags  # dan: EXERCISE.mistakes tag of db as a mean
         page.wait_for_function("document.querySelector('#mistakes-img').naturalWidth === 900")
         # the copies are paired with their source, side by side, matching lines marked
         pairs = page.locator("#pairs-table tbody tr").evaluate_all(
