@@ -107,13 +107,13 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
                     "grade where the kernel offers them, or pass --unsafe-no-sandbox"
                 ).format(missing=", ".join(missing))
             )
-        out = _prepare_out(options.out, options.submissions)
         seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
         jobs = options.jobs or cores()
         started = datetime.now(UTC)
         t0 = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="fcnet-grade-") as scratch:
             subs = discover(options.submissions, options.name, Path(scratch))
+            out = _prepare_out(options.out, options.submissions)
             with Checker(
                 options.name,
                 quick=options.quick,
