@@ -278,3 +278,17 @@ def test_an_out_folder_with_other_files_is_refused(tmp_path):
     )
     assert inside.exit_code == 2 and "inside SUBMISSIONS" in inside.output
     assert not Path(tmp_path / "subs" / "out").exists()
+
+
+def test_feedback_and_chart_follow_lang(tmp_path):
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "s.py").write_text(REF.replace("(z > 0)", "(z >= 0)"))
+    out = tmp_path / "out"
+    args = ["grade", "backprop", str(tmp_path / "subs"), "--out", str(out), "--lang", "zh"]
+    result = CliRunner().invoke(cli, [*args, "--unsafe-no-sandbox"])
+    assert result.exit_code == 0, result.output
+    text = (out / "feedback" / "s.md").read_text()
+    assert text.startswith("# backprop：给 s 的反馈") and "得分：10 / 11" in text
+    assert json.loads((out / "grade.json").read_text())["lang"] == "zh"
+    results = json.loads((out / "gradescope" / "s" / "results.json").read_text())
+    assert "掩码" in json.dumps(results, ensure_ascii=False)  # the checks' own messages in zh
