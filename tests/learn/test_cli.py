@@ -49,9 +49,18 @@ def test_untouched_skeleton_fails_not_implemented_for_each_function(tmp_path, fm
     rc, out, err = fcnet("check", "backprop", str(path), "--json")
     assert rc == 1 and err == ""
     report = json.loads(out)
-    assert set(report) == {"exercise", "passed", "checks", "seconds"}
+    assert set(report) == {
+        "exercise", "version", "seed", "passed", "status", "checks", "seconds", "protections",
+        "output", "detail",
+    }  # fmt: skip
     assert report["exercise"] == "backprop" and report["passed"] is False
-    assert all(set(c) == {"name", "passed", "message"} for c in report["checks"])
+    assert report["status"] == "ok" and isinstance(report["seed"], int)
+    assert all(
+        set(c) == {"name", "title", "passed", "message", "tag", "fraction", "parts", "visibility",
+                   "points", "hidden"}
+        for c in report["checks"]
+    )  # fmt: skip
+    assert {c["tag"] for c in report["checks"]} == {"not_implemented"}
     for c in report["checks"]:
         assert c["message"].startswith("not implemented yet: "), c
     named = {c["message"].split()[3] for c in report["checks"]}
@@ -185,10 +194,10 @@ def test_a_function_stuck_outside_python_is_stopped_by_the_parent(tmp_path):
         "\n\nimport time, signal\nsignal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])\n"
         "def roc_auc(y, s):\n    time.sleep(100)\n"
     )
-    rc, out, _ = _check(tmp_path, src, name="auc", scale=0.2)  # 6 s a check, 12 s in all
+    rc, out, _ = _check(tmp_path, src, name="auc", scale=0.2)  # 2 s a call
     assert rc == 1
-    assert "✗ by hand: did not finish within 6 s" in out
-    assert "stopped: the whole check is limited to 12 s" in out
+    assert "✗ by hand: roc_auc did not return within 2 s" in out
+    assert "✗ speed: roc_auc did not return within 2 s in an earlier check" in out
 
 
 def test_start_creates_the_folder(tmp_path):
@@ -216,8 +225,12 @@ def test_memory_over_the_limit_stops_the_child(tmp_path, monkeypatch):
         "import numpy as np\nhog = np.ones(400 << 20, np.uint8)\nimport time\ntime.sleep(30)\n"
     )
     report = check_file("auc", str(path))
-    assert not report.passed
-    assert all("used more than 0.195312 GiB of memory" in c.message for c in report.checks)
+    assert not report.passed and report.status in ("memory", "load_error")
+    # the parent's watch, or the sandbox's limit (a MemoryError in the learner's file)
+    assert all(
+        "used more than 0.195312 GiB of memory" in c.message or "MemoryError" in c.message
+        for c in report.checks
+    )
 
 
 def test_a_file_named_torch_py_does_not_hide_torch(tmp_path):

@@ -1,6 +1,7 @@
 """notebooks/ and notebooks/zh/: in step with the skeletons (English, Chinese), and each runs
 top to bottom (headless, nbclient) against its exercise's reference solution, its check cell
-passing."""
+passing: `run_checks(NAME, globals())` checks the saved notebook, which the kernel names
+(`__session__`, from Jupyter's JPY_SESSION_NAME)."""
 
 import json
 from pathlib import Path
@@ -40,12 +41,12 @@ def test_notebook_runs_against_the_reference(lang, stem, name, monkeypatch, tmp_
         ref = SOLUTIONS / f"{name}_ref.py"
         checks = [i for i, c in enumerate(nb.cells) if "run_checks(" in c.source]
         assert len(checks) == 1, "one check cell"
-        nb.cells.insert(
-            checks[0],
-            nbformat.v4.new_code_cell(
-                f"exec(compile(open({str(ref)!r}).read(), {str(ref)!r}, 'exec'), globals())"
-            ),
-        )
+        # the reference's code as a cell of the notebook: the checks run on the saved file
+        nb.cells.insert(checks[0], nbformat.v4.new_code_cell(ref.read_text()))
+    saved = tmp_path / f"{stem}.ipynb"
+    nbformat.write(nb, saved)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(saved))  # the kernel's __session__, as Jupyter's
+    if name != "idx_header":  # run, not saved: the checked file has no such cell
         nb.cells.append(nbformat.v4.new_code_cell("assert report.passed, str(report)"))
     client = NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}

@@ -557,6 +557,25 @@ def test_cpu_time_limit(zygote, tmp_path):
     assert code in (-signal.SIGXCPU, -signal.SIGKILL), code
 
 
+@pytest.mark.parametrize("how", ["zygote", "fallback"])
+def test_cpu_time_of_the_whole_tree(how, zygote, tmp_path):
+    """4 spinning processes, each under its own 1 s RLIMIT_CPU: the sum is caught at ~1.5 s."""
+    path = _submission(
+        tmp_path,
+        """
+        import os
+        for _ in range(2):
+            os.fork()
+        while True:
+            pass
+        """,
+    )
+    limits = sb.Limits(cpu_seconds=1, memory_bytes=1024 * MiB)
+    with _start(how, zygote, path, limits) as box:
+        code = box.wait(30)
+        assert code is not None and box.killed_for == "cpu", (code, box.killed_for)
+
+
 @HOW
 def test_core_dumps_off_and_stdin_closed(how, zygote, tmp_path):
     path = _submission(

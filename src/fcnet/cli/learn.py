@@ -81,16 +81,28 @@ def mistakes(name: str) -> None:
     is_flag=True,
     help="fit and mnist: train on small slices (for tests; does not prove the bound).",
 )
-def check(name: str, file: str, as_json: bool, quick: bool) -> None:
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**32 - 1),
+    default=None,
+    help="Seed of the checks' hidden inputs (default: drawn afresh; --json records it).",
+)
+def check(name: str, file: str, as_json: bool, quick: bool, seed: int | None) -> None:
     """Check your FILE (.py, or .ipynb whose code cells run in order) against exercise NAME.
 
-    FILE is imported in a child process with a memory limit; a function of yours that
-    does not return within 10 s fails that check. One line per check; exit status 0
-    when every check passes, 1 when any fails.
+    FILE runs in a sandboxed child process (no network, no files but its own scratch
+    folder, time and memory limits) that only calls your functions; this process
+    judges what they return. A function of yours that does not return within 10 s fails
+    that check. One line per check; exit status 0 when every check passes, 1 when any
+    fails.
     """
     from fcnet.learn.runner import check_file
 
-    report = check_file(name, file, quick=quick)
+    report = check_file(name, file, quick=quick, seed=seed)
+    off = [k for k, on in report.protections.items() if not on]
+    if off or not report.protections:
+        what = ", ".join(off) if off else _("the sandbox is unavailable")
+        click.echo(_("note: protections off on this system: {what}").format(what=what), err=True)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:

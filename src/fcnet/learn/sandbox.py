@@ -1200,7 +1200,9 @@ class Zygote:
     """A fork server: a fresh interpreter that imports numpy and `preload` once, then forks
     one confined child per `spawn` (the same `enter` as a fresh process, from the same
     pristine state: nothing one submission does reaches the next). Thread-safe; close it
-    (or use it as a context manager) to end it and every tree it started."""
+    (or use it as a context manager) to end it and every tree it started. Each child holds
+    a copy of the zygote's memory: preload libraries and the child server, never a check
+    or an expected value."""
 
     def __init__(self, preload: Sequence[str] = (), *, start_timeout: float = 120.0) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
