@@ -70,4 +70,5 @@ def test_exercise_mistakes_lists_every_tag_of_the_real_exercise():
     lines = CliRunner().invoke(cli, ["exercise", "mistakes", "backprop"]).output.splitlines()
     assert [line.split()[0] for line in lines] == list(known)
     zh = CliRunner().invoke(cli, ["--lang", "zh", "exercise", "mistakes", "backprop"]).output
+    assert zh != "\n".join(lines) + "\n"  # the descriptions in Chinese, the tags kept
     assert [line.split()[0] for line in zh.splitlines()] == list(known)
