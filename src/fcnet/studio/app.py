@@ -31,8 +31,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fcnet import __version__
 from fcnet.expr import ExprError
 from fcnet.i18n import gettext as _
-from fcnet.studio import i18n as studio_i18n
 from fcnet.studio import classroom
+from fcnet.studio import i18n as studio_i18n
 from fcnet.studio import runs as runs_mod
 from fcnet.studio.backprop import router as backprop_router
 from fcnet.studio.bounded import RunFileError
