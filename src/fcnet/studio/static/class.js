@@ -195,6 +195,7 @@
         (student) => api("/api/class/code?" + q({ dir: state.dir, student }))));
       fillCode($("#code-a"), p.student_a, a.code, p.lines_a);
       fillCode($("#code-b"), p.student_b, b.code, p.lines_b);
+      $("#code-a").scrollIntoView({ block: "nearest" });
       state.pair = [p.student_a, p.student_b];
     } catch (e) {
       showError(errorBox, e.message);
