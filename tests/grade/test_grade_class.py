@@ -183,7 +183,7 @@ def test_gradescope_files_follow_the_autograder_format(graded):
 def test_feedback_counts_hidden_checks_and_says_nothing_else_of_them(graded):
     _klass, out, _output = graded
     text = (out / "feedback" / "own.md").read_text()
-    assert "Score: 13 of 13" in text
+    assert "Score on the visible checks: 12 of 12" in text  # not even the hidden total
     assert "1 hidden check is graded too" in text
     assert "stability" not in text and "magnitude 1000" not in text
     wrong = (out / "feedback" / "wrong_db.md").read_text()

@@ -39,20 +39,28 @@ def _status_text(status: str) -> str:
 
 def feedback_markdown(row: Row, exercise: str) -> str:
     """The student's feedback: score, each visible check with its message, the count of
-    hidden ones."""
+    hidden ones (with hidden checks the score is that of the visible ones, so that not
+    even their total is given away)."""
+    shown = [c for c in row.checks if c.visibility != "hidden"]
+    hidden = len(row.checks) - len(shown)
+    if hidden:
+        score = _("Score on the visible checks: {score:g} of {max_score:g}").format(
+            score=round(sum(c.points for c in shown), 2),
+            max_score=round(sum(c.max_points for c in shown), 2),
+        )
+    else:
+        score = _("Score: {score:g} of {max_score:g}").format(
+            score=round(row.score, 2), max_score=row.max_score
+        )
     lines = [
         "# "
         + _("{exercise}: feedback for {student}").format(exercise=exercise, student=row.student),
         "",
-        _("Score: {score:g} of {max_score:g}").format(
-            score=round(row.score, 2), max_score=row.max_score
-        ),
+        score,
         "",
     ]
     if row.status != "ok":
         lines += [_("Not checked: {why}").format(why=row.reason or _status_text(row.status)), ""]
-    shown = [c for c in row.checks if c.visibility != "hidden"]
-    hidden = len(row.checks) - len(shown)
     for c in shown:
         mark = "✓" if c.passed else "✗"
         parts = "".join(f", {p} {'✓' if ok else '✗'}" for p, ok in c.parts)
