@@ -67,7 +67,14 @@ def check_file(
     only: tuple[str, ...] | None = None,
 ) -> Report:
     """Check the learner's `path` (.py or .ipynb) against exercise `name` (see `Checker`)."""
-    with Checker(name, quick=quick, seed=seed, lang=lang, unsafe_no_sandbox=unsafe_no_sandbox) as c:
+    with Checker(
+        name,
+        quick=quick,
+        seed=seed,
+        lang=lang,
+        unsafe_no_sandbox=unsafe_no_sandbox,
+        fork_server=False,  # one file: a fresh sandboxed interpreter is quicker than a zygote
+    ) as c:
         return c.check(path, only=only)
 
 
@@ -77,7 +84,9 @@ class Checker:
 
     `seed`: the hidden inputs' seed (None: a fresh one per file, recorded in the report);
     `quick`: fit and mnist train on small slices (default: $FCNET_LEARN_QUICK=1);
-    `lang`: the messages' language (default: the current one)."""
+    `lang`: the messages' language (default: the current one); `fork_server`: keep a
+    sandbox `Zygote` (numpy and the child server imported once) and fork each file's
+    child from it, for many files."""
 
     def __init__(
         self,
@@ -87,6 +96,7 @@ class Checker:
         seed: int | None = None,
         lang: str | None = None,
         unsafe_no_sandbox: bool = False,
+        fork_server: bool = True,
     ):
         from fcnet.learn.core import QUICK_ENV
         from fcnet.learn.exercises import get
@@ -97,6 +107,9 @@ class Checker:
         self.lang = lang
         self.unsafe_no_sandbox = unsafe_no_sandbox
         self.protections = {} if unsafe_no_sandbox else protections()
+        self.fork_server = fork_server and bool(self.protections)
+        self._zygote: Any = None
+        self._lock = threading.Lock()
 
     def __enter__(self) -> Checker:
         return self
@@ -104,8 +117,23 @@ class Checker:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def zygote(self) -> Any:
+        """The fork server, started on first use (None without a sandbox)."""
+        if not self.fork_server:
+            return None
+        with self._lock:
+            if self._zygote is None:
+                from fcnet.learn import sandbox
+
+                self._zygote = sandbox.Zygote(["fcnet.learn.child", "fcnet.nn"])
+            return self._zygote
+
     def close(self) -> None:
-        """Nothing to release yet (a fork server, when there is one)."""
+        """End the fork server and every child it started."""
+        with self._lock:
+            if self._zygote is not None:
+                self._zygote.close()
+                self._zygote = None
 
     def check(self, path: str | os.PathLike[str], *, only: tuple[str, ...] | None = None) -> Report:
         """The `Report` on `path`. FileNotFoundError when it is missing; ValueError when
@@ -269,7 +297,7 @@ class _Child:
             if key in os.environ:
                 env[key] = os.environ[key]
         readable = ex.readable() if ex.readable else ()
-        self.proc = _spawn(argv, env, theirs, path, readable, ex, checker.unsafe_no_sandbox)
+        self.proc = _spawn(argv, env, theirs, path, readable, ex, checker)
         theirs.close()
 
     def hello(self, start: float) -> dict[str, Any]:
@@ -294,8 +322,8 @@ class _Child:
             ).format(seconds=ex.import_seconds * time_scale())
             self.gone = ChildGone(why, "timeout")
             return {"load_error": why, "status": "timeout"}
-        except ChannelError:
-            why = self._died()
+        except ChannelError as exc:
+            why = self._broken(exc) or self._died()
             return {
                 "load_error": _("the file could not be imported: {why}").format(why=why),
                 "status": "crashed",
@@ -333,12 +361,8 @@ class _Child:
         except ChildGone:
             raise
         except (ChannelError, OSError) as exc:
-            if self.proc.alive() and not isinstance(exc, OSError) and "closed" not in str(exc):
-                why = _(
-                    "the checking process sent something that is not an answer ({what}): stopped"
-                ).format(what=str(exc))
-                return self._fail(ChildGone(why, "crashed"), False)
-            return self._fail(ChildGone(self._died(), "crashed"), False)
+            why = self._broken(exc) if isinstance(exc, ChannelError) else ""
+            return self._fail(ChildGone(why or self._died(), "crashed"), False)
         if answer.get("token") != token:
             return self._fail(
                 ChildGone(_("the checking process answered out of turn: stopped"), "crashed"),
@@ -366,6 +390,21 @@ class _Child:
             why = _("used more than {gib:g} GiB of memory: stopped").format(gib=limit / 2**30)
             self.gone = ChildGone(why, "memory")
             raise self.gone
+
+    def _broken(self, exc: ChannelError) -> str:
+        """Why a child that is still running broke the channel ("" when it has exited):
+        it closed its end, or wrote something that is not an answer. Kills it."""
+        if self.proc.wait(0.2) is not None:
+            return ""
+        self.kill()
+        if "closed" in str(exc):
+            why = _("the checking process closed its channel: stopped")
+        else:
+            why = _(
+                "the checking process sent something that is not an answer ({what}): stopped"
+            ).format(what=clean_text(exc, 200))
+        self.gone = self.gone or ChildGone(why, "crashed")
+        return why
 
     def _died(self) -> str:
         """Why the child is gone (its exit status and last line of output); kills it."""
@@ -404,9 +443,9 @@ class _Child:
 _SRC = str(Path(__file__).resolve().parents[2])
 
 
-def _spawn(argv, env, sock, path, readable, exercise, unsafe) -> Any:
+def _spawn(argv, env, sock, path, readable, exercise, checker: Checker) -> Any:
     """The child, in the sandbox where there is one (`fcnet.learn.sandbox`), else plain."""
-    if not unsafe:
+    if not checker.unsafe_no_sandbox:
         try:
             from fcnet.learn import sandbox
         except ImportError:
@@ -419,6 +458,15 @@ def _spawn(argv, env, sock, path, readable, exercise, unsafe) -> Any:
                     memory_bytes=exercise.memory_bytes,
                 ),
             )
+            zygote = checker.zygote()
+            if zygote is not None:
+                return zygote.spawn(
+                    "fcnet.learn.child:zygote_main",
+                    policy,
+                    (sock.fileno(),),
+                    args=argv[4:],
+                    env=env,
+                )
             return sandbox.spawn(argv[2:], policy, pass_fds=(sock.fileno(),), env=env)
     return _PlainChild(argv, env, sock)
 

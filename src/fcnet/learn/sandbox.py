@@ -108,17 +108,27 @@ class Limits:
 class Policy:
     """`readable`: files and folders the code may read besides Python, its packages and
     fcnet (the submission, the exercise's data); everything else is out of reach but the
-    scratch folder."""
+    scratch folder. `hidden`: files or folders inside those that stay unreadable (an
+    exercise's checks inside fcnet, say); their names can still be listed."""
 
     readable: tuple[Path, ...]
     limits: Limits
+    hidden: tuple[Path, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"readable": [str(p) for p in self.readable], "limits": vars(self.limits)}
+        return {
+            "readable": [str(p) for p in self.readable],
+            "limits": vars(self.limits),
+            "hidden": [str(p) for p in self.hidden],
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Policy:
-        return cls(tuple(Path(p) for p in data["readable"]), Limits(**data["limits"]))
+        return cls(
+            tuple(Path(p) for p in data["readable"]),
+            Limits(**data["limits"]),
+            tuple(Path(p) for p in data.get("hidden", ())),
+        )
 
 
 # ---------------------------------------------------------------- system calls (ctypes)
@@ -330,21 +340,43 @@ def _threads() -> int:
 _APPLIED: dict[str, bool] = {}  # what enter() put in place, in the process it returned in
 
 
-def _system_rules(policy: Policy, scratch: Path) -> list[tuple[Path, int]]:
+def _system_rules(policy: Policy, scratch: Path, shm: bool) -> list[tuple[Path, int]]:
     """Landlock's allow-list: Python, its packages and fcnet read-only (and executable),
     the shared libraries, a few devices and /proc; `policy.readable` read-only; scratch all."""
     ro_exec = _FS_READ_FILE | _FS_READ_DIR | _FS_EXECUTE
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     roots.update(p for p in sys.path if p and os.path.isabs(p))
     roots.update((str(_FCNET_DIR), "/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin"))
-    rules = [(Path(p), ro_exec) for p in sorted(roots)]
+    hidden = [Path(p).resolve() for p in policy.hidden]
+    rules = [part for p in sorted(roots) for part in _readable_parts(Path(p), hidden, ro_exec)]
     rules += [(Path(p), _FS_READ_FILE) for p in ("/etc/ld.so.cache", "/etc/localtime")]
+    rules += [(Path("/etc/fonts"), _FS_READ_FILE | _FS_READ_DIR)]  # fontconfig (matplotlib)
     rules += [(Path(p), _FS_READ_FILE | _FS_READ_DIR) for p in ("/proc", "/sys/devices/system/cpu")]
     rules += [(Path(p), _FS_READ_FILE) for p in ("/dev/urandom", "/dev/random", "/dev/zero")]
     rules += [(Path("/dev/null"), _FS_READ_FILE | _FS_WRITE_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV)]
-    rules += [(Path(p), _FS_READ_FILE | _FS_READ_DIR) for p in policy.readable]
+    for p in policy.readable:
+        rules += _readable_parts(Path(p), hidden, _FS_READ_FILE | _FS_READ_DIR)
     rules.append((scratch, (1 << 16) - 1))  # every right, masked to the ABI's
+    if shm:  # our own /dev/shm (multiprocessing's semaphores, torch's shared tensors)
+        rules.append((Path("/dev/shm"), (1 << 16) - 1))
     return rules
+
+
+def _readable_parts(root: Path, hidden: Sequence[Path], rights: int) -> list[tuple[Path, int]]:
+    """Rules giving `rights` on `root` but none on the `hidden` paths inside it (Landlock
+    only adds rights: each folder on the way to a hidden path may be listed, and each of
+    its other entries is allowed whole)."""
+    root = root.resolve()
+    inside = [h for h in hidden if h == root or root in h.parents]
+    if not inside:
+        return [(root, rights)]
+    if root in inside:
+        return []
+    parts = [(root, rights & _FS_READ_DIR)]
+    with contextlib.suppress(OSError):
+        for entry in sorted(os.listdir(root)):
+            parts += _readable_parts(root / entry, inside, rights)
+    return parts
 
 
 def _set_rlimits(limits: Limits, *, count_processes: bool) -> None:
@@ -418,8 +450,7 @@ def enter(policy: Policy, scratch: Path, *, lifeline: int | None = None) -> None
     _tie_to_parent(alive_r)
     if lifeline is not None:
         os.close(lifeline)
-    if in_userns:
-        _mount_private(scratch, policy.limits.scratch_bytes)
+    shm = in_userns and _mount_private(scratch, policy.limits.scratch_bytes)
     try:
         _set_rlimits(policy.limits, count_processes=in_userns)
         applied["rlimits"] = True
@@ -432,7 +463,7 @@ def enter(policy: Policy, scratch: Path, *, lifeline: int | None = None) -> None
         pass
     abi = 0 if "landlock" in off else _landlock_abi()
     if abi and applied["no_new_privs"]:
-        applied.update(_landlock(_system_rules(policy, scratch), abi))
+        applied.update(_landlock(_system_rules(policy, scratch, shm), abi))
     if applied["no_new_privs"] and "seccomp" not in off:
         applied["seccomp"] = _seccomp_no_unix_sockets()
     if in_userns:
@@ -495,16 +526,19 @@ def _c2_init(c3: int, status_w: int, keep: int) -> None:
     os._exit(0)
 
 
-def _mount_private(scratch: Path, scratch_bytes: int) -> None:
+def _mount_private(scratch: Path, scratch_bytes: int) -> bool:
     """In the new mount namespace (nothing propagates out): a /proc of our own pid
-    namespace (only the tree's processes in it), and scratch a tmpfs of `scratch_bytes`
-    (the disk cannot be filled; it vanishes with the namespace)."""
+    namespace (only the tree's processes in it); scratch and /dev/shm tmpfs of
+    `scratch_bytes` each (the disk cannot be filled; they vanish with the namespace).
+    True if /dev/shm is ours."""
     libc = _libc()
     if libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
-        return
+        return False
     libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None)
     options = f"size={scratch_bytes},mode=0700".encode()
-    libc.mount(b"tmpfs", os.fsencode(scratch), b"tmpfs", _MS_NOSUID | _MS_NODEV, options)
+    flags = _MS_NOSUID | _MS_NODEV
+    libc.mount(b"tmpfs", os.fsencode(scratch), b"tmpfs", flags, options)
+    return libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", flags | _MS_NOEXEC, options) == 0
 
 
 def _c1_wait(c2: int, lifeline: int | None, keep: tuple[int, int]) -> None:
@@ -860,6 +894,31 @@ class _Spawned(Sandboxed):
             self._life_w = -1
 
 
+def _new_scratch() -> Path:
+    """A fresh private folder named after this process, so that once it is dead the next
+    parent removes what it left (a killed checker cannot clean up after itself)."""
+    _remove_stale_scratch()
+    return Path(tempfile.mkdtemp(prefix=f"fcnet-sandbox-{os.getpid()}-")).resolve()
+
+
+@functools.lru_cache(maxsize=1)
+def _remove_stale_scratch() -> None:
+    """Remove the scratch folders of parents that are gone (once per process)."""
+    root = Path(tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        for folder in root.glob("fcnet-sandbox-*-*"):
+            owner = folder.name.split("-")[2]
+            if (
+                not owner.isdigit()
+                or os.path.exists(f"/proc/{owner}")
+                or not Path("/proc").is_dir()
+            ):
+                continue
+            with contextlib.suppress(OSError):
+                if folder.is_dir() and folder.stat().st_uid == os.getuid():
+                    _remove_tree(folder)
+
+
 def _remove_tree(path: Path) -> None:
     """rmtree that first gives back the owner's rights the student may have taken away."""
 
@@ -939,7 +998,7 @@ def spawn(
     """Start a fresh sandboxed interpreter running `target`: Python's arguments (["-m",
     module, ...], ["-c", code, ...], [script, ...]) or a module-level function, called with
     `args`. `pass_fds` keep their numbers in the child; `env`'s FCNET_* variables pass."""
-    scratch = Path(tempfile.mkdtemp(prefix="fcnet-sandbox-")).resolve()
+    scratch = _new_scratch()
     out_r, out_w = os.pipe()
     life_r, life_w = os.pipe()
     cgroup = _Cgroup.create(policy.limits)
@@ -1255,7 +1314,7 @@ class Zygote:
         `pass_fds` keep their numbers (3 and up), its stdout+stderr go to `.output()`."""
         if any(fd < 3 for fd in pass_fds):
             raise ValueError(f"Zygote.spawn: pass_fds must be 3 or more, got {list(pass_fds)}")
-        scratch = Path(tempfile.mkdtemp(prefix="fcnet-sandbox-")).resolve()
+        scratch = _new_scratch()
         out_r, out_w = os.pipe()
         cgroup = _Cgroup.create(policy.limits)
         event: threading.Event = threading.Event()

@@ -1,0 +1,49 @@
+"""`Checker` over many files (grading's use): reused from several threads, each file in a
+fresh child; what one submission does never reaches the next; seeds recorded."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from learnkit import SOLUTIONS
+
+from fcnet.learn.runner import Checker
+
+REF = (SOLUTIONS / "backprop_ref.py").read_text()
+POISON = REF + (
+    "\nimport numpy, fcnet.learn.core as c\nnumpy.allclose = lambda *a, **k: True\n"
+    "c.run_one = None\ndef relu_forward(z):\n    return z\n"
+)
+
+
+def test_a_checker_checks_many_files_from_threads_each_on_its_own(tmp_path):
+    paths = []
+    for i, src in enumerate([REF, POISON, REF, POISON, REF]):
+        path = tmp_path / f"s{i}.py"
+        path.write_text(src)
+        paths.append(path)
+    with Checker("backprop", seed=7) as checker:
+        with ThreadPoolExecutor(2) as pool:
+            reports = list(pool.map(lambda p: checker.check(p, only=("relu_forward",)), paths))
+    assert [r.passed for r in reports] == [True, False, True, False, True]
+    assert all(r.seed == 7 and r.version == "2" for r in reports)
+    assert "a is wrong at" in reports[1].checks[0].message
+
+
+def test_the_seed_is_drawn_afresh_and_recorded(tmp_path):
+    path = tmp_path / "s.py"
+    path.write_text(REF)
+    with Checker("backprop") as checker:
+        seeds = {checker.check(path, only=("linear_forward",)).seed for _ in range(3)}
+    assert len(seeds) == 3 and all(isinstance(s, int) for s in seeds)
+
+
+def test_every_mistake_tag_is_described_once():
+    from fcnet.learn.core import COMMON_MISTAKES
+    from fcnet.learn.exercises import CATALOG, get
+
+    for name in CATALOG:
+        mistakes = get(name).mistakes
+        assert mistakes, name
+        assert not set(mistakes) & set(COMMON_MISTAKES) - {"not_a_network"}, name
+        assert all(isinstance(v, str) and v for v in mistakes.values())
