@@ -8,10 +8,15 @@ languages) is boilerplate: its fingerprints are removed before comparing, so the
 signatures and docstrings every student starts from never count.
 A pair's score is the larger of the two shares of fingerprinted code found in the
 other file (a copy padded with code of its own still scores high).
+copydetect hashes k-grams with Python's `hash()`, salted afresh in every process, so the
+winnowed fingerprints (and the scores) changed from one run to the next: `_copydetect`
+swaps in a stable hash (BLAKE2b), and the same class always gets the same pairs.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 from dataclasses import dataclass
 from itertools import combinations
@@ -36,10 +41,28 @@ class Pair:
     lines_b: str
 
 
-def _fingerprint(text: str, boilerplate: list | None = None):
-    from copydetect import CodeFingerprint
+def _stable_hashes(string: str, k: int) -> np.ndarray:
+    """The hash of every k-gram of `string`, the same in every process."""
+    data = [string[i : i + k].encode("utf-8", "surrogatepass") for i in range(len(string) - k + 1)]
+    return np.array(
+        [int.from_bytes(hashlib.blake2b(g, digest_size=8).digest(), "little", signed=True)
+         for g in data],
+        dtype=np.int64,
+    )  # fmt: skip
 
-    return CodeFingerprint(
+
+@functools.cache
+def _copydetect():
+    """copydetect with `utils.hashed_kgrams` made stable (see the module's docstring)."""
+    import copydetect
+    from copydetect import utils
+
+    utils.hashed_kgrams = _stable_hashes
+    return copydetect
+
+
+def _fingerprint(text: str, boilerplate: list | None = None):
+    return _copydetect().CodeFingerprint(
         "submission.py",
         NOISE,
         GUARANTEE - NOISE + 1,
@@ -65,8 +88,7 @@ def skeleton_fingerprints(name: str) -> list:
 def similar_pairs(codes: dict[str, str], name: str, threshold: float = THRESHOLD) -> list[Pair]:
     """The pairs of `codes` (student -> Python source) scoring at least `threshold`,
     highest first; the skeleton of exercise `name` is excluded."""
-    from copydetect import compare_files
-
+    compare_files = _copydetect().compare_files
     boilerplate = skeleton_fingerprints(name)
     prints = {s: _fingerprint(code, boilerplate) for s, code in codes.items() if code.strip()}
     pairs = []
