@@ -47,3 +47,19 @@ def test_every_mistake_tag_is_described_once():
         assert mistakes, name
         assert not set(mistakes) & set(COMMON_MISTAKES) - {"not_a_network"}, name
         assert all(isinstance(v, str) and v for v in mistakes.values())
+
+
+def test_a_sandbox_that_cannot_start_fails_the_checks_with_a_message(tmp_path, monkeypatch):
+    from fcnet.learn import runner
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("the sandbox's zygote did not answer")
+
+    monkeypatch.setattr(runner, "_spawn", refuse)
+    path = tmp_path / "s.py"
+    path.write_text(REF)
+    report = runner.check_file("backprop", path, only=("relu_forward",))
+    assert report.status == "crashed" and not report.passed
+    assert report.checks[0].message == (
+        "could not start the checking process: the sandbox's zygote did not answer"
+    )
