@@ -1,6 +1,6 @@
 """fcnet's benchmarks: `python -m benchmarks [--quick]` (that is `make bench`).
 
-Eleven sections, each a module with `run(quick: bool = False) -> dict`:
+Twelve sections, each a module with `run(quick: bool = False) -> dict`:
 
     idx_read       bench_idx        read_idx against the course text's struct loader
     gemm           bench_gemm       float32 GEMM peak, numpy and torch
@@ -13,6 +13,7 @@ Eleven sections, each a module with `run(quick: bool = False) -> dict`:
     ddp            bench_ddp        MNIST epoch time with 1 and 2 DDP processes (issue 8)
     gpu            bench_gpu        both MNIST networks on CUDA ("skipped: no GPU" without one)
     sklearn_api    bench_sklearn    5-fold CV: FCNetClassifier against MLPClassifier (issue 17)
+    grade          grade            fcnet grade on a class of 200 backprop files (issue 22)
 
 The harness (`benchmarks.__main__`) prints a table per section and writes every figure
 to benchmarks/results.json. Every framework gets 2 threads (the machine has 2 cores).
@@ -30,6 +31,7 @@ SECTIONS: dict[str, str] = {
     "ddp": "benchmarks.bench_ddp",
     "gpu": "benchmarks.bench_gpu",
     "sklearn_api": "benchmarks.bench_sklearn",
+    "grade": "benchmarks.grade",
 }
 """results.json's top-level keys, in the order they run, and the module behind each."""
 

@@ -45,6 +45,7 @@ __all__ = [
     "fit_heatmaps",
     "loss_curves",
     "misclassified_grid",
+    "mistakes",
     "network_title",
     "roc",
     "sweep",
@@ -64,6 +65,7 @@ FIGSIZES: dict[str, tuple[float, float]] = {
     "roc": (5.5, 5.5),
     "auc_curve": (6.5, 4.0),
     "digits": (8.0, 8.0),
+    "mistakes": (9.0, 4.5),  # the height grows with the number of mistakes
 }
 _SPLITS = ("train", "val", "test")
 _SPLIT_NAMES = {"train": N_("train"), "val": N_("validation"), "test": N_("test")}
@@ -724,4 +726,56 @@ def digits(
         if i < imgs.shape[0]:
             ax.imshow(imgs[i], cmap="gray_r", interpolation="nearest")
             ax.set_title(str(lab[i]), fontsize="small")
+    return _save(fig, path, title)
+
+
+_MAX_MISTAKES = 30  # bars; the rest are summed into one "other mistakes" bar
+
+
+@_localized
+def mistakes(
+    descriptions: Sequence[str],
+    students: Sequence[int],
+    path: PathLike,
+    *,
+    checked: int,
+    title: str | None = None,
+) -> Path:
+    """The class's mistakes as horizontal bars, most frequent on top: each bar is how
+    many of the `checked` students made that mistake (`descriptions`, in the current
+    language), with the count and the share written at its end."""
+    counts = np.asarray(students, dtype=np.int64).ravel()
+    if counts.size != len(descriptions):
+        raise ValueError(
+            f"descriptions, students: expected one count per mistake, got {len(descriptions)}"
+            f" and {counts.size}"
+        )
+    if checked < 0 or (counts.size and (counts.min() < 0 or counts.max() > max(checked, 0))):
+        raise ValueError(f"students: expected counts from 0 to checked={checked}")
+    labels = [str(d) for d in descriptions]
+    if counts.size > _MAX_MISTAKES:
+        rest = int(counts[_MAX_MISTAKES - 1 :].sum())
+        labels = [*labels[: _MAX_MISTAKES - 1], _("other mistakes")]
+        counts = np.concatenate([counts[: _MAX_MISTAKES - 1], [rest]])
+    width, height = FIGSIZES["mistakes"]
+    fig = Figure(
+        figsize=(width, max(height, 1.2 + 0.4 * counts.size)), dpi=DPI, layout="constrained"
+    )
+    ax = fig.subplots()
+    if counts.size == 0:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, _("no mistakes: every check passed"), ha="center", va="center")
+    else:
+        y = np.arange(counts.size)
+        ax.barh(y, counts, color="C3")
+        short = [t if len(t) <= 70 else t[:67] + "..." for t in labels]
+        ax.set_yticks(y, short, fontsize="small")
+        ax.invert_yaxis()  # the most frequent on top
+        for i, k in enumerate(counts):
+            share = k / checked if checked else 0.0
+            ax.text(float(k), i, f" {int(k)} ({share:.0%})", va="center", fontsize="small")
+        ax.set_xlim(0, max(int(counts.max()), 1) * 1.2)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel(_("students ({checked} checked)").format(checked=checked))
+    ax.set_title(_("the class's mistakes, most frequent first"))
     return _save(fig, path, title)

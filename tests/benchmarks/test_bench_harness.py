@@ -26,7 +26,7 @@ from benchmarks.report import render, section_targets  # noqa: E402
 
 KEYS = [
     "idx_read", "gemm", "mnist_mlp", "mnist_mlp_big", "busy", "fit", "auc", "agreement", "ddp",
-    "gpu", "sklearn_api",
+    "gpu", "sklearn_api", "grade",
 ]  # fmt: skip
 
 

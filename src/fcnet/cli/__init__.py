@@ -35,6 +35,7 @@ _COMMAND_MODULES = (
     "demo",
     "serve",
     "learn",
+    "grade",
 )
 
 

@@ -57,6 +57,21 @@ def start(name: str, folder: str, fmt: str) -> None:
     )
 
 
+@exercise.command("mistakes")
+@click.argument("name")
+def mistakes(name: str) -> None:
+    """The mistakes exercise NAME's checks can diagnose: one line each, its stable tag (as
+    in fcnet grade's gradebook) and what it means."""
+    from fcnet.learn.exercises import get
+
+    known = getattr(get(name), "mistakes", {}) or {}
+    width = max((len(tag) for tag in known), default=0)
+    for tag, text in known.items():
+        click.echo(f"{tag:<{width}}  {_(text)}")
+    if not known:
+        click.echo(_("{name}: no tagged mistakes").format(name=name))
+
+
 @click.command("check")
 @click.argument("name")
 @click.argument("file", type=click.Path(dir_okay=False))

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fcnet import __version__
 from fcnet.expr import ExprError
 from fcnet.i18n import gettext as _
+from fcnet.studio import classroom
 from fcnet.studio import i18n as studio_i18n
 from fcnet.studio.backprop import router as backprop_router
 from fcnet.studio.digits_page import router as digits_router
@@ -150,4 +151,5 @@ def create_app(
     app.include_router(runs_router)
     app.include_router(session_router)
     app.include_router(backprop_router)  # the Backprop page and /api/backprop/*
+    app.include_router(classroom.router)  # the Class page and /api/class/* (fcnet grade)
     return app
