@@ -57,7 +57,7 @@ def test_untouched_skeleton_fails_not_implemented_for_each_function(tmp_path, fm
     assert report["status"] == "ok" and isinstance(report["seed"], int)
     assert all(
         set(c) == {"name", "title", "passed", "message", "tag", "fraction", "parts", "visibility",
-                   "points", "hidden"}
+                   "points", "hidden", "diff"}
         for c in report["checks"]
     )  # fmt: skip
     assert {c["tag"] for c in report["checks"]} == {"not_implemented"}

@@ -75,18 +75,21 @@ def clean_text(text: Any, limit: int = MAX_SHOWN) -> str:
 class CheckFailed(Exception):
     """A check's verdict: `message` says what is wrong and how the course computes it;
     `tag` names the mistake (a key of `Exercise.mistakes`); `parts` the verdict of each
-    part, e.g. [("dW", True), ("db", False), ("dx", True)], for partial credit."""
+    part, e.g. [("dW", True), ("db", False), ("dx", True)], for partial credit; `diff`
+    the learner's numbers beside the expected ones (`fcnet.learn.diff.compare`)."""
 
     def __init__(
         self,
         message: str,
         tag: str | None = None,
         parts: list[tuple[str, bool]] | None = None,
+        diff: dict[str, Any] | None = None,
     ):
         super().__init__(message)
         self.message = message
         self.tag = tag
         self.parts = parts or []
+        self.diff = diff
 
 
 class StudentError(CheckFailed):
@@ -152,6 +155,7 @@ class CheckResult:
     visibility: str = "visible"
     points: float = 1.0
     hidden: bool = False
+    diff: dict[str, Any] | None = None  # fcnet.learn.diff.compare's; no expected if hidden
 
     @property
     def fraction(self) -> float:
@@ -162,9 +166,15 @@ class CheckResult:
             return sum(ok for _n, ok in self.parts) / len(self.parts)
         return 0.0
 
-    def line(self) -> str:
+    def line(self, colour: bool = False) -> str:
+        """ "✓ title: note" or "✗ title: message", and the diff's lines below a failure."""
         mark = "✓" if self.passed else "✗"
-        return f"{mark} {self.title or self.name}" + (f": {self.message}" if self.message else "")
+        text = f"{mark} {self.title or self.name}" + (f": {self.message}" if self.message else "")
+        if self.diff is not None and not self.passed:
+            from fcnet.learn.diff import lines
+
+            text += "".join("\n    " + ln for ln in lines(self.diff, colour))
+        return text
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -178,6 +188,7 @@ class CheckResult:
             "visibility": self.visibility,
             "points": self.points,
             "hidden": self.hidden,
+            "diff": self.diff,
         }
 
 
@@ -216,7 +227,12 @@ class Report:
         }
 
     def __str__(self) -> str:
-        lines = [c.line() for c in self.checks]
+        return self.text()
+
+    def text(self, colour: bool = False) -> str:
+        """One line per check (a failing value check's diff below it), then the verdict;
+        `colour`: mark the diff's differing entries in red (for a terminal)."""
+        lines = [c.line(colour) for c in self.checks]
         if self.detail:
             lines += ["", self.detail.rstrip()]
         ok = sum(c.passed for c in self.checks)
@@ -450,7 +466,18 @@ def run_one(check: Check, student: Student) -> CheckResult:
         note = check.run(student)
         return CheckResult(check.name, True, note or "", **base)  # type: ignore[arg-type]
     except CheckFailed as exc:
-        return CheckResult(check.name, False, exc.message, exc.tag, exc.parts, **base)  # type: ignore[arg-type]
+        from fcnet.learn.diff import hide_expected
+
+        diff = exc.diff if check.visibility == "visible" else hide_expected(exc.diff)
+        return CheckResult(
+            check.name,
+            False,
+            exc.message,
+            exc.tag,
+            exc.parts,
+            diff=diff,
+            **base,  # type: ignore[arg-type]
+        )
     except Exception as exc:  # the learner returned something the check could not use
         text = " ".join(clean_text(exc).split())
         return CheckResult(
