@@ -470,7 +470,7 @@ def test_parent_death_kills_the_tree(tmp_path):
             else:
                 z = sb.Zygote()
                 box = z.spawn("builtins:exec", policy, args=[code])
-            print(box.pid, flush=True)
+            print(box.scratch, flush=True)
             time.sleep(100)
             """
         )
@@ -481,7 +481,8 @@ def test_parent_death_kills_the_tree(tmp_path):
         )
         try:
             assert parent.stdout is not None
-            parent.stdout.readline()
+            scratch = Path(parent.stdout.readline().strip())
+            assert scratch.name.startswith(f"fcnet-sandbox-{parent.pid}-")
             for _ in range(500):
                 if _pids_with(marker):
                     break
@@ -491,6 +492,11 @@ def test_parent_death_kills_the_tree(tmp_path):
             parent.kill()
             parent.wait()
         assert _gone(marker), how
+        # what the killed parent left, the next parent removes
+        assert scratch.is_dir()
+        sb._remove_stale_scratch.cache_clear()
+        sb._remove_stale_scratch()
+        assert not scratch.exists()
 
 
 # ---------------------------------------------------------------- memory, CPU, output

@@ -4,7 +4,7 @@ It decides nothing. It loads FILE (`fcnet.learn.student_file`), says which of ex
 NAME's functions exist, then answers requests on the socket FD (`fcnet.learn.channel`)
 until the checker closes it: "call" a learner's function on the given arguments,
 "value" of a module-level constant, "drive" a trusted driver of the exercise's
-(`fcnet.learn.exercises.<module>.driver`, for code that must run beside the learner's
+(`fcnet.learn.exercises.<name>.driver`, for code that must run beside the learner's
 objects, e.g. one optimizer step of their `train`). Each answer is the value returned, as
 data, a `Remote` handle for an object that cannot cross, or the exception's type, text
 and line in the learner's file. It holds no expected value and no check; whatever it
@@ -26,8 +26,6 @@ from typing import Any
 import numpy as np
 
 from fcnet.learn.channel import Channel, ChannelError, Remote, encode
-
-_CATALOG_MODULES = {"torch": "torch_net", "tensorflow": "tf_net"}
 
 
 class _Timeout(BaseException):
@@ -91,8 +89,7 @@ class Server:
             if not callable(fn):
                 return {"error": {"kind": "exception", "type": "NameError", "text": name}}, None
         elif op == "drive":
-            module = _CATALOG_MODULES.get(self.exercise, self.exercise)
-            drivers = importlib.import_module(f"fcnet.learn.exercises.{module}_driver")
+            drivers = importlib.import_module(f"fcnet.learn.exercises.{self.exercise}.driver")
             driver = getattr(drivers, name)
 
             def fn(*a):

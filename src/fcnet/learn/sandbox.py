@@ -894,6 +894,31 @@ class _Spawned(Sandboxed):
             self._life_w = -1
 
 
+def _new_scratch() -> Path:
+    """A fresh private folder named after this process, so that once it is dead the next
+    parent removes what it left (a killed checker cannot clean up after itself)."""
+    _remove_stale_scratch()
+    return Path(tempfile.mkdtemp(prefix=f"fcnet-sandbox-{os.getpid()}-")).resolve()
+
+
+@functools.lru_cache(maxsize=1)
+def _remove_stale_scratch() -> None:
+    """Remove the scratch folders of parents that are gone (once per process)."""
+    root = Path(tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        for folder in root.glob("fcnet-sandbox-*-*"):
+            owner = folder.name.split("-")[2]
+            if (
+                not owner.isdigit()
+                or os.path.exists(f"/proc/{owner}")
+                or not Path("/proc").is_dir()
+            ):
+                continue
+            with contextlib.suppress(OSError):
+                if folder.is_dir() and folder.stat().st_uid == os.getuid():
+                    _remove_tree(folder)
+
+
 def _remove_tree(path: Path) -> None:
     """rmtree that first gives back the owner's rights the student may have taken away."""
 
@@ -973,7 +998,7 @@ def spawn(
     """Start a fresh sandboxed interpreter running `target`: Python's arguments (["-m",
     module, ...], ["-c", code, ...], [script, ...]) or a module-level function, called with
     `args`. `pass_fds` keep their numbers in the child; `env`'s FCNET_* variables pass."""
-    scratch = Path(tempfile.mkdtemp(prefix="fcnet-sandbox-")).resolve()
+    scratch = _new_scratch()
     out_r, out_w = os.pipe()
     life_r, life_w = os.pipe()
     cgroup = _Cgroup.create(policy.limits)
@@ -1289,7 +1314,7 @@ class Zygote:
         `pass_fds` keep their numbers (3 and up), its stdout+stderr go to `.output()`."""
         if any(fd < 3 for fd in pass_fds):
             raise ValueError(f"Zygote.spawn: pass_fds must be 3 or more, got {list(pass_fds)}")
-        scratch = Path(tempfile.mkdtemp(prefix="fcnet-sandbox-")).resolve()
+        scratch = _new_scratch()
         out_r, out_w = os.pipe()
         cgroup = _Cgroup.create(policy.limits)
         event: threading.Event = threading.Event()

@@ -1,13 +1,14 @@
 """Skeletons: the file a learner starts from, as a .py script or a Jupyter notebook.
 
-Each exercise's skeleton is kept once, in the "percent" format (`skeletons/NAME.py`):
+Each exercise's skeleton is kept in its folder, in the "percent" format
+(`exercises/NAME/skeleton_en.py`):
 cells start with ``# %%`` (code) or ``# %% [markdown]`` (text, each line behind "# "),
 and the cell ``# %% [check]`` is replaced by the code that runs the checks: an
 ``if __name__ == "__main__":`` block in a script, a `run_checks(NAME, globals())` cell
 in a notebook. `python -m fcnet.learn.skeleton DIR [LANG]` rewrites the notebooks in DIR.
 
-Each skeleton exists in English (`skeletons/NAME.py`) and in Chinese
-(`skeletons/zh/NAME.py`: the same code cells, the text, docstrings and comments
+Each skeleton exists in English (`skeleton_en.py`) and in Chinese
+(`skeleton_zh.py`: the same code cells, the text, docstrings and comments
 translated); `notebooks/` and `notebooks/zh/` are rendered from them.
 """
 
@@ -37,7 +38,8 @@ NOTEBOOKS = (
     ("07_tensorflow", "tensorflow"),
 )
 
-LANGUAGES = ("en", "zh")  # the skeletons' languages; "zh" lives in skeletons/zh/
+LANGUAGES = ("en", "zh")  # the skeletons' languages: exercises/NAME/skeleton_LANG.py
+_FILES = {"idx_header": ("idx", "header")}  # (folder, stem) where not (NAME, "skeleton")
 NOTEBOOK_FOLDERS = {"en": "notebooks", "zh": "notebooks/zh"}
 
 _PY_CHECK = """if __name__ == "__main__":
@@ -65,12 +67,9 @@ def _language(lang: str) -> str:
 
 def template(name: str, lang: str = "en") -> str:
     """The percent-format text of skeleton `name` in `lang` ("en" or "zh")."""
-    parts = (
-        ("skeletons", f"{name}.py")
-        if _language(lang) == "en"
-        else ("skeletons", lang, f"{name}.py")
-    )
-    return resources.files("fcnet.learn").joinpath(*parts).read_text("utf-8")
+    folder, stem = _FILES.get(name, (name, "skeleton"))
+    path = resources.files("fcnet.learn.exercises").joinpath(folder, f"{stem}_{_language(lang)}.py")
+    return path.read_text("utf-8")
 
 
 def cells(name: str, lang: str = "en") -> list[tuple[str, str]]:

@@ -1,4 +1,11 @@
-"""The exercises, by name, loaded on demand (torch and tensorflow only when checked)."""
+"""The exercises, by name, loaded on demand: one folder each, `exercises/<name>/`.
+
+Each folder holds the exercise's checks and mistake tags (`__init__.py`: `EXERCISE`, run in
+the checker's process), its child-side driver where one is needed (`driver.py`: code that
+must run beside the learner's objects, in the sandboxed child) and its skeletons
+(`skeleton_en.py`, `skeleton_zh.py`; idx also its walk-through `header_en.py`,
+`header_zh.py`). `_util`, `_network` and `_twolayer` are shared by several exercises.
+"""
 
 from __future__ import annotations
 
@@ -36,12 +43,12 @@ CATALOG: dict[str, tuple[str, str, str]] = {
         N_("exercise 3 (the classifier)"),
     ),
     "torch": (
-        "torch_net",
+        "torch",
         N_("the two-layer net as a PyTorch nn.Module, trained with Adam"),
         N_("PyTorch step by step (nn.Module, optim)"),
     ),
     "tensorflow": (
-        "tf_net",
+        "tensorflow",
         N_("the same two-layer net in TensorFlow (Keras model, GradientTape, Adam)"),
         N_("exercise 1 (TensorFlow twin)"),
     ),

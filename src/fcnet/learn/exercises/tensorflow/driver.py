@@ -1,6 +1,6 @@
-"""Child-side drivers of exercise `tensorflow` (see `torch_net_driver`): build the learner's
-Keras model, set the checker's weights, run the tape or one step of their `train`.
-Weights cross in PyTorch's layout, W1 (H, D_in), W2 (D_out, H); Keras's kernels are
+"""Child-side drivers of exercise `tensorflow` (as `fcnet.learn.exercises.torch.driver`):
+build the learner's Keras model, set the checker's weights, run the tape or one step of
+their `train`. Weights cross in PyTorch's layout, W1 (H, D_in), W2 (D_out, H); Keras's kernels are
 their transposes.
 """
 
