@@ -35,7 +35,8 @@ def list_() -> None:
     default=".",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Folder to write NAME.py (or NAME.ipynb) into.",
+    help="Folder to write the skeleton into: NAME.py (or .ipynb); torch_net.py and tf_net.py "
+    "for torch and tensorflow, which shadow no library.",
 )
 @click.option(
     "--format",

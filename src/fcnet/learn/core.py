@@ -207,6 +207,7 @@ class Report:
     status: str = "ok"
     protections: dict[str, bool] = field(default_factory=dict)
     output: str = ""
+    lang: str | None = None  # the language it was checked in: printed in it too
 
     @property
     def passed(self) -> bool:
@@ -232,6 +233,14 @@ class Report:
     def text(self, colour: bool = False) -> str:
         """One line per check (a failing value check's diff below it), then the verdict;
         `colour`: mark the diff's differing entries in red (for a terminal)."""
+        if self.lang is not None:
+            from fcnet.i18n import use_language
+
+            with use_language(self.lang):
+                return self._text(colour)
+        return self._text(colour)
+
+    def _text(self, colour: bool) -> str:
         lines = [c.line(colour) for c in self.checks]
         if self.detail:
             lines += ["", self.detail.rstrip()]

@@ -19,19 +19,11 @@ from typing import Any
 from fcnet._fileio import FileError, atomic_write_text, load_json
 from fcnet.i18n import gettext as _
 
-__all__ = ["RECORD", "Entry", "Record", "exercise_files", "load", "record_report", "status"]
+__all__ = ["RECORD", "Entry", "Record", "load", "record_report", "status"]
 
 RECORD = ".fcnet-check.json"
 MAX_RECORD = 256 << 10  # bytes: a record holds a few lines per exercise
 VERSION = 1
-
-
-def exercise_files(name: str) -> tuple[str, ...]:
-    """The file names an exercise's work may have in a folder, the skeleton's first:
-    `fcnet exercise start` writes NAME.py (torch_net.py and tf_net.py for the
-    frameworks, which shadow no library); the older torch.py / tensorflow.py still count."""
-    stems = {"torch": ("torch_net", "torch"), "tensorflow": ("tf_net", "tensorflow")}
-    return tuple(f"{s}.{ext}" for s in stems.get(name, (name,)) for ext in ("py", "ipynb"))
 
 
 @dataclass
@@ -138,11 +130,12 @@ def status(folder: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], str]:
     `folder` (None when none is there), and its last result (None when never checked).
     Returns (rows, warning)."""
     from fcnet.learn.exercises import CATALOG
+    from fcnet.learn.skeleton import file_names
 
     record = load(folder)
     rows = []
     for name in CATALOG:
-        found = [f for f in exercise_files(name) if (Path(folder) / f).is_file()]
+        found = [f for f in file_names(name) if (Path(folder) / f).is_file()]
         entry = record.entries.get(name)
         rows.append(
             {

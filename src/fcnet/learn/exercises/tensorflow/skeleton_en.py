@@ -12,11 +12,7 @@
 # with the hand-derived ones, then train both with Adam and compare the losses.
 
 # %%
-# This file is named tensorflow.py, like the library: a plain `import tensorflow` run as
-# `python tensorflow.py` would find this file first, so the library is imported this way.
-from fcnet.learn import import_library
-
-tf = import_library("tensorflow")
+import tensorflow as tf
 
 
 # %%

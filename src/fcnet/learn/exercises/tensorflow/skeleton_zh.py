@@ -12,11 +12,7 @@
 # 与手推的梯度比较，然后用 Adam 训练两者并比较损失。
 
 # %%
-# 这个文件和库同名，都叫 tensorflow.py：以 `python tensorflow.py` 运行时，
-# 普通的 `import tensorflow` 会先找到这个文件本身，所以要这样导入库。
-from fcnet.learn import import_library
-
-tf = import_library("tensorflow")
+import tensorflow as tf
 
 
 # %%

@@ -14,11 +14,7 @@
 # `backprop`), then train both with Adam and compare the losses step by step.
 
 # %%
-# This file is named torch.py, like the library: a plain `import torch` run as
-# `python torch.py` would find this file first, so the library is imported this way.
-from fcnet.learn import import_library
-
-torch = import_library("torch")
+import torch
 
 
 # %%

@@ -14,11 +14,7 @@
 # 然后用 Adam 训练两者，逐步比较损失。
 
 # %%
-# 这个文件和库同名，都叫 torch.py：以 `python torch.py` 运行时，普通的
-# `import torch` 会先找到这个文件本身，所以要这样导入库。
-from fcnet.learn import import_library
-
-torch = import_library("torch")
+import torch
 
 
 # %%
