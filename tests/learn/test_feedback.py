@@ -106,3 +106,58 @@ def test_every_tag_a_check_can_give_is_listed_among_the_mistakes():
 
     assert "log_of_underflowed_p" in get("backprop").mistakes
     assert isinstance(get("backprop"), Exercise)
+
+
+FIT_DIVERGES = """
+_t = train
+
+def train(x, y):
+    layers = _t(x, y, steps=20)
+    return [(W * np.nan, b) for W, b in layers]
+"""
+
+FIT_PREDICTIONS_OVERFLOW = """
+_t = train
+
+def train(x, y):
+    layers = _t(x, y, steps=20)
+    return [(W * 1e300, b) for W, b in layers]
+"""
+
+
+def test_a_fit_that_diverged_is_told_so_not_to_add_units():
+    for override, where in (
+        (FIT_DIVERGES, "parameters"),
+        (FIT_PREDICTIONS_OVERFLOW, "predictions"),
+    ):
+        rep = report("fit", namespace("fit_ref", override), "held-out fit", quick=True)
+        (check,) = rep.checks
+        assert not check.passed and check.tag == "diverged", check
+        assert check.message.startswith(f"training diverged: the network's {where} hold NaN")
+        assert "lower the learning rate" in check.message and "units" not in check.message
+
+
+IDX_784 = """
+def load_images(path):
+    pixels, (n, rows, cols) = _read(path, 0x00000803, 3)
+    return pixels.reshape(n, 784)
+"""
+
+
+def test_a_reader_that_hard_codes_784_is_told_to_read_the_header_not_the_byte_order():
+    rep = report("idx", namespace("idx_ref", IDX_784), "other sizes")
+    (check,) = rep.checks
+    assert not check.passed
+    assert "read the count, rows and columns from the header" in check.message
+    assert "big-endian" not in check.message
+    rep = report("idx", namespace("idx_ref", IDX_784_RESHAPE), "other sizes")
+    (check,) = rep.checks
+    assert not check.passed and "cannot reshape" in check.message, check
+    assert "from the header" in check.message and "big-endian" not in check.message
+
+
+IDX_784_RESHAPE = """
+def load_images(path):
+    pixels, (n, rows, cols) = _read(path, 0x00000803, 3)
+    return pixels.reshape(-1, 784)[: n]
+"""

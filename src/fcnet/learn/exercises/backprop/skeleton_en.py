@@ -67,7 +67,9 @@ def softmax_cross_entropy(z, y):
 
     loss = -(1/N) sum_n log softmax(z_n)[y_n], a float (the mean over the batch);
     delta = dL/dz = (softmax(z) - onehot(y)) / N, shape (N, C).
-    Stay finite for logits of magnitude 1000: softmax(z) = softmax(z - max_j z_j).
+    Stay finite for logits of magnitude 1000: subtract each row's max m, and take the
+    stable log-softmax, log p = (z - m) - log sum_j exp(z_j - m) (log-sum-exp), not
+    np.log(p): p underflows to 0 for a logit far below the max, and log(0) = -inf.
     Returns (loss, delta).
     """
     # TODO

@@ -67,7 +67,9 @@ def softmax_cross_entropy(z, y):
 
     loss = -(1/N) sum_n log softmax(z_n)[y_n]，一个 float（小批量上的平均）；
     delta = dL/dz = (softmax(z) - onehot(y)) / N，形状 (N, C)。
-    logit 量级为 1000 时也要保持有限：softmax(z) = softmax(z - max_j z_j)。
+    logit 量级为 1000 时也要保持有限：每一行减去该行的最大值 m，并用数值稳定的
+    log-softmax，即 log p = (z - m) - log sum_j exp(z_j - m)（log-sum-exp），不要用
+    np.log(p)：某个 logit 远小于最大值时 p 会下溢为 0，而 log(0) = -inf。
     返回 (loss, delta)。
     """
     # TODO

@@ -29,6 +29,10 @@ _ENDIAN = N_(
     "IDX's integers are big-endian (MSB first): the bytes 00 00 27 10 are 10000, "
     "read them with struct '>I' or np.dtype('>u4')"
 )
+_FROM_HEADER = N_(
+    "read the count, rows and columns from the header (bytes 4-15), never a constant "
+    "like 784 or 28: the checks also use files of other sizes"
+)
 _CHECKED = N_(
     "check the magic number (0x00000803 images, 0x00000801 labels), that the header is "
     "complete and that the file holds exactly the header's count of bytes, and raise "
@@ -103,7 +107,7 @@ def _result(value, what: str, expected: np.ndarray, where: str) -> None:
             )
             + (" = (N, rows*cols)" if expected.ndim == 2 else " = (N,)")
             + "; "
-            + _(_ENDIAN),
+            + (_(_ENDIAN) if _swapped(value.shape, expected.shape) else _(_FROM_HEADER)),
             tag="idx_little_endian" if _swapped(value.shape, expected.shape) else "idx_shape",
         )
     if value.dtype != np.uint8:
@@ -137,9 +141,10 @@ def _load(student: Student, name: str, path: Path, where: str):
     try:
         return student.call(name, str(path))
     except StudentError as exc:
+        why = _FROM_HEADER if "cannot reshape" in exc.message else _ENDIAN
         raise CheckFailed(
             _("{message} on {where}; {endian}").format(
-                message=exc.message, where=where, endian=_(_ENDIAN)
+                message=exc.message, where=where, endian=_(why)
             ),
             tag="idx_raised",
         ) from None
