@@ -169,7 +169,12 @@ class CheckResult:
     def line(self, colour: bool = False) -> str:
         """ "✓ title: note" or "✗ title: message", and the diff's lines below a failure."""
         mark = "✓" if self.passed else "✗"
-        text = f"{mark} {self.title or self.name}" + (f": {self.message}" if self.message else "")
+        title = self.title or self.name
+        text = (
+            _("{mark} {title}: {message}").format(mark=mark, title=title, message=self.message)
+            if self.message
+            else f"{mark} {title}"
+        )
         if self.diff is not None and not self.passed:
             from fcnet.learn.diff import lines
 

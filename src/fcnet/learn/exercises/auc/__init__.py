@@ -90,7 +90,7 @@ def _compare(student: Student, ties: bool) -> str:
                     got=got, where=where, want=want, abs_got_want=abs(got - want), hint=_(hint)
                 )
             )
-    return "within 1e-12 of scikit-learn's roc_auc_score (4 cases, 10 to 5000 samples)"
+    return _("within 1e-12 of scikit-learn's roc_auc_score (4 cases, 10 to 5000 samples)")
 
 
 def check_no_ties(student: Student) -> str:

@@ -333,7 +333,9 @@ def _relu_case(student: Student, N: int = 6, H: int = 5, *, zeros: bool = True):
 def check_relu_forward(student: Student) -> str:
     z, _g = _relu_case(student)
     a, (z_in,) = student.call_keep("relu_forward", z)
-    _unchanged("relu_forward", "z", z, z_in, "backward needs the original z for the mask 1[z > 0]")
+    _unchanged(
+        "relu_forward", "z", z, z_in, N_("backward needs the original z for the mask 1[z > 0]")
+    )
     a = array(a, "a", z.shape, why=_("a = max(z, 0) elementwise has z's shape"))
     ref = nn.ReLU().forward(z)
     if not close(a, ref):

@@ -297,7 +297,12 @@ def check_malformed(student: Student) -> str:
             problems.insert(0, _("only the magic number's last byte is checked"))
         elif not accepted:
             tag = "idx_wrong_error"
-        raise CheckFailed(f"{'; '.join(problems[:3])}{more}: {_(_CHECKED)}", tag=tag)
+        raise CheckFailed(
+            _("{problems}{more}: {checked}").format(
+                problems=_("; ").join(problems[:3]), more=more, checked=_(_CHECKED)
+            ),
+            tag=tag,
+        )
     n = len(_malformed_images()) + len(_malformed_labels())
     return _("ValueError on all {n} malformed files").format(n=n)
 
