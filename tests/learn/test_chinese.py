@@ -54,3 +54,28 @@ def test_every_check_speaks_chinese_over_the_wrong_solutions(exercise, stem, ove
     rep = report(exercise, namespace(stem, override), quick=True, lang="zh")
     text = rep.text()
     assert not untranslated(text), (untranslated(text), text)
+
+
+def test_check_grad_start_errors_and_the_command_list_speak_chinese(tmp_path):
+    import numpy as np
+    from click.testing import CliRunner
+
+    from fcnet.cli import cli
+    from fcnet.i18n import use_language
+    from fcnet.learn import check_grad
+
+    w = np.array([1.0, -2.0])
+    with use_language("zh"):
+        text = str(check_grad(lambda: float((w**2).sum()), {"w": w}, {"w": 2 * w}))
+    assert "相对误差" in text and "（正确）" in text and not untranslated(text), text
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--lang", "zh", "exercise", "--help"]).output
+    commands = out.split("命令：", 1)[1]
+    assert "Write" not in commands and "Every" not in commands and "代码框架" in commands
+    (tmp_path / "auc.py").write_text("")
+    result = runner.invoke(
+        cli, ["--lang", "zh", "exercise", "start", "auc", "--dir", str(tmp_path)]
+    )
+    assert result.exit_code == 2 and "从不覆盖" in result.output, result.output
+    result = runner.invoke(cli, ["--lang", "zh", "exercise", "start", "nope"])
+    assert result.exit_code == 2 and not untranslated(result.output.split("：", 1)[-1])

@@ -8,11 +8,12 @@ import sys
 
 import click
 
+from fcnet.cli.localize import Group
 from fcnet.i18n import gettext as _
 from fcnet.learn.skeleton import FORMATS
 
 
-@click.group("exercise")
+@click.group("exercise", cls=Group)
 def exercise() -> None:
     """The course's exercises: list them, or start one from a skeleton."""
 
