@@ -70,8 +70,11 @@ def _entry(value: Any) -> Entry | None:
         return None
     file, passed, total, when = (value.get(k) for k in ("file", "passed", "total", "when"))
     failed, hints = value.get("failed", []), value.get("hints", {})
-    ints = all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (passed, total))
-    if not (isinstance(file, str) and isinstance(when, str) and ints):
+    if not (isinstance(passed, int) and isinstance(total, int)):
+        return None
+    if isinstance(passed, bool) or isinstance(total, bool) or min(passed, total) < 0:
+        return None
+    if not (isinstance(file, str) and isinstance(when, str)):
         return None
     if not (isinstance(failed, list) and all(isinstance(f, str) for f in failed)):
         return None
