@@ -330,3 +330,61 @@ def test_a_deeply_nested_notebook_is_not_a_notebook(tmp_path):
     report = check(tmp_path, "[" * 200_000 + "]" * 200_000, "relu_forward", name="deep.ipynb")
     (result,) = report.checks
     assert not result.passed and "deep.ipynb is not a Jupyter notebook" in result.message
+
+
+def test_as_an_ordinary_user(tmp_path):
+    """The same containment for a real user: `fcnet check` run as nobody (setpriv), the
+    system Python with a world-readable site-packages."""
+    import shutil
+
+    python = "/usr/bin/python3.11"
+    site = [p for p in sys.path if p.endswith("site-packages") and (Path(p) / "click").is_dir()]
+    site = [p for p in site if os.stat(p).st_mode & 0o005 == 0o005]
+    if os.geteuid() != 0 or not shutil.which("setpriv") or not os.path.exists(python) or not site:
+        pytest.skip("needs root, setpriv, /usr/bin/python3.11 and a world-readable site-packages")
+    folder = tmp_path / "class"
+    (folder / "student").mkdir(parents=True)
+    beside = folder / "student" / "notes.txt"
+    beside.write_text("mine")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(5)
+        listener.settimeout(0.5)
+        port = listener.getsockname()[1]
+        path = folder / "student" / "mine.py"
+        path.write_text(
+            REF
+            + WRONG_RELU
+            + textwrap.dedent(f"""
+                import socket, fcnet.learn.core as c
+                c.run_one = lambda check, s: c.CheckResult(check.name, True, "ok")
+                for f in (lambda: open({str(beside)!r}, "w").write("x"),
+                          lambda: socket.create_connection(("127.0.0.1", {port}), timeout=2)):
+                    try:
+                        f()
+                    except OSError:
+                        pass
+            """)
+        )
+        for p in (tmp_path, folder, folder / "student"):
+            p.chmod(0o777)
+        for p in (path, beside):
+            p.chmod(0o666)  # writable by nobody: only the sandbox stands in the way
+        proc = subprocess.run(
+            [
+                *("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", python),
+                *("-m", "fcnet", "check", "backprop", str(path), "--json"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd="/",
+            env={"PATH": "/usr/bin:/bin", "HOME": str(folder), "PYTHONPATH": f"{SRC}:{site[0]}"},
+        )
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 1, proc.stderr
+    failed = {c["name"] for c in report["checks"] if not c["passed"]}
+    assert "relu_forward" in failed
+    assert beside.read_text() == "mine"

@@ -36,3 +36,30 @@ def test_the_seed_is_drawn_afresh_and_recorded(tmp_path):
     with Checker("backprop") as checker:
         seeds = {checker.check(path, only=("linear_forward",)).seed for _ in range(3)}
     assert len(seeds) == 3 and all(isinstance(s, int) for s in seeds)
+
+
+def test_every_mistake_tag_is_described_once():
+    from fcnet.learn.core import COMMON_MISTAKES
+    from fcnet.learn.exercises import CATALOG, get
+
+    for name in CATALOG:
+        mistakes = get(name).mistakes
+        assert mistakes, name
+        assert not set(mistakes) & set(COMMON_MISTAKES) - {"not_a_network"}, name
+        assert all(isinstance(v, str) and v for v in mistakes.values())
+
+
+def test_a_sandbox_that_cannot_start_fails_the_checks_with_a_message(tmp_path, monkeypatch):
+    from fcnet.learn import runner
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("the sandbox's zygote did not answer")
+
+    monkeypatch.setattr(runner, "_spawn", refuse)
+    path = tmp_path / "s.py"
+    path.write_text(REF)
+    report = runner.check_file("backprop", path, only=("relu_forward",))
+    assert report.status == "crashed" and not report.passed
+    assert report.checks[0].message == (
+        "could not start the checking process: the sandbox's zygote did not answer"
+    )

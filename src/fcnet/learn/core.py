@@ -22,12 +22,14 @@ from typing import Any
 
 import numpy as np
 
+from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.learn.channel import Remote
 
 __all__ = [
     "CALL_LIMIT",
     "CHILD_ENV",
+    "COMMON_MISTAKES",
     "QUICK_ENV",
     "STATUSES",
     "Check",
@@ -48,6 +50,22 @@ QUICK_ENV = "FCNET_LEARN_QUICK"  # "1": fit and mnist train on small slices (for
 SCALE_ENV = "FCNET_LEARN_TIME_SCALE"  # multiplies every time limit (tests use 0.1)
 STATUSES = ("ok", "load_error", "crashed", "timeout", "memory", "refused")
 MAX_SHOWN = 2000  # characters of one text from the child shown to a person
+
+
+# tags any check can give (an exercise's own are in its `Exercise.mistakes`)
+COMMON_MISTAKES = {
+    "missing": N_("a function the check needs is not defined"),
+    "not_implemented": N_("a function still raises NotImplementedError"),
+    "raised": N_("a function raised an exception"),
+    "timeout": N_("a function did not return in time"),
+    "stopped": N_("the whole check ran past its time limit"),
+    "memory": N_("the submission used more memory than allowed"),
+    "crashed": N_("the checking process died or broke the protocol"),
+    "not_data": N_("a function returned something that is not data"),
+    "unusable": N_("a function returned something the check could not use"),
+    "load_error": N_("the file does not import"),
+    "refused": N_("the submission is not a regular file"),
+}
 
 
 def time_scale() -> float:
@@ -140,7 +158,6 @@ class Exercise:
     call_limits: dict[str, float] = field(default_factory=dict)  # per function, else CALL_LIMIT
     version: str = "1"  # changes when the checks change (recorded in every report)
     mistakes: dict[str, str] = field(default_factory=dict)  # tag -> one line, marked N_()
-    constants: tuple[str, ...] = ()  # module-level values the checks read (fit's DOMAIN)
     readable: Callable[[], tuple[str, ...]] | None = None  # data the child may read
 
 

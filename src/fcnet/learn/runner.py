@@ -190,7 +190,16 @@ class Checker:
                     if child is None or child.gone is not None:
                         if child is not None:
                             output.append(child.close())
-                        child = _Child(self, copy, total)
+                        child = None
+                        try:
+                            child = _Child(self, copy, total)
+                        except (OSError, RuntimeError) as exc:  # the sandbox could not start
+                            why = _("could not start the checking process: {error}").format(
+                                error=clean_text(exc, 300)
+                            )
+                            results += [_failed(c, why, "crashed") for c in checks[len(results) :]]
+                            status = "crashed"
+                            break
                         hello = child.hello(start)
                         if "load_error" in hello:
                             why = clean_text(hello["load_error"])

@@ -23,7 +23,7 @@ def array(
     except (TypeError, ValueError):
         raise CheckFailed(
             _("{what} is a {type}, expected a numpy array").format(
-                what=what, type=type(value).__name__
+                what=what, type=getattr(value, "type", type(value).__name__)  # a Remote's
             )
         ) from None
     if shape is not None and a.shape != shape:

@@ -58,7 +58,8 @@ def check_by_hand(student: Student) -> str:
             _(
                 "roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) = {got:.6g}, expected 0.75: 3 of the "
                 "4 pairs are ordered right; {formula}"
-            ).format(got=got, formula=_(_FORMULA))
+            ).format(got=got, formula=_(_FORMULA)),
+            tag="auc_pairs_wrong",
         )
     flipped = _auc(student, y, -s, "negated scores")
     if not abs(flipped - 0.25) <= 1e-12:
@@ -66,7 +67,8 @@ def check_by_hand(student: Student) -> str:
             _(
                 "with the scores negated roc_auc = {flipped:.6g}, expected 1 - 0.75 = 0.25: higher "
                 "scores mean more positive"
-            ).format(flipped=flipped)
+            ).format(flipped=flipped),
+            tag="auc_direction",
         )
     return _("0.75 on the 4-sample example, 0.25 with the scores negated")
 
@@ -88,7 +90,8 @@ def _compare(student: Student, ties: bool) -> str:
                     "{abs_got_want:.1e}): {hint}"
                 ).format(
                     got=got, where=where, want=want, abs_got_want=abs(got - want), hint=_(hint)
-                )
+                ),
+                tag="auc_ties" if ties else "auc_differs",
             )
     return _("within 1e-12 of scikit-learn's roc_auc_score (4 cases, 10 to 5000 samples)")
 
@@ -114,13 +117,15 @@ def check_one_class(student: Student) -> str:
                 _(
                     "roc_auc raised {type} for labels all {label}: raise a ValueError saying both "
                     "classes are needed"
-                ).format(type=exc.error, label=label)
+                ).format(type=exc.error, label=label),
+                tag="auc_one_class_error",
             ) from None
         raise CheckFailed(
             _(
                 "roc_auc returned {got!r} for labels all {label}: AUC needs both classes (P N = 0 "
                 "pairs); raise ValueError"
-            ).format(got=got, label=label)
+            ).format(got=got, label=label),
+            tag="auc_one_class_accepted",
         )
     return _("ValueError when only one class is present")
 
@@ -139,7 +144,8 @@ def check_speed(student: Student) -> str:
         raise CheckFailed(
             _("roc_auc = {got:.12g} on 10^6 scores, scikit-learn {want:.12g}: {ties}").format(
                 got=got, want=want, ties=_(_TIES)
-            )
+            ),
+            tag="auc_ties",
         )
     bound = 1.0 * time_scale()  # 1 s (tests on a loaded machine scale it)
     if seconds > bound:
@@ -147,12 +153,25 @@ def check_speed(student: Student) -> str:
             _(
                 "{seconds:.2f} s for 10^6 scores, need under {bound:g} s: sort once (np.argsort, "
                 "O(n log n)) rather than compare every pair or loop in Python"
-            ).format(seconds=seconds, bound=bound)
+            ).format(seconds=seconds, bound=bound),
+            tag="auc_slow",
         )
     return _("{seconds_1000:.0f} ms for 10^6 scores").format(seconds_1000=seconds * 1000)
 
 
+MISTAKES = {
+    "auc_pairs_wrong": N_("the AUC of a 4-sample example is wrong"),
+    "auc_direction": N_("higher scores are not taken as more positive"),
+    "auc_differs": N_("the AUC differs from scikit-learn's"),
+    "auc_ties": N_("tied scores are not counted 1/2"),
+    "auc_one_class_error": N_("one class raises an error other than ValueError"),
+    "auc_one_class_accepted": N_("one class is accepted (AUC needs both)"),
+    "auc_slow": N_("10^6 scores take more than the bound"),
+}
+
 EXERCISE = Exercise(
+    version="2",
+    mistakes=MISTAKES,
     name="auc",
     title="area under the ROC curve",
     section="binary classification (AUC)",

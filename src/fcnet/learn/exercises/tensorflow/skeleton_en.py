@@ -9,7 +9,11 @@
 # Keras's `Dense` keeps its kernel as (in, out), the transpose of PyTorch's weight: W1
 # is (D_in, H), W2 is (H, D_out). No biases (`use_bias=False`). The checks build your
 # model, give it the same weights as a numpy reference, compare the tape's gradients
-# with the hand-derived ones, then train both with Adam and compare the losses.
+# with the hand-derived ones, then train both with Adam and compare the losses. Last,
+# they run one step of your `train` with `tf.keras.optimizers.Adam` swapped for plain SGD
+# (so create the optimizer as `tf.keras.optimizers.Adam(...)`): the weights must move by
+# exactly -lr * dL/dW, which catches a gradient applied twice that Adam's normalisation
+# hides.
 
 # %%
 import tensorflow as tf

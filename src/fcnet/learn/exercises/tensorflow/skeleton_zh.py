@@ -9,7 +9,10 @@
 # Keras 的 `Dense` 把核（kernel）存成 (in, out)，是 PyTorch 权重的转置：
 # W1 为 (D_in, H)，W2 为 (H, D_out)。没有偏置（`use_bias=False`）。检查会
 # 构建你的模型，放入与 numpy 参考实现相同的权重，把 tape 给出的梯度
-# 与手推的梯度比较，然后用 Adam 训练两者并比较损失。
+# 与手推的梯度比较，然后用 Adam 训练两者并比较损失。最后，检查会把
+# `tf.keras.optimizers.Adam` 换成普通 SGD，运行你的 `train` 一步（所以请用
+# `tf.keras.optimizers.Adam(...)` 创建优化器）：权重必须正好移动 -lr * dL/dW，
+# 这样能发现被 Adam 的归一化掩盖的重复梯度。
 
 # %%
 import tensorflow as tf

@@ -11,7 +11,10 @@
 # with `Linear(D_in, H, bias=False)` (W1 of shape (H, D_in)) and `Linear(H, D_out,
 # bias=False)`. The checks build your net, put the same weights in it as a numpy
 # reference, compare autograd's gradients with the hand-derived ones (exercise
-# `backprop`), then train both with Adam and compare the losses step by step.
+# `backprop`), then train both with Adam and compare the losses step by step. Last,
+# they run one step of your `train` with `torch.optim.Adam` swapped for plain SGD (so
+# create the optimizer as `torch.optim.Adam(...)`): the weights must move by exactly
+# -lr * dL/dW, which catches a gradient added twice that Adam's normalisation hides.
 
 # %%
 import torch

@@ -11,7 +11,9 @@
 # 其中 `Linear(D_in, H, bias=False)`（W1 的形状为 (H, D_in)）和
 # `Linear(H, D_out, bias=False)`。检查会构建你的网络，放入与 numpy 参考实现
 # 相同的权重，把自动求导得到的梯度与手推的梯度（练习 `backprop`）比较，
-# 然后用 Adam 训练两者，逐步比较损失。
+# 然后用 Adam 训练两者，逐步比较损失。最后，检查会把 `torch.optim.Adam` 换成普通
+# SGD，运行你的 `train` 一步（所以请用 `torch.optim.Adam(...)` 创建优化器）：
+# 权重必须正好移动 -lr * dL/dW，这样能发现被 Adam 的归一化掩盖的重复累加梯度。
 
 # %%
 import torch
