@@ -125,3 +125,13 @@ def test_every_check_has_three_hints_and_none_holds_the_solutions_code():
     for _key, (_a, _b, quote) in HINTS.items():
         line, text = course_quote(quote)
         assert line > 0 and text
+
+
+def test_a_record_that_cannot_be_kept_leaves_the_check_as_it_was(tmp_path):
+    (tmp_path / "auc.py").write_text((SOLUTIONS / "auc_ref.py").read_text())
+    (tmp_path / progress.RECORD).mkdir()  # neither readable as a record nor replaceable
+    rc, out, err = fcnet("check", "auc", str(tmp_path / "auc.py"), "--json")
+    assert rc == 0 and json.loads(out)["passed"] is True
+    lines = err.strip().splitlines()
+    assert any("ignored" in ln for ln in lines) and any("progress not kept" in ln for ln in lines)
+    assert "Traceback" not in err and (tmp_path / progress.RECORD).is_dir()

@@ -88,9 +88,9 @@ def load(folder: str | os.PathLike[str]) -> Record:
     then `warning` says why, in one line)."""
     path = Path(folder) / RECORD
     record = Record(path)
-    if not path.exists() and not path.is_symlink():
-        return record
     try:
+        if not os.path.lexists(path):
+            return record
         data = load_json(path, MAX_RECORD)
         if not isinstance(data, dict) or not isinstance(data.get("exercises"), dict):
             raise ValueError(_("not a progress record"))
