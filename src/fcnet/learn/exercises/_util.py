@@ -23,7 +23,8 @@ def array(
     except (TypeError, ValueError):
         raise CheckFailed(
             _("{what} is a {type}, expected a numpy array").format(
-                what=what, type=getattr(value, "type", type(value).__name__)  # a Remote's
+                what=what,
+                type=getattr(value, "type", type(value).__name__),  # a Remote's
             )
         ) from None
     if shape is not None and a.shape != shape:
