@@ -161,3 +161,26 @@ def load_images(path):
     pixels, (n, rows, cols) = _read(path, 0x00000803, 3)
     return pixels.reshape(-1, 784)[: n]
 """
+
+
+IDX_LABELS_OFF = """
+_right_labels = load_labels
+
+def load_labels(path):
+    labels = _right_labels(path).copy()
+    labels[3] += 1
+    return labels
+"""
+
+
+def test_wrong_idx_values_show_the_learners_labels_beside_the_files():
+    rep = report("idx", namespace("idx_ref", IDX_LABELS_OFF), "labels on MNIST")
+    (check,) = rep.checks
+    assert not check.passed and check.tag == "idx_values"
+    assert check.diff is not None and check.diff["indices"] == [[3]]
+    assert check.diff["count"] == 1 and check.diff["expected"] is not None
+    shown = check.diff["yours"][0]
+    assert (
+        shown[3 - check.diff["columns"][0]]
+        == check.diff["expected"][0][3 - check.diff["columns"][0]] + 1
+    )

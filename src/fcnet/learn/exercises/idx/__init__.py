@@ -24,6 +24,7 @@ from fcnet.data.idx import idx_header, read_idx
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.learn.core import Check, CheckFailed, Exercise, Student, StudentError
+from fcnet.learn.diff import compare
 
 _ENDIAN = N_(
     "IDX's integers are big-endian (MSB first): the bytes 00 00 27 10 are 10000, "
@@ -134,6 +135,7 @@ def _result(value, what: str, expected: np.ndarray, where: str) -> None:
                 int_expected_tuple_bad=int(expected[tuple(bad)]),
             ),
             tag="idx_values",
+            diff=compare(what, value, expected, rtol=0, atol=0),
         )
 
 
