@@ -174,7 +174,10 @@ def status(folder: str, as_json: bool) -> None:
                 passed=last["passed"], total=last["total"]
             )
             when = last["when"].replace("T", " ").replace("+00:00", " UTC")
-            failed = ", ".join(_(f) for f in last["failed"])
+            names = [_(f) for f in last["failed"]]
+            failed = _(", ").join(names[:3]) + (
+                _(" and {n} more").format(n=len(names) - 3) if len(names) > 3 else ""
+            )
         table.add_row(row["exercise"], row["file"] or _("(none)"), result, when, failed)
     Console(soft_wrap=False).print(table)
 
