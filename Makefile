@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench venv clean browser fonts
+.PHONY: demo test lint bench venv clean browser fonts lab
 
 # The studio's browser tests drive Debian's Chromium; install it where missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -40,6 +40,13 @@ fonts:
 # would only wait for a core (and spinning OpenMP threads collapse on a busy machine).
 test: lint browser fonts
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/pytest -n 2 -q
+
+# The exercises' notebooks (notebooks/, Chinese in notebooks/zh/) in JupyterLab, served on
+# this machine only (127.0.0.1). JupyterLab (pinned in pyproject.toml's "lab" extra) is
+# installed into .venv on the first `make lab`, not by `make demo` or `make test`.
+lab: $(STAMP)
+	@test -x $(VENV)/bin/jupyter-lab || $(PY) -m pip install --quiet -e '.[lab]'
+	$(VENV)/bin/jupyter-lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks
 
 bench: $(STAMP)
 	$(PY) -m benchmarks $(if $(QUICK),--quick,)

@@ -39,9 +39,9 @@ def test_wrong_solution_gets_the_chinese_message(tmp_path):
     proc = fcnet("--lang", "zh", "check", "backprop", str(path), cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     out = proc.stdout
-    assert "✗ linear_backward values: db 取的是 delta 在小批量上的平均" in out, out
+    assert "✗ linear_backward 的数值：db 取的是 delta 在小批量上的平均" in out, out
     assert "应当求和而不是平均" in out
-    assert "✓ linear_forward: 与 fcnet.nn.Linear 一致" in out
+    assert "✓ linear_forward 前向：与 fcnet.nn.Linear 一致" in out
     last = out.strip().splitlines()[-1]
     assert last.startswith("backprop：") and "项中通过" in last and "秒）" in last, last
     assert "batch's mean" not in out and "passed" not in out

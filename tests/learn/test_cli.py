@@ -12,6 +12,7 @@ from learnkit import SOLUTIONS
 
 from fcnet.cli import cli
 from fcnet.learn.exercises import CATALOG
+from fcnet.learn.skeleton import FILE_STEMS
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -57,7 +58,7 @@ def test_untouched_skeleton_fails_not_implemented_for_each_function(tmp_path, fm
     assert report["status"] == "ok" and isinstance(report["seed"], int)
     assert all(
         set(c) == {"name", "title", "passed", "message", "tag", "fraction", "parts", "visibility",
-                   "points", "hidden"}
+                   "points", "hidden", "diff"}
         for c in report["checks"]
     )  # fmt: skip
     assert {c["tag"] for c in report["checks"]} == {"not_implemented"}
@@ -78,7 +79,8 @@ def test_every_skeleton_is_written_and_never_overwritten(tmp_path, name):
     runner = CliRunner()
     result = runner.invoke(cli, ["exercise", "start", name, "--dir", str(tmp_path)])
     assert result.exit_code == 0 and f"fcnet check {name}" in result.output
-    path = tmp_path / f"{name}.py"
+    stem = FILE_STEMS.get(name, name)
+    path = tmp_path / f"{stem}.py"
     compile(path.read_text(), str(path), "exec")
     path.write_text("# my work\n")
     for fmt in ("py", "ipynb"):
@@ -89,7 +91,7 @@ def test_every_skeleton_is_written_and_never_overwritten(tmp_path, name):
             assert len(result.output.splitlines()) == 1
         else:
             assert result.exit_code == 0
-            assert json.loads((tmp_path / f"{name}.ipynb").read_text())["nbformat"] == 4
+            assert json.loads((tmp_path / f"{stem}.ipynb").read_text())["nbformat"] == 4
     assert path.read_text() == "# my work\n"
 
 
@@ -233,21 +235,35 @@ def test_memory_over_the_limit_stops_the_child(tmp_path, monkeypatch):
     )
 
 
-def test_a_file_named_torch_py_does_not_hide_torch(tmp_path):
+def test_start_torch_writes_torch_net_py_which_hides_no_library(tmp_path):
     rc, _, _ = fcnet("exercise", "start", "torch", "--dir", str(tmp_path))
-    assert rc == 0
-    path = tmp_path / "torch.py"
+    assert rc == 0 and not (tmp_path / "torch.py").exists()
+    path = tmp_path / "torch_net.py"
     skeleton = path.read_text()
+    assert "import torch\n" in skeleton and "import_library" not in skeleton
     body = (SOLUTIONS / "torch_ref.py").read_text().replace("import torch\n", "", 1)
     start = skeleton.index("# %%\nclass TwoLayerNet")
     end = skeleton.index("# %% [markdown]\n# ## Run the checks")
     path.write_text(skeleton[:start] + "# %%\n" + body + "\n\n" + skeleton[end:])
     env = dict(os.environ, PYTHONPATH=SRC)  # its __main__ runs the checks in a child
     run = subprocess.run(
-        [sys.executable, "torch.py"], cwd=tmp_path, env=env, capture_output=True, text=True
+        [sys.executable, "torch_net.py"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "torch: all passed" in run.stdout
+    # a script beside it imports the real library, not the exercise
+    (tmp_path / "other.py").write_text("import torch\nprint(torch.nn.Linear.__name__)\n")
+    run = subprocess.run(
+        [sys.executable, "other.py"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0 and run.stdout.strip() == "Linear", run.stderr
+    # the old name keeps working, with the same checks
+    (tmp_path / "torch.py").write_text(path.read_text())
+    rc, out, _ = fcnet("check", "torch", str(tmp_path / "torch.py"))
+    assert rc == 0 and "all passed" in out, out
+    rc, out, _ = fcnet("exercise", "start", "tensorflow", "--dir", str(tmp_path))
+    assert rc == 0 and (tmp_path / "tf_net.py").exists()
+    assert "import tensorflow as tf\n" in (tmp_path / "tf_net.py").read_text()
 
 
 def test_a_notebook_syntax_error_names_its_cell_and_line(tmp_path):

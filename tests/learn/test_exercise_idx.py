@@ -25,7 +25,7 @@ def test_course_loader_is_slow_and_checks_nothing():
     assert not ok and "returns int64" in text and "expected uint8" in text
     ok, text = got["malformed files raise ValueError"]
     assert not ok
-    assert "load_images raised error, not ValueError, on data one image short" in text
+    assert "load_images raised struct.error, not ValueError, on data one image short" in text
     assert "load_images accepted one image of extra bytes after the data" in text
 
 

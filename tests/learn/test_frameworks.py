@@ -153,3 +153,55 @@ def test_tensorflow_reference_passes_and_mistakes_fail():
         "Adam training"
     ]
     assert not ok and "tf.keras.optimizers.Adam(learning_rate=lr)" in text
+
+
+LOSS_NUMPY = """
+def train(model, x, y, steps, lr):
+    loss_fn = torch.nn.MSELoss(reduction="sum")
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        loss = loss_fn(model(x), y)
+        losses.append(float(loss.numpy()))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return losses
+"""
+
+
+def test_torch_numpy_on_a_tensor_that_requires_grad_is_told_to_use_item():
+    rep = report("torch", namespace("torch_ref", LOSS_NUMPY), "Adam training")
+    (check,) = rep.checks
+    assert not check.passed and check.tag == "numpy_requires_grad", check
+    assert check.message.startswith("`.numpy()` on a tensor that requires grad: use `loss.item()`")
+
+
+TF_OUTSIDE_TAPE = """
+def train(model, x, y, steps, lr):
+    optimizer = tf.keras.optimizers.Adam(learning_rate=lr)
+    losses = []
+    for _ in range(steps):
+        loss = tf.reduce_sum(tf.square(model(x) - y))
+        with tf.GradientTape() as tape:
+            pass
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        losses.append(float(loss))
+    return losses
+"""
+
+TF_MEAN_LOSS = TF_SGD.replace("tf.keras.optimizers.SGD", "tf.keras.optimizers.Adam").replace(
+    "tf.reduce_sum(", "tf.reduce_mean("
+)
+
+
+def test_tensorflow_forward_outside_the_tape_and_a_mean_loss_in_tensorflows_words():
+    rep = report("tensorflow", namespace("tensorflow_ref", TF_OUTSIDE_TAPE), "Adam training")
+    (check,) = rep.checks
+    assert not check.passed and check.tag == "outside_tape", check
+    assert "with tf.GradientTape() as tape:" in check.message
+    rep = report("tensorflow", namespace("tensorflow_ref", TF_MEAN_LOSS), "Adam training")
+    (check,) = rep.checks
+    assert not check.passed and "tf.reduce_sum(tf.square(y_pred - y))" in check.message
+    assert "MSELoss" not in check.message

@@ -55,3 +55,17 @@ def test_notebook_runs_against_the_reference(lang, stem, name, monkeypatch, tmp_
     if name != "idx_header":
         printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
         assert "✓" in printed and "✗" not in printed
+
+
+def test_make_lab_installs_pinned_jupyterlab_on_demand_and_serves_on_loopback():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    (pin,) = project["optional-dependencies"]["lab"]
+    assert pin.startswith("jupyterlab==")  # an exact version
+    makefile = (ROOT / "Makefile").read_text()
+    default = makefile.split("$(STAMP): pyproject.toml", 1)[1].split("\n\n", 1)[0]
+    assert "lab" not in default.replace("[backends,studio,dev]", "")  # not by default
+    recipe = makefile.split("\nlab: ", 1)[1].split("\n\n", 1)[0]
+    assert "'.[lab]'" in recipe and "test -x $(VENV)/bin/jupyter-lab" in recipe
+    assert "--ServerApp.ip=127.0.0.1" in recipe and "root_dir=notebooks" in recipe

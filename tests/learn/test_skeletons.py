@@ -2,6 +2,7 @@
 naming the function; a Chinese skeleton's code is the English one's."""
 
 import ast
+from pathlib import Path
 
 import pytest
 
@@ -71,4 +72,44 @@ def test_chinese_skeleton_has_the_english_code_and_chinese_text(name):
     assert markdown and all(any("\u4e00" <= ch <= "\u9fff" for ch in m) for m in markdown)
     zh = render(name, "py", lang="zh")
     if name != "idx_header":
-        assert 'set_language("zh")' in zh  # its checks answer in Chinese
+        assert 'lang="zh")' in zh and "set_language" not in zh  # checks answer in Chinese
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_skeleton_imports_numpy_when_its_text_uses_np(lang):
+    for _stem, name in NOTEBOOKS:
+        parts = cells(name, lang)
+        text = "\n".join(t for _k, t in parts)
+        code = "\n".join(t for k, t in parts if k == "code")
+        if "np." in text:
+            assert "import numpy as np" in code, (name, lang)
+        for lib, imp in (("torch.", "import torch"), ("tf.", "import tensorflow as tf")):
+            if lib in code:
+                assert imp in code, (name, lang)
+
+
+def test_the_backprop_notebook_has_a_worked_gradient_check_in_a_code_cell():
+    for lang in LANGUAGES:
+        parts = cells("backprop", lang)
+        code = [t for k, t in parts if k == "code" and "check_grad(" in t]
+        assert code, lang
+        namespace: dict = {}
+        exec(compile("import numpy as np\n" + code[0], "cell", "exec"), namespace)
+        assert abs(namespace["dz_ex"] - 0.140743) < 1e-6  # the number the text works out
+
+
+def test_a_chinese_notebook_cannot_change_the_checkers_language(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    path = tmp_path / "auc.ipynb"
+    path.write_text(render("auc", "ipynb", lang="zh"), encoding="utf-8")
+    assert "set_language" not in path.read_text(encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=src)
+    out = subprocess.run(
+        [sys.executable, "-m", "fcnet", "--lang", "en", "check", "auc", str(path)],
+        capture_output=True, text=True, env=env, timeout=120,
+    ).stdout  # fmt: skip
+    assert "not implemented yet" in out and not any("\u4e00" <= c <= "\u9fff" for c in out)

@@ -1,17 +1,19 @@
-"""`fcnet exercise list|start` and `fcnet check`: the course's exercises, checked."""
+"""`fcnet exercise list|start|status` and `fcnet check`: the course's exercises, checked."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
 
+from fcnet.cli.localize import Group
 from fcnet.i18n import gettext as _
 from fcnet.learn.skeleton import FORMATS
 
 
-@click.group("exercise")
+@click.group("exercise", cls=Group)
 def exercise() -> None:
     """The course's exercises: list them, or start one from a skeleton."""
 
@@ -34,7 +36,8 @@ def list_() -> None:
     default=".",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Folder to write NAME.py (or NAME.ipynb) into.",
+    help="Folder to write the skeleton into: NAME.py (or .ipynb); torch_net.py and tf_net.py "
+    "for torch and tensorflow, which shadow no library.",
 )
 @click.option(
     "--format",
@@ -87,15 +90,22 @@ def mistakes(name: str) -> None:
     default=None,
     help="Seed of the checks' hidden inputs (default: drawn afresh; --json records it).",
 )
-def check(name: str, file: str, as_json: bool, quick: bool, seed: int | None) -> None:
+@click.option(
+    "--hint",
+    is_flag=True,
+    help="A hint per failing check, one level further each run: the formula, then more "
+    "concretely, then the course text's line.",
+)
+def check(name: str, file: str, as_json: bool, quick: bool, seed: int | None, hint: bool) -> None:
     """Check your FILE (.py, or .ipynb whose code cells run in order) against exercise NAME.
 
     FILE runs in a sandboxed child process (no network, no files but its own scratch
     folder, time and memory limits) that only calls your functions; this process
     judges what they return. A function of yours that does not return within 10 s fails
     that check. One line per check; exit status 0 when every check passes, 1 when any
-    fails.
+    fails. The result is kept in .fcnet-check.json beside FILE (`fcnet exercise status`).
     """
+    from fcnet.learn import progress
     from fcnet.learn.runner import check_file
 
     report = check_file(name, file, quick=quick, seed=seed)
@@ -103,11 +113,88 @@ def check(name: str, file: str, as_json: bool, quick: bool, seed: int | None) ->
     if off or not report.protections:
         what = ", ".join(off) if off else _("the sandbox is unavailable")
         click.echo(_("note: protections off on this system: {what}").format(what=what), err=True)
+    old = progress.load(os.path.dirname(os.path.abspath(file)))
+    if old.warning:
+        click.echo(old.warning, err=True)
+    entry = old.entries.get(report.exercise)
+    levels = dict(entry.hints) if entry is not None else {}
+    hints: dict[str, str] = {}
+    if hint:
+        from fcnet.learn.hints import LEVELS
+        from fcnet.learn.hints import hint as hint_text
+
+        for c in report.checks:
+            if not c.passed:
+                levels[c.name] = min(levels.get(c.name, 0) + 1, LEVELS)
+                hints[c.name] = hint_text(report.exercise, c.name, levels[c.name])
+    try:
+        progress.record_report(file, report, levels)
+    except OSError as exc:  # a read-only folder: the check itself still counts
+        click.echo(
+            _("warning: progress not kept ({why})").format(why=exc.strerror or exc), err=True
+        )
     if as_json:
-        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+        data = report.to_json()
+        for c in data["checks"]:
+            if c["name"] in hints:
+                c["hint"] = {"level": levels[c["name"]], "text": hints[c["name"]]}
+        click.echo(json.dumps(data, ensure_ascii=False))
     else:
-        click.echo(str(report))
+        click.echo(report.text(colour=sys.stdout.isatty()))
+        for check_name, text in hints.items():
+            if text:
+                click.echo(
+                    _("hint {level}/3 for {check}: {text}").format(
+                        level=levels[check_name], check=_(check_name), text=text
+                    )
+                )
     sys.exit(0 if report.passed else 1)
+
+
+@exercise.command("status")
+@click.option(
+    "--dir",
+    "folder",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="The folder holding your exercise files.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
+def status(folder: str, as_json: bool) -> None:
+    """Every exercise: whether its file is in DIR, and its last result (n of m checks,
+    when, which failed), as `fcnet check` recorded it in DIR/.fcnet-check.json."""
+    from fcnet.learn import progress
+
+    if not os.path.isdir(folder):
+        raise NotADirectoryError(20, _("no such folder"), folder)
+    rows, warning = progress.status(folder)
+    if warning:
+        click.echo(warning, err=True)
+    if as_json:
+        click.echo(json.dumps({"dir": folder, "exercises": rows}, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=_("exercises in {dir}").format(dir=folder))
+    for column in (_("exercise"), _("file"), _("last check"), _("when"), _("failed")):
+        table.add_column(column)
+    for row in rows:
+        last = row["last"]
+        if last is None:
+            result, when, failed = _("not checked yet"), "", ""
+        else:
+            result = _("{passed} of {total} passed").format(
+                passed=last["passed"], total=last["total"]
+            )
+            when = last["when"].replace("T", " ").replace("+00:00", " UTC")
+            names = [_(f) for f in last["failed"]]
+            failed = _(", ").join(names[:3]) + (
+                _(" and {n} more").format(n=len(names) - 3) if len(names) > 3 else ""
+            )
+        table.add_row(row["exercise"], row["file"] or _("(none)"), result, when, failed)
+    Console(soft_wrap=False).print(table)
 
 
 COMMANDS = [exercise, check]

@@ -23,9 +23,9 @@ __all__ = ["GradCheck", "ParamCheck", "Report", "check_grad", "import_library", 
 def import_library(name: str):
     """Import the library `name` (e.g. "torch") from a file that has its name.
 
-    `fcnet exercise start torch` writes torch.py; run as `python torch.py`, a plain
-    `import torch` there finds the file itself (its folder comes first on sys.path).
-    This imports the installed library instead.
+    Older fcnet wrote the torch exercise as torch.py (now torch_net.py); run as
+    `python torch.py`, a plain `import torch` there finds the file itself (its folder
+    comes first on sys.path). This imports the installed library instead.
     """
     import importlib
     import sys
@@ -44,6 +44,7 @@ def run_checks(
     *,
     quick: bool | None = None,
     seed: int | None = None,
+    lang: str | None = None,
 ) -> Report:
     """Run exercise `name`'s checks and return the `Report` (print it for one line per check).
 
@@ -56,7 +57,8 @@ def run_checks(
     run_checks(NAME, "my_notebook.ipynb") (ValueError says so).
     `quick` (default: the environment variable FCNET_LEARN_QUICK=1) trains fit and mnist
     on small slices, for tests; it does not prove the exercise's bound. `seed`: the
-    hidden inputs' seed (default: a fresh one).
+    hidden inputs' seed (default: a fresh one). `lang`: the report's language ("en" or
+    "zh"; default the current one); it changes nothing else in this process.
     Inside `fcnet check` (which imports your file, a notebook's cells included) it does
     nothing.
     """
@@ -81,4 +83,4 @@ def run_checks(
         source = paths[0]
     from fcnet.learn.runner import check_file
 
-    return check_file(name, os.fspath(source), quick=quick, seed=seed)
+    return check_file(name, os.fspath(source), quick=quick, seed=seed, lang=lang)

@@ -121,7 +121,7 @@ class Server:
         where = [frames[-1].filename, frames[-1].lineno, frames[-1].line or ""] if frames else None
         return {
             "kind": "exception",
-            "type": type(exc).__name__,
+            "type": _type_name(type(exc)),
             "types": [c.__name__ for c in type(exc).__mro__],
             "text": str(exc)[:4000],
             "where": where,
@@ -233,6 +233,15 @@ def _limit_memory(nbytes: int) -> None:
         cap = 4 * nbytes  # address space, not memory: numpy and BLAS reserve more than they use
         if hard == resource.RLIM_INFINITY or hard > cap:
             resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
+def _type_name(cls: type) -> str:
+    """An exception type's name as a learner recognises it: "ValueError" for a builtin,
+    "struct.error" where the bare name would say nothing."""
+    module = getattr(cls, "__module__", "builtins")
+    if module == "builtins" or cls.__name__[:1].isupper():
+        return cls.__name__
+    return f"{module.rsplit('.', 1)[-1]}.{cls.__name__}"
 
 
 if __name__ == "__main__":

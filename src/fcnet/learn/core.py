@@ -93,18 +93,21 @@ def clean_text(text: Any, limit: int = MAX_SHOWN) -> str:
 class CheckFailed(Exception):
     """A check's verdict: `message` says what is wrong and how the course computes it;
     `tag` names the mistake (a key of `Exercise.mistakes`); `parts` the verdict of each
-    part, e.g. [("dW", True), ("db", False), ("dx", True)], for partial credit."""
+    part, e.g. [("dW", True), ("db", False), ("dx", True)], for partial credit; `diff`
+    the learner's numbers beside the expected ones (`fcnet.learn.diff.compare`)."""
 
     def __init__(
         self,
         message: str,
         tag: str | None = None,
         parts: list[tuple[str, bool]] | None = None,
+        diff: dict[str, Any] | None = None,
     ):
         super().__init__(message)
         self.message = message
         self.tag = tag
         self.parts = parts or []
+        self.diff = diff
 
 
 class StudentError(CheckFailed):
@@ -169,6 +172,7 @@ class CheckResult:
     visibility: str = "visible"
     points: float = 1.0
     hidden: bool = False
+    diff: dict[str, Any] | None = None  # fcnet.learn.diff.compare's; no expected if hidden
 
     @property
     def fraction(self) -> float:
@@ -179,9 +183,20 @@ class CheckResult:
             return sum(ok for _n, ok in self.parts) / len(self.parts)
         return 0.0
 
-    def line(self) -> str:
+    def line(self, colour: bool = False) -> str:
+        """ "✓ title: note" or "✗ title: message", and the diff's lines below a failure."""
         mark = "✓" if self.passed else "✗"
-        return f"{mark} {self.title or self.name}" + (f": {self.message}" if self.message else "")
+        title = self.title or self.name
+        text = (
+            _("{mark} {title}: {message}").format(mark=mark, title=title, message=self.message)
+            if self.message
+            else f"{mark} {title}"
+        )
+        if self.diff is not None and not self.passed:
+            from fcnet.learn.diff import lines
+
+            text += "".join("\n    " + ln for ln in lines(self.diff, colour))
+        return text
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -195,6 +210,7 @@ class CheckResult:
             "visibility": self.visibility,
             "points": self.points,
             "hidden": self.hidden,
+            "diff": self.diff,
         }
 
 
@@ -213,6 +229,7 @@ class Report:
     status: str = "ok"
     protections: dict[str, bool] = field(default_factory=dict)
     output: str = ""
+    lang: str | None = None  # the language it was checked in: printed in it too
 
     @property
     def passed(self) -> bool:
@@ -233,7 +250,20 @@ class Report:
         }
 
     def __str__(self) -> str:
-        lines = [c.line() for c in self.checks]
+        return self.text()
+
+    def text(self, colour: bool = False) -> str:
+        """One line per check (a failing value check's diff below it), then the verdict;
+        `colour`: mark the diff's differing entries in red (for a terminal)."""
+        if self.lang is not None:
+            from fcnet.i18n import use_language
+
+            with use_language(self.lang):
+                return self._text(colour)
+        return self._text(colour)
+
+    def _text(self, colour: bool) -> str:
+        lines = [c.line(colour) for c in self.checks]
         if self.detail:
             lines += ["", self.detail.rstrip()]
         ok = sum(c.passed for c in self.checks)
@@ -467,7 +497,18 @@ def run_one(check: Check, student: Student) -> CheckResult:
         note = check.run(student)
         return CheckResult(check.name, True, note or "", **base)  # type: ignore[arg-type]
     except CheckFailed as exc:
-        return CheckResult(check.name, False, exc.message, exc.tag, exc.parts, **base)  # type: ignore[arg-type]
+        from fcnet.learn.diff import hide_expected
+
+        diff = exc.diff if check.visibility == "visible" else hide_expected(exc.diff)
+        return CheckResult(
+            check.name,
+            False,
+            exc.message,
+            exc.tag,
+            exc.parts,
+            diff=diff,
+            **base,  # type: ignore[arg-type]
+        )
     except Exception as exc:  # the learner returned something the check could not use
         text = " ".join(clean_text(exc).split())
         return CheckResult(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fcnet.i18n import N_
+from fcnet.i18n import gettext as _
 from fcnet.nn.gradcheck import central_difference, entrywise_relative_error
 
 __all__ = ["GradCheck", "ParamCheck", "check_grad", "reading"]
@@ -58,10 +59,19 @@ class ParamCheck:
         return self.rel_error <= _PASS
 
     def __str__(self) -> str:
-        return (
-            f"{self.name}: relative error {self.rel_error:.1e} ({self.reading}); worst at "
-            f"{self.worst_index}: yours {self.analytic:.6g}, finite differences "
-            f"{self.numeric:.6g} ({self.checked} of {self.size} entries checked)"
+        return _(
+            "{name}: relative error {error:.1e} ({reading}); worst at {index}: yours "
+            "{analytic:.6g}, finite differences {numeric:.6g} ({checked} of {size} entries "
+            "checked)"
+        ).format(
+            name=self.name,
+            error=self.rel_error,
+            reading=_(self.reading),
+            index=self.worst_index,
+            analytic=self.analytic,
+            numeric=self.numeric,
+            checked=self.checked,
+            size=self.size,
         )
 
 

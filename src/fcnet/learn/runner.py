@@ -140,7 +140,9 @@ class Checker:
         it is not a .py or .ipynb file."""
         if self.lang is not None:
             with i18n.use_language(self.lang):
-                return self._check(os.fspath(path), only)
+                report = self._check(os.fspath(path), only)
+            report.lang = self.lang
+            return report
         return self._check(os.fspath(path), only)
 
     def _check(self, path: str, only: tuple[str, ...] | None) -> Report:

@@ -23,7 +23,16 @@ from typing import Any
 
 from fcnet._fileio import atomic_write_text
 
-__all__ = ["FORMATS", "LANGUAGES", "NOTEBOOKS", "cells", "render", "write_skeleton"]
+__all__ = [
+    "FILE_STEMS",
+    "FORMATS",
+    "LANGUAGES",
+    "NOTEBOOKS",
+    "cells",
+    "file_names",
+    "render",
+    "write_skeleton",
+]
 
 FORMATS = ("py", "ipynb")
 # notebooks/ holds these, in this order: the IDX walk-through, then one per exercise
@@ -41,22 +50,37 @@ NOTEBOOKS = (
 LANGUAGES = ("en", "zh")  # the skeletons' languages: exercises/NAME/skeleton_LANG.py
 _FILES = {"idx_header": ("idx", "header")}  # (folder, stem) where not (NAME, "skeleton")
 NOTEBOOK_FOLDERS = {"en": "notebooks", "zh": "notebooks/zh"}
+# the file `fcnet exercise start NAME` writes is NAME.py, except where NAME is a library's:
+# a torch.py or tensorflow.py would hide the library from every script in its folder
+FILE_STEMS = {"torch": "torch_net", "tensorflow": "tf_net"}
+# the names older fcnet wrote, still recognised (`fcnet exercise status`)
+_OLD_STEMS = {"torch": "torch", "tensorflow": "tensorflow"}
+
+
+def file_names(name: str) -> tuple[str, ...]:
+    """The file names exercise `name`'s work may have in a folder, the skeleton's first
+    (torch_net.py, then torch_net.ipynb, then the older torch.py, torch.ipynb)."""
+    stems = [FILE_STEMS.get(name, name)] + ([_OLD_STEMS[name]] if name in _OLD_STEMS else [])
+    return tuple(f"{stem}.{ext}" for stem in stems for ext in FORMATS)
+
 
 _PY_CHECK = """if __name__ == "__main__":
     from fcnet.learn import run_checks
-{language}
-    report = run_checks("{name}", __file__)
+
+    report = run_checks("{name}", __file__{language})
     print(report)
     raise SystemExit(0 if report.passed else 1)
 """
 _NB_CHECK = """from fcnet.learn import run_checks
-{language}
-report = run_checks("{name}", globals())
+
+report = run_checks("{name}", globals(){language})
 print(report)"""
 
 
 # A Chinese skeleton's checks answer in Chinese, whatever the machine's locale.
-_LANGUAGE = {"en": "", "zh": '    from fcnet.i18n import set_language\n\n    set_language("zh")\n'}
+# Only the report's language: the notebook's process keeps its own (no set_language), so
+# nothing in a notebook can change what `fcnet --lang en check` prints.
+_LANGUAGE = {"en": "", "zh": ', lang="zh"'}
 
 
 def _language(lang: str) -> str:
@@ -117,7 +141,7 @@ def render(name: str, fmt: str, exercise: str | None = None, lang: str = "en") -
         if kind == "check":
             kind, text = (
                 "code",
-                _NB_CHECK.format(name=exercise, language=language.replace("    ", "")),
+                _NB_CHECK.format(name=exercise, language=language),
             )
         cell: dict[str, Any] = {
             "cell_type": kind,
@@ -148,23 +172,28 @@ def _lines(text: str) -> list[str]:
 def write_skeleton(
     name: str, folder: str | os.PathLike = ".", fmt: str = "py", lang: str | None = None
 ) -> Path:
-    """Write exercise `name`'s skeleton as FOLDER/NAME.py (or .ipynb), creating FOLDER;
+    """Write exercise `name`'s skeleton as FOLDER/NAME.py (or .ipynb; torch_net and tf_net
+    for the frameworks, which shadow no library), creating FOLDER;
     never overwrite. `lang`: the skeleton's language, by default the current one
     (`fcnet.i18n.language()`, so `fcnet --lang zh exercise start` writes the Chinese one).
 
     ValueError for an unknown exercise or format; FileExistsError when the file exists.
     """
-    from fcnet.learn.exercises import CATALOG
+    from fcnet.i18n import gettext as _
+    from fcnet.learn.exercises import get
 
-    if name not in CATALOG:
-        raise ValueError(f"unknown exercise {name!r}; expected one of: {', '.join(CATALOG)}")
+    get(name)  # ValueError naming the known ones
     if fmt not in FORMATS:
-        raise ValueError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise ValueError(
+            _("--format: expected one of {names}, got {fmt!r}").format(
+                names=", ".join(FORMATS), fmt=fmt
+            )
+        )
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(20, "not a folder", str(folder))
+        raise NotADirectoryError(20, _("not a folder"), str(folder))
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.{fmt}"
+    path = folder / f"{FILE_STEMS.get(name, name)}.{fmt}"
     if lang is None:
         from fcnet.i18n import language
 
@@ -175,7 +204,7 @@ def write_skeleton(
             fh.write(text)
     except FileExistsError:
         raise FileExistsError(
-            17, "already exists; fcnet never overwrites it (remove it or use --dir)", str(path)
+            17, _("already exists; fcnet never overwrites it (remove it or use --dir)"), str(path)
         ) from None
     return path
 

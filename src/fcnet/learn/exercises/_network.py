@@ -23,6 +23,18 @@ CONTRACT = N_(
 )
 
 
+def diverged(parameters: bool) -> CheckFailed:
+    """The verdict on a network whose parameters (or predictions) hold NaN or inf: its
+    training diverged, which more units or steps do not mend (tag "diverged")."""
+    return CheckFailed(
+        _(
+            "training diverged: the network's {where} hold NaN or inf; lower the "
+            "learning rate (a step too large overshoots and grows each step)"
+        ).format(where=_("parameters") if parameters else _("predictions")),
+        tag="diverged",
+    )
+
+
 def network(value: Any, n_in: int, n_out: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """`value` as a list of float64 (W, b) pairs chaining n_in -> ... -> n_out, or a
     CheckFailed (tag "not_a_network") saying what is wrong."""
@@ -53,7 +65,7 @@ def network(value: Any, n_in: int, n_out: int) -> list[tuple[np.ndarray, np.ndar
             raise fail(_("more than {n:,} parameters").format(n=MAX_PARAMETERS))
         W, b = W.astype(np.float64), b.astype(np.float64)
         if not (np.isfinite(W).all() and np.isfinite(b).all()):
-            raise fail(_("layer {i} with values that are not finite").format(i=i + 1))
+            raise diverged(parameters=True)
         layers.append((W, b))
         width = W.shape[0]
     if width != n_out:

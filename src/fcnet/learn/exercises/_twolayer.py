@@ -6,6 +6,9 @@ W2 (D_out, H) in PyTorch's layout; Keras keeps the transposes, kernels (D_in, H)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from fcnet import nn
@@ -63,7 +66,9 @@ def adam_curve(x, y, W1, W2, *, steps: int, lr: float, eps: float = 1e-8) -> lis
     return losses
 
 
-def compare_curves(losses, ref: list[float], framework_hint: str) -> str:
+def compare_curves(
+    losses, ref: list[float], framework_hint: str, loss_words: str = "MSELoss(reduction='sum')"
+) -> str:
     """A note when the learner's losses follow the reference's; CheckFailed otherwise."""
     from fcnet.learn.core import CheckFailed
     from fcnet.learn.exercises._util import scalar
@@ -82,8 +87,8 @@ def compare_curves(losses, ref: list[float], framework_hint: str) -> str:
             _(
                 "the first loss is {values_0:.6g}, the reference's {ref_0:.6g} on the same "
                 "weights: the loss is sum((y_pred - y)^2) over the batch "
-                "(MSELoss(reduction='sum')), taken before the first step"
-            ).format(values_0=values[0], ref_0=ref[0]),
+                "({loss_words}), taken before the first step"
+            ).format(values_0=values[0], ref_0=ref[0], loss_words=loss_words),
             tag="first_loss_wrong",
         )
     for i, (a, b) in enumerate(zip(values, ref, strict=True)):
@@ -128,7 +133,46 @@ MISTAKES = {
     "grad_mean": N_("one step applies the gradient of the mean, not of the sum, loss"),
     "step_wrong": N_("one step of train with plain SGD is not W - lr * dL/dW"),
     "no_step": N_("one step of train does not change the weights"),
+    "outside_tape": N_("the forward pass runs outside tf.GradientTape (no gradients)"),
+    "numpy_requires_grad": N_(".numpy() on a tensor that requires grad (use loss.item())"),
 }
+
+# a framework's raw error (a piece of its message) -> what it means for the learner, and tag
+_RAW_ERRORS = {
+    "No gradients provided": (
+        N_(
+            "TensorFlow found no gradients: compute the forward pass and the loss inside "
+            "`with tf.GradientTape() as tape:`, then tape.gradient(loss, "
+            "model.trainable_variables) (TensorFlow said: {raw})"
+        ),
+        "outside_tape",
+    ),
+    "Can't call numpy() on Tensor that requires grad": (
+        N_(
+            "`.numpy()` on a tensor that requires grad: use `loss.item()` for the loss's "
+            "value (or `.detach().numpy()` for an array) (PyTorch said: {raw})"
+        ),
+        "numpy_requires_grad",
+    ),
+}
+
+
+def explained(check: Callable[[Any], str]) -> Callable[[Any], str]:
+    """`check`, with the frameworks' raw errors that puzzle a learner (`_RAW_ERRORS`)
+    turned into what they mean and what to do."""
+    from fcnet.learn.core import CheckFailed, StudentError
+
+    def run(student: Any) -> str:
+        try:
+            return check(student)
+        except StudentError as exc:
+            for piece, (message, tag) in _RAW_ERRORS.items():
+                if piece in exc.message:
+                    raise CheckFailed(_(message).format(raw=exc.message), tag=tag) from None
+            raise
+
+    run.__name__ = getattr(check, "__name__", "check")
+    return run
 
 
 def check_gradients(student, call: str, method: str, backward: str) -> str:
@@ -171,9 +215,14 @@ def check_gradients(student, call: str, method: str, backward: str) -> str:
         name = str(names.get(key, key))
         got = grads.get(key)
         if got is None:
+            why = (
+                _("was the forward pass computed inside `with tf.GradientTape() as tape:`?")
+                if backward == "tape.gradient"
+                else _("is it detached?")
+            )
             raise CheckFailed(
-                _("{name} has no gradient after {backward}: is it detached?").format(
-                    name=name, backward=backward
+                _("{name} has no gradient after {backward}: {why}").format(
+                    name=name, backward=backward, why=why
                 ),
                 tag="no_gradient",
             )
@@ -189,7 +238,9 @@ def check_gradients(student, call: str, method: str, backward: str) -> str:
     return _("forward and dL/dW1, dL/dW2 equal the numpy reference (float64)")
 
 
-def check_training(student, hint: str, eps: float) -> str:
+def check_training(
+    student, hint: str, eps: float, loss_words: str = "MSELoss(reduction='sum')"
+) -> str:
     """The learner's train: its losses against Adam's, step by step (float32)."""
     N, D_in, H, D_out = TRAIN_SIZES
     W1, W2 = (w.astype(np.float32) for w in weights(D_in, H, D_out))
@@ -198,7 +249,7 @@ def check_training(student, hint: str, eps: float) -> str:
     losses = student.drive(
         "train_losses", [D_in, H, D_out], W1, W2, x, y, TRAIN_STEPS, TRAIN_LR, shown="train"
     )
-    return compare_curves(losses, curve, hint)
+    return compare_curves(losses, curve, hint, loss_words)
 
 
 def check_sgd_step(student, backward: str) -> str:

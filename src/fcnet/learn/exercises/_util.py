@@ -23,7 +23,8 @@ def array(
     except (TypeError, ValueError):
         raise CheckFailed(
             _("{what} is a {type}, expected a numpy array").format(
-                what=what, type=getattr(value, "type", type(value).__name__)  # a Remote's
+                what=what,
+                type=getattr(value, "type", type(value).__name__),  # a Remote's
             )
         ) from None
     if shape is not None and a.shape != shape:
@@ -54,8 +55,11 @@ def scalar(value: Any, what: str) -> float:
 def tuple_of(value: Any, n: int, what: str, names: str) -> tuple:
     """`value` unpacked into `n` items, or a CheckFailed saying what should come back."""
     if not isinstance(value, tuple | list) or len(value) != n:
-        got = f"a {type(value).__name__}" + (
-            f" of {len(value)}" if isinstance(value, tuple | list) else ""
+        kind = type(value).__name__
+        got = (
+            _("a {type} of {n}").format(type=kind, n=len(value))
+            if isinstance(value, tuple | list)
+            else _("a {type}").format(type=kind)
         )
         raise CheckFailed(
             _("{what} must return {names}, got {got}").format(what=what, names=names, got=got)

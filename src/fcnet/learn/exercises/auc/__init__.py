@@ -91,7 +91,7 @@ def _compare(student: Student, ties: bool) -> str:
                 ).format(got=got, where=where, want=want, difference=abs(got - want), hint=_(hint)),
                 tag="auc_ties" if ties else "auc_differs",
             )
-    return "within 1e-12 of scikit-learn's roc_auc_score (4 cases, 10 to 5000 samples)"
+    return _("within 1e-12 of scikit-learn's roc_auc_score (4 cases, 10 to 5000 samples)")
 
 
 def check_no_ties(student: Student) -> str:

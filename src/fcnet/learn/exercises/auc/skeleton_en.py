@@ -14,6 +14,7 @@
 # present, and time 10^6 scores (under a second).
 
 # %%
+import numpy as np
 
 
 # %%

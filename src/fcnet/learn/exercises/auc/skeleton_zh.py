@@ -14,6 +14,7 @@
 # ValueError，并对 10^6 个得分计时（一秒以内）。
 
 # %%
+import numpy as np
 
 
 # %%

@@ -16,6 +16,7 @@ from fcnet import nn
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.learn.core import Check, CheckFailed, Exercise, Student
+from fcnet.learn.diff import compare
 from fcnet.learn.exercises._util import array, close, max_error, ratio, scalar, tuple_of
 from fcnet.learn.gradcheck import check_grad
 
@@ -98,6 +99,7 @@ def check_linear_forward(student: Student) -> str:
                 where=where, err=err, i=i, formula=_(_FORMULA_Z)
             ),
             tag="z_wrong",
+            diff=compare("z", z, ref),
         )
     return _("matches fcnet.nn.Linear (N = 1, square and non-square W)")
 
@@ -168,7 +170,7 @@ def check_linear_backward_values(student: Student) -> str:
     if failed:
         first = failed[next(p for p in ("dW", "db", "dx") if p in failed)]
         parts = [(p, p not in failed) for p in ("dW", "db", "dx")]
-        raise CheckFailed(first.message, tag=first.tag, parts=parts)
+        raise CheckFailed(first.message, tag=first.tag, parts=parts, diff=first.diff)
     return _("dW, db, dx match fcnet.nn.Linear.backward")
 
 
@@ -192,6 +194,7 @@ def _dW_verdict(got, case, ref, sizes) -> None:
                 where=where, err=err, i=i, formula=_(_FORMULA_DW)
             ),
             tag="dW_wrong",
+            diff=compare("dW", dW, rdW),
         )
 
 
@@ -216,6 +219,7 @@ def _db_verdict(got, case, ref, sizes) -> None:
                 where=where, err=err, i=i, formula=_(_FORMULA_DB)
             ),
             tag="db_wrong",
+            diff=compare("db", db, rdb),
         )
 
 
@@ -239,6 +243,7 @@ def _dx_verdict(got, case, ref, sizes) -> None:
                 where=where, err=err, i=i, formula=_(_FORMULA_DX)
             ),
             tag="dx_wrong",
+            diff=compare("dx", dx, rdx),
         )
 
 
@@ -328,7 +333,9 @@ def _relu_case(student: Student, N: int = 6, H: int = 5, *, zeros: bool = True):
 def check_relu_forward(student: Student) -> str:
     z, _g = _relu_case(student)
     a, (z_in,) = student.call_keep("relu_forward", z)
-    _unchanged("relu_forward", "z", z, z_in, "backward needs the original z for the mask 1[z > 0]")
+    _unchanged(
+        "relu_forward", "z", z, z_in, N_("backward needs the original z for the mask 1[z > 0]")
+    )
     a = array(a, "a", z.shape, why=_("a = max(z, 0) elementwise has z's shape"))
     ref = nn.ReLU().forward(z)
     if not close(a, ref):
@@ -336,6 +343,7 @@ def check_relu_forward(student: Student) -> str:
         raise CheckFailed(
             _("a is wrong at {i} (z = {z_i:.3g}): a = max(z, 0)").format(i=i, z_i=z[i]),
             tag="relu_forward_wrong",
+            diff=compare("a", a, ref),
         )
     return "a = max(z, 0)"
 
@@ -384,6 +392,7 @@ def check_relu_backward(student: Student) -> str:
             i=i, z_i=z[i], formula=_(_FORMULA_RELU)
         ),
         tag="relu_backward_wrong",
+        diff=compare("grad_z", g, ref),
     )
 
 
@@ -490,6 +499,7 @@ def check_softmax_ce(student: Student) -> str:
                     where=where, err=err, i=i, formula=_(_FORMULA_DELTA)
                 ),
                 tag="delta_wrong",
+                diff=compare("delta", delta, rdelta),
             )
     return _("loss and delta match fcnet.nn.CrossEntropyLoss (N = 1 included)")
 
@@ -540,6 +550,15 @@ def check_softmax_ce_stable(student: Student) -> str:
                 "the max must be each row's, z.max(axis=1, keepdims=True), not the batch's; {hint}"
             ).format(loss=two, hint=hint),
             tag="softmax_global_max",
+        )
+    if not np.isfinite(loss) and np.isfinite(delta).all():
+        raise CheckFailed(
+            _(
+                "loss is {loss} for z = [-1000, -1000, 1000], y = 0 while delta is finite: "
+                "p = exp(-2000) underflows to 0 and log(0) = -inf; take log p from the "
+                "log-sum-exp, log p = z - max - log sum_j exp(z_j - max), not np.log(p)"
+            ).format(loss=loss),
+            tag="log_of_underflowed_p",
         )
     if not np.isfinite(loss):
         raise CheckFailed(
@@ -694,6 +713,7 @@ MISTAKES = {
     "delta_missing_onehot": N_("delta misses the - onehot(y) term"),
     "delta_wrong": N_("delta is wrong in another way"),
     "softmax_unstable": N_("softmax overflows for large logits (no max subtracted)"),
+    "log_of_underflowed_p": N_("log of a softmax that underflowed to 0 (no log-sum-exp)"),
     "softmax_global_max": N_("softmax subtracts the batch's max instead of each row's"),
     "two_layer_diverges": N_("two-layer training leaves fcnet.nn's loss curve"),
     "two_layer_no_progress": N_("two-layer training does not lower the loss"),

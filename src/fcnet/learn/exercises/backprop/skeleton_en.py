@@ -20,6 +20,7 @@
 # `fcnet check backprop backprop.py`). Loops are allowed: the checks grade correctness.
 
 # %%
+import numpy as np
 
 
 # %%
@@ -66,11 +67,46 @@ def softmax_cross_entropy(z, y):
 
     loss = -(1/N) sum_n log softmax(z_n)[y_n], a float (the mean over the batch);
     delta = dL/dz = (softmax(z) - onehot(y)) / N, shape (N, C).
-    Stay finite for logits of magnitude 1000: softmax(z) = softmax(z - max_j z_j).
+    Stay finite for logits of magnitude 1000: subtract each row's max m, and take the
+    stable log-softmax, log p = (z - m) - log sum_j exp(z_j - m) (log-sum-exp), not
+    np.log(p): p underflows to 0 for a logit far below the max, and log(0) = -inf.
     Returns (loss, delta).
     """
     # TODO
     raise NotImplementedError("softmax_cross_entropy")
+
+
+# %% [markdown]
+# ## A worked example, with a gradient check that runs
+#
+# One sigmoid unit: z = w · x + b, a = σ(z), L = ½ (a - t)². The chain rule gives
+# dL/dz = (a - t) σ'(z) = (a - t) a (1 - a), then dL/dw = dL/dz · x and dL/db = dL/dz:
+# the same pattern as delta, dW and db above, for one unit and one sample. With
+# x = (0.05, 0.10), w = (0.15, 0.20), b = 0.35 and target t = 0.01, by hand:
+# z = 0.0075 + 0.02 + 0.35 = 0.3775, a = σ(0.3775) = 0.593270,
+# dL/dz = 0.583270 × 0.593270 × 0.406730 = 0.140743. The cell below computes the same
+# and checks dL/dw and dL/db against finite differences: run it, then change a formula
+# (drop the factor a (1 - a), say) and see the check call it wrong.
+
+# %%
+from fcnet.learn import check_grad
+
+x_ex = np.array([0.05, 0.10])
+w_ex = np.array([0.15, 0.20])
+b_ex = np.array([0.35])
+t_ex = 0.01
+
+
+def unit_loss():
+    a = 1 / (1 + np.exp(-(w_ex @ x_ex + b_ex[0])))
+    return 0.5 * (a - t_ex) ** 2
+
+
+z_ex = w_ex @ x_ex + b_ex[0]  # 0.3775
+a_ex = 1 / (1 + np.exp(-z_ex))  # 0.593270
+dz_ex = (a_ex - t_ex) * a_ex * (1 - a_ex)  # 0.140743
+print(f"z = {z_ex:.4f}, a = {a_ex:.6f}, L = {unit_loss():.6f}, dL/dz = {dz_ex:.6f}")
+print(check_grad(unit_loss, {"w": w_ex, "b": b_ex}, {"w": dz_ex * x_ex, "b": np.array([dz_ex])}))
 
 
 # %% [markdown]

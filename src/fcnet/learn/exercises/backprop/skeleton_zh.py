@@ -20,6 +20,7 @@
 # `fcnet check backprop backprop.py`）。可以用循环：检查只看对不对。
 
 # %%
+import numpy as np
 
 
 # %%
@@ -66,11 +67,46 @@ def softmax_cross_entropy(z, y):
 
     loss = -(1/N) sum_n log softmax(z_n)[y_n]，一个 float（小批量上的平均）；
     delta = dL/dz = (softmax(z) - onehot(y)) / N，形状 (N, C)。
-    logit 量级为 1000 时也要保持有限：softmax(z) = softmax(z - max_j z_j)。
+    logit 量级为 1000 时也要保持有限：每一行减去该行的最大值 m，并用数值稳定的
+    log-softmax，即 log p = (z - m) - log sum_j exp(z_j - m)（log-sum-exp），不要用
+    np.log(p)：某个 logit 远小于最大值时 p 会下溢为 0，而 log(0) = -inf。
     返回 (loss, delta)。
     """
     # TODO
     raise NotImplementedError("softmax_cross_entropy")
+
+
+# %% [markdown]
+# ## 一个算好的例子，带一次能运行的梯度检验
+#
+# 一个 sigmoid 单元：z = w · x + b，a = σ(z)，L = ½ (a - t)²。由链式法则，
+# dL/dz = (a - t) σ'(z) = (a - t) a (1 - a)，于是 dL/dw = dL/dz · x，dL/db = dL/dz：
+# 这和上面的 delta、dW、db 是同一个套路，只是只有一个单元、一个样本。取
+# x = (0.05, 0.10)、w = (0.15, 0.20)、b = 0.35、目标 t = 0.01，手算：
+# z = 0.0075 + 0.02 + 0.35 = 0.3775，a = σ(0.3775) = 0.593270，
+# dL/dz = 0.583270 × 0.593270 × 0.406730 = 0.140743。下面的单元格算出同样的数，
+# 并用有限差分检验 dL/dw 和 dL/db：先运行它，再改掉一个公式（比如去掉因子
+# a (1 - a)），看检验如何指出错误。
+
+# %%
+from fcnet.learn import check_grad
+
+x_ex = np.array([0.05, 0.10])
+w_ex = np.array([0.15, 0.20])
+b_ex = np.array([0.35])
+t_ex = 0.01
+
+
+def unit_loss():
+    a = 1 / (1 + np.exp(-(w_ex @ x_ex + b_ex[0])))
+    return 0.5 * (a - t_ex) ** 2
+
+
+z_ex = w_ex @ x_ex + b_ex[0]  # 0.3775
+a_ex = 1 / (1 + np.exp(-z_ex))  # 0.593270
+dz_ex = (a_ex - t_ex) * a_ex * (1 - a_ex)  # 0.140743
+print(f"z = {z_ex:.4f}, a = {a_ex:.6f}, L = {unit_loss():.6f}, dL/dz = {dz_ex:.6f}")
+print(check_grad(unit_loss, {"w": w_ex, "b": b_ex}, {"w": dz_ex * x_ex, "b": np.array([dz_ex])}))
 
 
 # %% [markdown]

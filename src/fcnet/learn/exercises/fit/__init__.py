@@ -17,7 +17,7 @@ import numpy as np
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.learn.core import Check, CheckFailed, Exercise, Student
-from fcnet.learn.exercises._network import forward, network
+from fcnet.learn.exercises._network import diverged, forward, network
 from fcnet.learn.exercises._util import array
 
 BOUND, QUICK_BOUND = 0.01, 0.05
@@ -96,7 +96,10 @@ def check_fit(student: Student) -> str:
     xt = rng.uniform(a, b, (1000, 1))  # held out: never leaves this process
     layers = network(student.call("train", x, curve(x)), 1, 1)
     yt = curve(xt)
-    p = forward(layers, xt)
+    with np.errstate(all="ignore"):  # a diverged network's inf and NaN are said below
+        p = forward(layers, xt)
+    if not np.isfinite(p).all():
+        raise diverged(parameters=False)
     mse = float(np.mean((p - yt) ** 2))
     ratio = mse / float(yt.var())
     what = _("held-out MSE {mse:.3g} = {ratio:.2%} of the curve's variance").format(
@@ -110,7 +113,7 @@ def check_fit(student: Student) -> str:
             ).format(what=what, bound=bound),
             tag="fit_underfit",
         )
-    return what + (" (quick)" if quick else "")
+    return what + (_(" (--quick: on small slices)") if quick else "")
 
 
 MISTAKES = {
@@ -119,6 +122,7 @@ MISTAKES = {
     "fit_target_flat": N_("target is constant"),
     "fit_target_linear": N_("target is nearly a straight line"),
     "not_a_network": N_("train does not return a list of (W, b) pairs of a ReLU network"),
+    "diverged": N_("training diverged to NaN or inf (learning rate too large)"),
     "fit_underfit": N_("the network's held-out error is over the bound"),
 }
 

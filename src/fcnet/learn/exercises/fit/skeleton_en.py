@@ -20,6 +20,7 @@
 # no `predict` any more; the checker computes the predictions.)
 
 # %%
+import numpy as np
 
 DOMAIN = (-3.0, 3.0)  # the interval (a, b) the points are drawn from
 

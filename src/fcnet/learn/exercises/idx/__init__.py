@@ -24,10 +24,15 @@ from fcnet.data.idx import idx_header, read_idx
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.learn.core import Check, CheckFailed, Exercise, Student, StudentError
+from fcnet.learn.diff import compare
 
 _ENDIAN = N_(
     "IDX's integers are big-endian (MSB first): the bytes 00 00 27 10 are 10000, "
     "read them with struct '>I' or np.dtype('>u4')"
+)
+_FROM_HEADER = N_(
+    "read the count, rows and columns from the header (bytes 4-15), never a constant "
+    "like 784 or 28: the checks also use files of other sizes"
 )
 _CHECKED = N_(
     "check the magic number (0x00000803 images, 0x00000801 labels), that the header is "
@@ -103,7 +108,7 @@ def _result(value, what: str, expected: np.ndarray, where: str) -> None:
             )
             + (" = (N, rows*cols)" if expected.ndim == 2 else " = (N,)")
             + "; "
-            + _(_ENDIAN),
+            + (_(_ENDIAN) if _swapped(value.shape, expected.shape) else _(_FROM_HEADER)),
             tag="idx_little_endian" if _swapped(value.shape, expected.shape) else "idx_shape",
         )
     if value.dtype != np.uint8:
@@ -130,6 +135,7 @@ def _result(value, what: str, expected: np.ndarray, where: str) -> None:
                 int_expected_tuple_bad=int(expected[tuple(bad)]),
             ),
             tag="idx_values",
+            diff=compare(what, value, expected, rtol=0, atol=0),
         )
 
 
@@ -137,9 +143,10 @@ def _load(student: Student, name: str, path: Path, where: str):
     try:
         return student.call(name, str(path))
     except StudentError as exc:
+        why = _FROM_HEADER if "cannot reshape" in exc.message else _ENDIAN
         raise CheckFailed(
             _("{message} on {where}; {endian}").format(
-                message=exc.message, where=where, endian=_(_ENDIAN)
+                message=exc.message, where=where, endian=_(why)
             ),
             tag="idx_raised",
         ) from None
@@ -292,7 +299,12 @@ def check_malformed(student: Student) -> str:
             problems.insert(0, _("only the magic number's last byte is checked"))
         elif not accepted:
             tag = "idx_wrong_error"
-        raise CheckFailed(f"{'; '.join(problems[:3])}{more}: {_(_CHECKED)}", tag=tag)
+        raise CheckFailed(
+            _("{problems}{more}: {checked}").format(
+                problems=_("; ").join(problems[:3]), more=more, checked=_(_CHECKED)
+            ),
+            tag=tag,
+        )
     n = len(_malformed_images()) + len(_malformed_labels())
     return _("ValueError on all {n} malformed files").format(n=n)
 

@@ -31,8 +31,9 @@ print(list(head[0:4]), hex(int.from_bytes(head[0:4], "big")), int.from_bytes(hea
 #
 # "MSB first" (most significant byte first) is big-endian: `00 00 ea 60` is
 # 0x0000ea60 = 60000 images, then `00 00 00 1c` = 28 rows and `00 00 00 1c` = 28
-# columns. Read little-endian (the byte order of most PCs), `60 ea 00 00` would be
-# 1,625,948,160 images: that is why the course text writes `'>IIII'`.
+# columns. Read little-endian (the byte order of most PCs), the same bytes `00 00 ea 60`
+# would mean 0x60ea0000 = 1,625,948,160 images: that is why the course text writes
+# `'>IIII'`.
 
 # %%
 magic, n, rows, cols = struct.unpack(">IIII", head[:16])

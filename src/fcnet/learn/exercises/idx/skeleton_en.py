@@ -25,6 +25,7 @@
 # folder (the checks decompress their own copies).
 
 # %%
+import numpy as np
 
 
 # %%

@@ -26,6 +26,7 @@
 # `gunzip -k data/mnist/t10k-images-idx3-ubyte.gz`（检查会自己解压副本）。
 
 # %%
+import numpy as np
 
 
 # %%

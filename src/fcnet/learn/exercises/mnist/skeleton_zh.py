@@ -22,6 +22,7 @@
 # ```
 
 # %%
+import numpy as np
 
 
 # %%

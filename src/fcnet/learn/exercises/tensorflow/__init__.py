@@ -76,6 +76,7 @@ def check_training(student: Student) -> str:
             "optimizer.apply_gradients(zip(grads, model.trainable_variables))"
         ),
         eps=1e-7,
+        loss_words="tf.reduce_sum(tf.square(y_pred - y))",
     )
 
 
@@ -91,10 +92,17 @@ EXERCISE = Exercise(
     section="exercise 1 (TensorFlow twin)",
     functions=("TwoLayerNet", "train"),
     checks=(
-        Check("builds", check_builds, ("TwoLayerNet",), seconds=60.0),
-        Check("gradients", check_gradients, ("TwoLayerNet",)),
-        Check("Adam training", check_training, ("TwoLayerNet", "train"), seconds=90.0),
-        Check("one SGD step of train", check_sgd_step, ("TwoLayerNet", "train"), seconds=90.0),
+        Check("builds", ref.explained(check_builds), ("TwoLayerNet",), seconds=60.0),
+        Check("gradients", ref.explained(check_gradients), ("TwoLayerNet",)),
+        Check(
+            "Adam training", ref.explained(check_training), ("TwoLayerNet", "train"), seconds=90.0
+        ),
+        Check(
+            "one SGD step of train",
+            ref.explained(check_sgd_step),
+            ("TwoLayerNet", "train"),
+            seconds=90.0,
+        ),
     ),
     version="2",
     mistakes=ref.MISTAKES,

@@ -16,11 +16,7 @@
 # hides.
 
 # %%
-# This file is named tensorflow.py, like the library: a plain `import tensorflow` run as
-# `python tensorflow.py` would find this file first, so the library is imported this way.
-from fcnet.learn import import_library
-
-tf = import_library("tensorflow")
+import tensorflow as tf
 
 
 # %%

@@ -15,11 +15,7 @@
 # 这样能发现被 Adam 的归一化掩盖的重复梯度。
 
 # %%
-# 这个文件和库同名，都叫 tensorflow.py：以 `python tensorflow.py` 运行时，
-# 普通的 `import tensorflow` 会先找到这个文件本身，所以要这样导入库。
-from fcnet.learn import import_library
-
-tf = import_library("tensorflow")
+import tensorflow as tf
 
 
 # %%

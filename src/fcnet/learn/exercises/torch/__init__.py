@@ -90,10 +90,17 @@ EXERCISE = Exercise(
     section="PyTorch step by step",
     functions=("TwoLayerNet", "train"),
     checks=(
-        Check("builds", check_builds, ("TwoLayerNet",)),
-        Check("gradients", check_gradients, ("TwoLayerNet",)),
-        Check("Adam training", check_training, ("TwoLayerNet", "train"), seconds=60.0),
-        Check("one SGD step of train", check_sgd_step, ("TwoLayerNet", "train"), seconds=60.0),
+        Check("builds", ref.explained(check_builds), ("TwoLayerNet",)),
+        Check("gradients", ref.explained(check_gradients), ("TwoLayerNet",)),
+        Check(
+            "Adam training", ref.explained(check_training), ("TwoLayerNet", "train"), seconds=60.0
+        ),
+        Check(
+            "one SGD step of train",
+            ref.explained(check_sgd_step),
+            ("TwoLayerNet", "train"),
+            seconds=60.0,
+        ),
     ),
     version="2",
     mistakes=ref.MISTAKES,

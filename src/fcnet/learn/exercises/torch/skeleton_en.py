@@ -17,11 +17,7 @@
 # -lr * dL/dW, which catches a gradient added twice that Adam's normalisation hides.
 
 # %%
-# This file is named torch.py, like the library: a plain `import torch` run as
-# `python torch.py` would find this file first, so the library is imported this way.
-from fcnet.learn import import_library
-
-torch = import_library("torch")
+import torch
 
 
 # %%

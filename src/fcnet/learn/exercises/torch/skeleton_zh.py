@@ -16,11 +16,7 @@
 # 权重必须正好移动 -lr * dL/dW，这样能发现被 Adam 的归一化掩盖的重复累加梯度。
 
 # %%
-# 这个文件和库同名，都叫 torch.py：以 `python torch.py` 运行时，普通的
-# `import torch` 会先找到这个文件本身，所以要这样导入库。
-from fcnet.learn import import_library
-
-torch = import_library("torch")
+import torch
 
 
 # %%
