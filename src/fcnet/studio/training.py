@@ -25,10 +25,10 @@ import fcnet
 from fcnet.backends import Backend
 from fcnet.data.synthetic import function_grid, function_samples
 from fcnet.i18n import gettext as _
+from fcnet.nn.losses import softmax
 from fcnet.spec import Activation, LayerSpec, NetSpec, Optimizer, OptimizerSpec
 from fcnet.studio.sessions import TrainingSession
 from fcnet.tasks.fit import _Scale as Scale
-from fcnet.tasks.mnist import softmax
 from fcnet.train import Callback, train
 
 # Points of the curve sent to the page (the fit is drawn on this grid).
