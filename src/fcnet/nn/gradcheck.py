@@ -134,8 +134,8 @@ def grid_case(
     from fcnet.nn.activations import Sigmoid
     from fcnet.nn.activations import activation as make_activation
     from fcnet.nn.layers import Linear
-    from fcnet.nn.module import Module
     from fcnet.nn.losses import loss as make_loss
+    from fcnet.nn.module import Module
 
     rng = np.random.default_rng([seed, depth, batch, int(bias), len(activation), len(loss)])
     widths = [3, *[4, 5, 4][:depth], 3]
