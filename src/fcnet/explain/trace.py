@@ -345,8 +345,8 @@ def check_weights(
         )
     if len(layers) > MAX_LAYERS:
         raise ValueError(
-            _("{source}: expected at most {MAX_LAYERS} layers, got {n_layers}").format(
-                source=source, MAX_LAYERS=MAX_LAYERS, n_layers=len(layers)
+            _("{source}: expected at most {most} layers, got {n_layers}").format(
+                source=source, most=MAX_LAYERS, n_layers=len(layers)
             )
         )
     weights: list[tuple[np.ndarray, np.ndarray]] = []
@@ -361,46 +361,40 @@ def check_weights(
         b = _finite_array(f"{source}: layer {l}: b", layer["b"]) if _numbers(layer["b"]) else None
         if b is None or b.ndim != 1 or b.shape[0] != W.shape[0]:
             raise ValueError(
-                _(
-                    "{source}: layer {l}: b: expected {w_shape_0} numbers (W's rows), got "
-                    "{none_if_b_is_none_else_b_shape}"
-                ).format(
+                _("{source}: layer {l}: b: expected {rows} numbers (W's rows), got {got}").format(
                     source=source,
                     l=l,
-                    w_shape_0=W.shape[0],
-                    none_if_b_is_none_else_b_shape=None if b is None else b.shape,
+                    rows=W.shape[0],
+                    got=None if b is None else b.shape,
                 )
             )
         if weights and W.shape[1] != weights[-1][0].shape[0]:
             raise ValueError(
                 _(
-                    "{source}: layer {l}: W has {w_shape_1} columns, expected "
-                    "{weights_1_0_shape_0} (layer {l_1}'s rows)"
+                    "{source}: layer {l}: W has {columns} columns, expected "
+                    "{expected} (layer {previous}'s rows)"
                 ).format(
                     source=source,
                     l=l,
-                    w_shape_1=W.shape[1],
-                    weights_1_0_shape_0=weights[-1][0].shape[0],
-                    l_1=l - 1,
+                    columns=W.shape[1],
+                    expected=weights[-1][0].shape[0],
+                    previous=l - 1,
                 )
             )
         if max(W.shape) > MAX_UNITS:
             raise ValueError(
-                _("{source}: layer {l}: expected at most {MAX_UNITS} units, got {shape}").format(
-                    source=source, l=l, MAX_UNITS=MAX_UNITS, shape=W.shape
+                _("{source}: layer {l}: expected at most {most} units, got {shape}").format(
+                    source=source, l=l, most=MAX_UNITS, shape=W.shape
                 )
             )
         weights.append((W, b))
     found = [weights[0][0].shape[1]] + [W.shape[0] for W, _ in weights]
     if sizes is not None and found != list(sizes):
         raise ValueError(
-            _(
-                "{source}: the weights make a {join_map_str_found} network, --sizes says "
-                "{join_map_str_sizes}"
-            ).format(
+            _("{source}: the weights make a {found} network, --sizes says {sizes}").format(
                 source=source,
-                join_map_str_found="-".join(map(str, found)),
-                join_map_str_sizes="-".join(map(str, sizes)),
+                found="-".join(map(str, found)),
+                sizes="-".join(map(str, sizes)),
             )
         )
     return found, weights
