@@ -12,8 +12,10 @@ relative to FOLDER.
 Writes: `atomic_write` renames a finished temporary file over the target, so a reader
 sees the old file or the new one, never half of one. The new file gets the mode a plain
 `open()` would give it (0666 less the umask; an existing file keeps its own), not
-mkstemp's 0600. Its temporary files are named `.NAME.fcnet-PID-XXXX.tmp`; one left behind
-by a killed process is removed by the next atomic write in the same folder.
+mkstemp's 0600. `atomic_path` does the same for a library that writes by file name
+(Keras). Temporary files are named `.NAME.fcnet-PID-XXXX.tmp` (plus the suffix such a
+library insists on); one left behind by a killed process is removed by the next atomic
+write in the same folder.
 """
 
 from __future__ import annotations
@@ -406,11 +408,11 @@ def scalar_text(arrays: Mapping[str, np.ndarray], key: str, source: str) -> str:
 # ----- writing ------------------------------------------------------------------------------
 
 
-_TMP = re.compile(r"^\..+\.fcnet-(\d+)-[a-z0-9_]+\.tmp$")
+_TMP = re.compile(r"^\..+\.fcnet-(\d+)-[a-z0-9_]+\.tmp(?:\.[a-z0-9]+)*$")
 
 
 def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
-    """Remove `.NAME.fcnet-PID-XXXX.tmp` files whose writing process is gone: what a killed
+    """Remove `.NAME.fcnet-PID-XXXX.tmp[.SUFFIX]` files whose writing process is gone: what a killed
     atomic write leaves. Returns what was removed."""
     removed: list[Path] = []
     try:
@@ -472,6 +474,18 @@ def _new_file_mode(path: Path) -> int:
     return 0o666 & ~umask()
 
 
+def _temporary(path: Path, suffix: str) -> tuple[int, str]:
+    """A new temporary file beside `path` (fd, name), with the mode `path` would get."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.fcnet-{os.getpid()}-", suffix=suffix, dir=path.parent
+    )
+    with contextlib.suppress(OSError):  # a file system without modes keeps its own
+        os.fchmod(fd, _new_file_mode(path))
+    return fd, tmp
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]:
     """Open a temporary file beside `path`; on success fsync it and rename it over `path`.
@@ -479,18 +493,35 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
     On any exception the temporary file is removed and `path` is left as it was.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(path.parent)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.fcnet-{os.getpid()}-", suffix=".tmp", dir=path.parent
-    )
+    fd, tmp = _temporary(path, ".tmp")
     try:
-        with contextlib.suppress(OSError):  # a file system without modes keeps its own
-            os.fchmod(fd, _new_file_mode(path))
         with os.fdopen(fd, mode) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path]:
+    """`atomic_write` for a library that writes by file name (Keras's `save_weights`): the
+    name of an empty temporary file beside `path`, ending `.tmp` + `suffix`, with the mode
+    `path` would get; on success it is fsynced and renamed over `path`, on any exception
+    removed (`path` is left as it was)."""
+    path = Path(path)
+    fd, tmp = _temporary(path, ".tmp" + suffix)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -5,6 +5,11 @@ first two Ctrl-C only set `flag`, which the loop checks between steps (it then w
 checkpoint and stops); a third stops at once, unless a checkpoint is being written
 (`shielded`): a save always ends. `sigint_handler` is the one place that installs a
 SIGINT handler (the training loop, and the figures' "hold Ctrl-C until drawn").
+
+A reader that goes away (`fcnet fit ... 2>&1 | head -1`) stops a run the same way:
+`pipe_closed` records it and gives the `PipeClosed` to raise, a KeyboardInterrupt, so the
+loop writes its checkpoint and the run folder is left as after a Ctrl-C; `output_closed`
+then tells the command to end quietly (exit 141) instead of printing where no one reads.
 """
 
 from __future__ import annotations
@@ -34,6 +39,24 @@ def sigint_handler(handler: Callable[[int, Any], None]) -> Iterator[Any]:
         yield previous
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+class PipeClosed(KeyboardInterrupt):
+    """The reader of the output went away: a stop handled as Ctrl-C is."""
+
+
+_closed = threading.Event()
+
+
+def pipe_closed() -> PipeClosed:
+    """Record that the output's reader went away; the stop to raise."""
+    _closed.set()
+    return PipeClosed()
+
+
+def output_closed() -> bool:
+    """Whether a reader of this process's output went away (`pipe_closed`)."""
+    return _closed.is_set()
 
 
 class CtrlC:
@@ -75,4 +98,4 @@ class CtrlC:
             raise KeyboardInterrupt
 
 
-__all__ = ["CtrlC", "sigint_handler"]
+__all__ = ["CtrlC", "PipeClosed", "output_closed", "pipe_closed", "sigint_handler"]

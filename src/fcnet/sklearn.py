@@ -148,10 +148,9 @@ class _NumpyModel(_NumpyBackendModel):
         return buffers[key]
 
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
+        state = super().__getstate__()  # (the backend's thread and speed choices dropped)
         state.pop("_l2", None)  # rebuilt on the next step
         state.pop("_buffers", None)
-        state.pop("_blas", None)  # the BLAS thread chooser holds ctypes handles: chosen anew
         return state
 
 

@@ -3,6 +3,7 @@ files (portable .npz across backends, native .pt / .weights.h5) and bad input.""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -150,6 +151,25 @@ def test_native_files_round_trip(tmp_path, backend, suffix):
     assert again.backend == backend
     x = batches(spec, 1)[0][0]
     np.testing.assert_array_equal(again.predict(x), model.predict(x))
+
+
+@pytest.mark.parametrize(("backend", "suffix"), [("torch", ".pt"), ("tensorflow", ".weights.h5")])
+def test_native_files_follow_the_umask_and_keep_an_existing_mode(tmp_path, backend, suffix):
+    """Issue 25.9 for native saves: a new file gets 0666 & ~umask (not mkstemp's 0600), a
+    rewritten one keeps its own mode, and no temporary file is left beside it."""
+    model = build(small_spec("mse"), backend)
+    path = tmp_path / f"net{suffix}"
+    before = os.umask(0o027)
+    try:
+        model.save(path)
+        assert path.stat().st_mode & 0o777 == 0o640
+        path.chmod(0o604)
+        model.save(path)
+        assert path.stat().st_mode & 0o777 == 0o604
+    finally:
+        os.umask(before)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+    assert load(path, spec=small_spec("mse")).backend == backend
 
 
 def test_torch_native_file_is_a_plain_state_dict(tmp_path):

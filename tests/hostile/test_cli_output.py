@@ -97,3 +97,57 @@ def test_head_reads_one_line_and_the_command_ends_quietly(tmp_path):
     )  # fmt: skip
     assert proc.stderr == ""
     assert proc.stdout.split()[-1] in ("0", "141")  # 0 when it wrote all before head left
+
+
+# ----- a reader that leaves mid-run: the run folder as a Ctrl-C leaves it ---------------------
+
+FIT = ["fit", "sin(x)", "--samples", "200", "--epochs", "300", "--hidden", "16", "--out", "run"]
+
+
+def _fit_into_head(tmp_path: Path, redirect: str) -> subprocess.CompletedProcess[str]:
+    """`fcnet fit ... REDIRECT | head -1`, the exit status of fcnet last on stdout."""
+    argv = " ".join(f"'{a}'" for a in FIT)
+    return subprocess.run(
+        ["bash", "-c", f"{sys.executable} -m fcnet {argv} {redirect} | head -1 >/dev/null"
+         "; echo \"${PIPESTATUS[0]}\""],
+        env=_environment(FCNET_LANG="en"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+
+
+def test_head_leaving_during_training_leaves_a_checkpoint_that_resumes(tmp_path):
+    """Epoch lines into `head -1` (2>&1): the pipe closes in epoch 15 of 300. The run stops
+    as after a Ctrl-C, with a checkpoint and no half result, quietly with 141; --resume
+    finishes it."""
+    proc = _fit_into_head(tmp_path, "2>&1")
+    assert proc.stdout.split() == ["141"], proc.stdout + proc.stderr
+    assert proc.stderr == ""
+    run = tmp_path / "run"
+    names = {p.name for p in run.iterdir()}
+    assert {"run.json", "config.json", "metrics.jsonl", "checkpoint.npz"} <= names, names
+    assert not names & {"model.npz", "result.json"}, names
+    again = subprocess.run(
+        [sys.executable, "-m", "fcnet", "fit", "--resume", "run", "-q"],
+        env=_environment(FCNET_LANG="en"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert {"model.npz", "result.json"} <= {p.name for p in run.iterdir()}
+
+
+def test_head_leaving_before_the_results_keeps_the_finished_run(tmp_path):
+    """Only stdout into `head -1`: training writes to stderr and ends; the results meet the
+    closed pipe. The finished run is kept whole, and the command ends quietly."""
+    proc = _fit_into_head(tmp_path, "2>err.txt")
+    assert proc.stdout.split() in (["0"], ["141"]), proc.stdout  # 0: all written before head left
+    err = (tmp_path / "err.txt").read_text()
+    assert "Traceback" not in err and "interrupted" not in err, err[-2000:]
+    assert {"model.npz", "result.json", "checkpoint.npz"} <= {
+        p.name for p in (tmp_path / "run").iterdir()
+    }

@@ -89,3 +89,17 @@ def test_pickling_still_works(blobs3):
     back = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
     back.partial_fit(X, y)
+
+
+def test_pickling_a_network_large_enough_for_the_compiled_step():
+    """At 2**15 parameters and more the numpy backend trains through `fcnet._speed`'s
+    compiled step and thread chooser (module and ctypes handles): a pickle leaves them out
+    and the copy makes its own, predicting and training on as the original."""
+    rng = np.random.default_rng(0)
+    X, y = rng.random((64, 300)), np.arange(64) % 2
+    clf = FCNetClassifier(hidden_layer_sizes=(128,), max_iter=2, random_state=0).fit(X, y)
+    back = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+    back.partial_fit(X, y)
+    clf.partial_fit(X, y)
+    np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))

@@ -90,6 +90,14 @@ class Model(ModelBase):
             self._blas = _speed.BlasThreads()
         return self._blas
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Without the speed layer's choices (the thread chooser holds ctypes handles, the
+        compiled step modules): a copy makes its own on its first step."""
+        state = dict(self.__dict__)
+        state.pop("_blas", None)
+        state.pop("_fast", None)
+        return state
+
     def _predict(self, x: np.ndarray) -> np.ndarray:
         self.net.eval()
         out = self.blas.call(self.net.forward, x, False)  # x checked by ModelBase

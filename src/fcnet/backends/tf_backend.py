@@ -15,11 +15,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from fcnet._fileio import atomic_path
 from fcnet.backends._base import ModelBase
 from fcnet.backends._common import (
     check_device,
@@ -369,15 +369,8 @@ class Model(ModelBase):
     # ----- native file ------------------------------------------------------------------
 
     def _save_native(self, path: Path) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".weights.h5", dir=path.parent)
-        os.close(fd)
-        try:
-            self.keras_model.save_weights(tmp, overwrite=True)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        with atomic_path(path, suffix=".weights.h5") as tmp:  # Keras wants that ending
+            self.keras_model.save_weights(str(tmp), overwrite=True)
 
     def _load_native(self, path: Path) -> None:
         if sniff(path) != "hdf5":

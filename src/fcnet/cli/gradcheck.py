@@ -29,9 +29,9 @@ def gradcheck(tolerance: float, seed: int, eps: float) -> None:
     """
     from rich.console import Console
     from rich.table import Table
-    from threadpoolctl import threadpool_limits
 
     from fcnet import nn
+    from fcnet._speed import limit_threads
     from fcnet.nn.gradcheck import grid_case
 
     if not tolerance > 0:
@@ -42,9 +42,9 @@ def gradcheck(tolerance: float, seed: int, eps: float) -> None:
         raise ValueError(_("--eps: expected a number in (0, 1), got {value}").format(value=eps))
     acts, losses = list(nn.ACTIVATIONS), list(nn.LOSSES)
     worst: dict[tuple[str, str], float] = {}
-    with threadpool_limits(1):  # tiny matrices: a second BLAS thread only waits
+    with limit_threads(1, frameworks=False):  # tiny matrices: a second BLAS thread only waits
         for act, loss in itertools.product(acts, losses):
-            errors = []
+            errors: list[float] = []
             for bias, batch, depth in itertools.product((True, False), (1, 7), (0, 1, 2, 3)):
                 model, loss_fn, x, y = grid_case(act, loss, bias, batch, depth, seed)
                 errors.extend(nn.gradcheck(model, loss_fn, x, y, eps=eps).values())

@@ -119,14 +119,26 @@ def _run(
         return function(*args, **kwargs)
     except Interrupted as exc:
         _ignore_more_ctrl_c()
+        _stop_quietly_if_output_closed()
         click.echo(f"fcnet: {exc.message}", err=True)
         raise click.exceptions.Exit(130) from None
     except KeyboardInterrupt:
         _ignore_more_ctrl_c()
         from fcnet.tasks.run_folder import interrupted_message
 
-        click.echo(f"fcnet: {interrupted_message(name)}", err=True)
+        message = interrupted_message(name)  # (a run that never trained is removed)
+        _stop_quietly_if_output_closed()
+        click.echo(f"fcnet: {message}", err=True)
         raise click.exceptions.Exit(130) from None
+
+
+def _stop_quietly_if_output_closed() -> None:
+    """After a stop: when it came from the reader going away (`| head -1`), end as the
+    `fcnet` command ends on a closed pipe, quietly with exit code 141."""
+    from fcnet.interrupt import output_closed
+
+    if output_closed():
+        raise BrokenPipeError from None
 
 
 def _ignore_more_ctrl_c() -> None:

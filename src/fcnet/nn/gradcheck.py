@@ -135,11 +135,12 @@ def grid_case(
     from fcnet.nn.activations import activation as make_activation
     from fcnet.nn.layers import Linear
     from fcnet.nn.losses import loss as make_loss
+    from fcnet.nn.module import Module
 
     rng = np.random.default_rng([seed, depth, batch, int(bias), len(activation), len(loss)])
     widths = [3, *[4, 5, 4][:depth], 3]
     init = "he_normal" if activation in ("relu", "leaky_relu") else "xavier_normal"
-    layers = []
+    layers: list[Module] = []
     for i in range(len(widths) - 1):
         layers.append(Linear(widths[i], widths[i + 1], bias, init, rng=rng, dtype="float64"))
         if i < len(widths) - 2:
@@ -157,6 +158,7 @@ def grid_case(
         for p in last.parameters():
             p.data *= 0.25
     x = rng.standard_normal((batch, 3))
+    y: np.ndarray
     if loss == "cross_entropy":
         y = rng.integers(0, 3, batch)
     elif loss in ("bce", "bce_with_logits"):

@@ -10,28 +10,12 @@ The tasks (`fcnet.tasks.run_folder` starts and finishes a run), the studio's sav
 the distributed launcher and `evaluate` all use it.
 """
 
+from fcnet.runs import layout
 from fcnet.runs.folder import Run, interrupted_message, jsonable, load_model, silent_run
-from fcnet.runs.layout import (
-    CHECKPOINT,
-    CONFIG,
-    METRICS_LOG,
-    MODEL,
-    RESULT,
-    RESUME_FILES,
-    RUN_FILES,
-    RUN_JSON,
-)
+from fcnet.runs.layout import *  # noqa: F403 (the file names, as layout declares them)
 from fcnet.runs.records import read_run, register_task
 
 __all__ = [
-    "CHECKPOINT",
-    "CONFIG",
-    "METRICS_LOG",
-    "MODEL",
-    "RESULT",
-    "RESUME_FILES",
-    "RUN_FILES",
-    "RUN_JSON",
     "Run",
     "interrupted_message",
     "jsonable",
@@ -40,3 +24,4 @@ __all__ = [
     "register_task",
     "silent_run",
 ]
+__all__ += layout.__all__

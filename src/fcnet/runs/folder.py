@@ -25,7 +25,7 @@ import numpy as np
 from fcnet._fileio import atomic_write_text
 from fcnet.backends._common import NATIVE_SUFFIX
 from fcnet.i18n import gettext as _
-from fcnet.interrupt import sigint_handler
+from fcnet.interrupt import pipe_closed, sigint_handler
 from fcnet.runs.layout import CHECKPOINT, CONFIG, METRICS_LOG, MODEL, RESULT, RUN_JSON
 from fcnet.runs.records import read_run
 
@@ -57,8 +57,6 @@ class Run:
         replace: bool = False,
         silent: bool = False,
     ):
-        from rich.console import Console
-
         self.task = task
         self.out_dir = out_dir
         self.options = options
@@ -68,8 +66,8 @@ class Run:
         self.silent = silent
         self._meta = meta  # run.json, written with the folder on the first file
         self._replace = replace  # --force: clear what --out holds when the folder is made
-        self.console: Console = Console(quiet=silent)
-        self.err: Console = Console(stderr=True, quiet=silent or bool(options["quiet"]))
+        self.console: Console = _console(quiet=silent)
+        self.err: Console = _console(stderr=True, quiet=silent or bool(options["quiet"]))
         self.files: list[Path] = []
         self.started = time.perf_counter()
         self.made_dir = False  # whether this run made out_dir (an interrupt may remove it)
@@ -157,6 +155,19 @@ class Run:
 
 # The run being made in this thread, for the message of a Ctrl-C outside the training loop.
 _CURRENT_RUN: contextvars.ContextVar[Run | None] = contextvars.ContextVar("fcnet_run", default=None)
+
+
+def _console(**kwargs: Any) -> Console:
+    """A rich Console whose reader going away (`| head -1`) stops the run as Ctrl-C does
+    (`fcnet.interrupt.pipe_closed`), where rich's own answer is SystemExit(1)."""
+    from rich.console import Console
+
+    class RunConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise pipe_closed()
+
+    return RunConsole(**kwargs)
 
 
 @contextlib.contextmanager

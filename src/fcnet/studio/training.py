@@ -25,10 +25,10 @@ import fcnet
 from fcnet.backends import Backend
 from fcnet.data.synthetic import function_grid, function_samples
 from fcnet.i18n import gettext as _
-from fcnet.spec import Activation, LayerSpec, NetSpec, Optimizer, OptimizerSpec
+from fcnet.nn.losses import softmax
+from fcnet.spec import Activation, LayerSpec, Loss, NetSpec, Optimizer, OptimizerSpec
 from fcnet.studio.sessions import TrainingSession
 from fcnet.tasks.fit import _Scale as Scale
-from fcnet.tasks.mnist import softmax
 from fcnet.train import Callback, train
 
 # Points of the curve sent to the page (the fit is drawn on this grid).
@@ -146,6 +146,20 @@ def parse_function(text: str):
     return f
 
 
+def _network(
+    req: FitRequest | DigitsTrainRequest, input_size: int, output_size: int, loss: Loss
+) -> NetSpec:
+    """The network a page asks for: `depth` hidden layers of `width` units."""
+    return NetSpec(
+        input_size=input_size,
+        hidden=[LayerSpec(width=req.width, activation=req.activation)] * req.depth,
+        output_size=output_size,
+        loss=loss,
+        optimizer=OptimizerSpec(name=req.optimizer, lr=req.lr),
+        seed=req.seed,
+    )
+
+
 class _SessionSteps(Callback):
     """The studio's hook into `fcnet.train.train`: after every optimiser step, report it
     (`on_step(global_step, epoch, loss)`), then wait while paused and stop when stopped
@@ -200,14 +214,7 @@ class FitSession(TrainingSession):
             )
         self.scale = Scale.of(ranges, y)  # `fcnet fit`'s own scaling, folded in on saving
         self.x, self.y = self.scale.x(x), self.scale.y(y)  # (N, 1), (N, 1)
-        self.spec = NetSpec(
-            input_size=1,
-            hidden=[LayerSpec(width=req.width, activation=req.activation)] * req.depth,
-            output_size=1,
-            loss="mse",
-            optimizer=OptimizerSpec(name=req.optimizer, lr=req.lr),
-            seed=req.seed,
-        )
+        self.spec = _network(req, 1, 1, "mse")
 
     def start_payload(self) -> dict[str, Any]:
         """What the page draws before the first step: the target on the grid."""
@@ -358,14 +365,7 @@ class DigitsSession(TrainingSession):
         super().__init__()
         self.req = req
         self.store = store
-        self.spec = NetSpec(
-            input_size=784,
-            hidden=[LayerSpec(width=req.width, activation=req.activation)] * req.depth,
-            output_size=10,
-            loss="cross_entropy",
-            optimizer=OptimizerSpec(name=req.optimizer, lr=req.lr),
-            seed=req.seed,
-        )
+        self.spec = _network(req, 784, 10, "cross_entropy")
 
     def run(self) -> None:
         req = self.req

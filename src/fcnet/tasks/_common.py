@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fcnet import runtime
+from fcnet._speed import limit_threads
 from fcnet.i18n import gettext as _
 from fcnet.limits import check_network
 from fcnet.runs.layout import CHECKPOINT, CONFIG, METRICS_LOG
@@ -37,9 +38,7 @@ def one_blas_thread(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="blas"):
+        with limit_threads(1, frameworks=False):
             return fn(*args, **kwargs)
 
     return wrapper

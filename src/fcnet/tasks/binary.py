@@ -27,7 +27,7 @@ from fcnet.runs.records import register_task
 from fcnet.spec import NetSpec
 from fcnet.tasks import _common
 from fcnet.tasks.netspec import resolve_spec
-from fcnet.tasks.options import TaskOptions, int_at_least, option, task_function
+from fcnet.tasks.options import TaskOptions, check_choice, int_at_least, option, task_function
 from fcnet.tasks.run_folder import TaskResult, finish, start_run
 from fcnet.train import MONITORS, Callback
 
@@ -104,13 +104,7 @@ def binary(
     `positive` names the positive label) or "random" (`samples` training samples of
     `features` random features, random labels). Other options as `fcnet binary --help`.
     """
-    name = given.get("dataset", "mnist-pair")
-    if name not in DATASETS:
-        raise ValueError(
-            _("--dataset: expected one of {datasets}, got {name!r}").format(
-                datasets=", ".join(DATASETS), name=name
-            )
-        )
+    name = check_choice("--dataset", given.get("dataset", "mnist-pair"), DATASETS)
     run = start_run("binary", BinaryOptions, given, resume, DATASET_DEFAULTS[name])
     o = run.options
     data = load_data(o)

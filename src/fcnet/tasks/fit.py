@@ -106,19 +106,9 @@ def fit(
             raise ValueError(_("--resume: a --sweep run cannot be resumed; start it again"))
         return _sweep(run, f, ranges, callbacks)
 
-    (x, y), (x_val, y_val), (x_grid, y_grid), grid_points = _data(o, f, ranges)
-    scale = _Scale.of(ranges, y)
-
-    model, history = _train_one(
-        run,
-        f,
-        scale,
-        (x, y),
-        (x_val, y_val),
-        (x_grid, y_grid),
-        callbacks,
-        label=f"fit {f.text}",
-    )
+    data = _data(o, f, ranges)
+    (x, y), _val, (x_grid, y_grid), grid_points = data
+    model, history = _train_one(run, f, ranges, data, callbacks, label=f"fit {f.text}")
     metrics = measure(model, x, y, x_grid, y_grid)
     files = _plots(run, f, ranges, model, history, x, y, x_grid, y_grid, grid_points)
     notes = [_("plots: {names}").format(names=", ".join(p.name for p in files))] if files else []
@@ -231,16 +221,17 @@ def ranges_of(o: dict[str, Any], f: Expression) -> list[tuple[float, float]]:
 def _train_one(
     run: Run,
     f: Expression,
-    scale: _Scale,
-    train: tuple[np.ndarray, np.ndarray],
-    val: tuple[np.ndarray, np.ndarray],
-    test: tuple[np.ndarray, np.ndarray],
+    ranges: list[tuple[float, float]],
+    data: tuple[Any, ...],
     callbacks: Sequence[Callback],
     label: str,
     width: int | None = None,
 ) -> tuple[Model, Any]:
-    """Train one network (a sweep's: one hidden layer of `width`, files named w<width>-)."""
+    """Train one network on `_data`'s (train, val, test grid, grid points), in its own
+    scaling (a sweep's: one hidden layer of `width`, files named w<width>-)."""
     o = run.options
+    train, val, test, _points = data
+    scale = _Scale.of(ranges, train[1])
     stem = f"w{width}-" if width is not None else ""
     d = len(f.variables) if f.variables else 1
     if run.resuming:
@@ -374,22 +365,12 @@ def _sweep(run: Run, f: Expression, ranges, callbacks) -> TaskResult:
     """One single-hidden-layer network per width; error against width on one picture."""
     o = run.options
     widths = o["hidden"]
-    (x, y), (x_val, y_val), (x_grid, y_grid), _unused = _data(o, f, ranges)
+    data = _data(o, f, ranges)
+    (x, y), _val, (x_grid, y_grid), _points = data
     rows = []
     model = history = None
     for w in widths:
-        scale = _Scale.of(ranges, y)
-        model, history = _train_one(
-            run,
-            f,
-            scale,
-            (x, y),
-            (x_val, y_val),
-            (x_grid, y_grid),
-            callbacks,
-            label=f"width {w}",
-            width=w,
-        )
+        model, history = _train_one(run, f, ranges, data, callbacks, label=f"width {w}", width=w)
         run.save_model(model, stem=f"w{w}-model")
         rows.append({"width": w, **measure(model, x, y, x_grid, y_grid)})
         run.err.print(

@@ -41,7 +41,7 @@ from fcnet.runs.records import register_task
 from fcnet.spec import NetSpec
 from fcnet.tasks import _common
 from fcnet.tasks.netspec import decay, resolve_spec
-from fcnet.tasks.options import TaskOptions, int_at_least, option, task_function
+from fcnet.tasks.options import TaskOptions, check_choice, int_at_least, option, task_function
 from fcnet.tasks.run_folder import Run, TaskResult, finish, load_model, start_run
 from fcnet.train import MONITORS, Callback
 
@@ -110,13 +110,7 @@ def mnist(
     quick trials); augment: shift every training image by up to 2 pixels each way, a
     new draw each time it is seen. Other options as `fcnet mnist --help`.
     """
-    name = given.get("preset", "default")
-    if name not in PRESETS:
-        raise ValueError(
-            _("--preset: expected one of {presets}, got {name!r}").format(
-                presets=", ".join(PRESETS), name=name
-            )
-        )
+    name = check_choice("--preset", given.get("preset", "default"), tuple(PRESETS))
     run = start_run("mnist", MnistOptions, given, resume, PRESETS[name])
     o = run.options
     x_train, y_train, x_test, y_test = load_data(o["data_dir"], o["limit"])

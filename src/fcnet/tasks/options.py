@@ -167,7 +167,8 @@ def _flag_value(where: str, v: Any) -> Any:
     return bool(v)
 
 
-def _choice(where: str, v: Any, choices: Sequence[str]) -> Any:
+def check_choice(where: str, v: Any, choices: Sequence[str]) -> Any:
+    """`v` if it is one of `choices`; else a one-line error naming `where` and the choices."""
     if v not in choices:
         raise ValueError(
             _("{where}: expected one of {choices}, got {v!r}").format(
@@ -281,7 +282,7 @@ def check(cls: type[TaskOptions], values: Mapping[str, Any]) -> dict[str, Any]:
                 )
             continue
         if m.choices is not None:
-            out[f.name] = _choice(where, v, m.choices)
+            out[f.name] = check_choice(where, v, m.choices)
         if m.check is not None:
             out[f.name] = m.check(where, v)
         elif m.kind in ("flag", "bool"):
@@ -376,6 +377,7 @@ __all__ = [
     "Resolved",
     "TaskOptions",
     "check",
+    "check_choice",
     "check_device",
     "flag",
     "option",
