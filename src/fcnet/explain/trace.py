@@ -521,8 +521,7 @@ def predict(net: Net, x: np.ndarray) -> np.ndarray:
 
 def _output(loss: str, z: np.ndarray) -> np.ndarray:
     if loss == "cross_entropy":
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        return nn.losses.softmax(z)
     if loss == "bce_with_logits":
         return nn.activations.sigmoid(z.copy())
     return z.copy()
