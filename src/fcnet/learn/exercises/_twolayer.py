@@ -85,10 +85,10 @@ def compare_curves(
     if not np.isclose(values[0], ref[0], rtol=1e-4):
         raise CheckFailed(
             _(
-                "the first loss is {values_0:.6g}, the reference's {ref_0:.6g} on the same "
+                "the first loss is {first:.6g}, the reference's {reference:.6g} on the same "
                 "weights: the loss is sum((y_pred - y)^2) over the batch "
                 "({loss_words}), taken before the first step"
-            ).format(values_0=values[0], ref_0=ref[0], loss_words=loss_words),
+            ).format(first=values[0], reference=ref[0], loss_words=loss_words),
             tag="first_loss_wrong",
         )
     for i, (a, b) in enumerate(zip(values, ref, strict=True)):
@@ -96,14 +96,14 @@ def compare_curves(
             raise CheckFailed(
                 _(
                     "after {i} steps the loss is {a:.6g}, the reference Adam's {b:.6g} (lr "
-                    "{TRAIN_LR:g}): {framework_hint}"
-                ).format(i=i, a=a, b=b, TRAIN_LR=TRAIN_LR, framework_hint=_(framework_hint)),
+                    "{lr:g}): {framework_hint}"
+                ).format(i=i, a=a, b=b, lr=TRAIN_LR, framework_hint=_(framework_hint)),
                 tag="curve_wrong",
             )
     if not values[-1] < 0.5 * values[0]:
         raise CheckFailed(
-            _("the loss does not fall: {values_0:.4g} -> {values_1:.4g}").format(
-                values_0=values[0], values_1=values[-1]
+            _("the loss does not fall: {first:.4g} -> {last:.4g}").format(
+                first=values[0], last=values[-1]
             ),
             tag="no_progress",
         )

@@ -651,20 +651,20 @@ def check_two_layer(student: Student) -> str:
             raise CheckFailed(
                 _(
                     "the loss leaves fcnet.nn's at step {step}: yours {loss:.6g}, fcnet.nn's "
-                    "{ref_step:.6g} (same weights, gradient descent lr {_LR})"
-                ).format(step=step, loss=loss, ref_step=ref[step], _LR=_LR),
+                    "{ref_step:.6g} (same weights, gradient descent lr {lr})"
+                ).format(step=step, loss=loss, ref_step=ref[step], lr=_LR),
                 tag="two_layer_diverges",
             )
     if not losses[-1] < 0.5 * losses[0]:
         raise CheckFailed(
-            _("the loss does not fall: {losses_0:.4g} -> {losses_1:.4g}").format(
-                losses_0=losses[0], losses_1=losses[-1]
+            _("the loss does not fall: {first:.4g} -> {last:.4g}").format(
+                first=losses[0], last=losses[-1]
             ),
             tag="two_layer_no_progress",
         )
     return _(
-        "loss {losses_0:.3f} -> {losses_1:.3f} in {_STEPS} steps, as fcnet.nn's ({ref_1:.3f})"
-    ).format(losses_0=losses[0], losses_1=losses[-1], _STEPS=_STEPS, ref_1=ref[-1])
+        "loss {first:.3f} -> {last:.3f} in {steps} steps, as fcnet.nn's ({reference:.3f})"
+    ).format(first=losses[0], last=losses[-1], steps=_STEPS, reference=ref[-1])
 
 
 _FUNCS = (

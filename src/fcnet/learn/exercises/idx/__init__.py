@@ -124,15 +124,15 @@ def _result(value, what: str, expected: np.ndarray, where: str) -> None:
         bad = np.argwhere(value != expected)[0]
         raise CheckFailed(
             _(
-                "{what} returns wrong values on {where}, first at {tuple_int_i_for_i_in_bad}: "
-                "{int_value_tuple_bad}, expected {int_expected_tuple_bad} (do the data start after "
+                "{what} returns wrong values on {where}, first at {index}: "
+                "{value}, expected {expected} (do the data start after "
                 "the header: byte 16 for images, 8 for labels?)"
             ).format(
                 what=what,
                 where=where,
-                tuple_int_i_for_i_in_bad=tuple(int(i) for i in bad),
-                int_value_tuple_bad=int(value[tuple(bad)]),
-                int_expected_tuple_bad=int(expected[tuple(bad)]),
+                index=tuple(int(i) for i in bad),
+                value=int(value[tuple(bad)]),
+                expected=int(expected[tuple(bad)]),
             ),
             tag="idx_values",
             diff=compare(what, value, expected, rtol=0, atol=0),
@@ -354,9 +354,9 @@ def check_speed(student: Student) -> str:
             tag="idx_slow",
         )
     return _(
-        "{yours_1000:.0f} ms on the 47 MB training images, {speedup:.0f}x the course text's "
+        "{ms:.0f} ms on the 47 MB training images, {speedup:.0f}x the course text's "
         "struct loader ({course:.1f} s)"
-    ).format(yours_1000=yours * 1000, speedup=speedup, course=course)
+    ).format(ms=yours * 1000, speedup=speedup, course=course)
 
 
 MISTAKES = {
