@@ -154,9 +154,8 @@ def _train_fcnet(
 
 def _fit_fcnet(model, data, epochs: int, seed: int) -> dict[str, Any]:
     """An fcnet model trained on the CPU by `fcnet.train.train`, the loop `fcnet mnist` runs
-    (the training set checked once per fit, each batch gathered into one buffer): each
-    epoch's seconds from the loop's record (no evaluation in it), the test accuracy after
-    each epoch (untimed)."""
+    (the training set checked once per fit, not every batch): each epoch's seconds from the
+    loop's record (no evaluation in it), the test accuracy after each epoch (untimed)."""
     from fcnet.train import Callback, train
 
     x, y, xt, yt = data

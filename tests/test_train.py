@@ -350,8 +350,8 @@ def test_a_set_checked_once_trains_the_same_bits_as_batches_checked_each_step(we
     x, y = _data(n=90)
     x_f = np.asfortranarray(x)  # the same values in another layout: each batch checked
     model_a, model_b = build(_spec()), build(_spec())
-    assert _checked_set(model_a, x, y, 16) is not None
-    assert _checked_set(model_b, x_f, y, 16) is None
+    assert _checked_set(model_a, x, y) is not None
+    assert _checked_set(model_b, x_f, y) is None
     w = np.linspace(0.0, 2.0, 90) if weighted else None
     kw = dict(epochs=2, batch_size=16, seed=4, loss_weights=w, progress=False)
     h_a = train(model_a, x, y, **kw)

@@ -135,9 +135,7 @@ def train(
     # a backend that can keep the training set on its device (torch on a GPU) says so
     hook = getattr(model, "resident_steps", None) if augment is None and weights is None else None
     resident = hook(x, y) if hook is not None else None
-    checked = (
-        _checked_set(model, x, y, batch_size) if resident is None and augment is None else None
-    )
+    checked = _checked_set(model, x, y) if resident is None and augment is None else None
 
     ctrl_c = CtrlC()
     bar = ProgressBar(label, epochs, n_batches) if progress else None
@@ -228,12 +226,9 @@ def _epoch(
     while state.step < n_batches:
         lo, hi = state.step * batch_size, (state.step + 1) * batch_size
         step = model.train_step
-        if checked is not None:  # the set checked once: each batch gathered into one buffer
+        if checked is not None:  # the set checked once: its batches are not checked again
             idx, step = order[lo:hi], checked.step
-            # np.take beats x[idx]; the indices are in range, and mode="clip" spares the
-            # copy of `out` that mode="raise" makes
-            xb = np.take(checked.x, idx, axis=0, out=checked.batch[: len(idx)], mode="clip")
-            yb = checked.y[idx]
+            xb, yb = checked.x[idx], checked.y[idx]
         elif resident is None:
             idx = order[lo:hi]
             xb = x[idx] if augment is None else augment(x[idx], state.rng)
@@ -270,11 +265,10 @@ class _CheckedSet(NamedTuple):
 
     x: np.ndarray  # (n, in)
     y: np.ndarray  # (n,) labels or (n, out)
-    batch: np.ndarray  # (batch_size, in): the buffer every batch is gathered into
     step: Callable[..., float]  # the model's step on checked batches
 
 
-def _checked_set(model: Model, x: np.ndarray, y: np.ndarray, batch_size: int) -> _CheckedSet | None:
+def _checked_set(model: Model, x: np.ndarray, y: np.ndarray) -> _CheckedSet | None:
     """(x, y) checked once for the whole fit, so that no batch is checked again; None where
     each batch is checked as it comes: a model without the shared checks (`ModelBase`), or
     an x that the check would copy whole (another dtype or layout than the model's)."""
@@ -287,8 +281,7 @@ def _checked_set(model: Model, x: np.ndarray, y: np.ndarray, batch_size: int) ->
     if not xa.flags.c_contiguous:
         return None
     xs, ys = check_xy(model.spec, xa, y)
-    batch = np.empty((min(batch_size, len(xs)), xs.shape[1]), dtype=xs.dtype)
-    return _CheckedSet(xs, ys, batch, model._train_checked)
+    return _CheckedSet(xs, ys, model._train_checked)
 
 
 def _weights(name: str, w: np.ndarray | None, n: int) -> np.ndarray | None:

@@ -58,8 +58,7 @@ class ModelBase:
 
     def _train_checked(self, x: np.ndarray, y: np.ndarray, sample_weight: Any = None) -> float:
         """`train_step` on a batch already as `check_xy` gives it: `fcnet.train` checks its
-        whole training set once per fit, not every batch again. The batch's buffer may be
-        reused once this returns."""
+        whole training set once per fit, not every batch again."""
         if sample_weight is None:
             loss = float(self._train_step(x, y))
         else:
