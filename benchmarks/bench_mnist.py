@@ -2,13 +2,13 @@
 
 784-256-10 ReLU, softmax cross-entropy, batch 128, Adam (lr 1e-3), float32, shuffled
 every epoch, test accuracy after every epoch (its time excluded). Contestants:
-`fcnet-numpy`, `fcnet-torch`, `fcnet-tensorflow` (fcnet.build + Model.train_step /
-predict), `pytorch` (a hand-written loop over tensors, no DataLoader), `keras`
-(`model.fit`, a callback records each epoch's time and accuracy) and `sklearn`
-(`MLPClassifier.partial_fit`, one call per epoch; alpha=0 so that no contestant has
-weight decay). Each contestant runs in its own subprocess, so that its peak memory and
-thread settings are its own: THREADS threads for BLAS/OpenMP (environment and
-threadpoolctl), torch.set_num_threads, tf.config.threading.
+`fcnet-numpy`, `fcnet-torch`, `fcnet-tensorflow` (fcnet.build, then `fcnet.train.train`
+on the CPU as the tasks train, Model.train_step on a GPU; Model.predict), `pytorch` (a
+hand-written loop over tensors, no DataLoader), `keras` (`model.fit`, a callback records
+each epoch's time and accuracy) and `sklearn` (`MLPClassifier.partial_fit`, one call per
+epoch; alpha=0 so that no contestant has weight decay). Each contestant runs in its own
+subprocess, so that its peak memory and thread settings are its own: THREADS threads for
+BLAS/OpenMP (environment and threadpoolctl), torch.set_num_threads, tf.config.threading.
 
 Run one contestant by hand: `python -m benchmarks.bench_mnist --contestant pytorch`.
 """
@@ -139,6 +139,8 @@ def _train_fcnet(
         }
     )
     model = fcnet.build(spec, backend, device=device)
+    if device == "cpu":
+        return _fit_fcnet(model, data, epochs, seed)
     rng = np.random.default_rng(seed)
     epoch_s, acc = [], []
     for _ in range(epochs):
@@ -148,6 +150,24 @@ def _train_fcnet(
         epoch_s.append(time.perf_counter() - t0)
         acc.append(float(np.mean(np.argmax(model.predict(xt), axis=1) == yt)))
     return {"epoch_s": epoch_s, "accuracy": acc, "dtype": "float32"}
+
+
+def _fit_fcnet(model, data, epochs: int, seed: int) -> dict[str, Any]:
+    """An fcnet model trained on the CPU by `fcnet.train.train`, the loop `fcnet mnist` runs
+    (the training set checked once per fit, not every batch): each epoch's seconds from the
+    loop's record (no evaluation in it), the test accuracy after each epoch (untimed)."""
+    from fcnet.train import Callback, train
+
+    x, y, xt, yt = data
+    acc: list[float] = []
+
+    class TestAccuracy(Callback):
+        def on_epoch_end(self, record: dict[str, Any]) -> None:
+            acc.append(float(np.mean(np.argmax(model.predict(xt), axis=1) == yt)))
+
+    history = train(model, x, y, epochs=epochs, batch_size=BATCH, seed=seed,
+                    callbacks=[TestAccuracy()], progress=False)  # fmt: skip
+    return {"epoch_s": [r["seconds"] for r in history.records], "accuracy": acc, "dtype": "float32"}
 
 
 def _torch_net(nn, net: str):

@@ -338,3 +338,38 @@ def test_loss_weights_reach_the_step_and_weightless_batches_are_skipped():
     np.testing.assert_array_equal(calls[1][0], x[20:, 0])
     assert all(np.array_equal(c[1], np.ones(10)) for c in calls)
     assert h.records[0]["train_loss"] == pytest.approx(2.0)  # the weighted mean
+
+
+# ----- the training set checked once per fit -------------------------------------------------
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_set_checked_once_trains_the_same_bits_as_batches_checked_each_step(weighted):
+    from fcnet.train import _checked_set
+
+    x, y = _data(n=90)
+    x_f = np.asfortranarray(x)  # the same values in another layout: each batch checked
+    model_a, model_b = build(_spec()), build(_spec())
+    assert _checked_set(model_a, x, y) is not None
+    assert _checked_set(model_b, x_f, y) is None
+    w = np.linspace(0.0, 2.0, 90) if weighted else None
+    kw = dict(epochs=2, batch_size=16, seed=4, loss_weights=w, progress=False)
+    h_a = train(model_a, x, y, **kw)
+    h_b = train(model_b, x_f, y, **kw)
+    _same_state(model_a, model_b)  # every weight and optimiser buffer, bit for bit
+    assert _records(h_a) == _records(h_b)
+    assert model_a.steps == 2 * 6  # 90 samples in batches of 16: 6 a epoch, the last of 10
+
+
+def test_a_nan_anywhere_in_the_training_set_is_refused_before_the_first_step():
+    x, y = _data(n=90)
+    x[-1, 2] = np.nan  # in the last batch: each batch checked, 5 steps would run first
+    model = build(_spec())
+    with pytest.raises(ValueError, match=r"^x: expected finite values, got NaN or inf$"):
+        train(model, x, y, epochs=1, batch_size=16, shuffle=False, progress=False)
+    assert model.steps == 0
+    y_bad = y.copy()
+    y_bad[-1] = 3  # out of range for 3 classes
+    with pytest.raises(ValueError, match=r"y: expected labels in 0\.\.2, got values in 0\.\.3"):
+        train(model, np.nan_to_num(x), y_bad, epochs=1, batch_size=16, progress=False)
+    assert model.steps == 0

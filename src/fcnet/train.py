@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -135,6 +135,7 @@ def train(
     # a backend that can keep the training set on its device (torch on a GPU) says so
     hook = getattr(model, "resident_steps", None) if augment is None and weights is None else None
     resident = hook(x, y) if hook is not None else None
+    checked = _checked_set(model, x, y) if resident is None and augment is None else None
 
     ctrl_c = CtrlC()
     bar = ProgressBar(label, epochs, n_batches) if progress else None
@@ -160,7 +161,8 @@ def train(
                         cb.on_train_begin(state)
                     while state.epoch < epochs and not history.stopped_early:
                         record = _epoch(model, x, y, state, sampler, weights, shuffle, batch_size,
-                                        n_batches, augment, resident, loop, ctrl_c)  # fmt: skip
+                                        n_batches, augment, resident, checked, loop,
+                                        ctrl_c)  # fmt: skip
                         for name, (ex, ey) in evals.items():
                             for metric, value in scorer(model, ex, ey).items():
                                 if not (name == "train" and metric == "loss"):
@@ -210,6 +212,7 @@ def _epoch(
     n_batches: int,
     augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None,
     resident: Any,
+    checked: _CheckedSet | None,
     loop: Sequence[Callback],
     ctrl_c: CtrlC,
 ) -> dict[str, Any]:
@@ -222,18 +225,23 @@ def _epoch(
     order = state.order
     while state.step < n_batches:
         lo, hi = state.step * batch_size, (state.step + 1) * batch_size
-        if resident is None:
+        step = model.train_step
+        if checked is not None:  # the set checked once: its batches are not checked again
+            idx, step = order[lo:hi], checked.step
+            xb, yb = checked.x[idx], checked.y[idx]
+        elif resident is None:
             idx = order[lo:hi]
             xb = x[idx] if augment is None else augment(x[idx], state.rng)
+            yb = y[idx]
         ctrl_c.in_step = True
         if resident is not None:  # the data on the GPU: batches gathered there
             loss = resident(order, lo, hi)
         elif weights is None:
-            loss = model.train_step(xb, y[idx])
+            loss = step(xb, yb)
         else:
             share = float(weights[idx].sum())
             # a batch of weightless samples teaches nothing: no step
-            loss = model.train_step(xb, y[idx], weights[idx]) if share > 0 else 0.0
+            loss = step(xb, yb, weights[idx]) if share > 0 else 0.0
         ctrl_c.in_step = False
         state.step += 1
         if not math.isfinite(loss):
@@ -250,6 +258,30 @@ def _epoch(
         total = float(weights.sum())
         train_loss = state.loss_sum / total if total > 0 else 0.0
     return {"epoch": state.epoch + 1, "train_loss": train_loss}
+
+
+class _CheckedSet(NamedTuple):
+    """The training set as the model's checks give it, checked once per fit."""
+
+    x: np.ndarray  # (n, in)
+    y: np.ndarray  # (n,) labels or (n, out)
+    step: Callable[..., float]  # the model's step on checked batches
+
+
+def _checked_set(model: Model, x: np.ndarray, y: np.ndarray) -> _CheckedSet | None:
+    """(x, y) checked once for the whole fit, so that no batch is checked again; None where
+    each batch is checked as it comes: a model without the shared checks (`ModelBase`), or
+    an x that the check would copy whole (another dtype or layout than the model's)."""
+    from fcnet.backends._base import ModelBase
+    from fcnet.backends._common import check_xy
+
+    xa = np.asarray(x)
+    if not isinstance(model, ModelBase) or xa.dtype != model.spec.dtype:
+        return None
+    if not xa.flags.c_contiguous:
+        return None
+    xs, ys = check_xy(model.spec, xa, y)
+    return _CheckedSet(xs, ys, model._train_checked)
 
 
 def _weights(name: str, w: np.ndarray | None, n: int) -> np.ndarray | None:

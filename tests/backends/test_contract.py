@@ -331,3 +331,16 @@ def test_a_missing_framework_names_the_pip_package(backend, module, pip):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert f"backend {backend!r} needs {module}, which is not installed" in out.stdout
     assert pip in out.stdout
+
+
+@pytest.mark.parametrize("where", [0, -1])
+def test_a_nan_is_found_in_any_block_of_a_large_input(where):
+    from fcnet.backends._common import _FINITE_BLOCK, check_x
+    from fcnet.spec import NetSpec
+
+    spec = NetSpec(input_size=7, hidden=[], output_size=2, loss="cross_entropy", dtype="float32")
+    x = np.zeros((3 * _FINITE_BLOCK // 7 + 5, 7), np.float32)  # four blocks, the last short
+    assert check_x(spec, x) is x  # float32, C-contiguous: checked, not copied
+    x.reshape(-1)[where] = np.inf
+    with pytest.raises(ValueError, match=r"^x: expected finite values, got NaN or inf$"):
+        check_x(spec, x)

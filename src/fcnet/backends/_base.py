@@ -54,10 +54,15 @@ class ModelBase:
         sample_weight: (N,) weights of the batch's samples in the loss (see
         `fcnet.nn.losses`); the numpy backend only (None: every sample alike)."""
         xa, ya = check_xy(self.spec, x, y)
+        return self._train_checked(xa, ya, sample_weight)
+
+    def _train_checked(self, x: np.ndarray, y: np.ndarray, sample_weight: Any = None) -> float:
+        """`train_step` on a batch already as `check_xy` gives it: `fcnet.train` checks its
+        whole training set once per fit, not every batch again."""
         if sample_weight is None:
-            loss = float(self._train_step(xa, ya))
+            loss = float(self._train_step(x, y))
         else:
-            loss = float(self._train_step_weighted(xa, ya, sample_weight))
+            loss = float(self._train_step_weighted(x, y, sample_weight))
         self.steps += 1
         return loss
 

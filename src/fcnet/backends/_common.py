@@ -35,6 +35,19 @@ _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 # ----- inputs -------------------------------------------------------------------------------
 
 
+_FINITE_BLOCK = 1 << 17
+"""Values per pass of the finite check: a batch in one pass, a whole training set (checked
+once per fit by `fcnet.train`) without a bool array of its size."""
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    """Whether every value of the C-contiguous array `a` is finite, block by block."""
+    flat = a.reshape(-1)
+    return all(
+        np.isfinite(flat[i : i + _FINITE_BLOCK]).all() for i in range(0, flat.size, _FINITE_BLOCK)
+    )
+
+
 def check_x(spec: NetSpec, x: Any, name: str = "x") -> np.ndarray:
     """`x` as a C-contiguous (N, input_size) array in spec.dtype, finite."""
     a = np.asarray(x)
@@ -48,7 +61,7 @@ def check_x(spec: NetSpec, x: Any, name: str = "x") -> np.ndarray:
     if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
         raise ValueError(f"{name}: expected numbers, got dtype {a.dtype}")
     a = np.ascontiguousarray(a, dtype=spec.dtype)
-    if not np.isfinite(a).all():
+    if not _all_finite(a):
         raise ValueError(f"{name}: expected finite values, got NaN or inf")
     return a
 
@@ -66,7 +79,7 @@ def check_y(spec: NetSpec, y: Any, n: int, name: str = "y") -> np.ndarray:
                 raise ValueError(f"{name}: expected integer class labels, got non-integer values")
         elif not np.issubdtype(a.dtype, np.integer):
             raise ValueError(f"{name}: expected integer class labels, got dtype {a.dtype}")
-        a = a.astype(np.int64)
+        a = a.astype(np.int64, copy=False)
         if a.size and (a.min() < 0 or a.max() >= spec.output_size):
             raise ValueError(
                 f"{name}: expected labels in 0..{spec.output_size - 1}, "
@@ -78,7 +91,7 @@ def check_y(spec: NetSpec, y: Any, n: int, name: str = "y") -> np.ndarray:
     if a.ndim != 2 or a.shape != (n, spec.output_size):
         raise ValueError(f"{name}: expected shape ({n}, {spec.output_size}), got {a.shape}")
     a = np.ascontiguousarray(a, dtype=spec.dtype)
-    if not np.isfinite(a).all():
+    if not _all_finite(a):
         raise ValueError(f"{name}: expected finite values, got NaN or inf")
     if spec.loss in ("bce", "bce_with_logits") and ((a < 0).any() or (a > 1).any()):
         raise ValueError(f"{name}: loss {spec.loss!r} expects targets in [0, 1]")
