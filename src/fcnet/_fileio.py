@@ -245,6 +245,12 @@ def parse_json(text: str, source: str, max_depth: int = MAX_DEPTH) -> Any:
         ) from None
     except RecursionError:
         raise FileError(_nested().format(source=source, max_depth=max_depth)) from None
+    except ValueError:  # an integer of more than 4300 digits (int's string limit)
+        raise FileError(
+            _("{source}: a number too large for float64 (at most about 1.8e308)").format(
+                source=source
+            )
+        ) from None
     return check_depth(obj, source, max_depth)
 
 

@@ -186,7 +186,7 @@ def test_weights_file_poses_a_hand_computed_example(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{not json", "not JSON"),
+        ("{not json", "not valid JSON"),
         ('{"layers": []}', "non-empty list of layers"),
         ('{"W": [[1]]}', "expected a 'layers' list"),
         ('{"layers": [{"W": [[1, 2]], "b": [0]}]}', "the weights make a 2-1 network"),
@@ -196,7 +196,7 @@ def test_weights_file_poses_a_hand_computed_example(tmp_path) -> None:
         ('{"layers": [{"W": [[1e999, 2]], "b": [0]}]}', "NaN or inf"),
         ('{"layers": [{"W": [[1, true]], "b": [0]}]}', "W: expected a matrix"),
         ('{"layers": [{"W": [[1, 2]], "b": ["0"]}]}', "b: expected 1 numbers"),
-        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ("[" * 100_000 + "]" * 100_000, "nested more than 64 levels deep"),
         ('{"layers": [{"W": [[[[1]]]], "b": [0]}]}', "W: expected a matrix"),
         (
             '{"layers": [{"W": [[1, 2], [3, 4]], "b": [0, 0]}, {"W": [[1, 2, 3]], "b": [0]}]}',
@@ -294,6 +294,6 @@ def test_a_user_error_is_one_line_from_the_real_command(tmp_path) -> None:
     )  # fmt: skip
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        f"fcnet: error: --weights {bad}: expected UTF-8 JSON, got binary data"
+        f"fcnet: error: --weights {bad}: not UTF-8 text (byte 0xff at offset 0); save it as UTF-8"
     ]
     assert proc.stdout == ""

@@ -21,7 +21,6 @@ N = 1 it is that sample's loss.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 
 from fcnet import nn
-from fcnet._fileio import FileError, read_bytes
+from fcnet._fileio import FileError, decode_text, parse_json, read_bytes
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 
@@ -436,24 +435,10 @@ def load_weights(
         raise ValueError(
             _("--weights {p}: cannot read it ({reason})").format(p=p, reason=exc.strerror)
         ) from None
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ValueError(
-            _("--weights {p}: expected UTF-8 JSON, got binary data").format(p=p)
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            _("--weights {p}: not JSON: {msg} at line {lineno}").format(
-                p=p, msg=exc.msg, lineno=exc.lineno
-            )
-        ) from None
-    except RecursionError:
-        raise ValueError(_("--weights {p}: JSON nested too deeply").format(p=p)) from None
-    except ValueError:  # an integer of more than 4300 digits
-        raise ValueError(
-            _("--weights {p}: a number too large for float64 (at most about 1.8e308)").format(p=p)
-        ) from None
+    try:  # UTF-8, nesting and number bounds: the one JSON reader's
+        data = parse_json(decode_text(raw, f"--weights {p}"), f"--weights {p}")
+    except FileError as exc:
+        raise ValueError(str(exc)) from None
     return check_weights(data, sizes, source=f"--weights {p}")
 
 
