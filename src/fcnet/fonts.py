@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fcnet.i18n import gettext as _
 
-__all__ = ["CJK_FAMILIES", "cjk_font", "for_language", "use_chinese"]
+__all__ = ["CJK_FAMILIES", "cjk_font", "use_chinese"]
 
 # Fonts with the Simplified Chinese glyphs, preferred first.
 CJK_FAMILIES = (
@@ -85,13 +85,3 @@ def use_chinese(strict: bool = True) -> str | None:
     matplotlib.rcParams["font.family"] = ["DejaVu Sans", family]
     matplotlib.rcParams["axes.unicode_minus"] = True
     return family
-
-
-def for_language(lang: str | None = None) -> str | None:
-    """Before drawing: `use_chinese(strict=False)` when `lang` (default: the current
-    language, `fcnet.i18n.language()`) is Chinese; nothing for English."""
-    from fcnet import i18n
-
-    if (lang or i18n.language()) != "zh":
-        return None
-    return use_chinese(strict=False)

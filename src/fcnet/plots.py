@@ -13,7 +13,7 @@ zoomed to the range their values use, and titles name the network and the classe
 
 Titles, axis labels and legends are English msgids, shown in the current language
 (`fcnet.i18n`); each function draws inside `_localized`, which sets up the CJK font
-(`fcnet.fonts.for_language`) for Chinese and restores matplotlib's rcParams afterwards.
+(`fcnet.fonts.use_chinese`) behind DejaVu Sans and restores matplotlib's rcParams afterwards.
 """
 
 from __future__ import annotations
@@ -94,17 +94,19 @@ def network_title(spec: Any, backend: str | None = None) -> str:
 
 
 def _localized(fn: Callable[..., Path]) -> Callable[..., Path]:
-    """Draw in the current language: the CJK font for Chinese (per glyph, after DejaVu
-    Sans), with rcParams restored afterwards so a notebook's settings stay its own."""
+    """Draw with the CJK font behind DejaVu Sans (per glyph) in every language: an
+    English figure may still carry Chinese text the user wrote (a class's mistake
+    descriptions, a run's name); rcParams are restored afterwards so a notebook's
+    settings stay its own."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Path:
         import matplotlib
 
-        from fcnet.fonts import for_language
+        from fcnet.fonts import use_chinese
 
         with matplotlib.rc_context():
-            for_language()
+            use_chinese(strict=False)
             return fn(*args, **kwargs)
 
     return wrapper

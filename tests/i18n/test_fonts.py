@@ -57,15 +57,16 @@ def test_no_font_is_an_error_naming_the_package(monkeypatch):
     assert fcnet.fonts.use_chinese(strict=False) is None
 
 
-def test_for_language_configures_only_for_chinese():
-    from fcnet import i18n
-    from fcnet.fonts import for_language
+def test_an_english_figure_draws_the_users_chinese_text(tmp_path):
+    """Figures carry text the user wrote (a class's mistake descriptions, run names):
+    in English too every Chinese glyph comes from the CJK font, none is missing."""
+    import warnings
+
+    from fcnet import i18n, plots
 
     with matplotlib.rc_context():
         before = list(matplotlib.rcParams["font.family"])
-        with i18n.use_language("en"):
-            assert for_language() is None
-        assert matplotlib.rcParams["font.family"] == before
-        with i18n.use_language("zh"):
-            family = for_language()
-        assert family is not None and matplotlib.rcParams["font.family"][1] == family
+        with i18n.use_language("en"), warnings.catch_warnings():
+            warnings.simplefilter("error")  # "Glyph ... missing from font(s)" is a UserWarning
+            plots.mistakes(["db 取了平均而不是求和"], [3], tmp_path / "m.png", checked=5)
+        assert matplotlib.rcParams["font.family"] == before  # restored after drawing
