@@ -2,9 +2,10 @@
 
 Each folder holds the exercise's checks and mistake tags (`__init__.py`: `EXERCISE`, run in
 the checker's process), its child-side driver where one is needed (`driver.py`: code that
-must run beside the learner's objects, in the sandboxed child) and its skeletons
-(`skeleton_en.py`, `skeleton_zh.py`; idx also its walk-through `header_en.py`,
-`header_zh.py`). `_util`, `_network` and `_twolayer` are shared by several exercises.
+must run beside the learner's objects, in the sandboxed child) and its skeleton
+(`skeleton.py`, its code once and its text in English, and `skeleton.zh.po`, the text in
+Chinese; idx also its walk-through `header.py`, `header.zh.po`).
+`_util`, `_network` and `_twolayer` are shared by several exercises.
 """
 
 from __future__ import annotations
