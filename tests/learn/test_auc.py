@@ -26,14 +26,33 @@ def test_one_class_must_raise_value_error():
     assert not ok and "roc_auc returned nan for labels all 0" in text and "ValueError" in text
 
 
-def test_slow_but_right_fails_speed_with_the_figure():
-    ns = namespace(
-        "auc_ref",
-        "import time\n_r = roc_auc\n"
-        "def roc_auc(y, s):\n    time.sleep(1.05)\n    return _r(y, s)\n",
-    )
-    ok, text = results("auc", ns, "speed")["speed"]
+_SLEEPY = (
+    "import time\n_r = roc_auc\ndef roc_auc(y, s):\n    time.sleep(1.05)\n    return _r(y, s)\n"
+)
+
+
+def test_slow_but_right_fails_speed_with_the_figure(monkeypatch):
+    import fcnet.learn.exercises.auc as auc
+
+    monkeypatch.setattr(auc, "SLOWER", 0)  # the 1 s floor alone, whatever the machine's load
+    ok, text = results("auc", namespace("auc_ref", _SLEEPY), "speed")["speed"]
     assert not ok and "for 10^6 scores, need under 1 s" in text
+
+
+def test_a_busy_machine_raises_the_bound_with_scikit_learns_own_time(monkeypatch):
+    import time
+
+    import fcnet.learn.exercises.auc as auc
+
+    real = auc._sklearn_auc
+
+    def busy(y, s):  # scikit-learn at 0.2 s: a machine this busy allows 10 x 0.2 = 2 s
+        time.sleep(0.2)
+        return real(y, s)
+
+    monkeypatch.setattr(auc, "_sklearn_auc", busy)
+    ok, text = results("auc", namespace("auc_ref", _SLEEPY), "speed")["speed"]
+    assert ok, text
 
 
 def test_a_function_that_never_returns_fails_saying_so():
