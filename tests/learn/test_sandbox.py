@@ -602,7 +602,7 @@ def test_deadline_holds_when_the_child_closes_its_descriptors(how, zygote, tmp_p
     with _start(how, zygote, path) as box:
         started = time.monotonic()
         assert box.wait(1.0) is None
-        assert 0.9 < time.monotonic() - started < 2.0
+        assert 0.9 < time.monotonic() - started < 5.0  # the 1 s deadline held (not a timing)
         assert box.alive()
         box.kill()
         assert not box.alive()
