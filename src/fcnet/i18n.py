@@ -21,6 +21,7 @@ import gettext as _gettext
 import io
 import logging
 import os
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,6 +31,7 @@ __all__ = [
     "ENV_VAR",
     "LANGUAGES",
     "N_",
+    "display_width",
     "gettext",
     "language",
     "ngettext",
@@ -165,3 +167,8 @@ def N_(message: str) -> str:
 
 
 _ = gettext
+
+
+def display_width(text: str) -> int:
+    """Terminal columns of `text`: CJK characters and full-width punctuation take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

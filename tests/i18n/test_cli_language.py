@@ -126,7 +126,8 @@ def test_translations_follow_the_context():
 def test_chinese_help_fits_the_terminal_width():
     """click counts characters; a CJK character takes two columns, so fcnet breaks the
     Chinese lines by display width."""
-    from fcnet.cli.localize import display_width, wrap
+    from fcnet.cli.localize import wrap
+    from fcnet.i18n import display_width
 
     for command in ("mnist", "gradcheck", "data"):
         out = fcnet("--lang", "zh", command, "--help", COLUMNS="80").stdout

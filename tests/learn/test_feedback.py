@@ -51,6 +51,22 @@ def test_compare_marks_only_the_entries_that_differ_and_says_where():
     assert compare("dW", expected.T, expected) is None  # shapes differ: said elsewhere
 
 
+def test_the_excerpts_line_up_on_screen_in_chinese_too():
+    """你的 and 应为 take four columns each: every row's bracket sits in one column."""
+    from fcnet import i18n
+
+    yours = np.arange(6.0).reshape(2, 3)
+    expected = yours.copy()
+    expected[1, 2] = 7.0
+    for lang in i18n.LANGUAGES:
+        with i18n.use_language(lang):
+            d = compare("dW", yours, expected)
+            assert d is not None
+            rows = [ln for ln in lines(d) if "[" in ln]
+        assert len(rows) == 4, rows
+        assert len({i18n.display_width(ln[: ln.index("[")]) for ln in rows}) == 1, (lang, rows)
+
+
 def test_a_large_array_is_cut_to_a_window_around_the_first_difference():
     expected = np.zeros((50, 40))
     yours = expected.copy()

@@ -13,13 +13,13 @@ import gettext as _stdlib_gettext
 import importlib
 import inspect
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 
 import click
 from click.utils import _make_default_short_help  # click 8.5 deprecates the public name
 
 from fcnet import i18n
+from fcnet.i18n import display_width
 from fcnet.i18n import gettext as _
 
 # The click modules whose messages (headings, usage errors) fcnet translates.
@@ -69,11 +69,6 @@ def short_help(command: click.Command, limit: int = 45) -> str:
         first, stop, _rest = text.partition("。")
         return first + stop if len(first) < limit else first[: limit // 2] + "…"
     return _make_default_short_help(text, limit)
-
-
-def display_width(text: str) -> int:
-    """Terminal columns of `text`: CJK characters and full-width punctuation take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 # No line starts with these (Chinese line-breaking rules, the common part).

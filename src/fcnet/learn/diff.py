@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from fcnet.i18n import display_width
 from fcnet.i18n import gettext as _
 
 __all__ = ["COLUMNS", "MAX_VALUES", "ROWS", "compare", "hide_expected", "lines", "with_inputs"]
@@ -180,13 +181,13 @@ def lines(diff: dict[str, Any], colour: bool = False) -> list[str]:
         cells = [[_cell(v, m, colour) for v, m in zip(row, mrow, strict=True)]
                  for row, mrow in zip(rows, diff["marked"], strict=True)]  # fmt: skip
         rendered.append((label, cells))
-    width = max(len(c.replace("\x1b[1;31m", "").replace("\x1b[0m", "")) for _l, b in rendered
-                for row in b for c in row)  # fmt: skip
-    label_w = max(len(label) for label, _b in rendered)
+    width = max(_visible(c) for _l, b in rendered for row in b for c in row)
+    label_w = max(display_width(label) for label, _b in rendered)  # 你的, 应为: 4 columns
     for label, cells in rendered:
         for i, row in enumerate(cells):
             shown = " ".join(_pad(c, width) for c in row)
-            out.append(f"{(label if i == 0 else ''):<{label_w}}  [ {shown}]")
+            head = label if i == 0 else ""
+            out.append(head + " " * (label_w - display_width(head)) + f"  [ {shown}]")
     if diff.get("inputs"):
         out.append(_("the check called {function} with:").format(function=diff["function"]))
         out += ["  " + _input_line(entry) for entry in diff["inputs"]]
@@ -224,6 +225,10 @@ def _literal(v: Any) -> str:
     return text if any(c in text for c in ".e") else text + ".0"
 
 
+def _visible(cell: str) -> int:
+    """A cell's columns on screen, its colour codes left out."""
+    return len(cell.replace("\x1b[1;31m", "").replace("\x1b[0m", ""))
+
+
 def _pad(cell: str, width: int) -> str:
-    visible = len(cell.replace("\x1b[1;31m", "").replace("\x1b[0m", ""))
-    return " " * (width - visible) + cell
+    return " " * (width - _visible(cell)) + cell
