@@ -80,3 +80,9 @@ def test_installed_wheel_downloads_mnist_from_a_mirror_and_trains(installed, mir
     # the catalog travels in the wheel and is compiled at first use
     zh = fcnet("--lang", "zh", "mnist", "--help")
     assert zh.returncode == 0 and "识别 MNIST 手写数字" in zh.stdout
+
+    # the skeletons travel too: the code once, the Chinese text from the catalog beside it
+    started = fcnet("--lang", "zh", "exercise", "start", "auc", "--dir", "ex")
+    assert started.returncode == 0, started.stderr
+    text = (work / "ex" / "auc.py").read_text(encoding="utf-8")
+    assert "ROC 曲线下面积" in text and "def roc_auc(y_true, scores):" in text

@@ -111,8 +111,9 @@ def test_a_100kb_cookie_of_backslashes_stalls_nobody(tmp_path):
         t.join(30)
         assert slow, "the request with the cookie never came back"
         r, seconds = slow[0]
-        assert r.status_code == 200 and seconds < 2.0, (r.status_code, seconds)
-        assert all(o.status_code == 200 and s < 2.0 for o, s in others), others
+        # a bound against a hang: a quadratic parse of this cookie takes minutes
+        assert r.status_code == 200 and seconds < 10.0, (r.status_code, seconds)
+        assert all(o.status_code == 200 and s < 10.0 for o, s in others), others
         # the cookie is read for its language, up to a bound: zh still works
         r = http.post("/api/fit", json={"expr": "x", "x_min": 2, "x_max": 1},
                       headers={"Cookie": "a=1; fcnet_lang=zh"})  # fmt: skip

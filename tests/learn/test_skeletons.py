@@ -1,5 +1,5 @@
 """Every untouched skeleton (English and Chinese) fails each check with "not implemented yet",
-naming the function; a Chinese skeleton's code is the English one's."""
+naming the function; a Chinese skeleton's code is the English one's (translated text only)."""
 
 import ast
 from pathlib import Path

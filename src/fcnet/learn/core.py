@@ -9,6 +9,9 @@ Checks run in the checker's process, which never imports the learner's file: `St
 is a proxy whose `call(name, *args)` asks the sandboxed child (`fcnet.learn.child`) to
 call the learner's function and gets back only the value it returned, as data
 (`fcnet.learn.channel`). Every input, expected value, comparison and message stays here.
+The proxy remembers the running check's last call (`_last_call`), so that a failure with
+a diff carries the inputs that produced it (`fcnet.learn.diff.with_inputs`) without each
+check passing them by hand.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import os
 import re
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,11 +94,20 @@ def clean_text(text: Any, limit: int = MAX_SHOWN) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# the running check's last call of a learner's function: (name, parameter names, args);
+# per thread (a `Checker` checks files from several), reset by `run_one` for each check
+_last_call: ContextVar[tuple[str, tuple[str, ...], tuple[Any, ...]] | None] = ContextVar(
+    "fcnet_learn_last_call", default=None
+)
+
+
 class CheckFailed(Exception):
     """A check's verdict: `message` says what is wrong and how the course computes it;
     `tag` names the mistake (a key of `Exercise.mistakes`); `parts` the verdict of each
     part, e.g. [("dW", True), ("db", False), ("dx", True)], for partial credit; `diff`
-    the learner's numbers beside the expected ones (`fcnet.learn.diff.compare`)."""
+    the learner's numbers beside the expected ones (`fcnet.learn.diff.compare`), given
+    here the inputs of the check's last call of a learner's function (the one whose
+    result it judges: checks judge a call's result before they make the next call)."""
 
     def __init__(
         self,
@@ -107,6 +120,11 @@ class CheckFailed(Exception):
         self.message = message
         self.tag = tag
         self.parts = parts or []
+        if diff is not None and "inputs" not in diff:
+            from fcnet.learn.diff import with_inputs
+
+            call = _last_call.get()
+            diff = with_inputs(diff, *(call or (None, (), ())))
         self.diff = diff
 
 
@@ -172,7 +190,7 @@ class CheckResult:
     visibility: str = "visible"
     points: float = 1.0
     hidden: bool = False
-    diff: dict[str, Any] | None = None  # fcnet.learn.diff.compare's; no expected if hidden
+    diff: dict[str, Any] | None = None  # fcnet.learn.diff's; no expected, no inputs if hidden
 
     @property
     def fraction(self) -> float:
@@ -307,8 +325,10 @@ class Student:
         quick: bool = False,
         seed: int = 0,
         call_limits: dict[str, float] | None = None,
+        arguments: dict[str, tuple[str, ...]] | None = None,
     ):
         self.ask = ask
+        self.arguments = arguments or {}  # function -> its parameters' names (in diffs)
         self.defined = defined  # learner's name -> "function", "class" or a type's name
         self.quick = quick
         self.seed = seed
@@ -379,6 +399,7 @@ class Student:
         keep_args: bool,
         shown: str | None = None,
     ) -> tuple[Any, Any]:
+        _last_call.set((name, self.arguments.get(name, ()), args) if op == "call" else None)
         shown = shown or name
         if limit is None:
             limit = self.check_limit or self.call_limits.get(shown.split(".")[0], CALL_LIMIT)
@@ -491,6 +512,7 @@ def run_one(check: Check, student: Student) -> CheckResult:
     student.check_limit = check.call_limit
     student.check_seconds = round(check.seconds * time_scale(), 3)
     student.check_deadline = time.monotonic() + student.check_seconds
+    last_call = _last_call.set(None)
     base = {"visibility": check.visibility, "points": check.points, "title": _(check.name)}
     try:
         student.precheck(check.uses)
@@ -522,3 +544,4 @@ def run_one(check: Check, student: Student) -> CheckResult:
         )
     finally:
         student.check_deadline = None
+        _last_call.reset(last_call)

@@ -3,31 +3,41 @@
 `compare(quantity, yours, expected)` finds the entries that differ and cuts a window of
 at most 4 rows by 6 columns around the first; `lines(diff, colour)` writes both excerpts
 side by side, the differing entries marked (red in a terminal, a trailing `*` when
-piped). A check whose inputs or answers are hidden shows no expected values
-(`hide_expected`). The diff is plain data: `fcnet check --json` carries it as
-`checks[].diff` (quantity, shape, indices, count, rows, columns, yours, expected).
+piped). `with_inputs(diff, function, names, args)` adds what the check passed to the
+learner's function (`core.CheckFailed` does it for every diff, from the check's last call),
+each input's excerpt cut by the same rules and, when it is small, all its values, which
+`lines` writes as a `np.array([...])` to paste into Python. A check whose inputs or
+answers are hidden shows neither its expected values nor its inputs (`hide_expected`).
+The diff is plain data: `fcnet check --json` carries it as `checks[].diff` (quantity,
+shape, indices, count, rows, columns, yours, expected, marked, function, inputs).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from fcnet.i18n import gettext as _
 
-__all__ = ["COLUMNS", "ROWS", "compare", "hide_expected", "lines"]
+__all__ = ["COLUMNS", "MAX_VALUES", "ROWS", "compare", "hide_expected", "lines", "with_inputs"]
 
 ROWS, COLUMNS = 4, 6  # the excerpt's largest size
 MAX_INDICES = 10  # differing entries listed in full
+MAX_VALUES = 64  # an input of at most this many entries is given whole (to paste into Python)
+MAX_TEXT = 300  # characters of a text input (a file's path) shown
 
 
 def _as_2d(a: np.ndarray) -> np.ndarray:
-    if a.ndim == 0:
-        return a.reshape(1, 1)
-    if a.ndim == 1:
-        return a.reshape(1, -1)
-    return a.reshape(-1, a.shape[-1])
+    return a.reshape(_shape_2d(a.shape))
+
+
+def _shape_2d(shape: Sequence[int]) -> tuple[int, int]:
+    """The rows and columns an array of `shape` is shown as (its last axis the columns)."""
+    if len(shape) < 2:
+        return 1, int(shape[0]) if shape else 1
+    return int(np.prod(shape[:-1])), int(shape[-1])
 
 
 def _round(x: float) -> float | str:
@@ -72,8 +82,68 @@ def compare(
 
 
 def hide_expected(diff: dict[str, Any] | None) -> dict[str, Any] | None:
-    """`diff` without the expected values (for a hidden check)."""
-    return None if diff is None else {**diff, "expected": None}
+    """`diff` without the expected values and without the inputs (for a hidden check)."""
+    return None if diff is None else {**diff, "expected": None, "inputs": None}
+
+
+def with_inputs(
+    diff: dict[str, Any], function: str | None, names: Sequence[str], args: Sequence[Any]
+) -> dict[str, Any]:
+    """`diff` with the inputs the check called the learner's `function` with: one
+    {"name", "shape", "dtype", "rows", "columns", "excerpt", "values"} per argument
+    (`names` the parameters' names, `args[i]` past them). The excerpt is at most ROWS x
+    COLUMNS, on the diff's rows when the input has as many rows (the same samples), else
+    its first, and likewise for the columns; `values` the whole input (floats exact) when
+    it has at most MAX_VALUES entries, else None. No `function` (no call to show):
+    `inputs` is None."""
+    if function is None:
+        return {**diff, "function": None, "inputs": None}
+    size = _shape_2d(diff["shape"])
+    start = (diff["rows"][0], diff["columns"][0])
+    found = [
+        _input(names[i] if i < len(names) else f"args[{i}]", a, size, start)
+        for i, a in enumerate(args)
+    ]
+    return {**diff, "function": function, "inputs": found}
+
+
+def _input(name: str, arg: Any, size: tuple[int, int], start: tuple[int, int]) -> dict[str, Any]:
+    """One input's entry (see `with_inputs`); `size`: the quantity's 2-d shape, `start`:
+    the first row and column of its excerpt."""
+    entry: dict[str, Any] = {"name": name, "shape": None, "dtype": type(arg).__name__}
+    entry |= {"rows": None, "columns": None, "excerpt": None, "values": None}
+    if isinstance(arg, str):
+        return {**entry, "shape": [], "values": arg[:MAX_TEXT]}
+    try:
+        a = np.asarray(arg)
+    except (TypeError, ValueError):
+        return entry
+    if a.dtype.kind not in "biuf" or a.size == 0:
+        return entry
+    a2 = _as_2d(a)
+    r0, c0 = (start[i] if a2.shape[i] == size[i] else 0 for i in (0, 1))
+    window = a2[r0 : r0 + ROWS, c0 : c0 + COLUMNS]
+    return {
+        **entry,
+        "shape": list(a.shape),
+        "dtype": str(a.dtype),
+        "rows": [r0, r0 + window.shape[0]],
+        "columns": [c0, c0 + window.shape[1]],
+        "excerpt": [[_plain(v, _round) for v in row] for row in window.tolist()],
+        "values": _exact(a.tolist()) if a.size <= MAX_VALUES else None,
+    }
+
+
+def _plain(v: Any, number: Any) -> Any:
+    """A value of an array's .tolist() as JSON data: bools and integers as they are."""
+    return v if isinstance(v, bool | int) else number(v)
+
+
+def _exact(v: Any) -> Any:
+    """.tolist()'s nested lists, floats exact (JSON has no nan or inf: those as text)."""
+    if isinstance(v, list):
+        return [_exact(x) for x in v]
+    return _plain(v, lambda x: x if np.isfinite(x) else str(x))
 
 
 def _cell(v: Any, marked: bool, colour: bool) -> str:
@@ -117,7 +187,41 @@ def lines(diff: dict[str, Any], colour: bool = False) -> list[str]:
         for i, row in enumerate(cells):
             shown = " ".join(_pad(c, width) for c in row)
             out.append(f"{(label if i == 0 else ''):<{label_w}}  [ {shown}]")
+    if diff.get("inputs"):
+        out.append(_("the check called {function} with:").format(function=diff["function"]))
+        out += ["  " + _input_line(entry) for entry in diff["inputs"]]
     return out
+
+
+def _input_line(entry: dict[str, Any]) -> str:
+    """One input on one line: `x (5, 4) = np.array([...])` when whole, else an excerpt."""
+    name, shape = entry["name"], entry["shape"]
+    if isinstance(entry["values"], str):
+        return f"{name} = {entry['values']!r}"
+    if entry["excerpt"] is None:
+        return f"{name}: {entry['dtype']}"
+    shown = str(tuple(shape))
+    if entry["values"] is not None:
+        dtype = "" if entry["dtype"] in ("float64", "int64", "bool") else f", {entry['dtype']!r}"
+        return f"{name} {shown} = np.array({_literal(entry['values'])}{dtype})"
+    (r0, r1), (c0, c1) = entry["rows"], entry["columns"]
+    return _("{name} {shape}, rows {r0}-{r1}, columns {c0}-{c1}: {excerpt}").format(
+        name=name, shape=shown, r0=r0, r1=r1 - 1, c0=c0, c1=c1 - 1,
+        excerpt=_literal(entry["excerpt"]),
+    )  # fmt: skip
+
+
+def _literal(v: Any) -> str:
+    """Nested lists as Python text (floats to 6 significant digits, always with a point;
+    nan and inf as np.nan, np.inf)."""
+    if isinstance(v, list):
+        return "[" + ", ".join(_literal(x) for x in v) + "]"
+    if isinstance(v, bool | int):
+        return str(v)
+    if isinstance(v, str):  # "nan", "inf", "-inf"
+        return v.replace("nan", "np.nan").replace("inf", "np.inf")
+    text = f"{v:.6g}"
+    return text if any(c in text for c in ".e") else text + ".0"
 
 
 def _pad(cell: str, width: int) -> str:

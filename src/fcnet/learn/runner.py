@@ -99,9 +99,10 @@ class Checker:
         fork_server: bool = True,
     ):
         from fcnet.learn.core import QUICK_ENV
-        from fcnet.learn.exercises import get
+        from fcnet.learn.exercises import get, parameters
 
         self.exercise = name if isinstance(name, Exercise) else get(name)
+        self.arguments = parameters(self.exercise.name)  # the names a diff gives the inputs
         self.quick = os.environ.get(QUICK_ENV) == "1" if quick is None else quick
         self.seed = seed
         self.lang = lang
@@ -215,6 +216,7 @@ class Checker:
                                 quick=self.quick,
                                 seed=seed,
                                 call_limits=exercise.call_limits,
+                                arguments=self.arguments,
                             )
                         else:
                             student.ask, student.defined = child.ask, hello["defined"]

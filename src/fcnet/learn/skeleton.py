@@ -1,15 +1,15 @@
 """Skeletons: the file a learner starts from, as a .py script or a Jupyter notebook.
 
 Each exercise's skeleton is kept in its folder, in the "percent" format
-(`exercises/NAME/skeleton_en.py`):
+(`exercises/NAME/skeleton.py`):
 cells start with ``# %%`` (code) or ``# %% [markdown]`` (text, each line behind "# "),
 and the cell ``# %% [check]`` is replaced by the code that runs the checks: an
 ``if __name__ == "__main__":`` block in a script, a `run_checks(NAME, globals())` cell
 in a notebook. `python -m fcnet.learn.skeleton DIR [LANG]` rewrites the notebooks in DIR.
 
-Each skeleton exists in English (`skeleton_en.py`) and in Chinese
-(`skeleton_zh.py`: the same code cells, the text, docstrings and comments
-translated); `notebooks/` and `notebooks/zh/` are rendered from them.
+Each skeleton's code is written once; its text (markdown cells, docstrings, comments,
+printed labels) is in English there and translated in `skeleton.zh.po` beside it
+(`fcnet.learn.skeleton_text`); `notebooks/` and `notebooks/zh/` are rendered from them.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ __all__ = [
     "FORMATS",
     "LANGUAGES",
     "NOTEBOOKS",
+    "SOURCES",
     "cells",
     "file_names",
     "render",
@@ -47,8 +48,10 @@ NOTEBOOKS = (
     ("07_tensorflow", "tensorflow"),
 )
 
-LANGUAGES = ("en", "zh")  # the skeletons' languages: exercises/NAME/skeleton_LANG.py
+LANGUAGES = ("en", "zh")  # the source's language first; the others' catalogs: skeleton.LANG.po
 _FILES = {"idx_header": ("idx", "header")}  # (folder, stem) where not (NAME, "skeleton")
+# every skeleton source: (folder, stem) of exercises/FOLDER/STEM.py
+SOURCES = tuple(_FILES.get(name, (name, "skeleton")) for _stem, name in NOTEBOOKS)
 NOTEBOOK_FOLDERS = {"en": "notebooks", "zh": "notebooks/zh"}
 # the file `fcnet exercise start NAME` writes is NAME.py, except where NAME is a library's:
 # a torch.py or tensorflow.py would hide the library from every script in its folder
@@ -90,10 +93,18 @@ def _language(lang: str) -> str:
 
 
 def template(name: str, lang: str = "en") -> str:
-    """The percent-format text of skeleton `name` in `lang` ("en" or "zh")."""
+    """The percent-format text of skeleton `name` in `lang` ("en" or "zh"): the source's
+    code with its text translated by the language's catalog."""
+    from fcnet.learn import skeleton_text
+
     folder, stem = _FILES.get(name, (name, "skeleton"))
-    path = resources.files("fcnet.learn.exercises").joinpath(folder, f"{stem}_{_language(lang)}.py")
-    return path.read_text("utf-8")
+    source = resources.files("fcnet.learn.exercises").joinpath(folder, f"{stem}.py")
+    text = source.read_text("utf-8")
+    if _language(lang) == LANGUAGES[0]:
+        return text
+    return skeleton_text.translate(
+        text, skeleton_text.catalog(skeleton_text.catalog_path(folder, stem, lang))
+    )
 
 
 def cells(name: str, lang: str = "en") -> list[tuple[str, str]]:

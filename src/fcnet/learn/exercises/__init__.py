@@ -2,13 +2,16 @@
 
 Each folder holds the exercise's checks and mistake tags (`__init__.py`: `EXERCISE`, run in
 the checker's process), its child-side driver where one is needed (`driver.py`: code that
-must run beside the learner's objects, in the sandboxed child) and its skeletons
-(`skeleton_en.py`, `skeleton_zh.py`; idx also its walk-through `header_en.py`,
-`header_zh.py`). `_util`, `_network` and `_twolayer` are shared by several exercises.
+must run beside the learner's objects, in the sandboxed child) and its skeleton
+(`skeleton.py`, its code once and its text in English, and `skeleton.zh.po`, the text in
+Chinese; idx also its walk-through `header.py`, `header.zh.po`).
+`_util`, `_network` and `_twolayer` are shared by several exercises.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import importlib
 
 from fcnet.i18n import N_
@@ -65,3 +68,20 @@ def get(name: str) -> Exercise:
         )
     module = importlib.import_module(f"fcnet.learn.exercises.{CATALOG[name][0]}")
     return module.EXERCISE
+
+
+@functools.cache
+def parameters(name: str) -> dict[str, tuple[str, ...]]:
+    """{function: its parameters' names} of exercise `name`, as its English skeleton
+    defines them (a failing check's diff names its inputs so); {} without a skeleton."""
+    from fcnet.learn.skeleton import template
+
+    try:
+        tree = ast.parse(template(name, "en"))
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    return {
+        node.name: tuple(a.arg for a in node.args.posonlyargs + node.args.args)
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+    }
