@@ -95,6 +95,8 @@ def test_a_right_file_passes_and_a_wrong_one_shows_its_diff(client, root):
     diff = values["diff"]
     assert diff["quantity"] == "db" and diff["count"] > 0
     assert any(any(row) for row in diff["marked"]) and diff["expected"] is not None
+    assert diff["function"] == "linear_backward"  # and the inputs it was called with
+    assert [i["name"] for i in diff["inputs"]] == ["delta", "x", "W"]
     assert by_name["linear_forward"]["passed"] and by_name["relu_backward"]["passed"]
     # the same report as `fcnet check --json`: the same keys, the same checks and verdict
     cli = fcnet_check("backprop", str(root / "week1" / "wrong.py"))

@@ -71,6 +71,9 @@ def test_a_wrong_file_its_diff_two_hints_and_the_backprop_link(browser, server, 
         assert captions == ["yours", "expected"]
         assert failing.locator("td.marked").count() >= 2
         assert "db differs in" in failing.locator(".diff").text_content()
+        inputs = failing.locator("pre.inputs").text_content()  # what the check passed
+        assert inputs.startswith("the check called linear_backward with:")
+        assert "delta (" in inputs and "np.array([[" in inputs
         assert hints[0].startswith("Hint 1/3: ") and hints[1].startswith("Hint 2/3: ")
         assert hints[0][10:] != hints[1][10:]
         assert failing.locator("button.hint-button").text_content() == "Hint 3/3"

@@ -193,7 +193,28 @@
       tables.append(table);
     });
     box.append(tables);
+    if (d.inputs && d.inputs.length) box.append(inputsBlock(d));
     return box;
+  }
+
+  // What the check passed to your function (the diff's "inputs"): whole when small, to
+  // paste into Python, else an excerpt on the same rows and columns.
+  function inputsBlock(d) {
+    const literal = (v) => JSON.stringify(v).replace(/"(-?)(nan|inf)"/g, "$1np.$2").replace(/,/g, ", ");
+    const lines = [t("the check called {function} with:", { function: d.function })];
+    d.inputs.forEach((e) => {
+      const shape = e.shape ? `(${e.shape.join(", ")}${e.shape.length === 1 ? "," : ""})` : "";
+      if (typeof e.values === "string") lines.push(`${e.name} = ${JSON.stringify(e.values)}`);
+      else if (e.excerpt === null) lines.push(`${e.name}: ${e.dtype}`);
+      else if (e.values !== null) lines.push(`${e.name} ${shape} = np.array(${literal(e.values)})`);
+      else {
+        lines.push(t("{name} {shape}, rows {r0}-{r1}, columns {c0}-{c1}: {excerpt}", {
+          name: e.name, shape, r0: e.rows[0], r1: e.rows[1] - 1, c0: e.columns[0], c1: e.columns[1] - 1,
+          excerpt: literal(e.excerpt),
+        }));
+      }
+    });
+    return el("pre", { class: "code inputs" }, lines.join("\n"));
   }
 
   loadList();
