@@ -394,7 +394,7 @@ def test_a_page_on_another_site_cannot_stop_a_training(browser, live_server):
 
 def test_pages_fit_a_phone_screen(page, live_server, artifacts):
     page.set_viewport_size({"width": 390, "height": 844})
-    for name in ("fit", "digits", "runs"):
+    for name in ("fit", "digits", "runs", "exercises"):
         page.goto(f"{live_server.url}/{name}")
         page.wait_for_load_state("networkidle")
         width = page.evaluate("document.documentElement.scrollWidth")

@@ -303,7 +303,7 @@ def test_digits_and_runs_pages_in_chinese(zh_context, live_server):
     assert page.js_errors == []
 
 
-# ----- the header: brand, the four pages and the language menu on one line (issue 23) --------
+# ----- the header: brand, the six pages and the language menu on one line (issue 23) ---------
 
 _HEADER = """() => {
   const header = document.querySelector("header.top");
@@ -329,7 +329,7 @@ _HEADER = """() => {
 
 @pytest.mark.parametrize("width", [1280, 800])
 @pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("name", ["fit", "digits", "runs", "backprop"])
+@pytest.mark.parametrize("name", ["fit", "digits", "runs", "backprop", "class", "exercises"])
 def test_the_header_fits_on_one_line_in_both_languages(browser, live_server, lang, width, name):
     """The language menu is as wide as its choices, not the rest of the header, and the
     Chinese menu reads 中文 on one line: brand, pages and menu share one row."""

@@ -120,12 +120,12 @@ def check(name: str, file: str, as_json: bool, quick: bool, seed: int | None, hi
     levels = dict(entry.hints) if entry is not None else {}
     hints: dict[str, str] = {}
     if hint:
-        from fcnet.learn.hints import LEVELS
         from fcnet.learn.hints import hint as hint_text
+        from fcnet.learn.hints import next_level
 
         for c in report.checks:
             if not c.passed:
-                levels[c.name] = min(levels.get(c.name, 0) + 1, LEVELS)
+                levels[c.name] = next_level(levels, c.name)
                 hints[c.name] = hint_text(report.exercise, c.name, levels[c.name])
     try:
         progress.record_report(file, report, levels)

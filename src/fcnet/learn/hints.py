@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from importlib import resources
 
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 
-__all__ = ["LEVELS", "course_quote", "hint"]
+__all__ = ["LEVELS", "course_quote", "hint", "next_level"]
 
 LEVELS = 3
 
@@ -187,6 +188,12 @@ def course_quote(key: str) -> tuple[int, str]:
     """(line number, text) of the course text's line `key` (KeyError when unknown)."""
     q = _quotes()[key]
     return int(q["line"]), str(q["text"])  # type: ignore[call-overload]
+
+
+def next_level(levels: Mapping[str, int], check: str) -> int:
+    """The level `check`'s next hint has, given the levels shown so far: one further, at
+    most LEVELS (then the course text's line is repeated)."""
+    return min(levels.get(check, 0) + 1, LEVELS)
 
 
 def hint(exercise: str, check: str, level: int) -> str:

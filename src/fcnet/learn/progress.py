@@ -5,7 +5,8 @@ name, n of m checks passed, when, which failed) and the hint level reached per c
 (`fcnet check --hint`). It holds data only, never code: names, counts and a time. It is
 written atomically (`fcnet._fileio`) and read bounded; a record that cannot be read is
 ignored with one warning line, and the next check writes a fresh one.
-`fcnet exercise status` reads it (`status`).
+`fcnet exercise status` reads it (`status`); the studio's Exercises page keeps its checks
+and hints in the same record (`record_report`, `next_hint`), so both advance one counter.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from fcnet._fileio import FileError, atomic_write_text, load_json
 from fcnet.i18n import gettext as _
 
-__all__ = ["RECORD", "Entry", "Record", "load", "record_report", "status"]
+__all__ = ["RECORD", "Entry", "Record", "load", "next_hint", "record_report", "status"]
 
 RECORD = ".fcnet-check.json"
 MAX_RECORD = 256 << 10  # bytes: a record holds a few lines per exercise
@@ -126,6 +127,23 @@ def record_report(path: str | os.PathLike[str], report: Any, hints: dict[str, in
     )
     record.save()
     return record
+
+
+def next_hint(path: str | os.PathLike[str], exercise: str, check: str) -> int:
+    """One hint level further for `exercise`'s `check` on the file `path`, kept in its
+    folder's record as `fcnet check --hint` keeps it; returns the new level. ValueError
+    (one line) when the record's last result of that file does not list `check` as failing."""
+    from fcnet.learn.hints import next_level
+
+    path = Path(path)
+    record = load(path.parent)
+    entry = record.entries.get(exercise)
+    if entry is None or entry.file != path.name or check not in entry.failed:
+        why = _("check: {check} did not fail in the last check of {file}: check the file first")
+        raise ValueError(why.format(check=_(check), file=path.name))
+    entry.hints[check] = next_level(entry.hints, check)
+    record.save()
+    return entry.hints[check]
 
 
 def status(folder: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], str]:

@@ -1,11 +1,12 @@
-"""fcnet studio's web app: four pages (Fit, Digits, Runs, Backprop) over a small JSON API.
+"""fcnet studio's web app: its pages (Fit, Digits, Runs, Backprop, Class, Exercises) over a
+small JSON API.
 
 `create_app(runs_dir)` returns the FastAPI app; `fcnet serve` runs it with uvicorn on
 127.0.0.1. The app is assembled here from its parts: the security middlewares
-(`middleware`), one router per page (`fit_page`, `digits_page`, `runs_page`, `backprop`),
-the training sessions' routes (`session_routes`) and the translations (`i18n`), sharing
-one `state.Studio`. Every error is answered here as a 4xx with `{"error": "..."}`, one
-line the page shows, and no request can take the server down.
+(`middleware`), one router per page (`fit_page`, `digits_page`, `runs_page`, `backprop`,
+`classroom`, `exercises_page`), the training sessions' routes (`session_routes`) and the
+translations (`i18n`), sharing one `state.Studio`. Every error is answered here as a 4xx
+with `{"error": "..."}`, one line the page shows, and no request can take the server down.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from fcnet.studio import classroom
 from fcnet.studio import i18n as studio_i18n
 from fcnet.studio.backprop import router as backprop_router
 from fcnet.studio.digits_page import router as digits_router
+from fcnet.studio.exercises_page import router as exercises_router
 from fcnet.studio.fit_page import router as fit_router
 from fcnet.studio.middleware import (
     LOCAL_HOSTS,
@@ -152,4 +154,5 @@ def create_app(
     app.include_router(session_router)
     app.include_router(backprop_router)  # the Backprop page and /api/backprop/*
     app.include_router(classroom.router)  # the Class page and /api/class/* (fcnet grade)
+    app.include_router(exercises_router)  # the Exercises page: fcnet check and its hints
     return app

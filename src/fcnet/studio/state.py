@@ -1,7 +1,8 @@
 """The studio app's state, shared by its routers through `Depends(studio_state)`.
 
-`Studio` holds where the runs are, the training sessions and the models loaded for the
-Digits page; `create_app` makes one per app and keeps it as `app.state.studio`.
+`Studio` holds where the runs are, the training sessions, the models loaded for the
+Digits page and the Exercises page's check lock; `create_app` makes one per app and
+keeps it as `app.state.studio`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Studio:
         self._session_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self.save_lock = threading.Lock()
+        self.check_lock = threading.Lock()  # the Exercises page: one check at a time
 
     def session(self, session_id: str) -> TrainingSession:
         """The session named `session_id`; NotFound when there is none."""
