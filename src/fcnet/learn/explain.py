@@ -90,7 +90,9 @@ _NOT_COMPUTED = N_("not computed: an earlier step failed")
 
 def network(seed: int = 0) -> dict[str, np.ndarray]:
     """The explanation's inputs: x (N, 3), y (N,), W1 (4, 3), b1, W2 (3, 4), b2, drawn from
-    `seed` as multiples of 1/8 (weights never 0), hidden unit 1 at z = 0 for sample 0."""
+    `seed` as multiples of 1/8 (weights never 0), hidden unit 1 at z = 0 for sample 0 and
+    no hidden unit at 0 for sample 1 (the Backprop page draws it, its finite-difference
+    check meets no kink)."""
     rng = np.random.default_rng([seed, 23])
     n_in, hidden, classes = SIZES
 
@@ -102,6 +104,8 @@ def network(seed: int = 0) -> dict[str, np.ndarray]:
     W1, W2 = nonzero(hidden, n_in), nonzero(classes, hidden)
     b1, b2 = rng.integers(-4, 5, hidden) / 8, rng.integers(-4, 5, classes) / 8
     b1[1] = -(W1[1] @ x[0])  # exact: z1[0, 1] = 0, where 1[z > 0] and 1[z >= 0] differ
+    while (x[1] @ W1.T + b1 == 0).any():  # sample 1 away from the kink: the page draws it
+        x[1] = rng.integers(-8, 9, n_in) / 4
     y = rng.integers(0, classes, N)
     return {"x": x, "y": y, "W1": W1, "b1": b1, "W2": W2, "b2": b2}
 

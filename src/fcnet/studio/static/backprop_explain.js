@@ -139,9 +139,30 @@
     select(doc.first ? doc.first.key : doc.quantities[0].key);
   }
 
+  // The drawing below: fcnet's own network with the same weights, on sample 1 (no hidden
+  // unit at relu's kink, so the page's finite-difference check holds), through the
+  // page's "your own weights" (once the page has drawn its first network).
+  async function drawNetwork(doc) {
+    for (let i = 0; i < 200 && !(window.bpState && window.bpState.status === "idle"); i += 1) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const net = doc.network;
+    $("#activation").value = "relu";
+    $("#loss").value = "cross_entropy";
+    $("#output_activation").value = "linear";
+    $("#x").value = net.x[1].join(",");
+    $("#y").value = String(net.y[1]);
+    $("#weights-json").value = JSON.stringify({
+      layers: [{ W: net.W1, b: net.b1 }, { W: net.W2, b: net.b2 }],
+    });
+    $("#use-weights").click();
+  }
+
   try {
-    render(await api("/api/backprop/explain", { file }));
+    const doc = await api("/api/backprop/explain", { file });
+    render(doc);
     state.status = "done";
+    await drawNetwork(doc);
   } catch (e) {
     $("#explain-sentence").textContent = "";
     showError($("#explain-message"), e.message);
