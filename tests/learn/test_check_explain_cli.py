@@ -42,6 +42,22 @@ def test_explain_without_the_studio_extra_is_one_line_and_exit_2(tmp_path, monke
     assert len(lines) == 1 and "needs the studio extra" in lines[0] and "uvicorn" in lines[0]
 
 
+def test_explain_on_a_port_in_use_is_one_line_before_any_check(tmp_path):
+    import socket
+
+    shutil.copy(SOLUTIONS / "backprop_ref.py", tmp_path / "backprop.py")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        result = CliRunner().invoke(
+            cli,
+            ["check", "backprop", str(tmp_path / "backprop.py"), "--explain", "--port", str(port)],
+        )
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"127.0.0.1:{port} is in use" in result.stderr
+
+
 def _free_port() -> int:
     import socket
 

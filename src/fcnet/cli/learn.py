@@ -137,7 +137,7 @@ def check(
     from fcnet.learn.runner import check_file
 
     if explain:
-        from fcnet.cli.serve import studio_modules
+        from fcnet.cli.serve import check_port, studio_modules
 
         if name != "backprop":
             raise ValueError(
@@ -146,6 +146,7 @@ def check(
                 )
             )
         studio_modules("fcnet check --explain")  # the studio extra, before any check runs
+        check_port("127.0.0.1", port)  # and a port it can listen on
 
     report = check_file(name, file, quick=quick, seed=seed)
     off = [k for k, on in report.protections.items() if not on]

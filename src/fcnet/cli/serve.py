@@ -16,7 +16,7 @@ from fcnet.i18n import gettext as _
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def _check_port(host: str, port: int) -> None:
+def check_port(host: str, port: int) -> None:
     """OSError naming host and port when the address cannot be bound (in use, or no such host)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -76,7 +76,7 @@ def start_studio(
     once the server listens when `browser`; `exercise_root` is where the pages' exercise
     files are looked for (`fcnet.studio.exercise_files`)."""
     uvicorn, create_app, local_hosts = studio_modules(what)
-    _check_port(host, port)
+    check_port(host, port)
     if host not in _LOOPBACK:  # the user asked for it: any Host header is answered
         click.echo(
             _(
