@@ -71,19 +71,9 @@ def test_explain_no_browser_serves_the_page_and_its_explanation(tmp_path):
     source += "\n\ndef relu_backward(grad_a, z):\n    return grad_a * (z >= 0)\n"
     (tmp_path / "my backprop.py").write_text(source)
     port = _free_port()
+    argv = ["check", "backprop", "my backprop.py", "--explain", "--no-browser"]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "fcnet",
-            "check",
-            "backprop",
-            "my backprop.py",
-            "--explain",
-            "--no-browser",
-            "--port",
-            str(port),
-        ],  # fmt: skip
+        [sys.executable, "-m", "fcnet", *argv, "--port", str(port)],
         cwd=tmp_path,
         env=dict(os.environ, PYTHONPATH=SRC),
         stdout=subprocess.PIPE,

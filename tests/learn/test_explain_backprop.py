@@ -69,7 +69,8 @@ def test_fcnets_numbers_follow_the_exercises_convention(tmp_path):
 
 WRONG = {
     "db a mean instead of a sum": (
-        "def linear_backward(delta, x, W):\n    return delta.T @ x, delta.mean(axis=0), delta @ W\n",
+        "def linear_backward(delta, x, W):\n"
+        "    return delta.T @ x, delta.mean(axis=0), delta @ W\n",
         "db2",
         "linear_backward",
         {"dW2": "same", "dx2": "same", "db1": "differs"},

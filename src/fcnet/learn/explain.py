@@ -183,11 +183,11 @@ def _chain(student: Student, ref: dict[str, np.ndarray], found: dict[str, dict[s
                 found[k] = {"status": "error", "message": message}
             return
         wrong = {}
-        for k, value in zip(step.outputs, outputs, strict=True):
-            if k is not None:
-                yours[k] = value
-                wrong[k] = differs(value, ref[k])
-                found[k] = {"yours": value, "differs": wrong[k], "status": "same"}
+        for key, value in zip(step.outputs, outputs, strict=True):
+            if key is not None:
+                yours[key] = value
+                wrong[key] = differs(value, ref[key])
+                found[key] = {"yours": value, "differs": wrong[key], "status": "same"}
         if not any(m.any() for m in wrong.values()):
             continue
         try:  # the same function on fcnet's own (right) inputs
