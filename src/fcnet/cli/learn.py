@@ -96,7 +96,33 @@ def mistakes(name: str) -> None:
     help="A hint per failing check, one level further each run: the formula, then more "
     "concretely, then the course text's line.",
 )
-def check(name: str, file: str, as_json: bool, quick: bool, seed: int | None, hint: bool) -> None:
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="backprop: then open the studio's Backprop page on a small network run by your own "
+    "five functions, your numbers beside fcnet's (Ctrl-C stops the studio).",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="With --explain: the studio's port on 127.0.0.1.",
+)
+@click.option(
+    "--no-browser", is_flag=True, help="With --explain: print the page's address, open no browser."
+)
+def check(
+    name: str,
+    file: str,
+    as_json: bool,
+    quick: bool,
+    seed: int | None,
+    hint: bool,
+    explain: bool,
+    port: int,
+    no_browser: bool,
+) -> None:
     """Check your FILE (.py, or .ipynb whose code cells run in order) against exercise NAME.
 
     FILE runs in a sandboxed child process (no network, no files but its own scratch
@@ -104,9 +130,23 @@ def check(name: str, file: str, as_json: bool, quick: bool, seed: int | None, hi
     judges what they return. A function of yours that does not return within 10 s fails
     that check. One line per check; exit status 0 when every check passes, 1 when any
     fails. The result is kept in .fcnet-check.json beside FILE (`fcnet exercise status`).
+    With --explain (backprop only), the studio then shows where your numbers depart from
+    fcnet's, at http://127.0.0.1:PORT/backprop?explain=FILE, until Ctrl-C.
     """
     from fcnet.learn import progress
     from fcnet.learn.runner import check_file
+
+    if explain:
+        from fcnet.cli.serve import check_port, studio_modules
+
+        if name != "backprop":
+            raise ValueError(
+                _("--explain: only the backprop exercise can be explained, not {name}").format(
+                    name=name
+                )
+            )
+        studio_modules("fcnet check --explain")  # the studio extra, before any check runs
+        check_port("127.0.0.1", port)  # and a port it can listen on
 
     report = check_file(name, file, quick=quick, seed=seed)
     off = [k for k, on in report.protections.items() if not on]
@@ -148,7 +188,29 @@ def check(name: str, file: str, as_json: bool, quick: bool, seed: int | None, hi
                         level=levels[check_name], check=_(check_name), text=text
                     )
                 )
+    if explain:
+        _explain(file, port, not no_browser)
     sys.exit(0 if report.passed else 1)
+
+
+def _explain(file: str, port: int, browser: bool) -> None:
+    """Serve the studio on 127.0.0.1:`port`, its exercise root FILE's folder, and point at
+    /backprop?explain=FILE's name, until Ctrl-C."""
+    from urllib.parse import quote
+
+    from fcnet.cli.serve import start_studio
+
+    folder = os.path.dirname(os.path.abspath(file))
+    start_studio(
+        "127.0.0.1",
+        port,
+        "runs",
+        lambda url: _("your backprop file explained: {url}  (Ctrl-C stops)").format(url=url),
+        what="fcnet check --explain",
+        path="/backprop?explain=" + quote(os.path.basename(file)),
+        exercise_root=folder,
+        browser=browser,
+    )
 
 
 @exercise.command("status")

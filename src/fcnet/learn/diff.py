@@ -22,7 +22,16 @@ import numpy as np
 from fcnet.i18n import display_width
 from fcnet.i18n import gettext as _
 
-__all__ = ["COLUMNS", "MAX_VALUES", "ROWS", "compare", "hide_expected", "lines", "with_inputs"]
+__all__ = [
+    "COLUMNS",
+    "MAX_VALUES",
+    "ROWS",
+    "compare",
+    "differs",
+    "hide_expected",
+    "lines",
+    "with_inputs",
+]
 
 ROWS, COLUMNS = 4, 6  # the excerpt's largest size
 MAX_INDICES = 10  # differing entries listed in full
@@ -47,8 +56,18 @@ def _round(x: float) -> float | str:
     return float(f"{x:.6g}")
 
 
+RTOL, ATOL = 1e-7, 1e-9  # the checks' tolerances (`exercises._util.close`)
+
+
+def differs(
+    yours: np.ndarray, expected: np.ndarray, rtol: float = RTOL, atol: float = ATOL
+) -> np.ndarray:
+    """The entries of `yours` that differ from `expected` (same shape): a NaN differs."""
+    return ~np.isclose(yours, expected, rtol=rtol, atol=atol, equal_nan=False)
+
+
 def compare(
-    quantity: str, yours: Any, expected: Any, rtol: float = 1e-7, atol: float = 1e-9
+    quantity: str, yours: Any, expected: Any, rtol: float = RTOL, atol: float = ATOL
 ) -> dict[str, Any] | None:
     """The diff of `yours` against `expected` (same shape), or None when they agree or
     cannot be compared entry by entry (different shapes, not numbers)."""
@@ -59,7 +78,7 @@ def compare(
         return None
     if y.shape != e.shape or y.size == 0:
         return None
-    wrong = ~np.isclose(y, e, rtol=rtol, atol=atol, equal_nan=False)
+    wrong = differs(y, e, rtol, atol)
     if not wrong.any():
         return None
     where = [tuple(int(i) for i in ix) for ix in np.argwhere(wrong)[:MAX_INDICES]]

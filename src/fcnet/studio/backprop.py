@@ -1,5 +1,6 @@
 """The studio's Backprop page and its API: a small network's forward pass, δ recursion,
-gradients and SGD step, one sample at a time or trained on a 2-D data set.
+gradients and SGD step, one sample at a time or trained on a 2-D data set; and a learner's
+backprop exercise file explained (`/backprop?explain=FILE`, `fcnet.learn.explain`).
 
 Every number comes from `fcnet.explain` (fcnet's numpy engine, float64), the same code
 as `fcnet backprop`; the page only draws. Requests are stateless (the page sends the
@@ -8,16 +9,18 @@ weights), so no request can leave anything behind, and each is validated here ag
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
 from pydantic import Field
 
 from fcnet.explain import checks, text, toy, trace
 from fcnet.i18n import gettext as _
+from fcnet.studio.exercise_files import MAX_NAME, exercise_file
 from fcnet.studio.training import StrictRequest
 
 router = APIRouter()
@@ -26,6 +29,8 @@ PAGE = Path(__file__).resolve().parent / "static" / "backprop.html"
 MAX_LAYERS = 5  # Linear layers
 MAX_UNITS = 8
 GRID = 40  # decision boundary: GRID x GRID points
+MAX_EXPLAINING = 2  # learners' files explained at once (each in its own sandboxed child)
+_explaining = threading.BoundedSemaphore(MAX_EXPLAINING)
 
 
 class LayerWeights(StrictRequest):
@@ -71,6 +76,13 @@ class TrainRequest(NetRequest):
     dataset: str = "moons"
     points: int = Field(default=200, ge=10, le=1000)
     steps: int = Field(default=10, ge=1, le=500)
+
+
+class ExplainRequest(StrictRequest):
+    """A learner's backprop file, relative to the exercise root, and the network's seed."""
+
+    file: str = Field(min_length=1, max_length=MAX_NAME)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
 
 
 class DataRequest(StrictRequest):
@@ -188,3 +200,24 @@ def train(req: TrainRequest) -> dict[str, Any]:
             "p": np.round(p1, 4).tolist(),
         },
     }
+
+
+@router.post("/api/backprop/explain")
+def explain(req: ExplainRequest, request: Request) -> dict[str, Any]:
+    """The learner's five functions run along a small network, in the checks' sandboxed
+    child, beside fcnet's numbers (`fcnet.learn.explain.explain_backprop`)."""
+    from fcnet.learn.explain import explain_backprop
+
+    path = exercise_file(request, req.file)
+    if not _explaining.acquire(blocking=False):
+        raise HTTPException(
+            429,
+            _("busy: {count} files are being explained; try again in a moment").format(
+                count=MAX_EXPLAINING
+            ),
+        )
+    try:
+        doc = explain_backprop(path, seed=req.seed)
+    finally:
+        _explaining.release()
+    return {"file": req.file, **doc}
