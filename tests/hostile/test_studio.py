@@ -12,7 +12,6 @@ import base64
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +25,8 @@ import httpx
 import numpy as np
 import pytest
 from _hostile import SRC, _high_water
+
+from testports import free_port
 
 STARTUP_S = 30.0
 
@@ -47,16 +48,10 @@ class Server:
         return 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def serve(runs: Path) -> Iterator[Server]:
     """`fcnet serve` on a free loopback port, in its own process; killed afterwards."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from learnkit import SOLUTIONS
 
 from fcnet.cli import cli
+from testports import free_port
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -58,19 +59,11 @@ def test_explain_on_a_port_in_use_is_one_line_before_any_check(tmp_path):
     assert f"127.0.0.1:{port} is in use" in result.stderr
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_explain_no_browser_serves_the_page_and_its_explanation(tmp_path):
     source = (SOLUTIONS / "backprop_ref.py").read_text()
     source += "\n\ndef relu_backward(grad_a, z):\n    return grad_a * (z >= 0)\n"
     (tmp_path / "my backprop.py").write_text(source)
-    port = _free_port()
+    port = free_port()
     argv = ["check", "backprop", "my backprop.py", "--explain", "--no-browser"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "fcnet", *argv, "--port", str(port)],

@@ -20,7 +20,8 @@ from fcnet.grade.gradebook import row_from_report
 from fcnet.grade.points import Points
 from fcnet.learn.core import Check, CheckFailed, Student, run_one
 from fcnet.learn.diff import MAX_VALUES, compare, hide_expected, lines, with_inputs
-from fcnet.learn.exercises import get, parameters
+from fcnet.learn.exercises import get
+from fcnet.learn.skeleton import parameters
 
 # dW's last entry off by 0.5: only the check "linear_backward values" fails with a diff
 WRONG_BACKWARD = """

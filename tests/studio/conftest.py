@@ -137,7 +137,12 @@ def live_server(runs_dir):
 
 @pytest.fixture(scope="session")
 def browser():
+    """Debian's Chromium, headless (a missing one fails the tests that need it: `make test`
+    installs it, so nothing is skipped)."""
     from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

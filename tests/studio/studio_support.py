@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import base64
 import io
-import socket
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from PIL import Image, ImageDraw
+
+from testports import free_port
 
 RUN_FIT = "fit-20260101-100000"
 RUN_MNIST = "mnist-20260101-110000"
@@ -57,12 +58,6 @@ def local_client(app):
         from fastapi.testclient import TestClient
 
     return TestClient(app, base_url=LOCAL_BASE_URL)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LiveServer:

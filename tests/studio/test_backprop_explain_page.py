@@ -15,14 +15,6 @@ MASK_GE = "\n\ndef relu_backward(grad_a, z):\n    return grad_a * (z >= 0)\n"
 NAME = "week1/backprop wrong.py"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _chromium_is_there():
-    from studio_support import CHROMIUM
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("exercises")

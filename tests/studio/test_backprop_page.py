@@ -4,22 +4,12 @@ Step/Train/Pause work, hostile input gets a message and the server keeps serving
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
 from fcnet.cli import cli
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _chromium_is_there():
-    from studio_support import CHROMIUM
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
-
 
 ARGS = ["--sizes", "2,3,2", "--activation", "tanh", "--loss", "cross_entropy",
         "--seed", "4", "--lr", "0.5", "--x", "0.5,-1.0", "--y", "1"]  # fmt: skip

@@ -14,14 +14,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "grade"))
 from classkit import COPY, OWN, REF
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _chromium_is_there():
-    from studio_support import CHROMIUM
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
-
-
 @pytest.fixture(scope="module")
 def class_root(tmp_path_factory) -> Path:
     from fcnet.grade import GradeOptions, grade

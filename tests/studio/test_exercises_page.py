@@ -15,14 +15,6 @@ ROW = "#exercises-table tr[data-exercise='backprop']"
 FAILING = f"#checks li[data-check='{VALUES}']"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _chromium_is_there():
-    from studio_support import CHROMIUM
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     with LiveServer(tmp_path_factory.mktemp("runs")) as live:

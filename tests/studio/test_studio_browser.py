@@ -5,19 +5,9 @@ Screenshots of each page go to tests/artifacts/ (ignored by git).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
-from studio_support import CHROMIUM, DEMO, RUN_FIT, RUN_LONG, RUN_MNIST, studio_page
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _chromium_is_there():
-    """A missing browser fails these tests (a skip would pass unseen): install it."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
-
+from studio_support import DEMO, RUN_FIT, RUN_LONG, RUN_MNIST, studio_page
 
 CURVE_POINTS = "() => Chart.getChart('curve').data.datasets[1].data.length"
 KINKS = "() => Chart.getChart('curve').data.datasets[2].data.length"

@@ -99,7 +99,8 @@ class Checker:
         fork_server: bool = True,
     ):
         from fcnet.learn.core import QUICK_ENV
-        from fcnet.learn.exercises import get, parameters
+        from fcnet.learn.exercises import get
+        from fcnet.learn.skeleton import parameters
 
         self.exercise = name if isinstance(name, Exercise) else get(name)
         self.arguments = parameters(self.exercise.name)  # the names a diff gives the inputs

@@ -5,7 +5,8 @@ Each exercise's skeleton is kept in its folder, in the "percent" format
 cells start with ``# %%`` (code) or ``# %% [markdown]`` (text, each line behind "# "),
 and the cell ``# %% [check]`` is replaced by the code that runs the checks: an
 ``if __name__ == "__main__":`` block in a script, a `run_checks(NAME, globals())` cell
-in a notebook. `python -m fcnet.learn.skeleton DIR [LANG]` rewrites the notebooks in DIR.
+in a notebook. `python -m fcnet.learn.skeleton` brings the catalogs in step and rewrites
+notebooks/ and notebooks/zh/ (`DIR [LANG]`: one folder).
 
 Each skeleton's code is written once; its text (markdown cells, docstrings, comments,
 printed labels) is in English there and translated in `skeleton.zh.po` beside it
@@ -14,6 +15,8 @@ printed labels) is in English there and translated in `skeleton.zh.po` beside it
 
 from __future__ import annotations
 
+import ast
+import functools
 import json
 import os
 import sys
@@ -31,6 +34,7 @@ __all__ = [
     "SOURCES",
     "cells",
     "file_names",
+    "parameters",
     "render",
     "write_skeleton",
 ]
@@ -105,6 +109,21 @@ def template(name: str, lang: str = "en") -> str:
     return skeleton_text.translate(
         text, skeleton_text.catalog(skeleton_text.catalog_path(folder, stem, lang))
     )
+
+
+@functools.cache
+def parameters(name: str) -> dict[str, tuple[str, ...]]:
+    """{function: its parameters' names} of exercise `name`, as its English skeleton
+    defines them (a failing check's diff names its inputs so); {} without a skeleton."""
+    try:
+        tree = ast.parse(template(name, "en"))
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    return {
+        node.name: tuple(a.arg for a in node.args.posonlyargs + node.args.args)
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+    }
 
 
 def cells(name: str, lang: str = "en") -> list[tuple[str, str]]:
@@ -233,10 +252,42 @@ def write_notebooks(folder: str | os.PathLike, lang: str = "en") -> list[Path]:
     return out
 
 
+def update_catalogs() -> list[tuple[Path, int, int]]:
+    """Bring every skeleton's catalogs in step with its source
+    (`skeleton_text.update_catalog`): [(catalog, units added, units removed)]."""
+    from fcnet.learn import skeleton_text
+
+    out = []
+    for folder, stem in SOURCES:
+        source = resources.files("fcnet.learn.exercises").joinpath(folder, f"{stem}.py")
+        for lang in LANGUAGES[1:]:
+            path = skeleton_text.catalog_path(folder, stem, lang)
+            added, removed = skeleton_text.update_catalog(source.read_text("utf-8"), path, lang)
+            out.append((path, added, removed))
+    return out
+
+
+def main(argv: list[str]) -> int:
+    """`python -m fcnet.learn.skeleton [DIR [LANG]]`: with no argument, update every
+    catalog, then rewrite notebooks/ and notebooks/zh/ (a text still to translate is
+    named, exit 1); with DIR, write that one folder's notebooks in LANG (default en)."""
+    if argv:
+        for p in write_notebooks(argv[0], argv[1] if len(argv) > 1 else "en"):
+            print(p)
+        return 0
+    for path, added, removed in update_catalogs():
+        if added or removed:
+            print(f"{path}: {added} new, {removed} removed")
+    for lang, folder in NOTEBOOK_FOLDERS.items():
+        try:
+            written = write_notebooks(folder, lang)
+        except KeyError as exc:
+            print(f"{lang}: translate {exc.args[0]!r} in its catalog (its msgstr is empty)")
+            return 1
+        for p in written:
+            print(p)
+    return 0
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 1:
-        written = write_notebooks(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "en")
-    else:  # both languages
-        written = [p for lang, d in NOTEBOOK_FOLDERS.items() for p in write_notebooks(d, lang)]
-    for p in written:
-        print(p)
+    raise SystemExit(main(sys.argv[1:]))

@@ -14,8 +14,9 @@ a unit without a letter (a comment that is a number) is left as it is.
 `exercises/NAME/skeleton.LANG.po` maps each unit (msgid) to its translation (msgstr), as
 gettext does for the program's messages. `translate(source, catalog)` puts the translations
 in place of the units and leaves every other character of the code as it is, so a Chinese
-skeleton cannot drift from the English one's code. `python -m fcnet.learn.skeleton_text`
-adds new units to the catalogs (empty msgstr) and removes vanished ones.
+skeleton cannot drift from the English one's code. `update_catalog` adds new units to a
+catalog (empty msgstr) and removes vanished ones; `python -m fcnet.learn.skeleton` does it
+for every skeleton before it writes the notebooks.
 """
 
 from __future__ import annotations
@@ -243,14 +244,3 @@ def update_catalog(source: str, path: Path, lang: str) -> tuple[int, int]:
     with open(path, "wb") as fh:
         write_po(fh, po, width=0, omit_header=True, sort_output=False)
     return len(added), len(gone)
-
-
-if __name__ == "__main__":
-    from fcnet.learn.skeleton import LANGUAGES, SOURCES
-
-    for folder, stem in SOURCES:
-        src = resources.files("fcnet.learn.exercises").joinpath(folder, f"{stem}.py")
-        for lang in LANGUAGES[1:]:
-            po_path = catalog_path(folder, stem, lang)
-            n_new, n_old = update_catalog(src.read_text("utf-8"), po_path, lang)
-            print(f"{po_path}: {n_new} new, {n_old} removed")

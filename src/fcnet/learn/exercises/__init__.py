@@ -10,8 +10,6 @@ Chinese; idx also its walk-through `header.py`, `header.zh.po`).
 
 from __future__ import annotations
 
-import ast
-import functools
 import importlib
 
 from fcnet.i18n import N_
@@ -68,20 +66,3 @@ def get(name: str) -> Exercise:
         )
     module = importlib.import_module(f"fcnet.learn.exercises.{CATALOG[name][0]}")
     return module.EXERCISE
-
-
-@functools.cache
-def parameters(name: str) -> dict[str, tuple[str, ...]]:
-    """{function: its parameters' names} of exercise `name`, as its English skeleton
-    defines them (a failing check's diff names its inputs so); {} without a skeleton."""
-    from fcnet.learn.skeleton import template
-
-    try:
-        tree = ast.parse(template(name, "en"))
-    except (OSError, SyntaxError, ValueError):
-        return {}
-    return {
-        node.name: tuple(a.arg for a in node.args.posonlyargs + node.args.args)
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef)
-    }

@@ -3,22 +3,13 @@
 "use strict";
 
 (async () => {
-  const { $, api, showError } = window.studio;
+  const { $, api, el, showError } = window.studio;
   const { t } = window.fcnetI18n;
   const state = { status: "loading", dir: null, data: null };
   window.classState = state;
   await window.fcnetI18n.ready;
   const errorBox = $("#error");
   let histogram = null;
-
-  function el(tag, attrs = {}, ...children) {
-    const node = document.createElement(tag);
-    Object.entries(attrs).forEach(([k, v]) => {
-      if (k === "class") node.className = v; else node.setAttribute(k, v);
-    });
-    children.flat().forEach((c) => node.append(c instanceof Node ? c : String(c)));
-    return node;
-  }
 
   const q = (params) => new URLSearchParams(params).toString();
   const fmt = (v) => (Number.isInteger(v) ? String(v) : Number(v).toFixed(2));

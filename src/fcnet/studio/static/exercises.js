@@ -5,21 +5,12 @@
 "use strict";
 
 (async () => {
-  const { $, api, showError } = window.studio;
+  const { $, api, el, showError } = window.studio;
   const { t } = window.fcnetI18n;
   const state = { status: "loading", levels: 3, files: {}, report: null, hints: 0 };
   window.exercisesState = state;
   await window.fcnetI18n.ready;
   const errorBox = $("#error");
-
-  function el(tag, attrs = {}, ...children) {
-    const node = document.createElement(tag);
-    Object.entries(attrs).forEach(([k, v]) => {
-      if (k === "class") node.className = v; else node.setAttribute(k, v);
-    });
-    children.flat().forEach((c) => node.append(c instanceof Node ? c : String(c)));
-    return node;
-  }
 
   const when = (iso) => iso.replace("T", " ").replace("+00:00", " UTC");
 

@@ -2,7 +2,7 @@
 "use strict";
 
 (async () => {
-  const { $, api, showError } = window.studio;
+  const { $, api, el, showError } = window.studio;
   const { t } = window.fcnetI18n;
   await window.fcnetI18n.ready;
   const errorBox = $("#error");
@@ -12,16 +12,6 @@
   // Above this many points a curve is drawn as a line alone (markers would make a band).
   const MARKERS_UP_TO = 40;
   const PALETTE = ["#2f6fde", "#e4572e", "#17a398", "#7a3ede", "#f2a541", "#5f6b7a", "#c2185b"];
-
-  // Build elements with text only (run names and configs come from files: never as HTML).
-  function el(tag, attrs = {}, ...children) {
-    const node = document.createElement(tag);
-    Object.entries(attrs).forEach(([k, v]) => {
-      if (k === "class") node.className = v; else node.setAttribute(k, v);
-    });
-    children.flat().forEach((c) => node.append(c instanceof Node ? c : String(c)));
-    return node;
-  }
 
   function fmt(v) {
     if (typeof v !== "number") return String(v);

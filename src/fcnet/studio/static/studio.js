@@ -28,14 +28,25 @@ window.studio = (() => {
     return data;
   }
 
-  function showError(el, message) {
-    el.textContent = message;
-    el.hidden = !message;
+  // Build elements with text only (names, messages and values come from files and the
+  // learner's code: never as HTML).
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs).forEach(([k, v]) => {
+      if (k === "class") node.className = v; else node.setAttribute(k, v);
+    });
+    children.flat().forEach((c) => node.append(c instanceof Node ? c : String(c)));
+    return node;
+  }
+
+  function showError(box, message) {
+    box.textContent = message;
+    box.hidden = !message;
   }
 
   // A number from an input, or null when empty or not a number (the server says why).
-  function num(el) {
-    const v = el.value.trim();
+  function num(input) {
+    const v = input.value.trim();
     if (v === "") return null;
     const n = Number(v);
     return Number.isFinite(n) ? n : v;
@@ -72,5 +83,5 @@ window.studio = (() => {
     Chart.defaults.maintainAspectRatio = false;
   }
   document.addEventListener("DOMContentLoaded", markNav);
-  return { $, api, showError, num, stream };
+  return { $, api, el, showError, num, stream };
 })();
