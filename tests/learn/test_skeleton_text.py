@@ -83,9 +83,30 @@ def test_update_catalog_adds_new_text_and_drops_vanished_text(tmp_path):
     po = tmp_path / "skeleton.zh.po"
     assert update_catalog(SOURCE, po, "zh") == (7, 0)
     assert set(catalog(po).values()) == {""}
-    changed = SOURCE.replace("the interval", "the domain")
+    changed = SOURCE.replace('"""One line."""', '"""Something else entirely."""')
     assert update_catalog(changed, po, "zh") == (1, 1)
-    assert "the domain" in catalog(po) and "the interval" not in catalog(po)
+    assert "Something else entirely." in catalog(po) and "One line." not in catalog(po)
+
+
+def test_an_edited_text_keeps_its_old_translation_as_fuzzy_until_checked(tmp_path):
+    po = tmp_path / "skeleton.zh.po"
+    update_catalog(SOURCE, po, "zh")
+    from babel.messages.pofile import read_po, write_po
+
+    with open(po, "rb") as fh:
+        filled = read_po(fh, locale="zh")
+    for message in filled:  # a translator fills the catalog
+        if message.id:
+            message.string = ZH[message.id]
+    with open(po, "wb") as fh:
+        write_po(fh, filled, omit_header=True)
+    assert catalog(po)["the interval"] == "区间"
+    edited = SOURCE.replace("the interval", "the interval (a, b)")
+    update_catalog(edited, po, "zh")
+    assert "#, fuzzy" in po.read_text(encoding="utf-8")  # the old translation, to check
+    assert "the interval (a, b)" not in catalog(po)  # not used until the flag goes
+    with pytest.raises(KeyError, match="interval"):
+        translate(edited, catalog(po))
 
 
 @pytest.mark.parametrize("lang", LANGUAGES[1:])

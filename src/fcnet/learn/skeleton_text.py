@@ -224,23 +224,26 @@ def catalog(path: Path) -> dict[str, str]:
 
 
 def update_catalog(source: str, path: Path, lang: str) -> tuple[int, int]:
-    """Bring the catalog at `path` in step with `source`'s units: new ones added with an
-    empty msgstr, vanished ones removed. Returns (added, removed)."""
+    """Bring the catalog at `path` in step with `source`'s units, as gettext's msgmerge
+    does (Babel's `Catalog.update`): a new unit gets an empty msgstr, or, when it is an
+    edit of a vanished one, that one's translation marked fuzzy (used only once a
+    translator has checked it and removed the flag); vanished units are dropped.
+    Returns (added, removed), in units."""
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import read_po, write_po
 
     if path.exists():
         with open(path, "rb") as fh:
-            po = read_po(fh)
+            po = read_po(fh, locale=lang)
     else:
         po = Catalog(locale=lang)
-    wanted = [u.text for u in units(source)]
-    added = [text for text in dict.fromkeys(wanted) if text not in po]
+    wanted = list(dict.fromkeys(u.text for u in units(source)))
+    added = [text for text in wanted if text not in po]
     gone = [m.id for m in po if m.id and m.id not in wanted]
-    for text in added:
-        po.add(text, "")
-    for msgid in gone:
-        del po[msgid]
+    template = Catalog(locale=lang)
+    for text in wanted:
+        template.add(text)
+    po.update(template, update_header_comment=False)
     with open(path, "wb") as fh:
-        write_po(fh, po, width=0, omit_header=True, sort_output=False)
+        write_po(fh, po, width=0, omit_header=True, ignore_obsolete=True, sort_output=False)
     return len(added), len(gone)
