@@ -21,6 +21,8 @@ _ENGLISH = re.compile(
     r"error|images|samples|steps|relative)(?![\w('-])"
 )
 _ASCII_AFTER_CJK = re.compile(f"[{CJK}][;:,](?= )")
+# an ASCII ": " joining two parts of a Chinese line ("应当是 (1, 4): z = ...")
+_ASCII_COLON = re.compile(f"(?m)^(?=.*[{CJK}]).*?[^\\s]: ")
 # what the learner's own code said (their exception's text) and code quoted in backticks
 _THEIRS = re.compile(r"抛出了 [\w.]+: .*?(?=（位于|$)|`[^`]*`", re.S)
 
@@ -35,11 +37,13 @@ def untranslated(text: str) -> list[str]:
     """The untranslated pieces of `text` (a report printed in Chinese)."""
     text = _THEIRS.sub("", text)
     found = _PLACEHOLDER.findall(text) + _ASCII_AFTER_CJK.findall(text)
+    found += _ASCII_COLON.findall(text)
     return found + _PHRASE.findall(text) + _ENGLISH.findall(text)
 
 
 def test_the_detector_catches_what_the_issue_found():
     assert untranslated("relu_forward 原地修改了输入 z: backward needs the original z")
+    assert untranslated("z 的形状是 (4, 1)，应当是 (1, 4): z = x W^T + b")
     assert untranslated("在 10 个样本上 within 1e-12 of scikit-learn's roc_auc_score")
     assert untranslated("第 {i} 步")
     assert untranslated("抛出的是 error，而不是 ValueError; 另外")
@@ -72,6 +76,8 @@ def test_check_grad_start_errors_and_the_command_list_speak_chinese(tmp_path):
     out = runner.invoke(cli, ["--lang", "zh", "exercise", "--help"]).output
     commands = out.split("命令：", 1)[1]
     assert "Write" not in commands and "Every" not in commands and "代码框架" in commands
+    # each command's text stays in its column: no line of it starts at the margin
+    assert all(ln.startswith("  ") for ln in commands.strip("\n").splitlines()), commands
     (tmp_path / "auc.py").write_text("")
     result = runner.invoke(
         cli, ["--lang", "zh", "exercise", "start", "auc", "--dir", str(tmp_path)]

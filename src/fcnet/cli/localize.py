@@ -66,7 +66,7 @@ def short_help(command: click.Command, limit: int = 45) -> str:
         return _(help_text(command.short_help))
     text = _(help_text(command.help))
     if i18n.language() == "zh":
-        first, stop, _rest = text.partition("。")
+        first, stop, _rest = _join(text.splitlines()).partition("。")
         return first + stop if len(first) < limit else first[: limit // 2] + "…"
     return _make_default_short_help(text, limit)
 

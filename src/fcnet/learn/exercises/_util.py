@@ -28,13 +28,16 @@ def array(
             )
         ) from None
     if shape is not None and a.shape != shape:
-        raise CheckFailed(
-            _("{what} has shape {shape}, expected {expected}").format(
-                what=what, shape=a.shape, expected=shape
-            )
-            + (": " + _(why) if why else "")
+        said = _("{what} has shape {shape}, expected {expected}").format(
+            what=what, shape=a.shape, expected=shape
         )
+        raise CheckFailed(because(said, why))
     return a
+
+
+def because(said: str, why: str = "") -> str:
+    """`said`, then `why` (a msgid) after a colon, the language's own (Chinese: "：")."""
+    return _("{message}: {why}").format(message=said, why=_(why)) if why else said
 
 
 def scalar(value: Any, what: str) -> float:

@@ -17,7 +17,15 @@ from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.learn.core import Check, CheckFailed, Exercise, Student
 from fcnet.learn.diff import compare
-from fcnet.learn.exercises._util import array, close, max_error, ratio, scalar, tuple_of
+from fcnet.learn.exercises._util import (
+    array,
+    because,
+    close,
+    max_error,
+    ratio,
+    scalar,
+    tuple_of,
+)
 from fcnet.learn.gradcheck import check_grad
 
 # (N, in, out): N = 1, a square W, non-square ones
@@ -53,11 +61,8 @@ def _fcnet_linear(x, W, b, delta):
 
 def _unchanged(name: str, what: str, before: np.ndarray, after, why: str = "") -> None:
     if not (isinstance(after, np.ndarray) and np.array_equal(before, after)):
-        raise CheckFailed(
-            _("{name} changed its input {what} in place").format(name=name, what=what)
-            + (": " + _(why) if why else ""),
-            tag="in_place",
-        )
+        said = _("{name} changed its input {what} in place").format(name=name, what=what)
+        raise CheckFailed(because(said, why), tag="in_place")
 
 
 def _call_copies(student: Student, name: str, *arrays, names: tuple[str, ...]):
