@@ -63,6 +63,14 @@ def test_status_table_in_chinese_and_english(tmp_path):
     assert rc == 0 and "not checked yet" in out and "练习" not in out
 
 
+def test_the_table_names_the_checked_file_when_another_is_found_first(tmp_path):
+    (tmp_path / "mine.py").write_text((SOLUTIONS / "auc_ref.py").read_text())
+    assert fcnet("check", "auc", str(tmp_path / "mine.py"))[0] == 0
+    (tmp_path / "auc.py").write_text("")  # the skeleton's name, never checked
+    rc, out, _ = fcnet("--lang", "en", "exercise", "status", "--dir", str(tmp_path))
+    assert rc == 0 and "5 of 5 passed, of" in out and "mine.py" in out
+
+
 def test_a_corrupt_record_is_ignored_with_one_warning_and_replaced(tmp_path):
     (tmp_path / progress.RECORD).write_text("{not json")
     rows, err = _status(tmp_path)

@@ -250,6 +250,8 @@ def status(folder: str, as_json: bool) -> None:
             result = _("{passed} of {total} passed").format(
                 passed=last["passed"], total=last["total"]
             )
+            if last["file"] != row["file"]:  # the last check was of another file
+                result = _("{result}, of {file}").format(result=result, file=last["file"])
             when = last["when"].replace("T", " ").replace("+00:00", " UTC")
             names = [_(f) for f in last["failed"]]
             failed = _(", ").join(names[:3]) + (
