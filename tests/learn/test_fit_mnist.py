@@ -95,3 +95,26 @@ def test_mnist_test_images_cannot_be_read_while_training():
     rep = report("mnist", ns, "train returns a network")
     (check,) = rep.checks
     assert not check.passed and check.tag == "raised", check
+
+
+def test_a_wide_network_is_run_in_blocks_of_rows_with_the_same_result(monkeypatch):
+    """The checker runs the returned network itself: a wide layer must not take all the
+    rows at once (the parameter bound does not bound its activations)."""
+    import numpy as np
+
+    from fcnet.learn.exercises import _network
+
+    rng = np.random.default_rng(0)
+    layers = [
+        (rng.normal(size=(50, 4)), rng.normal(size=50)),
+        (rng.normal(size=(3, 50)), rng.normal(size=3)),
+    ]
+    x = rng.normal(size=(103, 4))
+    whole = _network.forward(layers, x)
+    seen = []
+    real = _network._forward
+    monkeypatch.setattr(_network, "MAX_ACTIVATION", 50 * 10)  # 10 rows per block
+    monkeypatch.setattr(_network, "_forward", lambda ls, xs: seen.append(len(xs)) or real(ls, xs))
+    blocked = _network.forward(layers, x)
+    assert seen == [10] * 10 + [3] and max(seen) * 50 <= 500
+    np.testing.assert_allclose(blocked, whole, rtol=1e-12)
