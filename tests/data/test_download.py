@@ -165,6 +165,10 @@ def test_a_bad_folder_is_refused_before_any_fetch(tmp_path):
     assert "File exists" not in str(info.value) and ".tmp" not in str(info.value)
     with pytest.raises(ValueError, match="deadline must be a positive number"):
         download_mnist(tmp_path / "d", mirrors=["http://127.0.0.1:9/"], deadline=0)
+    for name, value in (("deadline", float("inf")), ("deadline", 1e308), ("timeout", float("nan"))):
+        with pytest.raises(ValueError, match=f"{name} must be at most 1e\\+06 seconds"):
+            download_mnist(tmp_path / "d", mirrors=["http://127.0.0.1:9/"], **{name: value})
+    assert not (tmp_path / "d").exists()  # refused before anything was made
 
 
 def test_load_mnist_refuses_a_huge_or_foreign_copy_before_reading_it(tmp_path, monkeypatch):

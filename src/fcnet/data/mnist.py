@@ -185,6 +185,9 @@ def load_mnist(
 Progress = Callable[[str, int, int | None], None]
 
 
+MAX_SECONDS = 1e6  # a --timeout or --deadline beyond this (11 days, inf) is a typo
+
+
 def download_mnist(
     root: str | os.PathLike | None = None,
     mirrors: Sequence[str] | None = None,
@@ -223,6 +226,13 @@ def download_mnist(
                 value=deadline
             )
         )
+    for name, value in (("deadline", deadline), ("timeout", timeout)):
+        if value is not None and not value <= MAX_SECONDS:  # NaN and inf too
+            raise ValueError(
+                _("download_mnist: {name} must be at most {most:g} seconds, got {value}").format(
+                    name=name, most=MAX_SECONDS, value=value
+                )
+            )
     created = not os.path.lexists(root)
     probe_folder(root)
     try:
