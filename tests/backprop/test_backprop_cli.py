@@ -297,3 +297,9 @@ def test_a_user_error_is_one_line_from_the_real_command(tmp_path) -> None:
         f"fcnet: error: --weights {bad}: not UTF-8 text (byte 0xff at offset 0); save it as UTF-8"
     ]
     assert proc.stdout == ""
+
+
+def test_the_refused_output_activation_is_all_chinese_in_chinese() -> None:
+    result = CliRunner().invoke(cli, ["--lang", "zh", "backprop", "--output-activation", "sigmoid"])
+    code, err = result.exit_code, result.stderr
+    assert code == 2 and "mse 或 quadratic" in err and " or " not in err, err

@@ -180,7 +180,7 @@ def check_output_activation(output_activation: str, loss: str) -> str:
             _(
                 "output_activation: {name} works with {plain}; {loss} puts its own softmax "
                 "or sigmoid on z^(L)"
-            ).format(name=output_activation, plain=" or ".join(PLAIN_LOSSES), loss=loss)
+            ).format(name=output_activation, plain=_(" or ").join(PLAIN_LOSSES), loss=loss)
         )
     return output_activation
 
