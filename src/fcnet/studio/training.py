@@ -61,6 +61,15 @@ def check_backend(backend: str) -> None:
 MAX_INT = 2**63 - 1
 
 
+def _path(parent: str, key: Any) -> str:
+    """A JSON item's path as the error names it: a.b[2].c."""
+    if key is None:
+        return parent
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    return f"{parent}.{key}" if parent else str(key)
+
+
 class StrictRequest(BaseModel):
     """A request body: unknown keys refused, and no integer beyond +-MAX_INT anywhere."""
 
@@ -69,20 +78,25 @@ class StrictRequest(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _bounded_integers(cls, data: Any) -> Any:
-        stack: list[tuple[str, Any]] = [("", data)]
-        while stack:  # iterative: the body's nesting is bounded by its size alone
+        # containers are walked with a stack (the body's nesting is bounded by its size
+        # alone); a container's scalars are looked at in place and a path is made only for
+        # the integer refused, so a long list of numbers costs one pass
+        stack: list[tuple[str, Any]] = [("", {None: data})]  # key None: the body itself
+        while stack:
             where, item = stack.pop()
-            if isinstance(item, dict):
-                stack.extend((f"{where}.{k}" if where else str(k), v) for k, v in item.items())
-            elif isinstance(item, list):
-                stack.extend((f"{where}[{i}]", v) for i, v in enumerate(item))
-            elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_INT:
-                digits = int(item.bit_length() * 0.30103) + 1  # str() of it may be refused
-                raise ValueError(
-                    _(
-                        "{field}: expected a number of at most 19 digits, got one of about {digits}"
-                    ).format(field=where or "body", digits=digits)
-                )
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, value in pairs:
+                kind = type(value)
+                if kind is dict or kind is list:
+                    stack.append((_path(where, key), value))
+                elif kind is int and (value > MAX_INT or value < -MAX_INT):
+                    digits = int(value.bit_length() * 0.30103) + 1  # str() may be refused
+                    raise ValueError(
+                        _(
+                            "{field}: expected a number of at most 19 digits, got one of "
+                            "about {digits}"
+                        ).format(field=_path(where, key) or "body", digits=digits)
+                    )
         return data
 
 
