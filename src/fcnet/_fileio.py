@@ -28,6 +28,7 @@ import re
 import stat
 import tempfile
 import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Collection, Iterator, Mapping
@@ -414,12 +415,15 @@ def scalar_text(arrays: Mapping[str, np.ndarray], key: str, source: str) -> str:
 # ----- writing ------------------------------------------------------------------------------
 
 
+STALE_SECONDS = 3600.0  # a dead writer's temporary older than this is removed
 _TMP = re.compile(r"^\..+\.fcnet-(\d+)-[a-z0-9_]+\.tmp(?:\.[a-z0-9]+)*$")
 
 
 def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
-    """Remove `.NAME.fcnet-PID-XXXX.tmp[.SUFFIX]` files whose writing process is gone: what a killed
-    atomic write leaves. Returns what was removed."""
+    """Remove `.NAME.fcnet-PID-XXXX.tmp[.SUFFIX]` files whose writing process is gone and
+    that are older than `STALE_SECONDS`: what a killed atomic write leaves. The age guards a
+    folder shared between machines, where the PID is another machine's. Returns what was
+    removed."""
     removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
@@ -431,6 +435,11 @@ def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
             continue
         pid = int(m.group(1))
         if pid == os.getpid() or _alive(pid):
+            continue
+        try:  # a recent one may be another machine's write in progress (a shared folder)
+            if time.time() - entry.stat(follow_symlinks=False).st_mtime < STALE_SECONDS:
+                continue
+        except OSError:
             continue
         with contextlib.suppress(OSError):
             os.unlink(entry.path)

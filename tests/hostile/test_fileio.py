@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 
 from fcnet._fileio import (
+    STALE_SECONDS,
     FileError,
     atomic_write_text,
     load_npz,
@@ -31,11 +33,17 @@ def test_the_next_write_removes_stale_temporaries_of_dead_writers(tmp_path):
     dead = tmp_path / f".checkpoint.npz.fcnet-{_dead_pid()}-abcd1234.tmp"
     live = tmp_path / f".model.npz.fcnet-{os.getpid()}-efgh5678.tmp"  # being written now
     mine = tmp_path / ".notes.backup.tmp"  # not fcnet's: never touched
-    for p in (dead, live, mine):
+    # a dead writer's fresh one may be another machine's write in a shared folder: kept
+    fresh = tmp_path / f".metrics.jsonl.fcnet-{_dead_pid()}-ijkl9012.tmp"
+    for p in (dead, live, mine, fresh):
         p.write_bytes(b"partial")
+    an_hour_ago = time.time() - STALE_SECONDS - 1
+    for p in (dead, live, mine):
+        os.utime(p, (an_hour_ago, an_hour_ago))
     atomic_write_text(tmp_path / "run.json", "{}")
     assert not dead.exists()
     assert live.exists() and mine.exists()
+    assert fresh.exists()
     assert (tmp_path / "run.json").read_text() == "{}"
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".run.json")]
     assert leftovers == []
