@@ -263,3 +263,16 @@ def test_quick_harness_on_tiny_data_writes_every_figure(tmp_path):
     assert "## Targets (issue 16)" in text and "## A busy neighbour" in text
     assert "## Targets (issue 24)" in text and "Roofline floor" in text
     assert all(f"`{c}`" in text for c in CONTESTANTS if "error" not in mlp[c])
+
+
+def test_a_time_below_its_floor_is_not_a_target_met():
+    """A floor the code beats is a floor that overestimates: not met, not failed."""
+    from benchmarks.bench_mnist import floor_targets
+
+    def verdicts(seconds: float) -> list:
+        m = {"fcnet-numpy": {"s_per_epoch": seconds}, "gemm_floor_s": 1.0, "roofline_floor_s": 1.0}
+        return [(t.met, "overestimates" in t.measured) for t in floor_targets("k", "n", m)]
+
+    assert verdicts(0.86) == [(None, True)] * 2
+    assert verdicts(1.10) == [(True, False)] * 2
+    assert verdicts(1.50) == [(False, False)] * 2
