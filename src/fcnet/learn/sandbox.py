@@ -47,6 +47,7 @@ from typing import Any
 
 __all__ = [
     "PROTECTIONS",
+    "WATCHED",
     "Limits",
     "Policy",
     "Sandboxed",
@@ -71,6 +72,9 @@ PROTECTIONS = (
     "seccomp",
     "cgroup",
 )
+# protections whose limits the parent's /proc watch enforces where they are missing: a
+# cgroup (memory, processes) can only be created as root here (cgroup v1)
+WATCHED = frozenset({"cgroup"})
 WATCH_SECONDS = 0.05  # how often the parent samples every tree's memory and CPU time
 OFF_ENV = "FCNET_SANDBOX_OFF"  # e.g. "namespaces,landlock": act as a kernel without them
 _SANDBOX_FILE = Path(__file__).resolve()
@@ -1090,7 +1094,8 @@ def _call(name: str, args: Sequence[str]) -> int:
 
 class _Cgroup:
     """A memory+pids cgroup for one tree, where this user may create one (cgroup v1 as
-    root, or a delegated v2 subtree); the kernel then bounds the tree whatever it does."""
+    root); the kernel then bounds the tree whatever it does. Elsewhere the parent's /proc
+    watch holds the same limits (`WATCHED`)."""
 
     def __init__(self, dirs: list[Path]) -> None:
         self.dirs = dirs
@@ -1212,8 +1217,9 @@ def protections() -> dict[str, bool]:
 
 
 def missing_protections() -> list[str]:
-    """The names of the protections this machine lacks (empty: all on)."""
-    return [name for name, on in protections().items() if not on]
+    """The names of the protections this machine lacks (empty: all on), those with a
+    fallback that holds the same limits left out (`WATCHED`)."""
+    return [name for name, on in protections().items() if not on and name not in WATCHED]
 
 
 # ---------------------------------------------------------------- Zygote (fork server)
