@@ -277,6 +277,20 @@ def test_printing_100_mb_is_bounded(tmp_path):
     assert len(report.output) <= 300 << 10
 
 
+def test_the_learners_prints_reach_the_report(tmp_path):
+    """The child ends by SIGKILL (no exit flush): prints at import and in a call, on stdout
+    and stderr, still reach the report's output."""
+    src = REF + (
+        "\nprint('hello at import')\nimport sys\n_rf = relu_forward\n"
+        "def relu_forward(z):\n    print('in relu_forward', end='')\n"
+        "    print('to stderr', file=sys.stderr)\n    return _rf(z)\n"
+    )
+    report = check(tmp_path, src, "relu_forward")
+    assert report.checks[0].passed
+    for said in ("hello at import", "in relu_forward", "to stderr"):
+        assert said in report.output, report.output
+
+
 # ----- what is shown to a person
 
 

@@ -14,6 +14,7 @@ times every call itself.)
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import signal
@@ -162,12 +163,25 @@ class _alarm:
         return False
 
 
+class _Flushing(Channel):
+    """The child's channel: the learner's prints are flushed before each answer, so they
+    reach the checker's output even though the child ends by SIGKILL (no exit flush)."""
+
+    def send(self, header: dict[str, Any], value: Any = None) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):  # a stream the learner closed or replaced
+                stream.flush()
+        super().send(header, value)
+
+
 def serve(name: str, path: str, fd: int, functions: tuple[str, ...]) -> int:
     """Load `path`, say what it defines, and answer requests on socket `fd` until closed."""
     from fcnet.learn.student_file import LoadError, load
 
     os.environ["FCNET_LEARN_CHILD"] = "1"
-    channel = Channel(socket.socket(fileno=fd))
+    with contextlib.suppress(AttributeError, ValueError):  # the learner's prints, line by line
+        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    channel = _Flushing(socket.socket(fileno=fd))
     try:
         namespace, names = load(path)
     except LoadError as exc:
