@@ -62,8 +62,23 @@ def test_what_is_not_data_does_not_encode(value):
         ({"value": {"$nd": 0, "dtype": "<f8", "shape": [1]}, "arrays": [9]}, bytes(8), "add up"),
         ({"value": {"$pickle": "gASV"}, "arrays": []}, b"", "not a value"),
         ({"value": {"$tuple": [[[]]] * 3}, "arrays": []}, b"", None),
+        ({"value": {"$nd": 0, "dtype": "<f8", "shape": [0, 2**70]}, "arrays": [0]}, b"", "shape"),
+        (
+            {"value": {"$nd": 0, "dtype": "<f8", "shape": [0, 2**40, 2**40]}, "arrays": [0]},
+            b"",
+            "shape",
+        ),
     ],
-    ids=["object dtype", "short data", "missing array", "sizes", "unknown tag", "fine"],
+    ids=[
+        "object dtype",
+        "short data",
+        "missing array",
+        "sizes",
+        "unknown tag",
+        "fine",
+        "dimension numpy cannot make",
+        "too big an empty array",
+    ],
 )
 def test_malformed_frames_fail(pair, header, body, why):
     send, recv = pair

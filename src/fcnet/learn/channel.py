@@ -150,7 +150,10 @@ def _array(tree: dict[str, Any], arrays: list[memoryview]) -> np.ndarray:
     dt = np.dtype(dtype)
     if dt.kind not in _KINDS or math.prod(shape) * dt.itemsize != len(arrays[index]):
         raise ChannelError("an array whose size disagrees with its shape")
-    return np.frombuffer(arrays[index], dt).reshape(shape)
+    try:  # a shape numpy cannot make (a dimension beyond its bounds, 2**70 with 0 rows)
+        return np.frombuffer(arrays[index], dt).reshape(shape)
+    except (ValueError, OverflowError):
+        raise ChannelError("an array with a malformed shape") from None
 
 
 class Channel:
