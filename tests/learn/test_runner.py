@@ -63,3 +63,17 @@ def test_a_sandbox_that_cannot_start_fails_the_checks_with_a_message(tmp_path, m
     assert report.checks[0].message == (
         "could not start the checking process: the sandbox's zygote did not answer"
     )
+
+
+def test_a_plain_child_imports_what_the_parent_imports_from_pythonpath(tmp_path, monkeypatch):
+    """--unsafe-no-sandbox (or no sandbox on this system): the child keeps the parent's
+    PYTHONPATH after fcnet's own folder, so packages installed there still import."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "course_helpers.py").write_text("OFFSET = 0.0\n")
+    monkeypatch.setenv("PYTHONPATH", str(lib))
+    path = tmp_path / "backprop.py"
+    path.write_text("import course_helpers\n" + REF)
+    with Checker("backprop", unsafe_no_sandbox=True) as checker:
+        report = checker.check(path, only=("linear_forward",))
+    assert report.checks[0].passed, report.checks[0].message

@@ -302,7 +302,9 @@ class _Child:
             "PATH": os.defpath,
             "HOME": "/nonexistent",
             "LANG": "C.UTF-8",
-            "PYTHONPATH": _SRC,
+            # fcnet first, then the packages the parent found there (a plain child imports
+            # numpy as the parent did; the sandbox sets its own path)
+            "PYTHONPATH": os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH")) if p),
             "PYTHONDONTWRITEBYTECODE": "1",
             i18n.ENV_VAR: i18n.language(),
             "FCNET_LEARN_CHILD": "1",
