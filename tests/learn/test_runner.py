@@ -77,3 +77,25 @@ def test_a_plain_child_imports_what_the_parent_imports_from_pythonpath(tmp_path,
     with Checker("backprop", unsafe_no_sandbox=True) as checker:
         report = checker.check(path, only=("linear_forward",))
     assert report.checks[0].passed, report.checks[0].message
+
+
+def test_the_submissions_copy_is_private_while_it_is_checked(tmp_path, monkeypatch):
+    """Other local users cannot read a student's code from the checker's copy."""
+    import stat
+
+    from fcnet.learn import runner
+
+    modes = []
+    real = runner._Child.__init__
+
+    def spy(self, checker, path, total):
+        modes.append((stat.S_IMODE(path.parent.stat().st_mode), stat.S_IMODE(path.stat().st_mode)))
+        real(self, checker, path, total)
+
+    monkeypatch.setattr(runner._Child, "__init__", spy)
+    path = tmp_path / "backprop.py"
+    path.write_text(REF)
+    with Checker("backprop") as checker:
+        report = checker.check(path, only=("linear_forward",))
+    assert report.checks[0].passed, report.checks[0].message
+    assert modes == [(0o700, 0o400)]

@@ -178,8 +178,7 @@ class Checker:
         with tempfile.TemporaryDirectory(prefix="fcnet-submission-") as folder:
             copy = Path(folder) / os.path.basename(path)
             copy.write_bytes(source)
-            copy.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-            os.chmod(folder, 0o755)
+            copy.chmod(stat.S_IRUSR)  # read-only, and private: mkdtemp's folder is 0700
             child: _Child | None = None
             student: Student | None = None
             try:
