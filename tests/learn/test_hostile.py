@@ -258,6 +258,8 @@ def test_memory_spread_over_processes_is_the_trees(tmp_path):
     (result,) = report.checks
     assert not result.passed
     assert "memory" in result.message or "died" in result.message, result.message
+    # whichever watch stopped it, the sandbox's or the checker's, it is said as memory
+    assert report.status == "memory" and "GiB of memory" in result.message, result.message
 
 
 def test_allocating_20_gb_fails_with_a_clear_message(tmp_path):

@@ -341,7 +341,7 @@ class _Child:
             why = self._broken(exc) or self._died()
             return {
                 "load_error": _("the file could not be imported: {why}").format(why=why),
-                "status": "crashed",
+                "status": self.gone.status if self.gone is not None else "crashed",
             }
         if "load_error" in header:
             return {
@@ -422,9 +422,17 @@ class _Child:
         return why
 
     def _died(self) -> str:
-        """Why the child is gone (its exit status and last line of output); kills it."""
+        """Why the child is gone (its exit status and last line of output); kills it. A
+        tree the sandbox stopped for a limit says which (`killed_for`), as `_watch` does."""
         code = self.proc.wait(1.0)
         self.kill()
+        limit = getattr(self.proc, "killed_for", None)
+        if limit == "memory":
+            why = _("used more than {gib:g} GiB of memory: stopped").format(
+                gib=self.exercise.memory_bytes / 2**30
+            )
+            self.gone = self.gone or ChildGone(why, "memory")
+            return why
         if code is None:
             why = _("the checking process stopped answering: stopped")
         else:
