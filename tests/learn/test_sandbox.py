@@ -357,6 +357,41 @@ def test_no_connection_even_to_loopback(how, zygote, tmp_path):
     assert verdict["socketpair"] == "ok"  # multiprocessing and friends still work
 
 
+def test_no_udp_even_without_a_network_namespace(tmp_path, monkeypatch):
+    """seccomp alone (a kernel without user namespaces): no socket() of any family, so a
+    datagram to a loopback listener never arrives; socketpair still works."""
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.settimeout(0.3)
+    path = _submission(
+        tmp_path,
+        f"""
+        import json, socket
+        def attempt(fn):
+            try:
+                fn()
+                return "ok"
+            except OSError as exc:
+                return type(exc).__name__
+        def send():
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(
+                b"hi", ("127.0.0.1", {udp.getsockname()[1]}))
+        print(json.dumps({{"udp": attempt(send), "socketpair": attempt(socket.socketpair)}}))
+        """,
+    )
+    monkeypatch.setenv(sb.OFF_ENV, "namespaces")
+    try:
+        with sb.spawn([str(path)], sb.Policy((path,), LIMITS)) as box:
+            code = box.wait(60)
+            output = box.output()
+        with pytest.raises(TimeoutError):
+            udp.recvfrom(16)
+    finally:
+        udp.close()
+    assert code == 0, output
+    assert _verdict(output) == {"udp": "PermissionError", "socketpair": "ok"}
+
+
 # ---------------------------------------------------------------- signals
 
 

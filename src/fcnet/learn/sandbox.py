@@ -287,10 +287,11 @@ _SECCOMP_ARCH = {"x86_64": (0xC000003E, 41, 425), "aarch64": (0xC00000B7, 198, 4
 
 
 def _seccomp_no_unix_sockets() -> bool:
-    """A seccomp filter: socket(AF_UNIX) fails with EACCES (Landlock before ABI 8 does not
-    cover connecting to a named socket such as a database's or docker's; socketpair stays
-    allowed), io_uring is refused (its requests would bypass the filter), and so is every
-    syscall of another ABI (x32, i386). Needs no_new_privs."""
+    """A seccomp filter: socket() of every family fails with EACCES (the child needs none:
+    its channel is a socketpair made before it starts; Landlock covers only TCP, and not
+    connecting to a named socket before ABI 8, so UDP and AF_UNIX would pass where there is
+    no network namespace), io_uring is refused (its requests would bypass the filter), and
+    so is every syscall of another ABI (x32, i386). Needs no_new_privs."""
     numbers = _SECCOMP_ARCH.get(platform.machine())
     if sys.platform != "linux" or numbers is None:
         return False
@@ -299,15 +300,13 @@ def _seccomp_no_unix_sockets() -> bool:
     allow, deny = 0x7FFF0000, 0x00050000 | errno.EACCES
     program = [
         (ld, 0, 0, 4),  # 0: the arch
-        (jeq, 0, 7, arch),  # 1: another ABI -> deny
+        (jeq, 0, 5, arch),  # 1: another ABI -> deny
         (ld, 0, 0, 0),  # 2: the syscall number
-        (jge, 5, 0, 0x40000000),  # 3: x32 -> deny
-        (jeq, 4, 0, sys_io_uring_setup),  # 4: io_uring -> deny
-        (jeq, 0, 2, sys_socket),  # 5: not socket() -> allow
-        (ld, 0, 0, 16),  # 6: its first argument (the family), low 32 bits
-        (jeq, 1, 0, socket.AF_UNIX),  # 7: AF_UNIX -> deny
-        (ret, 0, 0, allow),  # 8
-        (ret, 0, 0, deny),  # 9
+        (jge, 3, 0, 0x40000000),  # 3: x32 -> deny
+        (jeq, 2, 0, sys_io_uring_setup),  # 4: io_uring -> deny
+        (jeq, 1, 0, sys_socket),  # 5: socket() -> deny
+        (ret, 0, 0, allow),  # 6
+        (ret, 0, 0, deny),  # 7
     ]
     filters = (_SockFilter * len(program))(*[_SockFilter(*op) for op in program])
     fprog = _SockFprog(len(program), filters)
