@@ -446,66 +446,71 @@ def _sce(student: Student, z, y):
     return loss, delta
 
 
+def _ce_verdict(loss: float, delta: np.ndarray, rloss: float, rdelta: np.ndarray, y, where: str):
+    """Judge the loss, then delta, against fcnet's: the known mistakes by name, else how far off."""
+    N, C = delta.shape
+    if not np.isclose(loss, rloss, rtol=1e-9, atol=1e-12):
+        if N > 1 and np.isclose(loss, rloss * N):
+            raise CheckFailed(
+                _("loss is N = {N} times the mean {where}: {formula}").format(
+                    N=N, where=where, formula=_(_FORMULA_CE)
+                ),
+                tag="loss_sum_not_mean",
+            )
+        if np.isclose(loss, -rloss):
+            raise CheckFailed(
+                _("loss has the wrong sign {where}: {formula}").format(
+                    where=where, formula=_(_FORMULA_CE)
+                ),
+                tag="loss_sign",
+            )
+        raise CheckFailed(
+            _("loss is {loss:.6g}, expected {rloss:.6g} {where}: {formula}").format(
+                loss=loss, rloss=rloss, where=where, formula=_(_FORMULA_CE)
+            ),
+            tag="loss_wrong",
+        )
+    if not close(delta, rdelta):
+        c = ratio(delta, rdelta)
+        if N > 1 and c is not None and np.isclose(c, N):
+            raise CheckFailed(
+                _(
+                    "delta is N times too large: the loss is a mean over the batch, so "
+                    "{formula} {where}"
+                ).format(formula=_(_FORMULA_DELTA), where=where),
+                tag="delta_missing_1_over_n",
+            )
+        if c is not None and np.isclose(c, -1):
+            raise CheckFailed(
+                _("delta has the wrong sign {where}: {formula}").format(
+                    where=where, formula=_(_FORMULA_DELTA)
+                ),
+                tag="delta_sign",
+            )
+        onehot = np.eye(C)[y]
+        if close(delta, rdelta + onehot / N) or close(delta, rdelta * N + onehot):
+            raise CheckFailed(
+                _("delta misses the - onehot(y) term {where}: {formula}").format(
+                    where=where, formula=_(_FORMULA_DELTA)
+                ),
+                tag="delta_missing_onehot",
+            )
+        err, i = max_error(delta, rdelta)
+        raise CheckFailed(
+            _("delta is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
+                where=where, err=err, i=i, formula=_(_FORMULA_DELTA)
+            ),
+            tag="delta_wrong",
+            diff=compare("delta", delta, rdelta),
+        )
+
+
 def check_softmax_ce(student: Student) -> str:
     for N, C in _CE_SIZES:
         z, y = _ce_case(student, N, C)
-        where = f"(N={N}, C={C})"
         loss, delta = _sce(student, z, y)
         rloss, rdelta = _fcnet_ce(z, y)
-        if not np.isclose(loss, rloss, rtol=1e-9, atol=1e-12):
-            if N > 1 and np.isclose(loss, rloss * N):
-                raise CheckFailed(
-                    _("loss is N = {N} times the mean {where}: {formula}").format(
-                        N=N, where=where, formula=_(_FORMULA_CE)
-                    ),
-                    tag="loss_sum_not_mean",
-                )
-            if np.isclose(loss, -rloss):
-                raise CheckFailed(
-                    _("loss has the wrong sign {where}: {formula}").format(
-                        where=where, formula=_(_FORMULA_CE)
-                    ),
-                    tag="loss_sign",
-                )
-            raise CheckFailed(
-                _("loss is {loss:.6g}, expected {rloss:.6g} {where}: {formula}").format(
-                    loss=loss, rloss=rloss, where=where, formula=_(_FORMULA_CE)
-                ),
-                tag="loss_wrong",
-            )
-        if not close(delta, rdelta):
-            c = ratio(delta, rdelta)
-            if N > 1 and c is not None and np.isclose(c, N):
-                raise CheckFailed(
-                    _(
-                        "delta is N times too large: the loss is a mean over the batch, so "
-                        "{formula} {where}"
-                    ).format(formula=_(_FORMULA_DELTA), where=where),
-                    tag="delta_missing_1_over_n",
-                )
-            if c is not None and np.isclose(c, -1):
-                raise CheckFailed(
-                    _("delta has the wrong sign {where}: {formula}").format(
-                        where=where, formula=_(_FORMULA_DELTA)
-                    ),
-                    tag="delta_sign",
-                )
-            onehot = np.eye(C)[y]
-            if close(delta, rdelta + onehot / N) or close(delta, rdelta * N + onehot):
-                raise CheckFailed(
-                    _("delta misses the - onehot(y) term {where}: {formula}").format(
-                        where=where, formula=_(_FORMULA_DELTA)
-                    ),
-                    tag="delta_missing_onehot",
-                )
-            err, i = max_error(delta, rdelta)
-            raise CheckFailed(
-                _("delta is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
-                    where=where, err=err, i=i, formula=_(_FORMULA_DELTA)
-                ),
-                tag="delta_wrong",
-                diff=compare("delta", delta, rdelta),
-            )
+        _ce_verdict(loss, delta, rloss, rdelta, y, f"(N={N}, C={C})")
     return _("loss and delta match fcnet.nn.CrossEntropyLoss (N = 1 included)")
 
 
@@ -580,6 +585,20 @@ def check_softmax_ce_stable(student: Student) -> str:
             tag="softmax_unstable",
         )
     if not np.isclose(loss, rloss, rtol=1e-9) or not close(delta, rdelta):
+        # finite but wrong: a mistake that shows on ordinary logits too is not the max's;
+        # judged there as the softmax_cross_entropy check does (its last call, for the diff)
+        N, C = _CE_SIZES[1]
+        z0, y0 = _ce_case(student, N, C)
+        loss0, delta0 = _sce(student, z0, y0)
+        rloss0, rdelta0 = _fcnet_ce(z0, y0)
+        _ce_verdict(loss0, delta0, rloss0, rdelta0, y0, f"(N={N}, C={C})")
+        if np.isclose(loss, rloss, rtol=1e-9):
+            raise CheckFailed(
+                _(
+                    "delta is wrong for logits of magnitude 1000, right for ordinary ones: {hint}"
+                ).format(hint=hint),
+                tag="softmax_unstable",
+            )
         raise CheckFailed(
             _(
                 "wrong for logits of magnitude 1000: loss {loss:.6g}, expected {rloss:.6g}: {hint}"
