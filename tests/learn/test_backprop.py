@@ -124,6 +124,14 @@ WRONG = {
         "softmax_cross_entropy stability",
         "(rows whose maxima differ): the max must be each row's",
     ),
+    # the loss right everywhere, delta off only where the logits are large
+    "delta wrong for large logits only": (
+        "_ref = softmax_cross_entropy\n"
+        "def softmax_cross_entropy(z, y):\n    loss, delta = _ref(z, y)\n"
+        "    return loss, delta + 0.01 * (np.abs(z) > 100)\n",
+        "softmax_cross_entropy stability",
+        "delta is wrong for logits of magnitude 1000, right for ordinary ones",
+    ),
     "relu in place": (
         "def relu_forward(z):\n    z[z < 0] = 0\n    return z\n",
         "relu_forward",
@@ -158,6 +166,7 @@ TAGS = {
     "delta without - onehot": "delta_missing_onehot",
     "unstable softmax": "softmax_unstable",
     "softmax with the batch's max": "softmax_global_max",
+    "delta wrong for large logits only": "softmax_unstable",
     "relu in place": "in_place",
     "backward inconsistent with forward": "fd_mismatch",
     "a tuple of two from linear_backward": None,
