@@ -124,6 +124,14 @@ WRONG = {
         "softmax_cross_entropy stability",
         "(rows whose maxima differ): the max must be each row's",
     ),
+    # the loss right everywhere, delta off only where the logits are large
+    "delta wrong for large logits only": (
+        "_ref = softmax_cross_entropy\n"
+        "def softmax_cross_entropy(z, y):\n    loss, delta = _ref(z, y)\n"
+        "    return loss, delta + 0.01 * (np.abs(z) > 100)\n",
+        "softmax_cross_entropy stability",
+        "delta is wrong for logits of magnitude 1000, right for ordinary ones",
+    ),
     "relu in place": (
         "def relu_forward(z):\n    z[z < 0] = 0\n    return z\n",
         "relu_forward",
@@ -158,6 +166,7 @@ TAGS = {
     "delta without - onehot": "delta_missing_onehot",
     "unstable softmax": "softmax_unstable",
     "softmax with the batch's max": "softmax_global_max",
+    "delta wrong for large logits only": "softmax_unstable",
     "relu in place": "in_place",
     "backward inconsistent with forward": "fd_mismatch",
     "a tuple of two from linear_backward": None,
@@ -210,3 +219,32 @@ def test_an_error_in_the_learners_function_names_it_and_their_line():
     assert not ok
     assert text.startswith("relu_forward raised AttributeError")
     assert text.endswith("(at solution.py line 36 `return z.nope`)")
+
+
+# a finite but wrong result at magnitude 1000 is blamed on the max only when ordinary
+# logits come out right; otherwise it gets the softmax_cross_entropy check's diagnosis
+STABILITY = {
+    "delta not divided by N": "delta_missing_1_over_n",
+    "loss summed, not averaged": "loss_sum_not_mean",
+}
+
+
+@pytest.mark.parametrize("case", list(STABILITY))
+def test_the_stability_check_names_a_mistake_that_is_not_the_max(case):
+    rep = report("backprop", namespace("backprop_ref", WRONG[case][0]))
+    (got,) = [c for c in rep.checks if c.name == "softmax_cross_entropy stability"]
+    assert not got.passed and got.tag == STABILITY[case], (got.tag, got.message)
+    assert "subtract each row's max" not in got.message
+
+
+def test_the_stability_check_blames_the_max_when_only_large_logits_go_wrong():
+    clipped = (
+        "def softmax_cross_entropy(z, y):\n"
+        "    e = np.exp(np.clip(z, -50, 50))\n    p = e / e.sum(1, keepdims=True)\n"
+        "    N = len(z)\n    loss = -np.log(p[np.arange(N), y]).mean()\n"
+        "    d = p.copy()\n    d[np.arange(N), y] -= 1\n    return loss, d / N\n"
+    )
+    rep = report("backprop", namespace("backprop_ref", clipped))
+    (got,) = [c for c in rep.checks if c.name == "softmax_cross_entropy stability"]
+    assert not got.passed and got.tag == "softmax_unstable", got.message
+    assert "subtract each row's max" in got.message

@@ -231,3 +231,33 @@ def test_the_grade_feedback_shows_no_inputs_nor_expected_values():
         assert not [s for s in shown if s in text], [s for s in shown if s in text]
         if visibility == "hidden":
             assert "dW is wrong" not in feedback_markdown(row, "backprop")
+
+
+# three diagnosed mistakes at once: each tagged verdict carries its diff, not only the fallbacks
+DIAGNOSED = """
+def linear_backward(delta, x, W):
+    return delta.T @ x, delta.mean(axis=0), delta @ W
+
+def relu_backward(grad_a, z):
+    return grad_a * (z >= 0)
+
+_right_ce = softmax_cross_entropy
+
+def softmax_cross_entropy(z, y):
+    loss, delta = _right_ce(z, y)
+    return loss, delta * len(z)
+"""
+
+
+def test_a_diagnosed_mistake_carries_its_diff_in_json(tmp_path):
+    rc, out, err = fcnet("check", "backprop", str(_file(tmp_path, DIAGNOSED)), "--json")
+    assert rc == 1, err
+    checks = {c["name"]: c for c in json.loads(out)["checks"]}
+    for name, tag, quantity in (
+        (VALUES, "db_mean_not_sum", "db"),
+        ("relu_backward", "relu_mask_ge", "grad_z"),
+        ("softmax_cross_entropy", "delta_missing_1_over_n", "delta"),
+    ):
+        check = checks[name]
+        assert check["tag"] == tag, check
+        assert check["diff"] is not None and check["diff"]["quantity"] == quantity, check

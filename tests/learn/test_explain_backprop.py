@@ -67,6 +67,17 @@ def test_fcnets_numbers_follow_the_exercises_convention(tmp_path):
     assert q["delta1"][0, 1] == 0.0  # z = 0: relu's derivative is 0 there
 
 
+def test_the_formulas_shown_are_in_the_skeletons_row_form():
+    """A batch is rows, as in the learner's functions: z = x W^T + b, dW = δ^T x, dx = δ W."""
+    formula = {q.key: q.formula for q in QUANTITIES}
+    assert formula["z1"] == "z^(1) = x (W^(1))^T + b^(1)"
+    assert formula["z2"] == "z^(2) = a^(1) (W^(2))^T + b^(2)"
+    assert formula["dW2"] == "∂L/∂W^(2) = (δ^(2))^T a^(1)"
+    assert formula["dx2"] == "∂L/∂a^(1) = δ^(2) W^(2)"
+    assert formula["delta1"].startswith("δ^(1) = f'(z^(1)) ⊙ (δ^(2) W^(2))")
+    assert formula["dW1"] == "∂L/∂W^(1) = (δ^(1))^T x"
+
+
 WRONG = {
     "db a mean instead of a sum": (
         "def linear_backward(delta, x, W):\n"

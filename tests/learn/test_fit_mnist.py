@@ -27,6 +27,20 @@ def test_fit_undertrained_fails_with_the_ratio():
     assert not ok and "of the curve's variance, need <= 5%" in text
 
 
+def test_fit_far_worse_than_the_mean_is_said_diverged_not_underfit():
+    # huge untrained weights: finite predictions, an error ~1e13 times the curve's variance
+    ns = namespace(
+        "fit_ref",
+        "def train(x, y):\n    rng = np.random.default_rng(1)\n"
+        "    return [(rng.standard_normal((64, 1)) * 1e3, np.zeros(64)),\n"
+        "            (rng.standard_normal((1, 64)) * 1e3, np.zeros(1))]\n",
+    )
+    (check,) = report("fit", ns, "held-out fit", quick=True).checks
+    assert not check.passed and check.tag == "diverged", check
+    assert "times the curve's variance" in check.message and "%" not in check.message
+    assert "lower the learning rate" in check.message and "more hidden" not in check.message
+
+
 def test_fit_bad_domain_is_named():
     ok, text = results("fit", namespace("fit_ref", "DOMAIN = (3, -3)\n"), "target")["target"]
     assert not ok and "DOMAIN must be (a, b) with finite a < b" in text

@@ -62,16 +62,16 @@ class _Step:
 
 
 QUANTITIES = (
-    Quantity("z1", 1, "z^(1)", "z^(1) = W^(1) x + b^(1)"),
+    Quantity("z1", 1, "z^(1)", "z^(1) = x (W^(1))^T + b^(1)"),
     Quantity("a1", 1, "a^(1)", "a^(1) = relu(z^(1)) = max(z^(1), 0)"),
-    Quantity("z2", 2, "z^(2)", "z^(2) = W^(2) a^(1) + b^(2)"),
+    Quantity("z2", 2, "z^(2)", "z^(2) = a^(1) (W^(2))^T + b^(2)"),
     Quantity("loss", 2, "L", "L = -(1/N) Σ_n log softmax(z_n^(2))[y_n]"),
     Quantity("delta2", 2, "δ^(2)", "δ^(2) = ∂L/∂z^(2) = (softmax(z^(2)) - onehot(y)) / N"),
-    Quantity("dW2", 2, "∂L/∂W^(2)", "∂L/∂W^(2) = Σ_n δ_n^(2) (a_n^(1))^T"),
+    Quantity("dW2", 2, "∂L/∂W^(2)", "∂L/∂W^(2) = (δ^(2))^T a^(1)"),
     Quantity("db2", 2, "∂L/∂b^(2)", "∂L/∂b^(2) = Σ_n δ_n^(2)"),
-    Quantity("dx2", 2, "∂L/∂a^(1)", "∂L/∂a^(1) = (W^(2))^T δ^(2)"),
-    Quantity("delta1", 1, "δ^(1)", "δ^(1) = f'(z^(1)) ⊙ (W^(2))^T δ^(2), f'(z) = 1[z > 0]"),
-    Quantity("dW1", 1, "∂L/∂W^(1)", "∂L/∂W^(1) = Σ_n δ_n^(1) x_n^T"),
+    Quantity("dx2", 2, "∂L/∂a^(1)", "∂L/∂a^(1) = δ^(2) W^(2)"),
+    Quantity("delta1", 1, "δ^(1)", "δ^(1) = f'(z^(1)) ⊙ (δ^(2) W^(2)), f'(z) = 1[z > 0]"),
+    Quantity("dW1", 1, "∂L/∂W^(1)", "∂L/∂W^(1) = (δ^(1))^T x"),
     Quantity("db1", 1, "∂L/∂b^(1)", "∂L/∂b^(1) = Σ_n δ_n^(1)"),
 )
 

@@ -9,6 +9,7 @@ stay small, so a correct solution looping over samples passes as well.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -86,17 +87,20 @@ def check_linear_forward(student: Student) -> str:
         ref, _u1, _u2, _u3 = _fcnet_linear(x, W, b, np.zeros((N, n_out)))
         if close(z, ref):
             continue
+        diff = compare("z", z, ref)
         if n_in == n_out and close(z, x @ W + b):
             raise CheckFailed(
                 _("z = x W + b {where}: W has shape (out, in), so {formula}").format(
                     where=where, formula=_(_FORMULA_Z)
                 ),
                 tag="z_x_W_not_transposed",
+                diff=diff,
             )
         if close(z, x @ W.T):
             raise CheckFailed(
                 _("b is not added {where}: {formula}").format(where=where, formula=_(_FORMULA_Z)),
                 tag="bias_missing",
+                diff=diff,
             )
         err, i = max_error(z, ref)
         raise CheckFailed(
@@ -104,7 +108,7 @@ def check_linear_forward(student: Student) -> str:
                 where=where, err=err, i=i, formula=_(_FORMULA_Z)
             ),
             tag="z_wrong",
-            diff=compare("z", z, ref),
+            diff=diff,
         )
     return _("matches fcnet.nn.Linear (N = 1, square and non-square W)")
 
@@ -185,21 +189,23 @@ def _dW_verdict(got, case, ref, sizes) -> None:
     where = f"(N={N}, in={n_in}, out={n_out})"
     dW = array(dW, "dW", rdW.shape, why=_FORMULA_DW)
     if not close(dW, rdW):
+        diff = compare("dW", dW, rdW)
         if n_in == n_out and close(dW.T, rdW):
             raise CheckFailed(
                 _("dW is transposed {where}: {formula}, shape (out, in)").format(
                     where=where, formula=_(_FORMULA_DW)
                 ),
                 tag="dW_transposed",
+                diff=diff,
             )
-        _scaled("dW", dW, rdW, N, where, _FORMULA_DW)
+        _scaled("dW", dW, rdW, N, where, _FORMULA_DW, diff)
         err, i = max_error(dW, rdW)
         raise CheckFailed(
             _("dW is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
                 where=where, err=err, i=i, formula=_(_FORMULA_DW)
             ),
             tag="dW_wrong",
-            diff=compare("dW", dW, rdW),
+            diff=diff,
         )
 
 
@@ -209,6 +215,7 @@ def _db_verdict(got, case, ref, sizes) -> None:
     where = f"(N={N}, in={n_in}, out={n_out})"
     db = array(db, "db", rdb.shape, why=_FORMULA_DB)
     if not close(db, rdb):
+        diff = compare("db", db, rdb)
         if N > 1 and close(db, rdb / N):
             raise CheckFailed(
                 _(
@@ -216,15 +223,16 @@ def _db_verdict(got, case, ref, sizes) -> None:
                     "(delta already carries the loss's 1/N)"
                 ).format(where=where, formula=_(_FORMULA_DB)),
                 tag="db_mean_not_sum",
+                diff=diff,
             )
-        _scaled("db", db, rdb, N, where, _FORMULA_DB)
+        _scaled("db", db, rdb, N, where, _FORMULA_DB, diff)
         err, i = max_error(db, rdb)
         raise CheckFailed(
             _("db is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
                 where=where, err=err, i=i, formula=_(_FORMULA_DB)
             ),
             tag="db_wrong",
-            diff=compare("db", db, rdb),
+            diff=diff,
         )
 
 
@@ -234,25 +242,35 @@ def _dx_verdict(got, case, ref, sizes) -> None:
     where = f"(N={N}, in={n_in}, out={n_out})"
     dx = array(dx, "dx", rdx.shape, why=_FORMULA_DX)
     if not close(dx, rdx):
+        diff = compare("dx", dx, rdx)
         if n_in == n_out and close(dx, delta @ W.T):
             raise CheckFailed(
                 _("dx = delta W^T {where}: W is (out, in), so {formula}").format(
                     where=where, formula=_(_FORMULA_DX)
                 ),
                 tag="dx_W_transposed",
+                diff=diff,
             )
-        _scaled("dx", dx, rdx, N, where, _FORMULA_DX)
+        _scaled("dx", dx, rdx, N, where, _FORMULA_DX, diff)
         err, i = max_error(dx, rdx)
         raise CheckFailed(
             _("dx is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
                 where=where, err=err, i=i, formula=_(_FORMULA_DX)
             ),
             tag="dx_wrong",
-            diff=compare("dx", dx, rdx),
+            diff=diff,
         )
 
 
-def _scaled(what: str, got: np.ndarray, ref: np.ndarray, N: int, where: str, formula: str):
+def _scaled(
+    what: str,
+    got: np.ndarray,
+    ref: np.ndarray,
+    N: int,
+    where: str,
+    formula: str,
+    diff: dict[str, Any] | None,
+):
     c = ratio(got, ref)
     if c is None or N == 1:
         return
@@ -262,6 +280,7 @@ def _scaled(what: str, got: np.ndarray, ref: np.ndarray, N: int, where: str, for
                 what=what, N=N, where=where, formula=_(formula)
             ),
             tag=f"{what}_times_n",
+            diff=diff,
         )
     if np.isclose(c, 1 / N):
         raise CheckFailed(
@@ -269,6 +288,7 @@ def _scaled(what: str, got: np.ndarray, ref: np.ndarray, N: int, where: str, for
                 what=what, N=N, where=where, formula=_(formula)
             ),
             tag=f"{what}_over_n",
+            diff=diff,
         )
     if np.isclose(c, -1):
         raise CheckFailed(
@@ -276,6 +296,7 @@ def _scaled(what: str, got: np.ndarray, ref: np.ndarray, N: int, where: str, for
                 what=what, where=where, formula=_(formula)
             ),
             tag=f"{what}_sign",
+            diff=diff,
         )
 
 
@@ -362,12 +383,14 @@ def check_relu_backward(student: Student) -> str:
     ref = relu.backward(grad_a)
     if close(g, ref):
         return _FORMULA_RELU
+    diff = compare("grad_z", g, ref)
     if close(g, grad_a):
         raise CheckFailed(
             _("grad_z ignores the ReLU mask f'(z) = 1[z > 0]: {formula}").format(
                 formula=_(_FORMULA_RELU)
             ),
             tag="relu_mask_missing",
+            diff=diff,
         )
     if close(g, np.maximum(z, 0)):
         raise CheckFailed(
@@ -376,6 +399,7 @@ def check_relu_backward(student: Student) -> str:
                 "{formula} (the course text's grad_h = h_copy forgets grad_a)"
             ).format(formula=_(_FORMULA_RELU)),
             tag="relu_returns_activation",
+            diff=diff,
         )
     if close(g, grad_a * (grad_a > 0)):
         raise CheckFailed(
@@ -383,6 +407,7 @@ def check_relu_backward(student: Student) -> str:
                 formula=_(_FORMULA_RELU)
             ),
             tag="relu_mask_from_grad",
+            diff=diff,
         )
     if close(g, grad_a * (z >= 0)):
         raise CheckFailed(
@@ -390,6 +415,7 @@ def check_relu_backward(student: Student) -> str:
                 formula=_(_FORMULA_RELU)
             ),
             tag="relu_mask_ge",
+            diff=diff,
         )
     _err, i = max_error(g, ref)
     raise CheckFailed(
@@ -397,7 +423,7 @@ def check_relu_backward(student: Student) -> str:
             i=i, z_i=z[i], formula=_(_FORMULA_RELU)
         ),
         tag="relu_backward_wrong",
-        diff=compare("grad_z", g, ref),
+        diff=diff,
     )
 
 
@@ -446,66 +472,79 @@ def _sce(student: Student, z, y):
     return loss, delta
 
 
+def _ce_verdict(loss: float, delta: np.ndarray, rloss: float, rdelta: np.ndarray, y, where: str):
+    """Judge the loss, then delta, against fcnet's: the known mistakes by name, else how far off."""
+    N, C = delta.shape
+    if not np.isclose(loss, rloss, rtol=1e-9, atol=1e-12):
+        diff = compare("loss", loss, rloss, rtol=1e-9, atol=1e-12)
+        if N > 1 and np.isclose(loss, rloss * N):
+            raise CheckFailed(
+                _("loss is N = {N} times the mean {where}: {formula}").format(
+                    N=N, where=where, formula=_(_FORMULA_CE)
+                ),
+                tag="loss_sum_not_mean",
+                diff=diff,
+            )
+        if np.isclose(loss, -rloss):
+            raise CheckFailed(
+                _("loss has the wrong sign {where}: {formula}").format(
+                    where=where, formula=_(_FORMULA_CE)
+                ),
+                tag="loss_sign",
+                diff=diff,
+            )
+        raise CheckFailed(
+            _("loss is {loss:.6g}, expected {rloss:.6g} {where}: {formula}").format(
+                loss=loss, rloss=rloss, where=where, formula=_(_FORMULA_CE)
+            ),
+            tag="loss_wrong",
+            diff=diff,
+        )
+    if not close(delta, rdelta):
+        diff = compare("delta", delta, rdelta)
+        c = ratio(delta, rdelta)
+        if N > 1 and c is not None and np.isclose(c, N):
+            raise CheckFailed(
+                _(
+                    "delta is N times too large: the loss is a mean over the batch, so "
+                    "{formula} {where}"
+                ).format(formula=_(_FORMULA_DELTA), where=where),
+                tag="delta_missing_1_over_n",
+                diff=diff,
+            )
+        if c is not None and np.isclose(c, -1):
+            raise CheckFailed(
+                _("delta has the wrong sign {where}: {formula}").format(
+                    where=where, formula=_(_FORMULA_DELTA)
+                ),
+                tag="delta_sign",
+                diff=diff,
+            )
+        onehot = np.eye(C)[y]
+        if close(delta, rdelta + onehot / N) or close(delta, rdelta * N + onehot):
+            raise CheckFailed(
+                _("delta misses the - onehot(y) term {where}: {formula}").format(
+                    where=where, formula=_(_FORMULA_DELTA)
+                ),
+                tag="delta_missing_onehot",
+                diff=diff,
+            )
+        err, i = max_error(delta, rdelta)
+        raise CheckFailed(
+            _("delta is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
+                where=where, err=err, i=i, formula=_(_FORMULA_DELTA)
+            ),
+            tag="delta_wrong",
+            diff=diff,
+        )
+
+
 def check_softmax_ce(student: Student) -> str:
     for N, C in _CE_SIZES:
         z, y = _ce_case(student, N, C)
-        where = f"(N={N}, C={C})"
         loss, delta = _sce(student, z, y)
         rloss, rdelta = _fcnet_ce(z, y)
-        if not np.isclose(loss, rloss, rtol=1e-9, atol=1e-12):
-            if N > 1 and np.isclose(loss, rloss * N):
-                raise CheckFailed(
-                    _("loss is N = {N} times the mean {where}: {formula}").format(
-                        N=N, where=where, formula=_(_FORMULA_CE)
-                    ),
-                    tag="loss_sum_not_mean",
-                )
-            if np.isclose(loss, -rloss):
-                raise CheckFailed(
-                    _("loss has the wrong sign {where}: {formula}").format(
-                        where=where, formula=_(_FORMULA_CE)
-                    ),
-                    tag="loss_sign",
-                )
-            raise CheckFailed(
-                _("loss is {loss:.6g}, expected {rloss:.6g} {where}: {formula}").format(
-                    loss=loss, rloss=rloss, where=where, formula=_(_FORMULA_CE)
-                ),
-                tag="loss_wrong",
-            )
-        if not close(delta, rdelta):
-            c = ratio(delta, rdelta)
-            if N > 1 and c is not None and np.isclose(c, N):
-                raise CheckFailed(
-                    _(
-                        "delta is N times too large: the loss is a mean over the batch, so "
-                        "{formula} {where}"
-                    ).format(formula=_(_FORMULA_DELTA), where=where),
-                    tag="delta_missing_1_over_n",
-                )
-            if c is not None and np.isclose(c, -1):
-                raise CheckFailed(
-                    _("delta has the wrong sign {where}: {formula}").format(
-                        where=where, formula=_(_FORMULA_DELTA)
-                    ),
-                    tag="delta_sign",
-                )
-            onehot = np.eye(C)[y]
-            if close(delta, rdelta + onehot / N) or close(delta, rdelta * N + onehot):
-                raise CheckFailed(
-                    _("delta misses the - onehot(y) term {where}: {formula}").format(
-                        where=where, formula=_(_FORMULA_DELTA)
-                    ),
-                    tag="delta_missing_onehot",
-                )
-            err, i = max_error(delta, rdelta)
-            raise CheckFailed(
-                _("delta is wrong {where}: off by {err:.1e} at {i}; {formula}").format(
-                    where=where, err=err, i=i, formula=_(_FORMULA_DELTA)
-                ),
-                tag="delta_wrong",
-                diff=compare("delta", delta, rdelta),
-            )
+        _ce_verdict(loss, delta, rloss, rdelta, y, f"(N={N}, C={C})")
     return _("loss and delta match fcnet.nn.CrossEntropyLoss (N = 1 included)")
 
 
@@ -580,6 +619,20 @@ def check_softmax_ce_stable(student: Student) -> str:
             tag="softmax_unstable",
         )
     if not np.isclose(loss, rloss, rtol=1e-9) or not close(delta, rdelta):
+        # finite but wrong: a mistake that shows on ordinary logits too is not the max's;
+        # judged there as the softmax_cross_entropy check does (its last call, for the diff)
+        N, C = _CE_SIZES[1]
+        z0, y0 = _ce_case(student, N, C)
+        loss0, delta0 = _sce(student, z0, y0)
+        rloss0, rdelta0 = _fcnet_ce(z0, y0)
+        _ce_verdict(loss0, delta0, rloss0, rdelta0, y0, f"(N={N}, C={C})")
+        if np.isclose(loss, rloss, rtol=1e-9):
+            raise CheckFailed(
+                _(
+                    "delta is wrong for logits of magnitude 1000, right for ordinary ones: {hint}"
+                ).format(hint=hint),
+                tag="softmax_unstable",
+            )
         raise CheckFailed(
             _(
                 "wrong for logits of magnitude 1000: loss {loss:.6g}, expected {rloss:.6g}: {hint}"

@@ -21,6 +21,9 @@ from fcnet.learn.exercises._network import diverged, forward, network
 from fcnet.learn.exercises._util import array
 
 BOUND, QUICK_BOUND = 0.01, 0.05
+# held-out MSE over the curve's variance beyond which no fitting went on: a network trained
+# on other y or for a few steps stays within a few times (predicting about 0 or a mean)
+DIVERGED_RATIO = 100.0
 _LINEAR = 0.95  # a target a straight line explains better than this is too easy
 
 
@@ -102,6 +105,16 @@ def check_fit(student: Student) -> str:
         raise diverged(parameters=False)
     mse = float(np.mean((p - yt) ** 2))
     ratio = mse / float(yt.var())
+    if ratio > DIVERGED_RATIO:
+        raise CheckFailed(
+            _(
+                "held-out MSE {mse:.3g} = {ratio:.3g} times the curve's variance, far worse than "
+                "predicting its mean: training diverged or train returned untrained weights; lower "
+                "the learning rate (a step too large overshoots and grows each step) and return "
+                "the trained (W, b) pairs"
+            ).format(mse=mse, ratio=ratio),
+            tag="diverged",
+        )
     what = _("held-out MSE {mse:.3g} = {ratio:.2%} of the curve's variance").format(
         mse=mse, ratio=ratio
     )
@@ -122,7 +135,10 @@ MISTAKES = {
     "fit_target_flat": N_("target is constant"),
     "fit_target_linear": N_("target is nearly a straight line"),
     "not_a_network": N_("train does not return a list of (W, b) pairs of a ReLU network"),
-    "diverged": N_("training diverged to NaN or inf (learning rate too large)"),
+    "diverged": N_(
+        "training diverged to NaN, inf or an error far above the curve's variance (learning "
+        "rate too large), or untrained weights returned"
+    ),
     "fit_underfit": N_("the network's held-out error is over the bound"),
 }
 
