@@ -161,7 +161,7 @@ def load_mnist(
         )
     verify = root is None
     image_stem, label_stem = MNIST_FILES[split]
-    folder = _search(image_stem, split) if verify else Path(root)
+    folder = _search(image_stem, split) if root is None else Path(root)
     image_path = _find(folder, image_stem, split, "images")
     label_path = _find(folder, label_stem, split, "labels")
     images = _read(image_path, image_stem if verify else None)
@@ -270,7 +270,7 @@ def _fetch_one(
         if progress is not None:
             progress(target.name, -1, None)
         return
-    problems = []
+    problems: list[str] = []
     for base in mirrors:
         if clock.passed and problems:  # said once: the rest are not tried
             continue
