@@ -574,6 +574,13 @@ class _FCNetBase(BaseEstimator):
                 f"{path}: holds a {meta.estimator!r}, not a {cls.__name__} "
                 f"(load it with {meta.estimator}.load)"
             )
+        return cls._from_saved(path, spec, weights, meta)
+
+    @classmethod
+    def _from_saved(
+        cls, path: Path, spec: NetSpec, weights: dict[str, np.ndarray], meta: _SavedEstimator
+    ):
+        """The estimator a saved file describes, from what `_read_saved` read of it."""
         est = cls()
         try:
             params = dict(meta.params)
@@ -877,9 +884,9 @@ class FCNetRegressor(RegressorMixin, _FCNetBase):
 def load(path: str | os.PathLike[str]) -> FCNetClassifier | FCNetRegressor:
     """The fitted FCNetClassifier or FCNetRegressor saved in `path` (see `save`)."""
     path = Path(path)
-    _spec, _weights, meta = _read_saved(path, any_estimator=True)
+    spec, weights, meta = _read_saved(path, any_estimator=True)  # the file, read once
     classes = {"FCNetClassifier": FCNetClassifier, "FCNetRegressor": FCNetRegressor}
-    return classes[meta.estimator].load(path)
+    return classes[meta.estimator]._from_saved(path, spec, weights, meta)
 
 
 # ----- the saved estimator data ---------------------------------------------------------------

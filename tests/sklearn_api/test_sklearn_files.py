@@ -103,3 +103,18 @@ def test_pickling_a_network_large_enough_for_the_compiled_step():
     back.partial_fit(X, y)
     clf.partial_fit(X, y)
     np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+
+
+def test_the_module_load_reads_the_file_once(tmp_path, monkeypatch):
+    """fcnet.sklearn.load picks the class and builds it from one read of the file."""
+    fs = fcnet.sklearn
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
+    path = tmp_path / "reg.npz"
+    FCNetRegressor(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, y).save(path)
+    reads = []
+    real = fs.read_model_npz
+    monkeypatch.setattr(fs, "read_model_npz", lambda *a, **k: reads.append(a) or real(*a, **k))
+    est = fs.load(path)
+    assert isinstance(est, FCNetRegressor) and est.predict(X).shape == (40,)
+    assert len(reads) == 1
