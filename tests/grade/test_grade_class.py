@@ -292,3 +292,27 @@ def test_feedback_and_chart_follow_lang(tmp_path):
     assert json.loads((out / "grade.json").read_text())["lang"] == "zh"
     results = json.loads((out / "gradescope" / "s" / "results.json").read_text())
     assert "掩码" in json.dumps(results, ensure_ascii=False)  # the checks' own messages in zh
+
+
+def _one_student(tmp_path, code=REF):
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "s.py").write_text(code)
+    return ["grade", "backprop", str(tmp_path / "subs"), "--out", str(tmp_path / "out")]
+
+
+def test_a_rerun_with_other_settings_grades_everything_again(tmp_path):
+    args = _one_student(tmp_path)
+    out = tmp_path / "out"
+    first = CliRunner().invoke(cli, [*args, "--unsafe-no-sandbox"])
+    assert first.exit_code == 0, first.output
+    other_lang = CliRunner().invoke(cli, [*args, "--unsafe-no-sandbox", "--lang", "zh"])
+    assert "(1 checked, 0 unchanged)" in other_lang.output
+    assert json.loads((out / "grade.json").read_text())["lang"] == "zh"
+    same = CliRunner().invoke(cli, [*args, "--unsafe-no-sandbox", "--lang", "zh"])
+    assert "(0 checked, 1 unchanged)" in same.output
+    if sandbox.missing_protections():
+        pytest.skip("this machine lacks the sandbox's protections")
+    sandboxed = CliRunner().invoke(cli, [*args, "--lang", "zh"])
+    assert sandboxed.exit_code == 0, sandboxed.output
+    assert "(1 checked, 0 unchanged)" in sandboxed.output
+    assert json.loads((out / "grade.json").read_text())["unsafe_no_sandbox"] is False

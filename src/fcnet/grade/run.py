@@ -5,8 +5,10 @@ table loaded (`points`), the sandbox's protections looked up (a run without all 
 them is refused unless `unsafe_no_sandbox`), then `jobs` threads each call the shared
 `Checker` on one submission at a time while a progress bar counts them. A submission
 whose content hash, exercise version (and seed, when one is given) match the previous
-run's row is not checked again (`force` checks everything). Every finished row is
-written to gradebook.json at once, so Ctrl-C keeps what is graded; the other files
+run's row is not checked again (`force` checks everything), unless the previous run
+(grade.json) was graded with other settings: sandbox, missing protections, language,
+quick. Every finished row is written to gradebook.json at once, so Ctrl-C keeps what
+is graded; the other files
 (feedback, Gradescope, mistakes, similarity.csv with similar/<student>.py, the code of
 each student in a pair, and grade.json) are written at the end and on Ctrl-C alike.
 """
@@ -107,6 +109,13 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
                     "grade where the kernel offers them, or pass --unsafe-no-sandbox"
                 ).format(missing=", ".join(missing))
             )
+        settings = {
+            "unsafe_no_sandbox": options.unsafe_no_sandbox,
+            "missing_protections": missing,
+            "lang": lang,
+            "quick": options.quick,
+        }
+        before = {} if options.force else _previous_run(options.out, settings)
         seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
         jobs = options.jobs or cores()
         started = datetime.now(UTC)
@@ -123,7 +132,7 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
             ) as checker:
                 version = exercise.version
                 meta = {"exercise": exercise.name, "version": version}
-                previous = {} if options.force else read_rows(out / "gradebook.json")
+                previous = read_rows(out / "gradebook.json") if before else {}
                 rows: dict[str, Row] = {}
                 todo: list[Submission] = []
                 for sub in subs:
@@ -167,10 +176,8 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
             "seed": seed,
             "seed_given": options.seed is not None,
             "protections": protections,
-            "missing_protections": missing,
-            "unsafe_no_sandbox": options.unsafe_no_sandbox,
+            **settings,
             "fcnet_version": __version__,
-            "lang": lang,
             "points_file": os.fspath(options.points) if options.points else None,
             "similarity_threshold": options.threshold,
             "jobs": jobs,
@@ -184,6 +191,23 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
         }
         atomic_write_text(out / "grade.json", json.dumps(info, ensure_ascii=False, indent=1) + "\n")
         return Summary(done, checked, reused, seconds, pairs, interrupted=interrupted)
+
+
+def _previous_run(out: Path, settings: dict[str, Any]) -> dict[str, Any]:
+    """The previous run's grade.json when its rows may be reused: {} when there is none,
+    it cannot be read, or it was graded with other `settings` (sandbox, language, quick),
+    so that every row of a grade folder was graded the same way."""
+    from fcnet._fileio import load_json
+
+    try:
+        info = load_json(Path(out) / "grade.json")
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(info, dict) or not isinstance(info.get("seed"), int):
+        return {}
+    if any(info.get(k, False if k == "quick" else None) != v for k, v in settings.items()):
+        return {}
+    return info
 
 
 def _prepare_out(out: Path, submissions: Path) -> Path:
