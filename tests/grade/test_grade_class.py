@@ -316,3 +316,20 @@ def test_a_rerun_with_other_settings_grades_everything_again(tmp_path):
     assert sandboxed.exit_code == 0, sandboxed.output
     assert "(1 checked, 0 unchanged)" in sandboxed.output
     assert json.loads((out / "grade.json").read_text())["unsafe_no_sandbox"] is False
+
+
+def test_a_rerun_without_seed_keeps_the_seed_its_reused_rows_were_graded_with(tmp_path):
+    args = [*_one_student(tmp_path), "--unsafe-no-sandbox"]
+    out = tmp_path / "out"
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    seed = json.loads((out / "grade.json").read_text())["seed"]
+    again = CliRunner().invoke(cli, args)
+    assert "(0 checked, 1 unchanged)" in again.output
+    assert json.loads((out / "grade.json").read_text())["seed"] == seed == _rows(out)["s"]["seed"]
+    given = CliRunner().invoke(cli, [*args, "--seed", str(seed + 1)])
+    assert "(1 checked, 0 unchanged)" in given.output
+    assert _rows(out)["s"]["seed"] == seed + 1
+    assert json.loads((out / "grade.json").read_text())["seed"] == seed + 1
+    later = CliRunner().invoke(cli, args)  # the given seed is kept too
+    assert "(0 checked, 1 unchanged)" in later.output
+    assert json.loads((out / "grade.json").read_text())["seed"] == seed + 1

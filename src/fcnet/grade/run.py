@@ -4,13 +4,13 @@ The order of a run: the submissions are found and read (`submissions`), the poin
 table loaded (`points`), the sandbox's protections looked up (a run without all of
 them is refused unless `unsafe_no_sandbox`), then `jobs` threads each call the shared
 `Checker` on one submission at a time while a progress bar counts them. A submission
-whose content hash, exercise version (and seed, when one is given) match the previous
-run's row is not checked again (`force` checks everything), unless the previous run
-(grade.json) was graded with other settings: sandbox, missing protections, language,
-quick. Every finished row is written to gradebook.json at once, so Ctrl-C keeps what
-is graded; the other files
-(feedback, Gradescope, mistakes, similarity.csv with similar/<student>.py, the code of
-each student in a pair, and grade.json) are written at the end and on Ctrl-C alike.
+whose content hash, exercise version and seed match the previous run's row is not
+checked again (without `seed` the previous run's seed is used again; `force` checks
+everything), unless the previous run (grade.json) was graded with other settings:
+sandbox, missing protections, language, quick. Every finished row is written to
+gradebook.json at once, so Ctrl-C keeps what is graded; the other files (feedback,
+Gradescope, mistakes, similarity.csv with similar/<student>.py, the code of each
+student in a pair, and grade.json) are written at the end and on Ctrl-C alike.
 """
 
 from __future__ import annotations
@@ -116,7 +116,9 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
             "quick": options.quick,
         }
         before = {} if options.force else _previous_run(options.out, settings)
-        seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
+        seed = options.seed
+        if seed is None:  # the previous run's, so that its reused rows and grade.json agree
+            seed = before["seed"] if before else secrets.randbelow(2**31)
         jobs = options.jobs or cores()
         started = datetime.now(UTC)
         t0 = time.monotonic()
@@ -146,7 +148,7 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
                         old is not None
                         and old.digest == sub.digest
                         and old.version == version
-                        and (options.seed is None or old.seed == options.seed)
+                        and old.seed == seed
                     ):
                         rows[sub.student] = old
                     else:
