@@ -333,3 +333,32 @@ def test_a_rerun_without_seed_keeps_the_seed_its_reused_rows_were_graded_with(tm
     later = CliRunner().invoke(cli, args)  # the given seed is kept too
     assert "(0 checked, 1 unchanged)" in later.output
     assert json.loads((out / "grade.json").read_text())["seed"] == seed + 1
+
+
+def test_a_suffix_in_capitals_is_checked_like_any_other(tmp_path):
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "s01.PY").write_text(REF)
+    out = tmp_path / "out"
+    args = ["grade", "backprop", str(tmp_path / "subs"), "--out", str(out), "--unsafe-no-sandbox"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    row = _rows(out)["s01"]
+    assert row["status"] == "ok" and row["score"] == row["max_score"] == 11
+
+
+def test_a_checker_failure_scores_every_check_and_names_the_submission(tmp_path, monkeypatch):
+    from fcnet.learn.runner import Checker
+
+    def fail(self, path):
+        raise ValueError(f"{path}: boom")
+
+    monkeypatch.setattr(Checker, "check", fail)
+    args = [*_one_student(tmp_path), "--unsafe-no-sandbox"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    row = _rows(tmp_path / "out")["s"]
+    names = [c.name for c in get("backprop").checks]
+    assert row["status"] == "crashed" and [c["name"] for c in row["checks"]] == names
+    assert row["score"] == 0 and row["max_score"] == len(names)
+    feedback = (tmp_path / "out" / "feedback" / "s.md").read_text()
+    assert "s.py: boom" in feedback and "fcnet-grade-" not in feedback

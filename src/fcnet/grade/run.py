@@ -35,7 +35,7 @@ from fcnet.grade import similarity
 from fcnet.grade.feedback import write_student_files
 from fcnet.grade.gradebook import Row, read_rows, row_from_report, unchecked_row, write_gradebook
 from fcnet.grade.mistakes import count_mistakes, write_mistakes
-from fcnet.grade.points import load_points
+from fcnet.grade.points import Points, load_points
 from fcnet.grade.submissions import Submission, discover
 from fcnet.i18n import gettext as _
 
@@ -263,7 +263,7 @@ def _check_all(checker, todo, rows, jobs, save, progress, points) -> None:
                 report = checker.check(sub.path)
                 row = row_from_report(sub.student, sub.source, sub.digest, report, points)
             except Exception as exc:  # the checker's own failure: this row, not the run
-                row = row_from_report_error(sub, exc)
+                row = row_from_report_error(sub, exc, points)
             finished.put(row)
 
     threads = [threading.Thread(target=work, daemon=True) for _i in range(max(1, jobs))]
@@ -302,19 +302,14 @@ def _check_all(checker, todo, rows, jobs, save, progress, points) -> None:
             rows[row.student] = row
 
 
-def row_from_report_error(sub: Submission, exc: Exception) -> Row:
-    from fcnet.grade.gradebook import CheckRow
-
-    reason = _("the checker failed: {error}").format(error=f"{type(exc).__name__}: {exc}")
-    return Row(
-        sub.student,
-        sub.source,
-        "crashed",
-        0.0,
-        [CheckRow("checker", "checker", False, reason, 0.0)],
-        reason=reason,
-        digest="",
-    )
+def row_from_report_error(sub: Submission, exc: Exception, points: dict[str, Points]) -> Row:
+    """The row of a submission the checker itself failed on: 0 on every check of the
+    points table, the error said with the submission's own name (not the scratch copy's)."""
+    error = f"{type(exc).__name__}: {exc}"
+    if sub.path is not None:
+        error = error.replace(os.fspath(sub.path), sub.source)
+    reason = _("the checker failed: {error}").format(error=error)
+    return unchecked_row(sub.student, sub.source, "crashed", reason, points)
 
 
 def _codes(subs: list[Submission]) -> dict[str, str]:

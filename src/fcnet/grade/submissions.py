@@ -313,13 +313,15 @@ def _unique_ids(subs: list[Submission]) -> None:
 
 
 def _copy(subs: list[Submission], tree: _Tree, scratch: Path) -> None:
-    """Write each readable submission to scratch/<student>/<its file name>."""
+    """Write each readable submission to scratch/<student>/<its file name>, its suffix in
+    lower case (found in any case, `s01.PY` is checked as the .py file it is)."""
     for sub in subs:
         if sub.status:
             continue
         folder = scratch / sub.student
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / PurePosixPath(sub.source).name
+        name = PurePosixPath(sub.source)
+        target = folder / (name.stem + name.suffix.lower())
         target.write_bytes(_raw(tree, sub.source))
         sub.path = target
 
