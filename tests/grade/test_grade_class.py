@@ -362,3 +362,14 @@ def test_a_checker_failure_scores_every_check_and_names_the_submission(tmp_path,
     assert row["score"] == 0 and row["max_score"] == len(names)
     feedback = (tmp_path / "out" / "feedback" / "s.md").read_text()
     assert "s.py: boom" in feedback and "fcnet-grade-" not in feedback
+
+
+def test_an_unchecked_submission_titles_its_checks_as_a_checked_one(tmp_path):
+    args = [*_one_student(tmp_path, code=""), "--unsafe-no-sandbox", "--lang", "zh"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    row = _rows(tmp_path / "out")["s"]
+    assert row["status"] == "empty"
+    titles = {c["name"]: c["title"] for c in row["checks"]}
+    assert titles["linear_backward values"] == "linear_backward 的数值"
+    assert "linear_backward 的数值" in (tmp_path / "out" / "feedback" / "s.md").read_text()
