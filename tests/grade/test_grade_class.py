@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from classkit import REF, make_class
+from classkit import COPY, OWN, REF, make_class
 from click.testing import CliRunner
 
 from fcnet.cli import cli
@@ -373,3 +373,27 @@ def test_an_unchecked_submission_titles_its_checks_as_a_checked_one(tmp_path):
     titles = {c["name"]: c["title"] for c in row["checks"]}
     assert titles["linear_backward values"] == "linear_backward 的数值"
     assert "linear_backward 的数值" in (tmp_path / "out" / "feedback" / "s.md").read_text()
+
+
+def test_a_rerun_removes_the_files_of_students_gone(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for student, code in (("ann", REF), ("bob", COPY), ("cat", OWN)):
+        (subs / f"{student}.py").write_text(code)
+    out = tmp_path / "out"
+    args = ["grade", "backprop", str(subs), "--out", str(out), "--unsafe-no-sandbox"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert sorted(p.name for p in (out / "similar").iterdir()) == ["ann.py", "bob.py"]
+    (out / "feedback" / "notes.txt").write_text("the teacher's")
+    (out / "gradescope" / "bob" / "mine.txt").write_text("the teacher's")
+    (subs / "bob.py").unlink()
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == ["ann.md", "cat.md", "notes.txt"]
+    assert not (out / "gradescope" / "bob" / "results.json").exists()
+    assert [p.name for p in (out / "gradescope" / "bob").iterdir()] == ["mine.txt"]
+    assert sorted(p.name for p in (out / "gradescope").iterdir()) == ["ann", "bob", "cat"]
+    assert list((out / "similar").iterdir()) == []  # ann is in no pair now
+    (out / "gradescope" / "bob" / "mine.txt").unlink()
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert sorted(p.name for p in (out / "gradescope").iterdir()) == ["ann", "cat"]

@@ -10,11 +10,13 @@ everything), unless the previous run (grade.json) was graded with other settings
 sandbox, missing protections, language, quick. Every finished row is written to
 gradebook.json at once, so Ctrl-C keeps what is graded; the other files (feedback,
 Gradescope, mistakes, similarity.csv with similar/<student>.py, the code of each
-student in a pair, and grade.json) are written at the end and on Ctrl-C alike.
+student in a pair, and grade.json) are written at the end and on Ctrl-C alike; those an
+earlier run wrote for students no longer there (or no longer in a pair) are removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -342,5 +344,37 @@ def _write_rest(
     atomic_write_text(out / "similarity.csv", buf.getvalue())
     # the code of each student in a pair, for the Class page's side-by-side view
     (out / "similar").mkdir(exist_ok=True)
-    for student in sorted({s for p in pairs for s in (p.a, p.b)}):
+    paired = {s for p in pairs for s in (p.a, p.b)}
+    for student in sorted(paired):
         atomic_write_text(out / "similar" / f"{student}.py", codes[student])
+    _remove_stale(out, {r.student for r in rows}, paired)
+
+
+def _remove_stale(out: Path, students: set[str], paired: set[str]) -> None:
+    """Remove what an earlier run wrote for students no longer graded (feedback/<s>.md,
+    gradescope/<s>/results.json and its folder) or no longer in a similar pair
+    (similar/<s>.py): only those files of fcnet's own subfolders, never a link's target."""
+    stale = (
+        (out / "feedback", ".md", students),
+        (out / "similar", ".py", paired),
+    )
+    for folder, suffix, keep in stale:
+        for entry in _entries(folder):
+            name = entry.name
+            if name.endswith(suffix) and name[: -len(suffix)] not in keep:
+                if entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.path)
+    for entry in _entries(out / "gradescope"):
+        if entry.name not in students and entry.is_dir(follow_symlinks=False):
+            results = Path(entry.path, "results.json")
+            if results.is_file() and not results.is_symlink():
+                results.unlink()
+            with contextlib.suppress(OSError):  # it holds something else: kept
+                os.rmdir(entry.path)
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    if folder.is_symlink() or not folder.is_dir():
+        return []
+    with os.scandir(folder) as it:
+        return list(it)
