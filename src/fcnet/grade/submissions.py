@@ -3,17 +3,19 @@
 SUBMISSIONS is a folder holding one file (`s01.py`, `s02.ipynb`), one folder
 (`s03/backprop.py`) or one zip of such a folder (`s04.zip`) per student, or a `.zip` of
 such a folder as learning platforms export it (one top-level folder around it is looked
-through). The student's id is the file's stem
-or the folder's name. Every file is read here once, bounded, and copied into `scratch`,
-so the checks see exactly the bytes that were hashed. A submission that cannot be read
-(`missing`, `empty`, `not_utf8`, `link`, `too_large`, `refused`) is kept with its
-reason and graded 0: it never stops the run. A zip member with an absolute name, a `..`
-component, a link, or a size or compression ratio of a zip bomb is refused by itself.
+through; a student's own .zip in it is read as their folder, as in a class folder). The
+student's id is the file's stem or the folder's name. Every file is read here once,
+bounded, and copied into `scratch`, so the checks see exactly the bytes that were
+hashed. A submission that cannot be read (`missing`, `empty`, `not_utf8`, `link`,
+`too_large`, `refused`) is kept with its reason and graded 0: it never stops the run.
+A zip member with an absolute name, a `..` component, a link, or a size or compression
+ratio of a zip bomb is refused by itself.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import stat
@@ -71,7 +73,7 @@ def discover(submissions: str | os.PathLike[str], name: str, scratch: Path) -> l
     if stat.S_ISDIR(st.st_mode):
         tree = _read_folder(root)
     elif stat.S_ISREG(st.st_mode) and root.suffix.lower() == ".zip":
-        tree = _read_zip(root)
+        tree = _read_zip(root, root, class_zip=True)
     else:
         raise ValueError(
             _("{path}: expected a folder of submissions or a .zip of one").format(path=root)
@@ -122,16 +124,22 @@ def _add_student_zip(tree: _Tree, path: Path) -> None:
     if path.is_symlink():
         tree.files[stem] = ("link", _("is a link; submit the file itself"))
         return
+    _add_zip_folder(tree, stem, path, path)
+
+
+def _add_zip_folder(tree: _Tree, key: str, source: Path | io.BytesIO, shown: object) -> None:
+    """A student's own zip (a file, or the bytes of a class zip's member) read, bounded,
+    as their folder `key`; one that cannot be read is their refused submission."""
     try:
-        inner = _strip_top(_read_zip(path))
+        inner = _strip_top(_read_zip(source, shown))
     except (FileError, OSError) as exc:
-        tree.files[stem] = ("refused", str(exc))
+        tree.files[key] = ("refused", str(exc))
         return
-    tree.folders.add(stem)
-    for key, value in inner.files.items():
-        tree.files[f"{stem}/{key}"] = value
+    tree.folders.add(key)
+    for name, value in inner.files.items():
+        tree.files[f"{key}/{name}"] = value
     if inner.refused and not inner.files:
-        tree.files[stem] = next(iter(inner.refused.values()))
+        tree.files[key] = next(iter(inner.refused.values()))
 
 
 def _read_file(path: Path) -> bytes | tuple[str, str]:
@@ -150,10 +158,12 @@ def _read_file(path: Path) -> bytes | tuple[str, str]:
     return _too_large() if len(data) > MAX_FILE else data
 
 
-def _read_zip(path: Path) -> _Tree:
+def _read_zip(source: Path | io.BytesIO, path: object, *, class_zip: bool = False) -> _Tree:
+    """The members of a zip (`path`: its name in messages); in a class zip, a student's
+    own .zip (at the top, or in the one folder around everything) is read as their folder."""
     tree = _Tree()
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError) as exc:
         raise FileError(
             _("{path}: not a readable zip ({error})").format(path=path, error=exc)
@@ -173,7 +183,8 @@ def _read_zip(path: Path) -> _Tree:
             if not parts:
                 continue
             key = "/".join(p for p in parts if p not in ("", "/"))
-            if not info.is_dir() and not name.lower().endswith(SUFFIXES):
+            student_zip = class_zip and name.lower().endswith(".zip") and len(parts) <= 2
+            if not info.is_dir() and not name.lower().endswith(SUFFIXES) and not student_zip:
                 continue
             if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
                 tree.refused[_safe_key(parts)] = (
@@ -193,8 +204,9 @@ def _read_zip(path: Path) -> _Tree:
                 continue
             total += info.file_size
             ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > MAX_FILE or total > MAX_ZIP:
-                tree.files[key] = _too_large()
+            limit = MAX_ZIP if student_zip else MAX_FILE
+            if info.file_size > limit or total > MAX_ZIP:
+                tree.files[key] = _too_large(limit)
                 continue
             if ratio > MAX_RATIO and info.file_size > 64 * 1024:
                 tree.files[key] = (
@@ -206,16 +218,21 @@ def _read_zip(path: Path) -> _Tree:
                 continue
             try:
                 with zf.open(info) as fh:
-                    data = fh.read(MAX_FILE + 1)  # the header may lie about the size
+                    data = fh.read(limit + 1)  # the header may lie about the size
             except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
                 tree.files[key] = ("refused", _("cannot be read: {error}").format(error=exc))
                 continue
-            tree.files[key] = _too_large() if len(data) > MAX_FILE else data
+            if len(data) > limit:
+                tree.files[key] = _too_large(limit)
+            elif student_zip:
+                _add_zip_folder(tree, key[: -len(".zip")], io.BytesIO(data), info.filename)
+            else:
+                tree.files[key] = data
     return tree
 
 
-def _too_large() -> tuple[str, str]:
-    return "too_large", _("more than {mib} MiB").format(mib=MAX_FILE // MiB)
+def _too_large(limit: int = MAX_FILE) -> tuple[str, str]:
+    return "too_large", _("more than {mib} MiB").format(mib=limit // MiB)
 
 
 def _safe_key(parts: tuple[str, ...]) -> str:
