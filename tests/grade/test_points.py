@@ -71,3 +71,34 @@ def test_bad_points_files_are_one_line_errors_with_exit_2(tmp_path, case):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "points.toml" in lines[0] and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()  # nothing written before the file is good
+
+
+def _args(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir(exist_ok=True)
+    (subs / "s1.py").write_text("")
+    return ["grade", "backprop", str(subs), "--out", str(tmp_path / "out"), "--unsafe-no-sandbox"]
+
+
+def _grade(tmp_path, *options):
+    return CliRunner().invoke(cli, [*_args(tmp_path), *options])
+
+
+def test_a_missing_points_file_is_one_line_in_the_teachers_language(tmp_path):
+    missing = tmp_path / "nope.toml"
+    result = _grade(tmp_path, "--points", str(missing))
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert result.output.endswith(f"{missing}: no such file\n")
+    result = CliRunner().invoke(cli, ["--lang", "zh", *_args(tmp_path), "--points", str(missing)])
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert result.output.endswith(f"{missing}：没有这个文件\n")
+
+
+def test_the_teachers_errors_follow_fcnets_language_and_the_feedback_lang(tmp_path):
+    path = tmp_path / "points.toml"
+    path.write_text('[checks."nope"]\npoints = 1\n')
+    result = _grade(tmp_path, "--points", str(path), "--lang", "zh")
+    assert result.exit_code == 2 and "unknown check 'nope'" in result.output
+    result = _grade(tmp_path, "--lang", "zh")  # the students' side in --lang
+    assert result.exit_code == 0, result.output
+    assert "文件是空的" in (tmp_path / "out" / "feedback" / "s1.md").read_text()

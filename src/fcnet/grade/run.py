@@ -100,76 +100,78 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
     from fcnet.learn.runner import Checker
 
     lang = i18n.normalize(options.lang) or i18n.language()
-    with i18n.use_language(lang):
-        exercise = get(options.name)
-        points = load_points(options.points, exercise)
-        protections, missing = sandbox_state()
-        if missing and not options.unsafe_no_sandbox:
-            raise ValueError(
-                _(
-                    "the sandbox lacks {missing}: students' code would run unconfined; "
-                    "grade where the kernel offers them, or pass --unsafe-no-sandbox"
-                ).format(missing=", ".join(missing))
-            )
-        settings = {
-            "unsafe_no_sandbox": options.unsafe_no_sandbox,
-            "missing_protections": missing,
-            "lang": lang,
-            "quick": options.quick,
-        }
-        before = {} if options.force else _previous_run(options.out, settings)
-        seed = options.seed
-        if seed is None:  # the previous run's, so that its reused rows and grade.json agree
-            seed = before["seed"] if before else secrets.randbelow(2**31)
-        jobs = options.jobs or cores()
-        started = datetime.now(UTC)
-        t0 = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="fcnet-grade-") as scratch:
-            subs = discover(options.submissions, options.name, Path(scratch))
-            out = _prepare_out(options.out, options.submissions)
-            with Checker(
-                options.name,
-                quick=options.quick,
-                seed=seed,
-                lang=lang,
-                unsafe_no_sandbox=options.unsafe_no_sandbox,
-            ) as checker:
-                version = exercise.version
-                meta = {"exercise": exercise.name, "version": version}
-                previous = read_rows(out / "gradebook.json") if before else {}
-                rows: dict[str, Row] = {}
-                todo: list[Submission] = []
-                for sub in subs:
-                    if sub.status:
-                        rows[sub.student] = unchecked_row(
-                            sub.student, sub.source, sub.status, sub.reason, points
-                        )
-                        continue
-                    old = previous.get(sub.student)
-                    if (
-                        old is not None
-                        and old.digest == sub.digest
-                        and old.version == version
-                        and old.seed == seed
-                    ):
-                        rows[sub.student] = old
-                    else:
-                        todo.append(sub)
-                reused = sum(1 for s in subs if not s.status) - len(todo)
-                order = [s.student for s in subs]
+    # the teacher's errors in fcnet's language, the students' files in the feedback's
+    exercise = get(options.name)
+    points = load_points(options.points, exercise)
+    protections, missing = sandbox_state()
+    if missing and not options.unsafe_no_sandbox:
+        raise ValueError(
+            _(
+                "the sandbox lacks {missing}: students' code would run unconfined; "
+                "grade where the kernel offers them, or pass --unsafe-no-sandbox"
+            ).format(missing=", ".join(missing))
+        )
+    settings = {
+        "unsafe_no_sandbox": options.unsafe_no_sandbox,
+        "missing_protections": missing,
+        "lang": lang,
+        "quick": options.quick,
+    }
+    before = {} if options.force else _previous_run(options.out, settings)
+    seed = options.seed
+    if seed is None:  # the previous run's, so that its reused rows and grade.json agree
+        seed = before["seed"] if before else secrets.randbelow(2**31)
+    jobs = options.jobs or cores()
+    started = datetime.now(UTC)
+    t0 = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="fcnet-grade-"))
+        subs = discover(options.submissions, options.name, Path(scratch), lang=lang)
+        out = _prepare_out(options.out, options.submissions)
+        stack.enter_context(i18n.use_language(lang))
+        with Checker(
+            options.name,
+            quick=options.quick,
+            seed=seed,
+            lang=lang,
+            unsafe_no_sandbox=options.unsafe_no_sandbox,
+        ) as checker:
+            version = exercise.version
+            meta = {"exercise": exercise.name, "version": version}
+            previous = read_rows(out / "gradebook.json") if before else {}
+            rows: dict[str, Row] = {}
+            todo: list[Submission] = []
+            for sub in subs:
+                if sub.status:
+                    rows[sub.student] = unchecked_row(
+                        sub.student, sub.source, sub.status, sub.reason, points
+                    )
+                    continue
+                old = previous.get(sub.student)
+                if (
+                    old is not None
+                    and old.digest == sub.digest
+                    and old.version == version
+                    and old.seed == seed
+                ):
+                    rows[sub.student] = old
+                else:
+                    todo.append(sub)
+            reused = sum(1 for s in subs if not s.status) - len(todo)
+            order = [s.student for s in subs]
 
-                def save() -> list[Row]:
-                    done = [rows[s].rescore(points) for s in order if s in rows]
-                    write_gradebook(out, done, list(points), meta)
-                    return done
+            def save() -> list[Row]:
+                done = [rows[s].rescore(points) for s in order if s in rows]
+                write_gradebook(out, done, list(points), meta)
+                return done
 
-                interrupted = False
-                try:
-                    _check_all(checker, todo, rows, jobs, save, progress, points)
-                except KeyboardInterrupt:
-                    interrupted = True
-            done = save()
-            codes = _codes(subs)
+            interrupted = False
+            try:
+                _check_all(checker, todo, rows, jobs, save, progress, points)
+            except KeyboardInterrupt:
+                interrupted = True
+        done = save()
+        codes = _codes(subs)
         pairs = similarity.similar_pairs(codes, options.name, options.threshold)
         _write_rest(out, done, exercise, pairs, codes)
         finished = datetime.now(UTC)

@@ -14,6 +14,7 @@ ratio of a zip bomb is refused by itself.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -23,6 +24,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from fcnet import i18n
 from fcnet._fileio import FileError, MiB, decode_text
 from fcnet.i18n import gettext as _
 
@@ -59,10 +61,13 @@ class _Tree:
         self.refused: dict[str, tuple[str, str]] = {}  # zip members outside: id -> why
 
 
-def discover(submissions: str | os.PathLike[str], name: str, scratch: Path) -> list[Submission]:
+def discover(
+    submissions: str | os.PathLike[str], name: str, scratch: Path, lang: str | None = None
+) -> list[Submission]:
     """The submissions of exercise `name` in `submissions` (a folder or a .zip), sorted
     by student; readable ones copied into `scratch`. ValueError when `submissions` is
-    neither, or holds no submission at all."""
+    neither, or holds no submission at all (in the current language; the reasons of
+    submissions that cannot be read, the students', in `lang`: None, the current)."""
     root = Path(submissions)
     try:
         st = os.lstat(root)
@@ -71,15 +76,18 @@ def discover(submissions: str | os.PathLike[str], name: str, scratch: Path) -> l
     if stat.S_ISLNK(st.st_mode):
         st = os.stat(root)  # the teacher's own link to the class folder is followed
     if stat.S_ISDIR(st.st_mode):
-        tree = _read_folder(root)
+        with _language(lang):
+            tree = _read_folder(root)
     elif stat.S_ISREG(st.st_mode) and root.suffix.lower() == ".zip":
-        tree = _read_zip(root, root, class_zip=True)
+        with _open_zip(root, root) as zf, _language(lang):
+            tree = _zip_members(zf, class_zip=True)
     else:
         raise ValueError(
             _("{path}: expected a folder of submissions or a .zip of one").format(path=root)
         )
-    tree = _strip_top(tree)
-    subs = _submissions(tree, name)
+    with _language(lang):
+        tree = _strip_top(tree)
+        subs = _submissions(tree, name)
     if not subs:
         raise ValueError(
             _(
@@ -89,6 +97,10 @@ def discover(submissions: str | os.PathLike[str], name: str, scratch: Path) -> l
         )
     _copy(subs, tree, scratch)
     return subs
+
+
+def _language(lang: str | None) -> contextlib.AbstractContextManager[None]:
+    return i18n.use_language(lang) if lang else contextlib.nullcontext()
 
 
 # ----- reading a folder or a zip into a _Tree ---------------------------------------------
@@ -158,76 +170,86 @@ def _read_file(path: Path) -> bytes | tuple[str, str]:
     return _too_large() if len(data) > MAX_FILE else data
 
 
-def _read_zip(source: Path | io.BytesIO, path: object, *, class_zip: bool = False) -> _Tree:
-    """The members of a zip (`path`: its name in messages); in a class zip, a student's
-    own .zip (at the top, or in the one folder around everything) is read as their folder."""
-    tree = _Tree()
+def _open_zip(source: Path | io.BytesIO, path: object) -> zipfile.ZipFile:
+    """A zip opened (`path`: its name in messages); FileError when it is not one or has
+    more than MAX_MEMBERS members."""
     try:
         zf = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError) as exc:
         raise FileError(
             _("{path}: not a readable zip ({error})").format(path=path, error=exc)
         ) from None
-    with zf:
-        members = zf.infolist()
-        if len(members) > MAX_MEMBERS:
-            raise FileError(
-                _("{path}: {n} members, more than {limit}").format(
-                    path=path, n=len(members), limit=MAX_MEMBERS
-                )
+    if len(zf.infolist()) > MAX_MEMBERS:
+        zf.close()
+        raise FileError(
+            _("{path}: {n} members, more than {limit}").format(
+                path=path, n=len(zf.infolist()), limit=MAX_MEMBERS
             )
-        total = 0
-        for info in members:
-            name = info.filename.replace("\\", "/")
-            parts = PurePosixPath(name).parts
-            if not parts:
-                continue
-            key = "/".join(p for p in parts if p not in ("", "/"))
-            student_zip = class_zip and name.lower().endswith(".zip") and len(parts) <= 2
-            if not info.is_dir() and not name.lower().endswith(SUFFIXES) and not student_zip:
-                continue
-            if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
-                tree.refused[_safe_key(parts)] = (
-                    "refused",
-                    _("zip member {name!r} points outside the folder").format(name=info.filename),
-                )
-                continue
-            if any(_skipped(p) for p in parts):
-                continue
-            if info.is_dir():
-                tree.folders.add(key.rstrip("/"))
-                continue
-            for i in range(1, len(parts)):
-                tree.folders.add("/".join(parts[:i]))
-            if stat.S_ISLNK(info.external_attr >> 16):
-                tree.files[key] = ("link", _("is a link; submit the file itself"))
-                continue
-            total += info.file_size
-            ratio = info.file_size / max(info.compress_size, 1)
-            limit = MAX_ZIP if student_zip else MAX_FILE
-            if info.file_size > limit or total > MAX_ZIP:
-                tree.files[key] = _too_large(limit)
-                continue
-            if ratio > MAX_RATIO and info.file_size > 64 * 1024:
-                tree.files[key] = (
-                    "too_large",
-                    _("zip member compressed {ratio:.0f} to 1: refused as a zip bomb").format(
-                        ratio=ratio
-                    ),
-                )
-                continue
-            try:
-                with zf.open(info) as fh:
-                    data = fh.read(limit + 1)  # the header may lie about the size
-            except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
-                tree.files[key] = ("refused", _("cannot be read: {error}").format(error=exc))
-                continue
-            if len(data) > limit:
-                tree.files[key] = _too_large(limit)
-            elif student_zip:
-                _add_zip_folder(tree, key[: -len(".zip")], io.BytesIO(data), info.filename)
-            else:
-                tree.files[key] = data
+        )
+    return zf
+
+
+def _read_zip(source: Path | io.BytesIO, path: object) -> _Tree:
+    with _open_zip(source, path) as zf:
+        return _zip_members(zf)
+
+
+def _zip_members(zf: zipfile.ZipFile, *, class_zip: bool = False) -> _Tree:
+    """The members of an open zip; in a class zip, a student's own .zip (at the top, or
+    in the one folder around everything) is read as their folder."""
+    tree = _Tree()
+    total = 0
+    for info in zf.infolist():
+        name = info.filename.replace("\\", "/")
+        parts = PurePosixPath(name).parts
+        if not parts:
+            continue
+        key = "/".join(p for p in parts if p not in ("", "/"))
+        student_zip = class_zip and name.lower().endswith(".zip") and len(parts) <= 2
+        if not info.is_dir() and not name.lower().endswith(SUFFIXES) and not student_zip:
+            continue
+        if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
+            tree.refused[_safe_key(parts)] = (
+                "refused",
+                _("zip member {name!r} points outside the folder").format(name=info.filename),
+            )
+            continue
+        if any(_skipped(p) for p in parts):
+            continue
+        if info.is_dir():
+            tree.folders.add(key.rstrip("/"))
+            continue
+        for i in range(1, len(parts)):
+            tree.folders.add("/".join(parts[:i]))
+        if stat.S_ISLNK(info.external_attr >> 16):
+            tree.files[key] = ("link", _("is a link; submit the file itself"))
+            continue
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        limit = MAX_ZIP if student_zip else MAX_FILE
+        if info.file_size > limit or total > MAX_ZIP:
+            tree.files[key] = _too_large(limit)
+            continue
+        if ratio > MAX_RATIO and info.file_size > 64 * 1024:
+            tree.files[key] = (
+                "too_large",
+                _("zip member compressed {ratio:.0f} to 1: refused as a zip bomb").format(
+                    ratio=ratio
+                ),
+            )
+            continue
+        try:
+            with zf.open(info) as fh:
+                data = fh.read(limit + 1)  # the header may lie about the size
+        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
+            tree.files[key] = ("refused", _("cannot be read: {error}").format(error=exc))
+            continue
+        if len(data) > limit:
+            tree.files[key] = _too_large(limit)
+        elif student_zip:
+            _add_zip_folder(tree, key[: -len(".zip")], io.BytesIO(data), info.filename)
+        else:
+            tree.files[key] = data
     return tree
 
 
