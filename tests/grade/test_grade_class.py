@@ -397,3 +397,13 @@ def test_a_rerun_removes_the_files_of_students_gone(tmp_path):
     (out / "gradescope" / "bob" / "mine.txt").unlink()
     assert CliRunner().invoke(cli, args).exit_code == 0
     assert sorted(p.name for p in (out / "gradescope").iterdir()) == ["ann", "cat"]
+
+
+def test_seed_takes_the_range_of_fcnet_check(tmp_path):
+    args = [*_one_student(tmp_path), "--unsafe-no-sandbox", "--seed", str(2**32 - 1)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "out" / "grade.json").read_text())["seed"] == 2**32 - 1
+    assert _rows(tmp_path / "out")["s"]["seed"] == 2**32 - 1
+    too_big = CliRunner().invoke(cli, [*args[:-1], str(2**32)])
+    assert too_big.exit_code == 2

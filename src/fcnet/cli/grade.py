@@ -34,7 +34,7 @@ from fcnet.i18n import gettext as _
 )
 @click.option(
     "--seed",
-    type=click.IntRange(0, 2**31 - 1),
+    type=click.IntRange(0, 2**32 - 1),
     default=None,
     help="Fixes the checks' hidden inputs. [default: drawn afresh, recorded in grade.json]",
 )

@@ -120,7 +120,7 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
     before = {} if options.force else _previous_run(options.out, settings)
     seed = options.seed
     if seed is None:  # the previous run's, so that its reused rows and grade.json agree
-        seed = before["seed"] if before else secrets.randbelow(2**31)
+        seed = before["seed"] if before else secrets.randbelow(2**32)
     jobs = options.jobs or cores()
     started = datetime.now(UTC)
     t0 = time.monotonic()
