@@ -1,5 +1,7 @@
 """The points file: defaults per check, overrides, and one-line errors (exit 2)."""
 
+from types import SimpleNamespace
+
 import pytest
 from click.testing import CliRunner
 
@@ -11,12 +13,13 @@ EXERCISE = get("backprop")
 
 
 def test_defaults_are_each_checks_own():
+    own = SimpleNamespace(name="x", points=3, visibility="hidden")
+    bare = SimpleNamespace(name="y")  # a check saying nothing: 1 point, visible
+    exercise = SimpleNamespace(name="ex", checks=[own, bare])
+    assert load_points(None, exercise) == {"x": Points(3.0, "hidden"), "y": Points(1.0, "visible")}
     table = load_points(None, EXERCISE)
     assert list(table) == [c.name for c in EXERCISE.checks]
-    for c in EXERCISE.checks:
-        assert table[c.name] == Points(
-            float(getattr(c, "points", 1.0)), getattr(c, "visibility", "visible")
-        )
+    assert set(table.values()) == {Points(1.0, "visible")}  # backprop's checks say nothing
 
 
 def test_a_file_overrides_points_and_visibility(tmp_path):
