@@ -407,3 +407,19 @@ def test_seed_takes_the_range_of_fcnet_check(tmp_path):
     assert _rows(tmp_path / "out")["s"]["seed"] == 2**32 - 1
     too_big = CliRunner().invoke(cli, [*args[:-1], str(2**32)])
     assert too_big.exit_code == 2
+
+
+def test_an_interrupted_rerun_keeps_the_files_of_students_not_graded_yet(tmp_path, monkeypatch):
+    from fcnet.grade import run
+
+    args = [*_one_student(tmp_path), "--unsafe-no-sandbox"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    (tmp_path / "subs" / "s.py").write_text(REF + "\n# changed\n")
+
+    def interrupted(*_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "_check_all", interrupted)
+    assert CliRunner().invoke(cli, args).exit_code == 130
+    assert (tmp_path / "out" / "feedback" / "s.md").is_file()  # s is still in SUBMISSIONS
+    assert (tmp_path / "out" / "gradescope" / "s" / "results.json").is_file()

@@ -173,7 +173,7 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
         done = save()
         codes = _codes(subs)
         pairs = similarity.similar_pairs(codes, options.name, options.threshold)
-        _write_rest(out, done, exercise, pairs, codes)
+        _write_rest(out, done, exercise, pairs, codes, {s.student for s in subs})
         finished = datetime.now(UTC)
         checked = sum(1 for s in todo if s.student in rows)
         seconds = round(time.monotonic() - t0, 3)
@@ -332,8 +332,15 @@ def _codes(subs: list[Submission]) -> dict[str, str]:
 
 
 def _write_rest(
-    out: Path, rows: list[Row], exercise: Any, pairs: list, codes: dict[str, str]
+    out: Path,
+    rows: list[Row],
+    exercise: Any,
+    pairs: list,
+    codes: dict[str, str],
+    students: set[str],
 ) -> None:
+    """Each graded row's files, the mistakes, the similar pairs; the files of students
+    not in `students` (those of SUBMISSIONS, graded now or not) removed."""
     for row in rows:
         write_student_files(out, row, exercise.name)
     mistakes = count_mistakes(rows, exercise)
@@ -349,11 +356,11 @@ def _write_rest(
     paired = {s for p in pairs for s in (p.a, p.b)}
     for student in sorted(paired):
         atomic_write_text(out / "similar" / f"{student}.py", codes[student])
-    _remove_stale(out, {r.student for r in rows}, paired)
+    _remove_stale(out, students, paired)
 
 
 def _remove_stale(out: Path, students: set[str], paired: set[str]) -> None:
-    """Remove what an earlier run wrote for students no longer graded (feedback/<s>.md,
+    """Remove what an earlier run wrote for students no longer there (feedback/<s>.md,
     gradescope/<s>/results.json and its folder) or no longer in a similar pair
     (similar/<s>.py): only those files of fcnet's own subfolders, never a link's target."""
     stale = (
