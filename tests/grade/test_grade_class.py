@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from classkit import REF, make_class
+from classkit import COPY, OWN, REF, make_class
 from click.testing import CliRunner
 
 from fcnet.cli import cli
@@ -292,3 +292,134 @@ def test_feedback_and_chart_follow_lang(tmp_path):
     assert json.loads((out / "grade.json").read_text())["lang"] == "zh"
     results = json.loads((out / "gradescope" / "s" / "results.json").read_text())
     assert "掩码" in json.dumps(results, ensure_ascii=False)  # the checks' own messages in zh
+
+
+def _one_student(tmp_path, code=REF):
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "s.py").write_text(code)
+    return ["grade", "backprop", str(tmp_path / "subs"), "--out", str(tmp_path / "out")]
+
+
+def test_a_rerun_with_other_settings_grades_everything_again(tmp_path):
+    args = _one_student(tmp_path)
+    out = tmp_path / "out"
+    first = CliRunner().invoke(cli, [*args, "--unsafe-no-sandbox"])
+    assert first.exit_code == 0, first.output
+    other_lang = CliRunner().invoke(cli, [*args, "--unsafe-no-sandbox", "--lang", "zh"])
+    assert "(1 checked, 0 unchanged)" in other_lang.output
+    assert json.loads((out / "grade.json").read_text())["lang"] == "zh"
+    same = CliRunner().invoke(cli, [*args, "--unsafe-no-sandbox", "--lang", "zh"])
+    assert "(0 checked, 1 unchanged)" in same.output
+    if sandbox.missing_protections():
+        pytest.skip("this machine lacks the sandbox's protections")
+    sandboxed = CliRunner().invoke(cli, [*args, "--lang", "zh"])
+    assert sandboxed.exit_code == 0, sandboxed.output
+    assert "(1 checked, 0 unchanged)" in sandboxed.output
+    assert json.loads((out / "grade.json").read_text())["unsafe_no_sandbox"] is False
+
+
+def test_a_rerun_without_seed_keeps_the_seed_its_reused_rows_were_graded_with(tmp_path):
+    args = [*_one_student(tmp_path), "--unsafe-no-sandbox"]
+    out = tmp_path / "out"
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    seed = json.loads((out / "grade.json").read_text())["seed"]
+    again = CliRunner().invoke(cli, args)
+    assert "(0 checked, 1 unchanged)" in again.output
+    assert json.loads((out / "grade.json").read_text())["seed"] == seed == _rows(out)["s"]["seed"]
+    given = CliRunner().invoke(cli, [*args, "--seed", str(seed + 1)])
+    assert "(1 checked, 0 unchanged)" in given.output
+    assert _rows(out)["s"]["seed"] == seed + 1
+    assert json.loads((out / "grade.json").read_text())["seed"] == seed + 1
+    later = CliRunner().invoke(cli, args)  # the given seed is kept too
+    assert "(0 checked, 1 unchanged)" in later.output
+    assert json.loads((out / "grade.json").read_text())["seed"] == seed + 1
+
+
+def test_a_suffix_in_capitals_is_checked_like_any_other(tmp_path):
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "s01.PY").write_text(REF)
+    out = tmp_path / "out"
+    args = ["grade", "backprop", str(tmp_path / "subs"), "--out", str(out), "--unsafe-no-sandbox"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    row = _rows(out)["s01"]
+    assert row["status"] == "ok" and row["score"] == row["max_score"] == 11
+
+
+def test_a_checker_failure_scores_every_check_and_names_the_submission(tmp_path, monkeypatch):
+    from fcnet.learn.runner import Checker
+
+    def fail(self, path):
+        raise ValueError(f"{path}: boom")
+
+    monkeypatch.setattr(Checker, "check", fail)
+    args = [*_one_student(tmp_path), "--unsafe-no-sandbox"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    row = _rows(tmp_path / "out")["s"]
+    names = [c.name for c in get("backprop").checks]
+    assert row["status"] == "crashed" and [c["name"] for c in row["checks"]] == names
+    assert row["score"] == 0 and row["max_score"] == len(names)
+    feedback = (tmp_path / "out" / "feedback" / "s.md").read_text()
+    assert "s.py: boom" in feedback and "fcnet-grade-" not in feedback
+
+
+def test_an_unchecked_submission_titles_its_checks_as_a_checked_one(tmp_path):
+    args = [*_one_student(tmp_path, code=""), "--unsafe-no-sandbox", "--lang", "zh"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    row = _rows(tmp_path / "out")["s"]
+    assert row["status"] == "empty"
+    titles = {c["name"]: c["title"] for c in row["checks"]}
+    assert titles["linear_backward values"] == "linear_backward 的数值"
+    assert "linear_backward 的数值" in (tmp_path / "out" / "feedback" / "s.md").read_text()
+
+
+def test_a_rerun_removes_the_files_of_students_gone(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for student, code in (("ann", REF), ("bob", COPY), ("cat", OWN)):
+        (subs / f"{student}.py").write_text(code)
+    out = tmp_path / "out"
+    args = ["grade", "backprop", str(subs), "--out", str(out), "--unsafe-no-sandbox"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert sorted(p.name for p in (out / "similar").iterdir()) == ["ann.py", "bob.py"]
+    (out / "feedback" / "notes.txt").write_text("the teacher's")
+    (out / "gradescope" / "bob" / "mine.txt").write_text("the teacher's")
+    (subs / "bob.py").unlink()
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == ["ann.md", "cat.md", "notes.txt"]
+    assert not (out / "gradescope" / "bob" / "results.json").exists()
+    assert [p.name for p in (out / "gradescope" / "bob").iterdir()] == ["mine.txt"]
+    assert sorted(p.name for p in (out / "gradescope").iterdir()) == ["ann", "bob", "cat"]
+    assert list((out / "similar").iterdir()) == []  # ann is in no pair now
+    (out / "gradescope" / "bob" / "mine.txt").unlink()
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert sorted(p.name for p in (out / "gradescope").iterdir()) == ["ann", "cat"]
+
+
+def test_seed_takes_the_range_of_fcnet_check(tmp_path):
+    args = [*_one_student(tmp_path), "--unsafe-no-sandbox", "--seed", str(2**32 - 1)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "out" / "grade.json").read_text())["seed"] == 2**32 - 1
+    assert _rows(tmp_path / "out")["s"]["seed"] == 2**32 - 1
+    too_big = CliRunner().invoke(cli, [*args[:-1], str(2**32)])
+    assert too_big.exit_code == 2
+
+
+def test_an_interrupted_rerun_keeps_the_files_of_students_not_graded_yet(tmp_path, monkeypatch):
+    from fcnet.grade import run
+
+    args = [*_one_student(tmp_path), "--unsafe-no-sandbox"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    (tmp_path / "subs" / "s.py").write_text(REF + "\n# changed\n")
+
+    def interrupted(*_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "_check_all", interrupted)
+    assert CliRunner().invoke(cli, args).exit_code == 130
+    assert (tmp_path / "out" / "feedback" / "s.md").is_file()  # s is still in SUBMISSIONS
+    assert (tmp_path / "out" / "gradescope" / "s" / "results.json").is_file()

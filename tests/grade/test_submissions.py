@@ -102,6 +102,26 @@ def test_a_zip_of_the_class_refuses_bad_members_one_by_one(tmp_path):
     assert {p.parent.name for p in scratch.rglob("*.py")} == {"s01", "s02"}
 
 
+def test_a_students_zip_inside_a_zip_of_the_class_is_their_folder(tmp_path):
+    import io
+
+    inner = io.BytesIO()
+    _zip(inner, {"s02/backprop.py": RIGHT})
+    _zip(
+        tmp_path / "class.zip",
+        {
+            "export/s01.py": RIGHT,
+            "export/s02.zip": inner.getvalue(),
+            "export/s03.zip": "not a zip",
+        },
+    )
+    subs = by_id(discover(tmp_path / "class.zip", "backprop", tmp_path / "scratch"))
+    assert sorted(subs) == ["s01", "s02", "s03"]
+    assert subs["s02"].status == "" and subs["s02"].source == "s02/backprop.py"
+    assert subs["s02"].path.read_text() == RIGHT
+    assert subs["s03"].status == "refused" and "not a readable zip" in subs["s03"].reason
+
+
 def test_ids_are_safe_file_names_and_unique(tmp_path):
     root = tmp_path / "class"
     root.mkdir()

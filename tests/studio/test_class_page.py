@@ -118,3 +118,30 @@ def test_the_api_opens_only_grade_folders_inside_the_root(class_server, class_ro
     (class_root / "grades/week1/feedback/dan.md").write_text("#" * (4 * 2**20 + 1))
     got = client.get("/api/class/feedback", params={"dir": "grades/week1", "student": "dan"})
     assert got.status_code == 400 and "more than" in got.json()["error"]
+
+
+def test_the_api_reads_no_file_through_a_link_out_of_the_root(class_server, class_root, tmp_path):
+    client = local_client(class_server.app)
+    week = class_root / "grades/week1"
+    secret = tmp_path / "secret.md"
+    secret.write_text("SECRET of another folder")
+    (week / "feedback/ann.md").unlink()
+    (week / "feedback/ann.md").symlink_to(secret)
+    got = client.get("/api/class/feedback", params={"dir": "grades/week1", "student": "ann"})
+    assert got.status_code == 400 and "SECRET" not in got.text
+    assert "\n" not in got.json()["error"]
+    outside = tmp_path / "similar"
+    outside.mkdir()
+    (outside / "ann.py").write_text("SECRET = 1\n")
+    (week / "similar").rename(tmp_path / "similar-kept")
+    (week / "similar").symlink_to(outside)  # the folder itself a link out of the root
+    got = client.get("/api/class/code", params={"dir": "grades/week1", "student": "ann"})
+    assert got.status_code == 400 and "SECRET" not in got.text
+    (week / "similar").unlink()
+    (tmp_path / "similar-kept").rename(week / "similar")
+    png = tmp_path / "chart.png"
+    png.write_bytes(b"\x89PNG SECRET")
+    (week / "mistakes.png").unlink()
+    (week / "mistakes.png").symlink_to(png)
+    got = client.get("/api/class/mistakes.png", params={"dir": "grades/week1"})
+    assert got.status_code == 400 and b"SECRET" not in got.content

@@ -34,9 +34,12 @@ from fcnet.i18n import gettext as _
 )
 @click.option(
     "--seed",
-    type=click.IntRange(0, 2**31 - 1),
+    type=click.IntRange(0, 2**32 - 1),
     default=None,
-    help="Fixes the checks' hidden inputs. [default: drawn afresh, recorded in grade.json]",
+    help=(
+        "Fixes the checks' hidden inputs. "
+        "[default: the previous run's, else drawn afresh; recorded in grade.json]"
+    ),
 )
 @click.option(
     "--lang",

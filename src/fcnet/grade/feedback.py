@@ -37,6 +37,13 @@ def _status_text(status: str) -> str:
     return texts.get(status, "")
 
 
+def _any_result(row: Row) -> bool:
+    """Whether a check produced a result: the checks never run all carry the one message
+    that stopped them (`unchecked_row`, the runner's), so a row whose checks passed or
+    say different things had checks that ran."""
+    return any(c.passed for c in row.checks) or len({c.message for c in row.checks}) > 1
+
+
 def feedback_markdown(row: Row, exercise: str) -> str:
     """The student's feedback: score, each visible check with its message, the count of
     hidden ones (with hidden checks the score is that of the visible ones, so that not
@@ -60,7 +67,11 @@ def feedback_markdown(row: Row, exercise: str) -> str:
         "",
     ]
     if row.status != "ok":
-        lines += [_("Not checked: {why}").format(why=row.reason or _status_text(row.status)), ""]
+        why = row.reason or _status_text(row.status)
+        if _any_result(row):
+            lines += [_("Not every check finished: {why}").format(why=why), ""]
+        else:
+            lines += [_("Not checked: {why}").format(why=why), ""]
     for c in shown:
         mark = "✓" if c.passed else "✗"
         parts = "".join(f", {p} {'✓' if ok else '✗'}" for p, ok in c.parts)

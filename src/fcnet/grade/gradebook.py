@@ -102,7 +102,9 @@ def row_from_report(
     for name, worth in points.items():
         c = results.get(name)
         if c is None:
-            checks.append(CheckRow(name, name, False, _("no result"), 0.0, max_points=worth.points))
+            checks.append(
+                CheckRow(name, _(name), False, _("no result"), 0.0, max_points=worth.points)
+            )
             continue
         checks.append(
             CheckRow(
@@ -133,9 +135,10 @@ def row_from_report(
 def unchecked_row(
     student: str, source: str, status: str, reason: str, points: dict[str, Points]
 ) -> Row:
-    """The row of a submission that could not be checked: 0 everywhere, `reason` said."""
+    """The row of a submission that could not be checked: 0 everywhere, `reason` said;
+    each check titled as a checked one is (its name translated)."""
     checks = [
-        CheckRow(name, name, False, reason, 0.0, max_points=p.points, visibility=p.visibility)
+        CheckRow(name, _(name), False, reason, 0.0, max_points=p.points, visibility=p.visibility)
         for name, p in points.items()
     ]
     return Row(student, source, status, 0.0, checks, reason=reason)

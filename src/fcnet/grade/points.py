@@ -52,7 +52,11 @@ def load_points(path: str | os.PathLike[str] | None, exercise: Exercise) -> dict
     if path is None:
         return table
     source = os.fspath(path)
-    data = parse_toml(read_text(path, 1 << 20, N_("points file")), source)
+    try:
+        text = read_text(path, 1 << 20, N_("points file"))
+    except FileNotFoundError:
+        raise FileError(_("{source}: no such file").format(source=source)) from None
+    data = parse_toml(text, source)
     unknown = set(data) - {"checks"}
     if unknown:
         raise FileError(

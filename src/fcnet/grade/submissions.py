@@ -3,17 +3,20 @@
 SUBMISSIONS is a folder holding one file (`s01.py`, `s02.ipynb`), one folder
 (`s03/backprop.py`) or one zip of such a folder (`s04.zip`) per student, or a `.zip` of
 such a folder as learning platforms export it (one top-level folder around it is looked
-through). The student's id is the file's stem
-or the folder's name. Every file is read here once, bounded, and copied into `scratch`,
-so the checks see exactly the bytes that were hashed. A submission that cannot be read
-(`missing`, `empty`, `not_utf8`, `link`, `too_large`, `refused`) is kept with its
-reason and graded 0: it never stops the run. A zip member with an absolute name, a `..`
-component, a link, or a size or compression ratio of a zip bomb is refused by itself.
+through; a student's own .zip in it is read as their folder, as in a class folder). The
+student's id is the file's stem or the folder's name. Every file is read here once,
+bounded, and copied into `scratch`, so the checks see exactly the bytes that were
+hashed. A submission that cannot be read (`missing`, `empty`, `not_utf8`, `link`,
+`too_large`, `refused`) is kept with its reason and graded 0: it never stops the run.
+A zip member with an absolute name, a `..` component, a link, or a size or compression
+ratio of a zip bomb is refused by itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
 import re
 import stat
@@ -21,6 +24,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from fcnet import i18n
 from fcnet._fileio import FileError, MiB, decode_text
 from fcnet.i18n import gettext as _
 
@@ -57,10 +61,13 @@ class _Tree:
         self.refused: dict[str, tuple[str, str]] = {}  # zip members outside: id -> why
 
 
-def discover(submissions: str | os.PathLike[str], name: str, scratch: Path) -> list[Submission]:
+def discover(
+    submissions: str | os.PathLike[str], name: str, scratch: Path, lang: str | None = None
+) -> list[Submission]:
     """The submissions of exercise `name` in `submissions` (a folder or a .zip), sorted
     by student; readable ones copied into `scratch`. ValueError when `submissions` is
-    neither, or holds no submission at all."""
+    neither, or holds no submission at all (in the current language; the reasons of
+    submissions that cannot be read, the students', in `lang`: None, the current)."""
     root = Path(submissions)
     try:
         st = os.lstat(root)
@@ -69,15 +76,18 @@ def discover(submissions: str | os.PathLike[str], name: str, scratch: Path) -> l
     if stat.S_ISLNK(st.st_mode):
         st = os.stat(root)  # the teacher's own link to the class folder is followed
     if stat.S_ISDIR(st.st_mode):
-        tree = _read_folder(root)
+        with _language(lang):
+            tree = _read_folder(root)
     elif stat.S_ISREG(st.st_mode) and root.suffix.lower() == ".zip":
-        tree = _read_zip(root)
+        with _open_zip(root, root) as zf, _language(lang):
+            tree = _zip_members(zf, class_zip=True)
     else:
         raise ValueError(
             _("{path}: expected a folder of submissions or a .zip of one").format(path=root)
         )
-    tree = _strip_top(tree)
-    subs = _submissions(tree, name)
+    with _language(lang):
+        tree = _strip_top(tree)
+        subs = _submissions(tree, name)
     if not subs:
         raise ValueError(
             _(
@@ -87,6 +97,10 @@ def discover(submissions: str | os.PathLike[str], name: str, scratch: Path) -> l
         )
     _copy(subs, tree, scratch)
     return subs
+
+
+def _language(lang: str | None) -> contextlib.AbstractContextManager[None]:
+    return i18n.use_language(lang) if lang else contextlib.nullcontext()
 
 
 # ----- reading a folder or a zip into a _Tree ---------------------------------------------
@@ -122,16 +136,22 @@ def _add_student_zip(tree: _Tree, path: Path) -> None:
     if path.is_symlink():
         tree.files[stem] = ("link", _("is a link; submit the file itself"))
         return
+    _add_zip_folder(tree, stem, path, path)
+
+
+def _add_zip_folder(tree: _Tree, key: str, source: Path | io.BytesIO, shown: object) -> None:
+    """A student's own zip (a file, or the bytes of a class zip's member) read, bounded,
+    as their folder `key`; one that cannot be read is their refused submission."""
     try:
-        inner = _strip_top(_read_zip(path))
+        inner = _strip_top(_read_zip(source, shown))
     except (FileError, OSError) as exc:
-        tree.files[stem] = ("refused", str(exc))
+        tree.files[key] = ("refused", str(exc))
         return
-    tree.folders.add(stem)
-    for key, value in inner.files.items():
-        tree.files[f"{stem}/{key}"] = value
+    tree.folders.add(key)
+    for name, value in inner.files.items():
+        tree.files[f"{key}/{name}"] = value
     if inner.refused and not inner.files:
-        tree.files[stem] = next(iter(inner.refused.values()))
+        tree.files[key] = next(iter(inner.refused.values()))
 
 
 def _read_file(path: Path) -> bytes | tuple[str, str]:
@@ -150,72 +170,91 @@ def _read_file(path: Path) -> bytes | tuple[str, str]:
     return _too_large() if len(data) > MAX_FILE else data
 
 
-def _read_zip(path: Path) -> _Tree:
-    tree = _Tree()
+def _open_zip(source: Path | io.BytesIO, path: object) -> zipfile.ZipFile:
+    """A zip opened (`path`: its name in messages); FileError when it is not one or has
+    more than MAX_MEMBERS members."""
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError) as exc:
         raise FileError(
             _("{path}: not a readable zip ({error})").format(path=path, error=exc)
         ) from None
-    with zf:
-        members = zf.infolist()
-        if len(members) > MAX_MEMBERS:
-            raise FileError(
-                _("{path}: {n} members, more than {limit}").format(
-                    path=path, n=len(members), limit=MAX_MEMBERS
-                )
+    if len(zf.infolist()) > MAX_MEMBERS:
+        zf.close()
+        raise FileError(
+            _("{path}: {n} members, more than {limit}").format(
+                path=path, n=len(zf.infolist()), limit=MAX_MEMBERS
             )
-        total = 0
-        for info in members:
-            name = info.filename.replace("\\", "/")
-            parts = PurePosixPath(name).parts
-            if not parts:
-                continue
-            key = "/".join(p for p in parts if p not in ("", "/"))
-            if not info.is_dir() and not name.lower().endswith(SUFFIXES):
-                continue
-            if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
-                tree.refused[_safe_key(parts)] = (
-                    "refused",
-                    _("zip member {name!r} points outside the folder").format(name=info.filename),
-                )
-                continue
-            if any(_skipped(p) for p in parts):
-                continue
-            if info.is_dir():
-                tree.folders.add(key.rstrip("/"))
-                continue
-            for i in range(1, len(parts)):
-                tree.folders.add("/".join(parts[:i]))
-            if stat.S_ISLNK(info.external_attr >> 16):
-                tree.files[key] = ("link", _("is a link; submit the file itself"))
-                continue
-            total += info.file_size
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > MAX_FILE or total > MAX_ZIP:
-                tree.files[key] = _too_large()
-                continue
-            if ratio > MAX_RATIO and info.file_size > 64 * 1024:
-                tree.files[key] = (
-                    "too_large",
-                    _("zip member compressed {ratio:.0f} to 1: refused as a zip bomb").format(
-                        ratio=ratio
-                    ),
-                )
-                continue
-            try:
-                with zf.open(info) as fh:
-                    data = fh.read(MAX_FILE + 1)  # the header may lie about the size
-            except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
-                tree.files[key] = ("refused", _("cannot be read: {error}").format(error=exc))
-                continue
-            tree.files[key] = _too_large() if len(data) > MAX_FILE else data
+        )
+    return zf
+
+
+def _read_zip(source: Path | io.BytesIO, path: object) -> _Tree:
+    with _open_zip(source, path) as zf:
+        return _zip_members(zf)
+
+
+def _zip_members(zf: zipfile.ZipFile, *, class_zip: bool = False) -> _Tree:
+    """The members of an open zip; in a class zip, a student's own .zip (at the top, or
+    in the one folder around everything) is read as their folder."""
+    tree = _Tree()
+    total = 0
+    for info in zf.infolist():
+        name = info.filename.replace("\\", "/")
+        parts = PurePosixPath(name).parts
+        if not parts:
+            continue
+        key = "/".join(p for p in parts if p not in ("", "/"))
+        student_zip = class_zip and name.lower().endswith(".zip") and len(parts) <= 2
+        if not info.is_dir() and not name.lower().endswith(SUFFIXES) and not student_zip:
+            continue
+        if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
+            tree.refused[_safe_key(parts)] = (
+                "refused",
+                _("zip member {name!r} points outside the folder").format(name=info.filename),
+            )
+            continue
+        if any(_skipped(p) for p in parts):
+            continue
+        if info.is_dir():
+            tree.folders.add(key.rstrip("/"))
+            continue
+        for i in range(1, len(parts)):
+            tree.folders.add("/".join(parts[:i]))
+        if stat.S_ISLNK(info.external_attr >> 16):
+            tree.files[key] = ("link", _("is a link; submit the file itself"))
+            continue
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        limit = MAX_ZIP if student_zip else MAX_FILE
+        if info.file_size > limit or total > MAX_ZIP:
+            tree.files[key] = _too_large(limit)
+            continue
+        if ratio > MAX_RATIO and info.file_size > 64 * 1024:
+            tree.files[key] = (
+                "too_large",
+                _("zip member compressed {ratio:.0f} to 1: refused as a zip bomb").format(
+                    ratio=ratio
+                ),
+            )
+            continue
+        try:
+            with zf.open(info) as fh:
+                data = fh.read(limit + 1)  # the header may lie about the size
+        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
+            tree.files[key] = ("refused", _("cannot be read: {error}").format(error=exc))
+            continue
+        if len(data) > limit:
+            tree.files[key] = _too_large(limit)
+        elif student_zip:
+            _add_zip_folder(tree, key[: -len(".zip")], io.BytesIO(data), info.filename)
+        else:
+            tree.files[key] = data
     return tree
 
 
-def _too_large() -> tuple[str, str]:
-    return "too_large", _("more than {mib} MiB").format(mib=MAX_FILE // MiB)
+def _too_large(limit: int = MAX_FILE) -> tuple[str, str]:
+    return "too_large", _("more than {mib} MiB").format(mib=limit // MiB)
 
 
 def _safe_key(parts: tuple[str, ...]) -> str:
@@ -313,13 +352,15 @@ def _unique_ids(subs: list[Submission]) -> None:
 
 
 def _copy(subs: list[Submission], tree: _Tree, scratch: Path) -> None:
-    """Write each readable submission to scratch/<student>/<its file name>."""
+    """Write each readable submission to scratch/<student>/<its file name>, its suffix in
+    lower case (found in any case, `s01.PY` is checked as the .py file it is)."""
     for sub in subs:
         if sub.status:
             continue
         folder = scratch / sub.student
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / PurePosixPath(sub.source).name
+        name = PurePosixPath(sub.source)
+        target = folder / (name.stem + name.suffix.lower())
         target.write_bytes(_raw(tree, sub.source))
         sub.path = target
 

@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 
-from fcnet._fileio import MiB, load_json, read_bytes, read_text
+from fcnet._fileio import FileError, MiB, load_json, read_bytes, read_text
 from fcnet.i18n import gettext as _
 
 router = APIRouter()
@@ -60,6 +60,17 @@ def _file(path: Path, student: str) -> Path:
     return path
 
 
+def _inside(request: Request, path: Path) -> Path:
+    """The folder `path` must sit in for the bounded readers' `inside=`: its own folder,
+    when that lies inside the class root (a link on the way out of the root is refused)."""
+    folder = path.parent.resolve()
+    if not folder.is_relative_to(class_root(request)):
+        raise FileError(
+            _("{name}: a link leading out of its folder; refused").format(name=path.name)
+        )
+    return folder
+
+
 def _student(student: str) -> str:
     if not _STUDENT.fullmatch(student):
         raise ValueError(
@@ -70,10 +81,11 @@ def _student(student: str) -> str:
     return student
 
 
-def _csv(path: Path) -> list[dict[str, str]]:
+def _csv(request: Request, path: Path) -> list[dict[str, str]]:
     if not path.is_file():
         return []
-    return list(csv.DictReader(io.StringIO(read_text(path, MAX_SMALL))))
+    text = read_text(path, MAX_SMALL, inside=_inside(request, path))
+    return list(csv.DictReader(io.StringIO(text)))
 
 
 @router.get("/class", include_in_schema=False)
@@ -110,8 +122,8 @@ def open_folder(request: Request, dir: str) -> dict[str, Any]:
     """A grade folder: grade.json, the students' rows (every check), the mistakes, the
     similar pairs."""
     path = grade_folder(request, dir)
-    info = load_json(path / "grade.json", MAX_SMALL)
-    book = load_json(path / "gradebook.json", MAX_BOOK)
+    info = load_json(path / "grade.json", MAX_SMALL, inside=path)
+    book = load_json(path / "gradebook.json", MAX_BOOK, inside=path)
     students = [
         {
             key: row.get(key)
@@ -134,25 +146,29 @@ def open_folder(request: Request, dir: str) -> dict[str, Any]:
         "grade": info,
         "checks": book.get("checks", []),
         "students": students,
-        "mistakes": _csv(path / "mistakes.csv"),
-        "similarity": _csv(path / "similarity.csv"),
+        "mistakes": _csv(request, path / "mistakes.csv"),
+        "similarity": _csv(request, path / "similarity.csv"),
     }
 
 
 @router.get("/api/class/feedback")
 def feedback(request: Request, dir: str, student: str) -> dict[str, str]:
     path = _file(grade_folder(request, dir) / "feedback" / f"{_student(student)}.md", student)
-    return {"student": student, "markdown": read_text(path, MAX_SMALL)}
+    return {
+        "student": student,
+        "markdown": read_text(path, MAX_SMALL, inside=_inside(request, path)),
+    }
 
 
 @router.get("/api/class/code")
 def code(request: Request, dir: str, student: str) -> dict[str, str]:
     """A student's code as similarity compared it (students in a similar pair only)."""
     path = _file(grade_folder(request, dir) / "similar" / f"{_student(student)}.py", student)
-    return {"student": student, "code": read_text(path, MAX_SMALL)}
+    return {"student": student, "code": read_text(path, MAX_SMALL, inside=_inside(request, path))}
 
 
 @router.get("/api/class/mistakes.png")
 def mistakes_png(request: Request, dir: str) -> Response:
-    data = read_bytes(grade_folder(request, dir) / "mistakes.png", MAX_PNG)
+    path = grade_folder(request, dir) / "mistakes.png"
+    data = read_bytes(path, MAX_PNG, inside=_inside(request, path))
     return Response(data, media_type="image/png")
