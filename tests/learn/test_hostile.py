@@ -110,7 +110,12 @@ def test_a_forged_verdict_changes_nothing(tmp_path, case):
     assert not result.passed, result
     assert any(
         why in result.message
-        for why in ("a is wrong at", "changed its input", "sent something that is not an answer")
+        for why in (
+            "a is wrong at",
+            "changed its input",
+            "sent something that is not an answer",
+            "cannot be used in exercise backprop",  # fcnet.learn.core is out of the child's reach
+        )
     ), result.message
 
 
@@ -126,6 +131,86 @@ def test_exiting_with_0_inside_a_call_fails_that_check(tmp_path):
     first, second = report.checks
     assert not first.passed and "the checking process died (exit status 0)" in first.message
     assert second.passed  # a fresh child goes on
+
+
+# ----- reaching fcnet's own answers: none is readable in the child (fcnet.learn.reach)
+
+
+REACHES = {
+    "imports fcnet's engine": ("backprop", "from fcnet import nn\n", "fcnet.nn"),
+    "calls the exercise's reference": (
+        "backprop",
+        """
+        def linear_forward(x, W, b):
+            from fcnet.learn.exercises import backprop
+            return backprop._fcnet_linear(x, W, b, np.zeros((len(x), len(W))))[0]
+        """,
+        "fcnet.learn.exercises",
+    ),
+    "imports fcnet's IDX reader": ("idx", "from fcnet.data import read_idx\n", "fcnet.data"),
+    "imports fcnet's roc_auc": ("auc", "from fcnet.metrics import roc_auc\n", "fcnet.metrics"),
+    "imports fcnet's torch backend": (
+        "torch",
+        "import fcnet.backends.torch_backend\n",
+        "fcnet.backends",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REACHES))
+def test_fcnets_own_answers_are_out_of_reach(tmp_path, case):
+    exercise, code, module = REACHES[case]
+    source = (REF if exercise == "backprop" else "") + textwrap.dedent(code)
+    report = check(tmp_path, source, exercise=exercise)
+    failed = [c for c in report.checks if not c.passed]
+    assert failed and not report.passed
+    assert f"{module} cannot be used in exercise {exercise}" in failed[0].message, failed[0]
+
+
+def test_out_of_reach_said_in_chinese(tmp_path):
+    path = tmp_path / "mine.py"
+    path.write_text(REF + "from fcnet import nn\n")
+    report = check_file("backprop", path, only=("relu_forward",), lang="zh")
+    (result,) = report.checks
+    assert "练习 backprop 中不能使用 fcnet.nn" in result.message, result.message
+
+
+def test_reading_fcnets_files_by_path_is_refused(tmp_path):
+    """Past the import message, Landlock: the engine's source, an exercise's checks and a
+    compiled copy of the checks' module cannot be opened, even by path."""
+    src = REF + textwrap.dedent("""
+        import glob, os
+        import fcnet
+        ROOT = os.path.dirname(fcnet.__file__)
+
+        def relu_forward(z):
+            paths = [os.path.join(ROOT, "nn", "layers.py"),
+                     os.path.join(ROOT, "learn", "exercises", "backprop", "__init__.py")]
+            paths += glob.glob(os.path.join(ROOT, "learn", "__pycache__", "core.*.pyc"))
+            for path in paths:
+                try:
+                    open(path, "rb").read()
+                except PermissionError:
+                    continue
+                return z * 0.5  # read it: fails the check, the test sees it
+            return np.maximum(z, 0)
+    """)
+    report = check(tmp_path, src, "relu_forward")
+    (result,) = report.checks
+    assert result.passed, result.message
+
+
+def test_the_skeletons_check_grad_works_in_the_child(tmp_path):
+    """What the child may use of fcnet still works there: check_grad (numpy and
+    fcnet.numdiff only), and fcnet.nn in the exercises that train with it (test_fit_mnist)."""
+    src = REF + textwrap.dedent("""
+        from fcnet.learn import check_grad
+        _w = np.array([1.0, -2.0, 3.0])
+        _result = check_grad(lambda: float((_w ** 3).sum()), {"w": _w}, {"w": 3 * _w ** 2})
+        assert _result.passed, str(_result)
+    """)
+    report = check(tmp_path, src, "relu_forward")
+    assert report.passed, report.text()
 
 
 # ----- escaping: files, network, processes, signals

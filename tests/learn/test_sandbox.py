@@ -243,6 +243,69 @@ def test_hidden_paths_inside_readable_folders(how, zygote, tmp_path):
 
 
 @HOW
+def test_fcnet_allow_list(how, zygote, tmp_path):
+    """`Policy.fcnet`: of fcnet's package only the files named (with their compiled copies)
+    and the folders named can be read; a file written there after the rules, even with an
+    allowed module's name pattern, cannot; every folder on the way can be listed."""
+    import fcnet
+
+    root = Path(fcnet.__file__).resolve().parent
+    late = root / "learn" / "__pycache__" / f"core-{uuid.uuid4().hex}.cpython-311.pyc"
+    named = ("__init__.py", "_startup.py", "learn/__init__.py", "learn/channel.py", "locale")
+    path = _submission(
+        tmp_path / "sub",
+        f"""
+        import json, os, time
+        root, late = {str(root)!r}, {str(late)!r}
+        while not os.path.exists(late):  # the parent writes it once this child runs
+            time.sleep(0.01)
+        readable = []
+        for folder, dirs, files in os.walk(root):
+            for name in files:
+                full = os.path.join(folder, name)
+                try:
+                    open(full, "rb").close()
+                    readable.append(os.path.relpath(full, root))
+                except OSError:
+                    pass
+        print(json.dumps({{"readable": sorted(readable), "listed": sorted(os.listdir(root))}}))
+        """,
+    )
+    policy = sb.Policy((path,), LIMITS, fcnet=named)
+    box = (
+        sb.spawn([str(path)], policy)
+        if how == "fresh"
+        else zygote.spawn("runpy:run_path", policy, args=[str(path)])
+    )
+    try:
+        with box:
+            time.sleep(0.3)  # let it confine itself first
+            late.parent.mkdir(exist_ok=True)
+            late.write_bytes(b"reference")
+            assert box.wait(60) == 0, box.output()
+            verdict = _verdict(box.output())
+    finally:
+        late.unlink(missing_ok=True)
+    readable = set(verdict["readable"])
+    expected = {"__init__.py", "_startup.py", "learn/__init__.py", "learn/channel.py"}
+    assert expected <= readable
+    assert any(r.startswith("locale/zh/") for r in readable)
+    rest = readable - expected
+    for r in rest:  # the compiled copies of the files named, and the translations
+        folder, _, name = r.rpartition("/")
+        compiled = folder.endswith("__pycache__") and name.endswith(".pyc")
+        source = f"{folder.removesuffix('__pycache__')}{name.split('.')[0]}.py".lstrip("/")
+        assert r.startswith("locale/") or (compiled and source in expected), r
+    assert "nn" in verdict["listed"] and "numdiff.py" in verdict["listed"]
+
+
+def test_fcnet_allow_list_survives_json():
+    policy = sb.Policy((Path("/x"),), LIMITS, fcnet=("learn/child.py",))
+    assert sb.Policy.from_json(json.loads(json.dumps(policy.to_json()))) == policy
+    assert sb.Policy.from_json(sb.Policy((), LIMITS).to_json()).fcnet is None
+
+
+@HOW
 def test_writes_only_in_scratch_and_scratch_is_removed(how, zygote, tmp_path):
     keep = tmp_path / "keep.txt"
     keep.write_text("mine")

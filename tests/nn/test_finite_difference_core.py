@@ -1,4 +1,4 @@
-"""The one finite-difference core (`fcnet.nn.gradcheck`): its differences, its named error
+"""The one finite-difference core (`fcnet.numdiff`): its differences, its named error
 measures (a NaN or an infinity is `inf`, never a pass), and that `fcnet gradcheck`'s
 `gradcheck`, `fcnet backprop`'s checks and the learner's `check_grad` all go through it."""
 
@@ -10,8 +10,10 @@ import math
 import numpy as np
 import pytest
 
+import fcnet.numdiff as core
+
 # the module, not `fcnet.nn.gradcheck` the function that `fcnet.nn` exports under its name
-core = importlib.import_module("fcnet.nn.gradcheck")
+nn_gradcheck = importlib.import_module("fcnet.nn.gradcheck")
 
 
 def test_central_difference_of_a_cubic_and_w_restored() -> None:
@@ -78,16 +80,17 @@ def test_every_checker_goes_through_the_one_core(monkeypatch) -> None:
         calls.append("core")
         return real(f, w, eps, indices)
 
-    monkeypatch.setattr(core, "central_difference", counting)
-    # modules bound the name at import: patch where each one looks it up
+    # modules bound the name at import: patch where each one looks it up, and make sure
+    # that each one's is the core's
     import fcnet.explain.checks as explain_checks
     import fcnet.learn.gradcheck as learn_gradcheck
 
-    monkeypatch.setattr(explain_checks, "central_difference", counting)
-    monkeypatch.setattr(learn_gradcheck, "central_difference", counting)
+    for module in (nn_gradcheck, explain_checks, learn_gradcheck):
+        assert module.central_difference is real
+        monkeypatch.setattr(module, "central_difference", counting)
 
-    model, loss_fn, x, y = core.grid_case("tanh", "mse", True, 2, 1)
-    core.gradcheck(model, loss_fn, x, y)
+    model, loss_fn, x, y = nn_gradcheck.grid_case("tanh", "mse", True, 2, 1)
+    nn_gradcheck.gradcheck(model, loss_fn, x, y)
     n_gradcheck = len(calls)
     assert n_gradcheck == len(list(model.named_parameters())) + 1  # + the input
 

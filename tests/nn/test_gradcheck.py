@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from fcnet import nn
-from fcnet.nn.gradcheck import grid_case, relative_error
+from fcnet.nn.gradcheck import grid_case
+from fcnet.numdiff import relative_error
 
 TOL = 1e-6
 

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from fcnet import nn
-from fcnet.nn.gradcheck import relative_error
+from fcnet.numdiff import relative_error
 from fcnet.sklearn import _NumpyModel, weighted_loss
 from fcnet.spec import NetSpec
 

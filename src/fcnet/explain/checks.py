@@ -1,7 +1,7 @@
 """Two independent checks of a trace's gradients: central differences on the engine's
 own loss, and PyTorch autograd on the same weights (both in float64).
 
-The differences come from `fcnet.nn.gradcheck`'s one finite-difference core and are
+The differences come from `fcnet.numdiff`, the one finite-difference core, and are
 measured by its `max_abs_error`: a NaN or an infinity anywhere (weights of 1e308 overflow)
 gives `inf`, which never passes, and `finite(trace)` says why.
 """
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from fcnet.explain.trace import Net, Trace, forward_loss
-from fcnet.nn.gradcheck import central_difference, max_abs_error
+from fcnet.numdiff import central_difference, max_abs_error
 
 EPS = 1e-6
 # Largest difference accepted, relative to the gradient's scale (at least 1): central

@@ -4,18 +4,22 @@ It decides nothing. It loads FILE (`fcnet.learn.student_file`), says which of ex
 NAME's functions exist, then answers requests on the socket FD (`fcnet.learn.channel`)
 until the checker closes it: "call" a learner's function on the given arguments,
 "value" of a module-level constant, "drive" a trusted driver of the exercise's
-(`fcnet.learn.exercises.<name>.driver`, for code that must run beside the learner's
-objects, e.g. one optimizer step of their `train`). Each answer is the value returned, as
+(`fcnet.learn.drivers.<name>`, for code that must run beside the learner's objects, e.g.
+one optimizer step of their `train`). Each answer is the value returned, as
 data, a `Remote` handle for an object that cannot cross, or the exception's type, text
 and line in the learner's file. It holds no expected value and no check; whatever it
 sends is data the checker judges. (The SIGALRM guard here is a courtesy: the checker
-times every call itself.)
+times every call itself.) Of fcnet it can read only what it imports itself, the driver
+and the packages the exercise lets the learner use (`fcnet.learn.reach`); importing any
+other module of fcnet's fails with a message that says why.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.abc
+import importlib.machinery
 import os
 import signal
 import socket
@@ -26,7 +30,9 @@ from typing import Any
 
 import numpy as np
 
+from fcnet.learn import CHILD_ENV
 from fcnet.learn.channel import Channel, ChannelError, Remote, encode
+from fcnet.learn.student_file import LoadError, load
 
 
 class _Timeout(BaseException):
@@ -90,7 +96,7 @@ class Server:
             if not callable(fn):
                 return {"error": {"kind": "exception", "type": "NameError", "text": name}}, None
         elif op == "drive":
-            drivers = importlib.import_module(f"fcnet.learn.exercises.{self.exercise}.driver")
+            drivers = importlib.import_module(f"fcnet.learn.drivers.{self.exercise}")
             driver = getattr(drivers, name)
 
             def fn(*a):
@@ -137,6 +143,38 @@ class Server:
         return any(filename == f or filename.startswith(f + "#") for f in self.filenames)
 
 
+class _OutOfReach(importlib.abc.MetaPathFinder):
+    """Says why a module of fcnet's does not import here: the sandbox keeps it unreadable
+    (`fcnet.learn.reach`). A courtesy, like the alarm: Landlock is what holds."""
+
+    def __init__(self, exercise: str):
+        self.exercise = exercise
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+        if not fullname.startswith("fcnet."):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or not spec.has_location or not spec.origin:
+            return None
+        try:
+            with open(spec.origin, "rb"):
+                pass
+        except PermissionError:
+            from fcnet.i18n import gettext as _
+
+            raise ImportError(
+                _(
+                    "{module} cannot be used in exercise {exercise}: fcnet's own code is out "
+                    "of reach while your code is checked (it could stand in for yours); write "
+                    "it yourself"
+                ).format(module=fullname, exercise=self.exercise),
+                name=fullname,
+            ) from None
+        except OSError:
+            pass
+        return None  # readable: the usual finders load it
+
+
 class _alarm:
     """SIGALRM after `seconds` raises _Timeout in the main thread (elsewhere: no limit)."""
 
@@ -176,9 +214,8 @@ class _Flushing(Channel):
 
 def serve(name: str, path: str, fd: int, functions: tuple[str, ...]) -> int:
     """Load `path`, say what it defines, and answer requests on socket `fd` until closed."""
-    from fcnet.learn.student_file import LoadError, load
-
-    os.environ["FCNET_LEARN_CHILD"] = "1"
+    os.environ[CHILD_ENV] = "1"
+    sys.meta_path.insert(0, _OutOfReach(name))
     with contextlib.suppress(AttributeError, ValueError):  # the learner's prints, line by line
         sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     channel = _Flushing(socket.socket(fileno=fd))

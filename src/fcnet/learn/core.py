@@ -28,6 +28,7 @@ import numpy as np
 
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
+from fcnet.learn import CHILD_ENV
 from fcnet.learn.channel import Remote
 
 __all__ = [
@@ -49,7 +50,6 @@ __all__ = [
 ]
 
 CALL_LIMIT = 10.0  # seconds a learner's function may take per call, unless a check says more
-CHILD_ENV = "FCNET_LEARN_CHILD"  # set in the checking child: a notebook's check cell is a no-op
 QUICK_ENV = "FCNET_LEARN_QUICK"  # "1": fit and mnist train on small slices (for tests)
 SCALE_ENV = "FCNET_LEARN_TIME_SCALE"  # multiplies every time limit (tests use 0.1)
 STATUSES = ("ok", "load_error", "crashed", "timeout", "memory", "refused")
@@ -177,6 +177,9 @@ class Exercise:
     version: str = "1"  # changes when the checks change (recorded in every report)
     mistakes: dict[str, str] = field(default_factory=dict)  # tag -> one line, marked N_()
     readable: Callable[[], tuple[str, ...]] | None = None  # data the child may read
+    # fcnet packages the learner's code may import while checked (fit, mnist: a network to
+    # train with); of fcnet the child reads only these and its own modules (`reach`)
+    uses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """`check_grad`: a finite-difference check of *your* gradients, for any function.
 
-`fcnet.nn.gradcheck` checks fcnet's own `Sequential` (and holds the finite-difference
-core both use); this one takes any loss function
+`fcnet.nn.gradcheck` checks fcnet's own `Sequential`; this one takes any loss function
 and the arrays it reads, so a learner checks their own ``w1``/``w2`` gradients (as
-cs231n's ``eval_numerical_gradient`` does), and reads the result the cs231n way.
+cs231n's ``eval_numerical_gradient`` does), and reads the result the cs231n way. Both
+differentiate with `fcnet.numdiff`; this module imports nothing of fcnet's engine, so it
+works in the sandboxed child of `fcnet check`, where the engine is out of reach.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
-from fcnet.nn.gradcheck import central_difference, entrywise_relative_error
+from fcnet.numdiff import central_difference, entrywise_relative_error
 
 __all__ = ["GradCheck", "ParamCheck", "check_grad", "reading"]
 

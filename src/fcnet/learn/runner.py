@@ -28,6 +28,7 @@ from typing import Any
 
 from fcnet import i18n
 from fcnet.i18n import gettext as _
+from fcnet.learn import reach
 from fcnet.learn.channel import Channel, ChannelError, ChannelTimeout, new_token
 from fcnet.learn.core import (
     CheckResult,
@@ -127,7 +128,7 @@ class Checker:
             if self._zygote is None:
                 from fcnet.learn import sandbox
 
-                self._zygote = sandbox.Zygote(["fcnet.learn.child", "fcnet.nn"])
+                self._zygote = sandbox.Zygote(["fcnet.learn.child"])
             return self._zygote
 
     def close(self) -> None:
@@ -480,6 +481,7 @@ def _spawn(argv, env, sock, path, readable, exercise, checker: Checker) -> Any:
                     cpu_seconds=exercise.total_seconds * time_scale() + 5,
                     memory_bytes=exercise.memory_bytes,
                 ),
+                fcnet=reach.child_files(exercise.name, exercise.uses),
             )
             zygote = checker.zygote()
             if zygote is not None:

@@ -112,26 +112,33 @@ class Limits:
 class Policy:
     """`readable`: files and folders the code may read besides Python, its packages and
     fcnet (the submission, the exercise's data); everything else is out of reach but the
-    scratch folder. `hidden`: files or folders inside those that stay unreadable (an
-    exercise's checks inside fcnet, say); their names can still be listed."""
+    scratch folder. `hidden`: files or folders inside those that stay unreadable; their
+    names can still be listed. `fcnet`: where given, the only files of the fcnet package
+    the code may read, relative to it (a folder: all of it; a `.py` file: with its
+    compiled copies in `__pycache__`); a file not named, or made later, stays unreadable.
+    None: all of fcnet."""
 
     readable: tuple[Path, ...]
     limits: Limits
     hidden: tuple[Path, ...] = ()
+    fcnet: tuple[str, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "readable": [str(p) for p in self.readable],
             "limits": vars(self.limits),
             "hidden": [str(p) for p in self.hidden],
+            "fcnet": None if self.fcnet is None else list(self.fcnet),
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Policy:
+        fcnet = data.get("fcnet")
         return cls(
             tuple(Path(p) for p in data["readable"]),
             Limits(**data["limits"]),
             tuple(Path(p) for p in data.get("hidden", ())),
+            None if fcnet is None else tuple(fcnet),
         )
 
 
@@ -351,7 +358,11 @@ def _system_rules(policy: Policy, scratch: Path, shm: bool) -> list[tuple[Path, 
     roots.update(p for p in sys.path if p and os.path.isabs(p))
     roots.update((str(_FCNET_DIR), "/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin"))
     hidden = [Path(p).resolve() for p in policy.hidden]
+    if policy.fcnet is not None:  # fcnet itself: only the files named
+        hidden.append(_FCNET_DIR)
     rules = [part for p in sorted(roots) for part in _readable_parts(Path(p), hidden, ro_exec)]
+    if policy.fcnet is not None:
+        rules += _fcnet_parts(policy.fcnet, ro_exec)
     rules += [(Path(p), _FS_READ_FILE) for p in ("/etc/ld.so.cache", "/etc/localtime")]
     rules += [(Path("/etc/fonts"), _FS_READ_FILE | _FS_READ_DIR)]  # fontconfig (matplotlib)
     rules += [(Path(p), _FS_READ_FILE | _FS_READ_DIR) for p in ("/proc", "/sys/devices/system/cpu")]
@@ -380,6 +391,28 @@ def _readable_parts(root: Path, hidden: Sequence[Path], rights: int) -> list[tup
         for entry in sorted(os.listdir(root)):
             parts += _readable_parts(root / entry, inside, rights)
     return parts
+
+
+def _fcnet_parts(names: Iterable[str], rights: int) -> list[tuple[Path, int]]:
+    """Rules giving `rights` on the fcnet files `names` (relative to the package) and their
+    compiled copies, and the listing of each folder on the way (Python's import lists them):
+    an allow-list, so a file not named, or written later, stays unreadable."""
+    root = _FCNET_DIR
+    folders = {root}
+    parts = []
+    for name in names:
+        path = (root / name).resolve()
+        if root not in path.parents or not path.exists():
+            continue
+        folders.update(p for p in path.parents if root in p.parents)
+        parts.append((path, rights))
+        cache = path.parent / "__pycache__"
+        if path.suffix == ".py" and cache.is_dir():
+            folders.add(cache)
+            with contextlib.suppress(OSError):
+                compiled = [n for n in os.listdir(cache) if n.startswith(path.stem + ".")]
+                parts += [(cache / n, rights) for n in compiled if n.endswith(".pyc")]
+    return [(folder, _FS_READ_DIR) for folder in sorted(folders)] + parts
 
 
 def _set_rlimits(limits: Limits, *, count_processes: bool) -> None:

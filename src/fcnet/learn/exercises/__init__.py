@@ -1,11 +1,11 @@
 """The exercises, by name, loaded on demand: one folder each, `exercises/<name>/`.
 
 Each folder holds the exercise's checks and mistake tags (`__init__.py`: `EXERCISE`, run in
-the checker's process), its child-side driver where one is needed (`driver.py`: code that
-must run beside the learner's objects, in the sandboxed child) and its skeleton
-(`skeleton.py`, its code once and its text in English, and `skeleton.zh.po`, the text in
-Chinese; idx also its walk-through `header.py`, `header.zh.po`).
-`_util`, `_network` and `_twolayer` are shared by several exercises.
+the checker's process) and its skeleton (`skeleton.py`, its code once and its text in
+English, and `skeleton.zh.po`, the text in Chinese; idx also its walk-through `header.py`,
+`header.zh.po`). `_util`, `_network` and `_twolayer` are shared by several exercises.
+None of this is readable in the sandboxed child (`fcnet.learn.reach`); an exercise's
+child-side driver, where it needs one, lives apart, in `fcnet.learn.drivers`.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.learn.core import CheckFailed
 
+# what fit's and mnist's `train` may import of fcnet while checked: any network will do
+TRAIN_WITH = ("fcnet.nn", "fcnet.data")
 MAX_PARAMETERS = 50_000_000
 MAX_ACTIVATION = 1 << 24  # entries of one layer's activations for a block of rows (128 MiB)
 CONTRACT = N_(

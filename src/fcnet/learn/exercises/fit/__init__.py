@@ -17,7 +17,7 @@ import numpy as np
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.learn.core import Check, CheckFailed, Exercise, Student
-from fcnet.learn.exercises._network import diverged, forward, network
+from fcnet.learn.exercises._network import TRAIN_WITH, diverged, forward, network
 from fcnet.learn.exercises._util import array
 
 BOUND, QUICK_BOUND = 0.01, 0.05
@@ -155,4 +155,5 @@ EXERCISE = Exercise(
     call_limits={"train": 120.0},
     version="2",
     mistakes=MISTAKES,
+    uses=TRAIN_WITH,
 )

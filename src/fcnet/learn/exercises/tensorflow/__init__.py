@@ -5,7 +5,7 @@ bias-free Dense layers (kernels (D_in, H) and (H, D_out): Keras keeps W^T), call
 x -> linear2(relu(linear1(x))); `train(model, x, y, steps, lr) -> list of losses`,
 GradientTape and tf.keras.optimizers.Adam on sum((y_pred - y)^2) over the whole batch.
 The checker (this module) judges; the learner's model runs in the sandboxed child, driven
-by `driver.py` beside this file: tensorflow is never imported here.
+by `fcnet.learn.drivers.tensorflow`: tensorflow is never imported here.
 """
 
 from __future__ import annotations

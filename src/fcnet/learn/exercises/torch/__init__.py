@@ -4,7 +4,7 @@ Contract (see the skeleton): `TwoLayerNet(D_in, H, D_out)`, an nn.Module with tw
 bias-free Linear layers, forward x -> linear2(relu(linear1(x))); `train(model, x, y,
 steps, lr) -> list of losses`, Adam on MSELoss(reduction="sum") over the whole batch.
 The checker (this module) judges; the learner's model runs in the sandboxed child, driven
-by `driver.py` beside this file: torch is never imported here.
+by `fcnet.learn.drivers.torch`: torch is never imported here.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Child-side drivers of exercise `tensorflow` (as `fcnet.learn.exercises.torch.driver`):
+"""Child-side drivers of exercise `tensorflow` (as `fcnet.learn.drivers.torch`):
 build the learner's Keras model, set the checker's weights, run the tape or one step of
 their `train`. Weights cross in PyTorch's layout, W1 (H, D_in), W2 (D_out, H); Keras's kernels are
 their transposes.
