@@ -11,8 +11,10 @@ from fcnet.learn.runner import Checker
 
 REF = (SOLUTIONS / "backprop_ref.py").read_text()
 POISON = REF + (
-    "\nimport numpy, fcnet.learn.core as c\nnumpy.allclose = lambda *a, **k: True\n"
-    "c.run_one = None\ndef relu_forward(z):\n    return z\n"
+    "\nimport numpy\nnumpy.allclose = lambda *a, **k: True\n"
+    "try:\n    import fcnet.learn.core as c\n    c.run_one = None\n"
+    "except ImportError:\n    pass  # out of the child's reach\n"
+    "def relu_forward(z):\n    return z\n"
 )
 
 

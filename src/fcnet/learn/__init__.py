@@ -20,13 +20,12 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from fcnet.learn.gradcheck import GradCheck, ParamCheck, check_grad
+from fcnet.learn.student_file import CHILD_ENV
 
 if TYPE_CHECKING:  # pragma: no cover
     from fcnet.learn.core import Report
 
 __all__ = ["GradCheck", "ParamCheck", "Report", "check_grad", "import_library", "run_checks"]
-
-CHILD_ENV = "FCNET_LEARN_CHILD"  # set in the checking child: a notebook's check cell is a no-op
 
 
 def __getattr__(name: str) -> Any:

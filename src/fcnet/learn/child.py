@@ -30,9 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from fcnet.learn import CHILD_ENV
 from fcnet.learn.channel import Channel, ChannelError, Remote, encode
-from fcnet.learn.student_file import LoadError, load
+from fcnet.learn.student_file import CHILD_ENV, LoadError, load
 
 
 class _Timeout(BaseException):

@@ -28,12 +28,10 @@ import numpy as np
 
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
-from fcnet.learn import CHILD_ENV
 from fcnet.learn.channel import Remote
 
 __all__ = [
     "CALL_LIMIT",
-    "CHILD_ENV",
     "COMMON_MISTAKES",
     "QUICK_ENV",
     "STATUSES",

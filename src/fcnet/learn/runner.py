@@ -40,6 +40,7 @@ from fcnet.learn.core import (
     run_one,
     time_scale,
 )
+from fcnet.learn.student_file import CHILD_ENV
 
 __all__ = ["Checker", "check_file", "protections"]
 
@@ -307,7 +308,7 @@ class _Child:
             "PYTHONPATH": os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH")) if p),
             "PYTHONDONTWRITEBYTECODE": "1",
             i18n.ENV_VAR: i18n.language(),
-            "FCNET_LEARN_CHILD": "1",
+            CHILD_ENV: "1",
         }
         for key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "FCNET_JIT"):
             if key in os.environ:

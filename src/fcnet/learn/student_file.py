@@ -17,7 +17,11 @@ from typing import Any
 from fcnet._fileio import parse_json
 from fcnet.i18n import gettext as _
 
-__all__ = ["LoadError", "load", "read_cells"]
+__all__ = ["CHILD_ENV", "LoadError", "load", "read_cells"]
+
+# "1" in the process that loads a learner's file for fcnet check (set by the runner and the
+# child): a notebook's check cell, run_checks, does nothing there
+CHILD_ENV = "FCNET_LEARN_CHILD"
 
 _MAGIC = re.compile(r"^(\s*)([%!].*)$")
 _MODULE = "fcnet_learner"
