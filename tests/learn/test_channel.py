@@ -97,6 +97,41 @@ def test_an_oversized_frame_is_refused_before_it_is_read(pair):
         recv.recv(time.monotonic() + 5)
 
 
+def test_an_announced_frame_costs_only_what_arrives():
+    """A child that announces a frame near the limit and sends little holds no more of the
+    parent's memory than that little (the buffer grows as bytes come), and big frames that
+    do arrive come whole."""
+    import tracemalloc
+
+    a, b = socket.socketpair()
+    send, recv = Channel(a), Channel(b, limit=1 << 30)
+    try:
+        a.sendall(struct.pack(">QQ", 900 << 20, 10) + b"x" * 5000)
+        tracemalloc.start()
+        with pytest.raises(ChannelTimeout):
+            recv.recv(time.monotonic() + 0.3)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak < 4 << 20, peak
+    finally:
+        a.close()
+        b.close()
+    a, b = socket.socketpair()
+    send, recv = Channel(a), Channel(b, limit=1 << 30)
+    big = np.arange(3 << 20, dtype=np.float64)  # 24 MiB: the buffer grows several times
+    try:
+        import threading
+
+        writer = threading.Thread(target=send.send, args=({"token": "t"}, big))
+        writer.start()
+        header, got = recv.recv(time.monotonic() + 30)
+        writer.join()
+        assert header["token"] == "t" and np.array_equal(got, big)
+    finally:
+        a.close()
+        b.close()
+
+
 def test_deep_nesting_is_refused(pair):
     send, recv = pair
     tree: object = 1

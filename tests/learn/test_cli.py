@@ -288,3 +288,23 @@ def test_a_notebook_syntax_error_names_its_cell_and_line(tmp_path):
 def test_a_file_that_is_not_a_notebook_is_said_so(tmp_path):
     rc, out, _ = _check(tmp_path, "{not json", name="auc", suffix=".ipynb")
     assert rc == 1 and "mine.ipynb is not a Jupyter notebook (bad JSON)" in out
+
+
+def test_protections_off_are_named_in_words(tmp_path):
+    """A kernel without a protection (acted by FCNET_SANDBOX_OFF): `fcnet check` still checks
+    and says once, in words, what is off."""
+    path = tmp_path / "backprop.py"
+    path.write_text((SOLUTIONS / "backprop_ref.py").read_text())
+    env = dict(os.environ, PYTHONPATH=SRC, FCNET_SANDBOX_OFF="seccomp")
+    proc = subprocess.run(
+        [sys.executable, "-m", "fcnet", "check", "backprop", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    notes = [line for line in proc.stderr.splitlines() if "protections off" in line]
+    assert notes == [
+        "note: protections off on this system: system-call filter (seccomp: no sockets)"
+    ]

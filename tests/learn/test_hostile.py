@@ -357,6 +357,17 @@ def test_allocating_20_gb_fails_with_a_clear_message(tmp_path):
     assert "ran out of memory" in result.message or "memory" in result.message, result.message
 
 
+def test_an_answer_over_the_exercises_bound_is_refused(tmp_path):
+    """backprop's answers are small: 100 MB from relu_forward is refused (the checker would
+    otherwise hold up to a gigabyte per child), and the next check goes on."""
+    src = REF + "\ndef relu_forward(z):\n    return np.zeros(13_000_000)\n"
+    report = check(tmp_path, src, "relu_forward", "relu_backward")
+    first, second = report.checks
+    assert not first.passed and "sent something that is not an answer" in first.message
+    assert "at most 67,108,864" in first.message, first.message
+    assert second.passed
+
+
 def test_printing_100_mb_is_bounded(tmp_path):
     src = REF + "\nimport sys\nfor _ in range(100):\n    sys.stdout.write('x' * (1 << 20))\n"
     report = check(tmp_path, src, "relu_forward")

@@ -134,7 +134,7 @@ def check(
     fcnet's, at http://127.0.0.1:PORT/backprop?explain=FILE, until Ctrl-C.
     """
     from fcnet.learn import progress
-    from fcnet.learn.runner import check_file
+    from fcnet.learn.runner import check_file, protection_names
 
     if explain:
         from fcnet.cli.serve import check_port, studio_modules
@@ -153,7 +153,7 @@ def check(
 
     off = [k for k, on in report.protections.items() if not on and k not in WATCHED]
     if off or not report.protections:
-        what = ", ".join(off) if off else _("the sandbox is unavailable")
+        what = protection_names(off) if off else _("the sandbox is unavailable")
         click.echo(_("note: protections off on this system: {what}").format(what=what), err=True)
     old = progress.load(os.path.dirname(os.path.abspath(file)))
     if old.warning:

@@ -97,7 +97,7 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
     turned into a Summary with `interrupted` after writing what was graded.
     """
     from fcnet.learn.exercises import get
-    from fcnet.learn.runner import Checker
+    from fcnet.learn.runner import Checker, protection_names
 
     lang = i18n.normalize(options.lang) or i18n.language()
     # the teacher's errors in fcnet's language, the students' files in the feedback's
@@ -109,7 +109,7 @@ def grade(options: GradeOptions, *, progress: bool | None = None) -> Summary:
             _(
                 "the sandbox lacks {missing}: students' code would run unconfined; "
                 "grade where the kernel offers them, or pass --unsafe-no-sandbox"
-            ).format(missing=", ".join(missing))
+            ).format(missing=protection_names(missing))
         )
     settings = {
         "unsafe_no_sandbox": options.unsafe_no_sandbox,

@@ -187,7 +187,7 @@ class Channel:
         sizes = self._read(16, deadline, watch)
         total, nhead = _LEN.unpack(sizes[:8])[0], _LEN.unpack(sizes[8:])[0]
         if total > self.limit or nhead > min(total, MAX_HEADER):
-            raise ChannelError(f"a frame of {total} bytes")
+            raise ChannelError(f"a frame of {total:,} bytes (at most {self.limit:,})")
         data = self._read(total, deadline, watch)
         try:
             header = json.loads(data[:nhead])
@@ -210,9 +210,9 @@ class Channel:
         return header, decode(header.get("value"), arrays)
 
     def _read(self, n: int, deadline: float | None, watch: Callable[[], None] | None) -> bytearray:
-        buf = bytearray(n)
-        view, got = memoryview(buf), 0
         if deadline is None and watch is None:  # the child: block until the frame is in
+            buf = bytearray(n)
+            view, got = memoryview(buf), 0
             while got < n:
                 try:
                     k = self.sock.recv_into(view[got:], n - got)
@@ -224,7 +224,15 @@ class Channel:
                     raise ChannelError("the other side closed the channel")
                 got += k
             return buf
+        # the parent: the buffer grows as bytes come (at most twice what came), so a frame
+        # that announces a gigabyte and sends nothing costs nothing
+        buf = bytearray(min(n, _SMALL))
+        view, got = memoryview(buf), 0
         while got < n:
+            if got == len(buf):
+                view.release()
+                buf.extend(bytes(min(len(buf), n - len(buf))))  # calloc'd zeros: untouched
+                view = memoryview(buf)
             wait = 0.05
             if deadline is not None:
                 left = deadline - time.monotonic()
@@ -237,7 +245,7 @@ class Channel:
                     watch()
                 continue
             try:
-                k = self.sock.recv_into(view[got:], n - got)
+                k = self.sock.recv_into(view[got:], len(buf) - got)
             except (BlockingIOError, InterruptedError, TimeoutError):
                 continue
             except OSError as exc:

@@ -23,10 +23,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from fcnet import i18n
+from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.learn import reach
 from fcnet.learn.channel import Channel, ChannelError, ChannelTimeout, new_token
@@ -42,11 +44,31 @@ from fcnet.learn.core import (
 )
 from fcnet.learn.student_file import CHILD_ENV
 
-__all__ = ["Checker", "check_file", "protections"]
+__all__ = ["PROTECTION_NAMES", "Checker", "check_file", "protection_names", "protections"]
 
 MAX_SUBMISSION = 16 << 20  # bytes of a learner's file
 OUTPUT_BYTES = 256 << 10  # the learner's prints kept per child
 _WATCH_EVERY = 0.2  # seconds between two looks at the child's memory
+
+
+# each protection (sandbox.PROTECTIONS) as a person reads it, and what is lost without it
+PROTECTION_NAMES = {
+    "landlock_fs": N_("file confinement (Landlock: other files unreadable, nothing written)"),
+    "landlock_net": N_("TCP confinement (Landlock)"),
+    "landlock_signal": N_("signal confinement (Landlock)"),
+    "user_namespace": N_("user namespace"),
+    "pid_namespace": N_("process namespace (no process outlives the check)"),
+    "net_namespace": N_("network namespace (no network)"),
+    "rlimits": N_("resource limits"),
+    "no_new_privs": N_("no new privileges"),
+    "seccomp": N_("system-call filter (seccomp: no sockets)"),
+    "cgroup": N_("memory and process cgroup"),
+}
+
+
+def protection_names(keys: Iterable[str]) -> str:
+    """The protections `keys` (sandbox.PROTECTIONS), as words, in the current language."""
+    return ", ".join(_(PROTECTION_NAMES[k]) if k in PROTECTION_NAMES else k for k in keys)
 
 
 def protections() -> dict[str, bool]:
@@ -293,7 +315,7 @@ class _Child:
         self.gone: ChildGone | None = None
         self._last_watch = 0.0
         mine, theirs = socket.socketpair()
-        self.channel = Channel(mine)
+        self.channel = Channel(mine, limit=checker.exercise.answer_bytes)
         ex = self.exercise
         argv = [sys.executable, "-P", "-m", "fcnet.learn.child", ex.name, str(path)]
         argv += [str(theirs.fileno()), ",".join(ex.functions)]

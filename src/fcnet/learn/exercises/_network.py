@@ -19,6 +19,7 @@ from fcnet.learn.core import CheckFailed
 # what fit's and mnist's `train` may import of fcnet while checked: any network will do
 TRAIN_WITH = ("fcnet.nn", "fcnet.data")
 MAX_PARAMETERS = 50_000_000
+ANSWER_BYTES = MAX_PARAMETERS * 8 + (64 << 20)  # the largest network, in float64
 MAX_ACTIVATION = 1 << 24  # entries of one layer's activations for a block of rows (128 MiB)
 CONTRACT = N_(
     "return the trained network as a list of (W, b) pairs, W of shape (out, in), b of shape "

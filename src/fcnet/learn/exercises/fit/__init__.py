@@ -17,7 +17,7 @@ import numpy as np
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.learn.core import Check, CheckFailed, Exercise, Student
-from fcnet.learn.exercises._network import TRAIN_WITH, diverged, forward, network
+from fcnet.learn.exercises._network import ANSWER_BYTES, TRAIN_WITH, diverged, forward, network
 from fcnet.learn.exercises._util import array
 
 BOUND, QUICK_BOUND = 0.01, 0.05
@@ -156,4 +156,5 @@ EXERCISE = Exercise(
     version="2",
     mistakes=MISTAKES,
     uses=TRAIN_WITH,
+    answer_bytes=ANSWER_BYTES,
 )

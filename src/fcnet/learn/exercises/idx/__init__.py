@@ -377,6 +377,7 @@ EXERCISE = Exercise(
     version="2",
     mistakes=MISTAKES,
     readable=_readable,
+    answer_bytes=512 << 20,  # MNIST's training images, even as float64 (376 MB)
     name="idx",
     title="read MNIST's IDX files",
     section="exercise 3 (the data set)",

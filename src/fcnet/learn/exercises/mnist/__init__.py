@@ -19,7 +19,7 @@ import numpy as np
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.learn.core import Check, CheckFailed, Exercise, Student
-from fcnet.learn.exercises._network import TRAIN_WITH, forward, network
+from fcnet.learn.exercises._network import ANSWER_BYTES, TRAIN_WITH, forward, network
 
 TARGET, QUICK_TARGET = 0.97, 0.85
 _HINT = N_(
@@ -91,6 +91,7 @@ EXERCISE = Exercise(
     version="2",
     mistakes=MISTAKES,
     uses=TRAIN_WITH,
+    answer_bytes=ANSWER_BYTES,
     name="mnist",
     title="a classifier to 97% on MNIST",
     section="exercise 3 (the classifier)",
