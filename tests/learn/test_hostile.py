@@ -154,6 +154,22 @@ REACHES = {
         "import fcnet.backends.torch_backend\n",
         "fcnet.backends",
     ),
+    # libraries that would do the exercise (Exercise.forbidden)
+    "imports scikit-learn's roc_auc_score": (
+        "auc",
+        "from sklearn.metrics import roc_auc_score as roc_auc\n",
+        "sklearn",
+    ),
+    "ranks with SciPy": ("auc", "from scipy.stats import rankdata\n", "scipy"),
+    "differentiates with PyTorch": (
+        "backprop",
+        """
+        def linear_forward(x, W, b):
+            import torch
+            return (torch.from_numpy(x) @ torch.from_numpy(W).T).numpy() + b
+        """,
+        "torch",
+    ),
 }
 
 
@@ -165,6 +181,30 @@ def test_fcnets_own_answers_are_out_of_reach(tmp_path, case):
     failed = [c for c in report.checks if not c.passed]
     assert failed and not report.passed
     assert f"{module} cannot be used in exercise {exercise}" in failed[0].message, failed[0]
+
+
+def test_a_forbidden_library_is_unreadable_even_by_path(tmp_path):
+    """Past the import message: scikit-learn's files cannot be opened in auc's child,
+    while numpy's can (the libraries the exercise allows)."""
+    import numpy
+    import sklearn.metrics
+
+    src = textwrap.dedent(f"""
+        def roc_auc(y_true, scores):
+            readable = []
+            for path in ({sklearn.metrics.__file__!r}, {numpy.__file__!r}):
+                try:
+                    open(path, "rb").close()
+                    readable.append(path)
+                except PermissionError:
+                    pass
+            if readable == [{numpy.__file__!r}]:
+                raise ValueError("only one class")  # what the check wants: it passes
+            return 0.123  # anything else fails the check, and the test sees it
+    """)
+    report = check(tmp_path, src, "one class raises ValueError", exercise="auc")
+    (result,) = report.checks
+    assert result.passed, result.message
 
 
 def test_out_of_reach_said_in_chinese(tmp_path):

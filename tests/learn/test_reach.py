@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -118,3 +119,18 @@ def test_what_the_child_imports_is_readable(name):
     assert imported <= reach.child_modules(ex.uses, driver), imported - reach.child_modules(
         ex.uses, driver
     )
+
+
+def test_forbidden_libraries_are_found_where_they_are_installed():
+    import numpy
+    import sklearn
+
+    (sk,) = reach.library_paths(("sklearn",))
+    assert sk == Path(sklearn.__file__).resolve().parent
+    assert reach.library_paths(("no_such_library_here",)) == ()
+    assert Path(numpy.__file__).resolve().parent not in reach.library_paths(
+        get("auc").forbidden
+    )  # auc's checks call the learner's code on numpy arrays
+    assert "sklearn" in get("auc").forbidden and "torch" in get("backprop").forbidden
+    for name in ("fit", "mnist", "torch", "tensorflow"):
+        assert get(name).forbidden == ()  # any network, any framework they ask for

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from fcnet.learn.channel import Channel, ChannelError, Remote, encode
-from fcnet.learn.student_file import CHILD_ENV, LoadError, load
+from fcnet.learn.student_file import CHILD_ENV, FORBIDDEN_ENV, LoadError, load
 
 
 class _Timeout(BaseException):
@@ -143,14 +143,17 @@ class Server:
 
 
 class _OutOfReach(importlib.abc.MetaPathFinder):
-    """Says why a module of fcnet's does not import here: the sandbox keeps it unreadable
-    (`fcnet.learn.reach`). A courtesy, like the alarm: Landlock is what holds."""
+    """Says why a module of fcnet's, or of a library the exercise forbids, does not import
+    here: the sandbox keeps it unreadable (`fcnet.learn.reach`). A courtesy, like the
+    alarm: Landlock is what holds."""
 
-    def __init__(self, exercise: str):
+    def __init__(self, exercise: str, forbidden: frozenset[str]):
         self.exercise = exercise
+        self.forbidden = forbidden
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
-        if not fullname.startswith("fcnet."):
+        library = fullname.partition(".")[0] in self.forbidden
+        if not (fullname.startswith("fcnet.") or library):
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or not spec.has_location or not spec.origin:
@@ -161,13 +164,20 @@ class _OutOfReach(importlib.abc.MetaPathFinder):
         except PermissionError:
             from fcnet.i18n import gettext as _
 
-            raise ImportError(
+            why = (
                 _(
+                    "{module} cannot be used in exercise {exercise}: it would do the exercise "
+                    'for you; keep comparisons with it under if __name__ == "__main__":'
+                )
+                if library
+                else _(
                     "{module} cannot be used in exercise {exercise}: fcnet's own code is out "
                     "of reach while your code is checked (it could stand in for yours); write "
                     "it yourself"
-                ).format(module=fullname, exercise=self.exercise),
-                name=fullname,
+                )
+            )
+            raise ImportError(
+                why.format(module=fullname, exercise=self.exercise), name=fullname
             ) from None
         except OSError:
             pass
@@ -214,7 +224,8 @@ class _Flushing(Channel):
 def serve(name: str, path: str, fd: int, functions: tuple[str, ...]) -> int:
     """Load `path`, say what it defines, and answer requests on socket `fd` until closed."""
     os.environ[CHILD_ENV] = "1"
-    sys.meta_path.insert(0, _OutOfReach(name))
+    forbidden = os.environ.get(FORBIDDEN_ENV, "")
+    sys.meta_path.insert(0, _OutOfReach(name, frozenset(filter(None, forbidden.split(",")))))
     with contextlib.suppress(AttributeError, ValueError):  # the learner's prints, line by line
         sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     channel = _Flushing(socket.socket(fileno=fd))

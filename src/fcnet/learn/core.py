@@ -178,6 +178,9 @@ class Exercise:
     # fcnet packages the learner's code may import while checked (fit, mnist: a network to
     # train with); of fcnet the child reads only these and its own modules (`reach`)
     uses: tuple[str, ...] = ()
+    # libraries that would do the exercise for the learner (auc: scikit-learn's
+    # roc_auc_score): unreadable in the child, their import fails saying why (`reach`)
+    forbidden: tuple[str, ...] = ()
     # the largest answer the checker accepts from the child (a frame of the channel): what a
     # right answer needs, with room for a wrong dtype, and no more than the parent should hold
     answer_bytes: int = 64 << 20

@@ -11,6 +11,11 @@ sandbox's Landlock rules (`sandbox.Policy.fcnet`, an allow-list) leave readable 
   with any network: `fcnet.nn`, `fcnet.data`), with what they import;
 - fcnet's translations (`DATA`).
 
+Libraries an exercise forbids (`Exercise.forbidden`: backprop's autograd frameworks and
+SciPy, auc's scikit-learn) are made unreadable too, where the parent finds them
+(`library_paths`, `sandbox.Policy.hidden`); the child is told their names
+(`student_file.FORBIDDEN_ENV`) only to say why their import fails.
+
 The closure is read from the modules' own import statements (`ast`), so it cannot fall
 behind the code: a module-level import of the engine by the child server would show in
 `child_modules()` (tests/learn/test_reach.py fails on it). Imports inside functions are not
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib.util
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -123,3 +129,23 @@ def child_files(exercise: str, uses: tuple[str, ...] = ()) -> tuple[str, ...]:
     modules = child_modules(uses, driver_module(exercise))
     files = {str(module_file(m).relative_to(_ROOT)) for m in modules}  # type: ignore[union-attr]
     return (*sorted(files), *DATA)
+
+
+@functools.lru_cache(maxsize=32)
+def library_paths(names: tuple[str, ...]) -> tuple[Path, ...]:
+    """Where the libraries `names` (top-level, e.g. "sklearn") are installed, as this
+    process would import them: their package folders, or their module files; a library
+    that is not installed has none. Nothing is imported."""
+    paths: list[Path] = []
+    for name in names:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is None:
+            continue
+        if spec.submodule_search_locations:
+            paths += [Path(p).resolve() for p in spec.submodule_search_locations]
+        elif spec.origin and spec.has_location:
+            paths.append(Path(spec.origin).resolve())
+    return tuple(paths)

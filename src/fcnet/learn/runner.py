@@ -42,7 +42,7 @@ from fcnet.learn.core import (
     run_one,
     time_scale,
 )
-from fcnet.learn.student_file import CHILD_ENV
+from fcnet.learn.student_file import CHILD_ENV, FORBIDDEN_ENV
 
 __all__ = ["PROTECTION_NAMES", "Checker", "check_file", "protection_names", "protections"]
 
@@ -331,6 +331,7 @@ class _Child:
             "PYTHONDONTWRITEBYTECODE": "1",
             i18n.ENV_VAR: i18n.language(),
             CHILD_ENV: "1",
+            FORBIDDEN_ENV: ",".join(ex.forbidden),
         }
         for key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "FCNET_JIT"):
             if key in os.environ:
@@ -504,6 +505,7 @@ def _spawn(argv, env, sock, path, readable, exercise, checker: Checker) -> Any:
                     cpu_seconds=exercise.total_seconds * time_scale() + 5,
                     memory_bytes=exercise.memory_bytes,
                 ),
+                hidden=reach.library_paths(exercise.forbidden),
                 fcnet=reach.child_files(exercise.name, exercise.uses),
             )
             zygote = checker.zygote()

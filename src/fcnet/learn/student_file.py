@@ -17,11 +17,14 @@ from typing import Any
 from fcnet._fileio import parse_json
 from fcnet.i18n import gettext as _
 
-__all__ = ["CHILD_ENV", "LoadError", "load", "read_cells"]
+__all__ = ["CHILD_ENV", "FORBIDDEN_ENV", "LoadError", "load", "read_cells"]
 
 # "1" in the process that loads a learner's file for fcnet check (set by the runner and the
 # child): a notebook's check cell, run_checks, does nothing there
 CHILD_ENV = "FCNET_LEARN_CHILD"
+# the libraries the exercise forbids, comma-separated: the child names them when their
+# import fails (`fcnet.learn.reach` makes them unreadable)
+FORBIDDEN_ENV = "FCNET_LEARN_FORBIDDEN"
 
 _MAGIC = re.compile(r"^(\s*)([%!].*)$")
 _MODULE = "fcnet_learner"

@@ -1,7 +1,9 @@
 # %% [markdown]
 # # Exercise `auc`: the area under the ROC curve
 #
-# The course text computes AUC with scikit-learn's `roc_auc_score`. Write it yourself.
+# The course text computes AUC with scikit-learn's `roc_auc_score`. Write it yourself
+# (while it is checked, your code cannot import scikit-learn or SciPy: compare with
+# them under `if __name__ == "__main__":`).
 # AUC is the probability that a random positive scores higher than a random negative:
 # over the P * N (positive, negative) pairs, count 1 for a pair ordered right and 1/2 for
 # a tie, and divide by P * N. Counting pairs one by one costs O(P N); with ranks (sort

@@ -18,6 +18,8 @@
 # With the loss a mean over the batch, the 1/N lives in delta (the loss's gradient), so
 # dW and db are sums. Write the five functions below, then run this file (or
 # `fcnet check backprop backprop.py`). Loops are allowed: the checks grade correctness.
+# numpy only: while it is checked, your code cannot import PyTorch, TensorFlow, JAX,
+# SciPy or fcnet's own layers (they would do it for you).
 
 # %%
 import numpy as np
