@@ -65,6 +65,19 @@ def test_mnist_undertrained_fails_with_the_accuracy():
     assert "97%" not in text.split("(")[0]  # the quick bound is not called the 97% one
 
 
+def test_mnist_untrained_weights_are_said_to_be_at_chance():
+    """Finite weights that learnt nothing (here: zeros, one digit for every image) are
+    diagnosed as such, not sent to train longer."""
+    ns = namespace(
+        "mnist_ref",
+        "def train(x, y):\n    return [(np.zeros((10, 784)), np.zeros(10))]\n",
+    )
+    rep = report("mnist", ns, "test accuracy", quick=True)
+    (check,) = rep.checks
+    assert not check.passed and check.tag == "diverged", check
+    assert "about chance (10%): the network predicts 1 of the 10 digits" in check.message
+
+
 def test_mnist_a_network_of_the_wrong_shape_is_named():
     ns = namespace("mnist_ref", "_t = train\ndef train(x, y):\n    return _t(x, y, 1)[:1]\n")
     rep = report("mnist", ns, "train returns a network")

@@ -240,6 +240,27 @@ def test_reading_fcnets_files_by_path_is_refused(tmp_path):
     assert result.passed, result.message
 
 
+def test_no_reference_is_in_the_childs_memory(tmp_path):
+    """The zygote preloads only the child server: no module of fcnet's but those the child
+    may read is in a child's sys.modules, nor any library the exercise forbids."""
+    from fcnet.learn import reach
+
+    allowed = sorted(reach.child_modules())
+    src = REF + textwrap.dedent(f"""
+        import sys
+
+        def relu_forward(z):
+            loaded = [m for m in sys.modules if m.split(".")[0] in ("fcnet", "torch", "scipy")]
+            extra = [m for m in loaded if m not in {allowed!r}]
+            if extra:
+                raise RuntimeError("in memory: " + ", ".join(sorted(extra)))
+            return np.maximum(z, 0)
+    """)
+    report = check(tmp_path, src, "relu_forward")
+    (result,) = report.checks
+    assert result.passed, result.message
+
+
 def test_the_skeletons_check_grad_works_in_the_child(tmp_path):
     """What the child may use of fcnet still works there: check_grad (numpy and
     fcnet.numdiff only), and fcnet.nn in the exercises that train with it (test_fit_mnist)."""

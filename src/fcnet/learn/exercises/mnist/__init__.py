@@ -22,6 +22,7 @@ from fcnet.learn.core import Check, CheckFailed, Exercise, Student
 from fcnet.learn.exercises._network import ANSWER_BYTES, TRAIN_WITH, forward, network
 
 TARGET, QUICK_TARGET = 0.97, 0.85
+CHANCE = 0.2  # under this a network has learnt nothing (guessing is right 1 time in 10)
 _HINT = N_(
     "a hidden layer of a few hundred ReLUs, softmax cross-entropy, Adam (lr 1e-3) on "
     "minibatches of ~100 for a few epochs reaches 97-98%"
@@ -60,7 +61,8 @@ def check_accuracy(student: Student) -> str:
     t0 = time.perf_counter()
     layers = network(student.call("train", x, y), 784, 10)
     seconds = time.perf_counter() - t0
-    acc = float((_labels(layers, xt) == yt).mean())
+    predicted = _labels(layers, xt)
+    acc = float((predicted == yt).mean())
     what = _("{acc:.2%} on {n} test images ({right} right)").format(
         acc=acc, n=len(xt), right=round(acc * len(xt))
     )
@@ -69,6 +71,15 @@ def check_accuracy(student: Student) -> str:
         if quick
         else _("the bound {target:.0%}")
     ).format(target=target, full=TARGET)
+    if acc < CHANCE:  # finite, but nothing learnt: say so, not "train longer"
+        raise CheckFailed(
+            _(
+                "test accuracy {what}, about chance (10%): the network predicts {k} of the 10 "
+                "digits; training diverged (lower the learning rate) or train returned "
+                "untrained weights"
+            ).format(what=what, k=int(np.unique(predicted).size)),
+            tag="diverged",
+        )
     if acc < target:
         raise CheckFailed(
             _("test accuracy {what}, need >= {bound}: {hint}").format(
@@ -83,7 +94,10 @@ def check_accuracy(student: Student) -> str:
 
 MISTAKES = {
     "not_a_network": N_("train does not return a list of (W, b) pairs of a ReLU network"),
-    "diverged": N_("training diverged to NaN or inf (learning rate too large)"),
+    "diverged": N_(
+        "training diverged (NaN, inf, or accuracy at chance: learning rate too large), or "
+        "untrained weights returned"
+    ),
     "mnist_accuracy": N_("the network's test accuracy is under the bound"),
 }
 
