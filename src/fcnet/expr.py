@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from fcnet import _pyast
 from fcnet.i18n import N_, ngettext
 from fcnet.i18n import gettext as _
 
@@ -279,7 +280,7 @@ def parse(text: str) -> Expression:
         if not ch.isprintable():
             raise ExprError(text, _("expected one line of printable text"), i + 1)
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = _pyast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
         raise _syntax_error(text, err) from None
     except (ValueError, MemoryError, RecursionError) as err:

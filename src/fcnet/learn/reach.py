@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import fcnet
+from fcnet import _pyast
 
 CHILD = ("fcnet.learn.child",)  # the child server; fcnet.learn with it (check_grad)
 DATA = ("locale",)  # folders of fcnet's the child reads whole: the translations
@@ -81,7 +82,7 @@ def _imports(name: str, path: Path) -> set[str]:
             elif isinstance(node, ast.With | ast.ClassDef):
                 visit(node.body)
 
-    visit(ast.parse(path.read_bytes(), str(path)).body)
+    visit(_pyast.parse(path.read_bytes(), str(path)).body)
     return {m for m in found if m.split(".")[0] == "fcnet" and module_file(m) is not None}
 
 

@@ -24,6 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from fcnet import _pyast
 from fcnet._fileio import atomic_write_text
 
 __all__ = [
@@ -116,7 +117,7 @@ def parameters(name: str) -> dict[str, tuple[str, ...]]:
     """{function: its parameters' names} of exercise `name`, as its English skeleton
     defines them (a failing check's diff names its inputs so); {} without a skeleton."""
     try:
-        tree = ast.parse(template(name, "en"))
+        tree = _pyast.parse(template(name, "en"))
     except (OSError, SyntaxError, ValueError):
         return {}
     return {

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from fcnet import _pyast
+
 __all__ = ["Unit", "catalog", "catalog_path", "translate", "units", "update_catalog"]
 
 _CELL = re.compile(r"^# %%")
@@ -161,7 +163,7 @@ def units(source: str) -> list[Unit]:
             found += [unit] if unit else []
             continue
         code = lines[first:end]
-        tree = ast.parse("\n".join(code))
+        tree = _pyast.parse("\n".join(code))
         found += _docstrings(tree, code, first)
         found += _printed(tree, code, first)
         found += _comments(code, first)
