@@ -60,12 +60,12 @@ def events(client, session_id: str) -> list[dict]:
         (
             {"expr": "sin(x)", "width": 1025},
             422,
-            "width: Input should be less than or equal to 1024",
+            "width: expected a number of at most 1024, got 1025",
         ),
         ({"expr": "sin(x)", "width": 0}, 422, "width"),
         ({"expr": "sin(x)", "depth": 5}, 422, "depth"),
         ({"expr": "sin(x)", "steps": 20001}, 422, "steps"),
-        ({"expr": "sin(x)", "lr": 0}, 422, "lr: Input should be greater than 0"),
+        ({"expr": "sin(x)", "lr": 0}, 422, "lr: expected a number greater than 0, got 0"),
         ({"expr": "sin(x)", "lr": 10.5}, 422, "lr"),
         ({"expr": "sin(x)", "lr": "fast"}, 422, "lr"),
         ({"expr": "sin(x)", "activation": "swish"}, 422, "activation"),
@@ -73,8 +73,8 @@ def events(client, session_id: str) -> list[dict]:
         ({"expr": "sin(x)", "backend": "jax"}, 422, "backend"),
         ({"expr": "sin(x)", "x_min": 2, "x_max": 1}, 422, "x_min < x_max"),
         ({"expr": "sin(x)", "x_max": 1e9}, 422, "x_max"),
-        ({"expr": "sin(x)", "surprise": 1}, 422, "surprise: Extra inputs are not permitted"),
-        ({"width": 8}, 422, "expr: Field required"),
+        ({"expr": "sin(x)", "surprise": 1}, 422, "surprise: unknown field, got 1"),
+        ({"width": 8}, 422, "expr: required"),
     ],
 )
 def test_fit_refuses_bad_requests_with_a_message(client, body, status, message):
@@ -445,7 +445,7 @@ def test_predict_on_a_blank_canvas_has_no_prediction(client):
         ({"model": f"run:{RUN_FIT}", "image": digit_one_png()}, 404, "has no model.npz"),
         ({"model": "session:0123456789abcdef", "image": digit_one_png()}, 404, "no model"),
         ({"model": "pickle:evil", "image": digit_one_png()}, 400, "expected 'run:<name>'"),
-        ({"image": digit_one_png()}, 422, "model: Field required"),
+        ({"image": digit_one_png()}, 422, "model: required"),
     ],
 )
 def test_predict_refuses_bad_requests(client, body, status, message):

@@ -258,6 +258,18 @@ def test_fit_page_in_chinese_after_training_and_a_refused_expression(zh_context,
     assert page.js_errors == []
 
 
+def test_fit_pages_refusal_by_the_server_in_chinese_names_the_forms_label(zh_context, live_server):
+    page = zh_page(zh_context, live_server.url + "/fit")
+    page.wait_for_function("(document.querySelector('#train') || {}).textContent === '训练'")
+    page.fill("#expr", "sin(x)")
+    page.fill("#width", "5000")
+    page.click("#train")  # a 422: "width：应为不大于 1024 的数，实际为 5000"
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.inner_text("#error").startswith('"隐藏层宽度"：应为不大于 1024 的数，实际为 5000')
+    assert_chinese(page)
+    assert page.js_errors == []
+
+
 def test_backprop_page_in_chinese_after_a_step_and_a_bad_size(zh_context, live_server):
     page = zh_page(zh_context, live_server.url + "/backprop")
     page.wait_for_function("window.bpState && window.bpState.status === 'idle'")

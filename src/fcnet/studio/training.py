@@ -61,7 +61,7 @@ def check_backend(backend: str) -> None:
 MAX_INT = 2**63 - 1
 
 
-def _path(parent: str, key: Any) -> str:
+def item_path(parent: str, key: Any) -> str:
     """A JSON item's path as the error names it: a.b[2].c."""
     if key is None:
         return parent
@@ -88,14 +88,14 @@ class StrictRequest(BaseModel):
             for key, value in pairs:
                 kind = type(value)
                 if kind is dict or kind is list:
-                    stack.append((_path(where, key), value))
+                    stack.append((item_path(where, key), value))
                 elif kind is int and (value > MAX_INT or value < -MAX_INT):
                     digits = int(value.bit_length() * 0.30103) + 1  # str() may be refused
                     raise ValueError(
                         _(
                             "{field}: expected a number of at most 19 digits, got one of "
                             "about {digits}"
-                        ).format(field=_path(where, key) or "body", digits=digits)
+                        ).format(field=item_path(where, key) or "body", digits=digits)
                     )
         return data
 

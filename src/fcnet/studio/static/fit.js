@@ -68,7 +68,7 @@
 
   // A server message with the API's field names replaced by the form's labels.
   function labelled(message) {
-    return message.replace(/\b(x_min|x_max|expr|width|depth|activation|optimizer|lr|steps|backend|every)\b(?=:| <| and|,|$)/g,
+    return message.replace(/\b(x_min|x_max|expr|width|depth|activation|optimizer|lr|steps|backend|every)\b(?=:|：| <| and|,|，|$)/g,
       (k) => `"${LABELS[k]}"`);
   }
 
