@@ -101,3 +101,20 @@ def test_the_submissions_copy_is_private_while_it_is_checked(tmp_path, monkeypat
         report = checker.check(path, only=("linear_forward",))
     assert report.checks[0].passed, report.checks[0].message
     assert modes == [(0o700, 0o400)]
+
+
+def test_a_plain_childs_home_is_its_scratch_folder(tmp_path):
+    """Without a sandbox the learner's libraries still write their caches (matplotlib's,
+    keras's) only in the child's scratch folder, its working folder, removed after: never
+    under a HOME of the checker's choosing (a /nonexistent made at the root by root)."""
+    path = tmp_path / "backprop.py"
+    path.write_text(
+        REF
+        + "\nimport os\nhere = os.getcwd()\n"
+        + "for where in (os.path.expanduser('~'), os.environ['TMPDIR'],\n"
+        + "              os.path.dirname(os.environ['MPLCONFIGDIR'])):\n"
+        + "    assert where == here, (where, here)\n"
+    )
+    with Checker("backprop", unsafe_no_sandbox=True) as checker:
+        report = checker.check(path, only=("linear_forward",))
+    assert report.passed, report.checks[0].message

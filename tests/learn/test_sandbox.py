@@ -202,6 +202,7 @@ def test_hidden_paths_inside_readable_folders(how, zygote, tmp_path):
     (data / "x.txt").write_text("data")
     (data / "deeper" / "answers.txt").write_text("42")
     (data / "deeper" / "y.txt").write_text("more data")
+    (data / "link.txt").symlink_to(data / "deeper" / "answers.txt")  # a way round: closed too
     checks = Path(exercises.__file__).parent / "fit" / "__init__.py"
     path = _submission(
         tmp_path / "sub",
@@ -218,6 +219,7 @@ def test_hidden_paths_inside_readable_folders(how, zygote, tmp_path):
             "deeper": attempt(lambda: open({str(data / "deeper" / "y.txt")!r}).read()),
             "listing": sorted(os.listdir({str(data / "deeper")!r})),
             "answers": attempt(lambda: open({str(data / "deeper" / "answers.txt")!r}).read()),
+            "link": attempt(lambda: open({str(data / "link.txt")!r}).read()),
             "checks": attempt(lambda: open({str(checks)!r}).read()),
             "fcnet": attempt(lambda: __import__("fcnet.learn.channel")),
         }}))
@@ -237,6 +239,7 @@ def test_hidden_paths_inside_readable_folders(how, zygote, tmp_path):
         "deeper": "ok",
         "listing": ["answers.txt", "y.txt"],
         "answers": "PermissionError",
+        "link": "PermissionError",
         "checks": "PermissionError",
         "fcnet": "ok",
     }
@@ -297,6 +300,13 @@ def test_fcnet_allow_list(how, zygote, tmp_path):
         source = f"{folder.removesuffix('__pycache__')}{name.split('.')[0]}.py".lstrip("/")
         assert r.startswith("locale/") or (compiled and source in expected), r
     assert "nn" in verdict["listed"] and "numdiff.py" in verdict["listed"]
+
+
+def test_nested_roots_are_covered_once(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "c").symlink_to(tmp_path / "a" / "b")
+    roots = [str(tmp_path / p) for p in ("a", "a/b", "c", "absent")]
+    assert sb._outermost(roots) == [str(tmp_path.resolve() / "a")]
 
 
 def test_fcnet_allow_list_survives_json():

@@ -323,7 +323,7 @@ class _Child:
             argv += ["--address-limit", str(ex.memory_bytes)]
         env = {
             "PATH": os.defpath,
-            "HOME": "/nonexistent",
+            "HOME": "/nonexistent",  # the sandbox, or _PlainChild, sets its own scratch folder
             "LANG": "C.UTF-8",
             # fcnet first, then the packages the parent found there (a plain child imports
             # numpy as the parent did; the sandbox sets its own path)
@@ -527,6 +527,9 @@ class _PlainChild:
 
     def __init__(self, argv: list[str], env: dict[str, str], sock: socket.socket):
         self.scratch = Path(tempfile.mkdtemp(prefix="fcnet-scratch-"))
+        # libraries write their caches under HOME (matplotlib, keras): into scratch, removed
+        # with it, never a /nonexistent made at the root by a checker run as root
+        home = {"HOME": str(self.scratch), "MPLCONFIGDIR": str(self.scratch / ".matplotlib")}
         self._proc = subprocess.Popen(
             argv,
             pass_fds=(sock.fileno(),),
@@ -534,7 +537,7 @@ class _PlainChild:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env=env,
+            env={**env, **home, "TMPDIR": str(self.scratch)},
             cwd=self.scratch,
         )
         self.pid = self._proc.pid

@@ -357,10 +357,10 @@ def _system_rules(policy: Policy, scratch: Path, shm: bool) -> list[tuple[Path, 
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     roots.update(p for p in sys.path if p and os.path.isabs(p))
     roots.update((str(_FCNET_DIR), "/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin"))
-    hidden = [Path(p).resolve() for p in policy.hidden]
+    hidden = [os.path.realpath(p) for p in policy.hidden]
     if policy.fcnet is not None:  # fcnet itself: only the files named
-        hidden.append(_FCNET_DIR)
-    rules = [part for p in sorted(roots) for part in _readable_parts(Path(p), hidden, ro_exec)]
+        hidden.append(str(_FCNET_DIR))
+    rules = [part for p in _outermost(roots) for part in _readable_parts(p, hidden, ro_exec)]
     if policy.fcnet is not None:
         rules += _fcnet_parts(policy.fcnet, ro_exec)
     rules += [(Path(p), _FS_READ_FILE) for p in ("/etc/ld.so.cache", "/etc/localtime")]
@@ -369,27 +369,43 @@ def _system_rules(policy: Policy, scratch: Path, shm: bool) -> list[tuple[Path, 
     rules += [(Path(p), _FS_READ_FILE) for p in ("/dev/urandom", "/dev/random", "/dev/zero")]
     rules += [(Path("/dev/null"), _FS_READ_FILE | _FS_WRITE_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV)]
     for p in policy.readable:
-        rules += _readable_parts(Path(p), hidden, _FS_READ_FILE | _FS_READ_DIR)
+        rules += _readable_parts(str(p), hidden, _FS_READ_FILE | _FS_READ_DIR)
     rules.append((scratch, (1 << 16) - 1))  # every right, masked to the ABI's
     if shm:  # our own /dev/shm (multiprocessing's semaphores, torch's shared tensors)
         rules.append((Path("/dev/shm"), (1 << 16) - 1))
     return rules
 
 
-def _readable_parts(root: Path, hidden: Sequence[Path], rights: int) -> list[tuple[Path, int]]:
+def _outermost(roots: Iterable[str]) -> list[str]:
+    """The existing `roots`, resolved, less those inside another (its rules cover them)."""
+    found = sorted({os.path.realpath(r) for r in roots if os.path.exists(r)})
+    return [r for r in found if not any(_within(r, o) and r != o for o in found)]
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _readable_parts(root: str, hidden: Sequence[str], rights: int) -> list[tuple[Path, int]]:
     """Rules giving `rights` on `root` but none on the `hidden` paths inside it (Landlock
     only adds rights: each folder on the way to a hidden path may be listed, and each of
-    its other entries is allowed whole)."""
-    root = root.resolve()
-    inside = [h for h in hidden if h == root or root in h.parents]
+    its other entries is allowed whole). Paths as strings: a root such as site-packages has
+    hundreds of entries, and this runs for every sandbox."""
+    root = os.path.realpath(root)
+    inside = [h for h in hidden if _within(h, root)]
     if not inside:
-        return [(root, rights)]
+        return [(Path(root), rights)]
     if root in inside:
         return []
-    parts = [(root, rights & _FS_READ_DIR)]
-    with contextlib.suppress(OSError):
-        for entry in sorted(os.listdir(root)):
-            parts += _readable_parts(root / entry, inside, rights)
+    parts = [(Path(root), rights & _FS_READ_DIR)]
+    with contextlib.suppress(OSError), os.scandir(root) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.is_symlink():  # where it leads decides
+                parts += _readable_parts(entry.path, inside, rights)
+            elif any(_within(h, entry.path) for h in inside):
+                parts += _readable_parts(entry.path, inside, rights)
+            else:
+                parts.append((Path(entry.path), rights))
     return parts
 
 
