@@ -3,10 +3,10 @@
 The options' JSON types are not written here a second time: each task registers its
 options dataclass (`register_task`, called where the task declares it), and the record's
 pydantic model is derived from that declaration (each field's `kind`, `nargs` and type).
-`read_run` is the one bounded reader of run.json (a regular file of at most 1 MiB,
-nested at most 64 deep), used by --resume, `evaluate`, `predict` and the distributed
-launcher: a bad field is a ValueError naming the file and the field, before anything
-uses it.
+`read_run` reads run.json through the run folder's reader (`fcnet.runs.reader`: a regular
+file of at most 1 MiB, nested at most 64 deep) and checks it, for --resume, `evaluate`,
+`predict` and the distributed launcher: a bad field is a ValueError naming the file and
+the field, before anything uses it.
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from fcnet._fileio import FileError, load_json
+from fcnet._fileio import FileError, shown_name
 from fcnet.i18n import gettext as _
+from fcnet.runs import reader
 from fcnet.runs.layout import RUN_JSON
-
-RUN_JSON_LIMIT = 1 << 20  # bytes: a run.json is about one KiB
 
 # options every task's run.json must hold (not None), beside the task's own
 REQUIRED = ("backend", "seed", "early_stopping", "patience", "quiet")
@@ -80,17 +79,25 @@ def _registered() -> dict[str, tuple[type[BaseModel], dict[str, str], tuple[str,
     return _TASKS
 
 
-def read_run(run_dir: str | os.PathLike[str], task: str | None = None) -> dict[str, Any]:
-    """The run.json of a run folder (checked), for --resume, predict and evaluate."""
+def read_run(
+    run_dir: str | os.PathLike[str],
+    task: str | None = None,
+    *,
+    inside: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """The run.json of a run folder, checked against its task's registered options, for
+    --resume, predict and evaluate. `task`: the task the run must be. `inside`: the run
+    folder as the caller resolved it; run.json must sit in it (a link leading out is
+    refused) and messages name the file alone (`fcnet._fileio`'s `inside=`)."""
     run_dir = Path(run_dir)
-    meta = run_dir / RUN_JSON
-    if not meta.is_file():
+    if not (run_dir / RUN_JSON).is_file():
         if not run_dir.exists():
             msg = _("{run_dir}: not an fcnet run folder (does not exist)")
         else:
             msg = _("{run_dir}: not an fcnet run folder (has no run.json)")
         raise ValueError(msg.format(run_dir=run_dir))
-    saved = load_json(meta, RUN_JSON_LIMIT, RUN_JSON)
+    saved = reader.read_json(run_dir, RUN_JSON, inside=inside)
+    meta = shown_name(run_dir / RUN_JSON, inside)
     if not isinstance(saved, dict):
         raise FileError(
             _("{path}: expected an object of keys, got {type}").format(
@@ -154,4 +161,4 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:40] + "..."
 
 
-__all__ = ["REQUIRED", "RUN_JSON_LIMIT", "read_run", "register_task"]
+__all__ = ["REQUIRED", "read_run", "register_task"]

@@ -29,6 +29,7 @@ import numpy as np
 from fcnet.data.synthetic import function_grid, function_samples
 from fcnet.expr import Expression, check_overflow, parse
 from fcnet.i18n import gettext as _
+from fcnet.runs import reader
 from fcnet.runs.layout import CHECKPOINT, CONFIG, METRICS_LOG
 from fcnet.runs.records import register_task
 from fcnet.spec import NetSpec
@@ -253,7 +254,7 @@ def _train_one(
     stem = f"w{width}-" if width is not None else ""
     d = len(f.variables) if f.variables else 1
     if run.resuming:
-        spec = NetSpec.load(run.path(stem + CONFIG))
+        spec = reader.read_spec(run.out_dir, stem + CONFIG)
     else:
         steps = math.ceil(o["samples"] / o["batch_size"])
         spec = resolve_spec(
