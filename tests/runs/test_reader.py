@@ -3,8 +3,10 @@ and the one the CLI and the tasks read through (the studio's side: tests/studio)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ from click.testing import CliRunner
 from fcnet import runs
 from fcnet._fileio import FileError
 from fcnet.cli import cli
-from fcnet.runs import reader
+from fcnet.runs import reader, records
 from fcnet.spec import SpecError
 from fcnet.tasks.fit import fit
 
@@ -117,6 +119,59 @@ def test_read_run_inside_refuses_a_link_out_and_names_the_file_alone(run_copy, t
     (run_copy / runs.RUN_JSON).write_text(json.dumps({**saved, "task": "draw"}))
     with pytest.raises(FileError, match=r"^run\.json: field 'task' must be one of .*, got 'draw'$"):
         runs.read_run(run_copy, inside=run_copy)
+
+
+# ----- run.json's record: the tasks register, fcnet.runs imports none -----------------------
+
+
+def test_read_run_without_a_registered_task_says_to_import_the_tasks(fit_run, monkeypatch):
+    monkeypatch.setattr(records, "_TASKS", {})
+    with pytest.raises(RuntimeError, match=r"import fcnet\.tasks first"):
+        runs.read_run(fit_run)
+
+
+def test_fcnet_runs_imports_no_task_module():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, fcnet.runs, fcnet.runs.reader\n"
+        "print(sorted(m for m in sys.modules if m.startswith('fcnet.tasks')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def _kind(kind: str) -> dict:
+    return {"fcnet": SimpleNamespace(kind=kind)}
+
+
+@dataclasses.dataclass
+class _Options:
+    """Annotations as strings (this module's `from __future__ import annotations`), in forms
+    the old matching of annotation text got wrong."""
+
+    widths: list[int] | None = None  # --hidden's forms
+    weight: str | float | None = None  # a number or a word, in the other order
+    table: dict[str, list[int]] | None = None  # holds "list[int]" as text, is no widths
+    count: int | None = dataclasses.field(default=None, metadata=_kind("int"))
+    rate: float = dataclasses.field(default=0.1, metadata=_kind("float"))
+
+
+def test_run_json_types_come_from_the_resolved_type_hints(monkeypatch):
+    monkeypatch.setattr(records, "_TASKS", dict(records._TASKS))
+    runs.register_task("toy", _Options)
+    model, names, _required = records._TASKS["toy"]
+    assert names == {
+        "widths": "str or int or list",
+        "weight": "str or int or float",
+        "table": "str",
+        "count": "int",
+        "rate": "int or float",
+    }
+    model.model_validate({"widths": "8,4", "weight": 2, "count": 3, "rate": 1})
+    with pytest.raises(ValueError, match="weight"):
+        model.model_validate({"weight": [1]})
 
 
 # ----- the CLI and the tasks read through the reader ---------------------------------------
