@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 
 from benchmarks._common import THREADS, tiny
+from fcnet import runs
+from fcnet.backends._common import read_npz
 
 PARAMS = 784 * 512 + 512 + 512 * 256 + 256 + 256 * 10 + 10
 F64_SPEC = {
@@ -68,10 +70,9 @@ def _launch(out: Path, args: list[str], nproc: int, threads: int) -> dict[str, A
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise RuntimeError(f"{' '.join(cmd[1:6])} ... failed: {' | '.join(tail)}")
-    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    result = json.loads((out / "result.json").read_text())
-    with np.load(out / "model.npz", allow_pickle=False) as z:
-        weights = {k: z[k] for k in z.files if not k.startswith("__")}
+    records = runs.read_metrics(out)
+    result = runs.read_json(out, runs.RESULT)
+    _spec, weights, _backend = read_npz(runs.model_path(out))
     return {
         "epoch_s": min(r["seconds"] for r in records),
         "epoch_s_all": [r["seconds"] for r in records],

@@ -83,7 +83,7 @@ def resolve_inside(path: str | os.PathLike[str], folder: str | os.PathLike[str])
     return resolved
 
 
-def _shown(path: str | os.PathLike[str], inside: str | os.PathLike[str] | None) -> str:
+def shown_name(path: str | os.PathLike[str], inside: str | os.PathLike[str] | None) -> str:
     """How messages name `path`: in full, or by its name inside `inside`."""
     return Path(path).name if inside is not None else os.fspath(path)
 
@@ -102,7 +102,7 @@ def open_regular(
     inside: the folder the file must sit in (see `resolve_inside`); the resolved file is
     then opened without following a link, and an open that fails is a FileError too.
     """
-    name = _shown(path, inside)
+    name = shown_name(path, inside)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     if inside is not None:
         path = resolve_inside(path, inside)
@@ -152,7 +152,7 @@ def read_bytes(
     if len(data) > limit:  # it grew while being read
         raise FileError(
             _("{name}: more than a {what} may have ({limit})").format(
-                name=_shown(path, inside), what=_(what), limit=_size(limit)
+                name=shown_name(path, inside), what=_(what), limit=_size(limit)
             )
         )
     return data
@@ -177,7 +177,7 @@ def read_text(
     inside: str | os.PathLike[str] | None = None,
 ) -> str:
     """The UTF-8 text of a regular file of at most `limit` bytes."""
-    return decode_text(read_bytes(path, limit, what, inside), _shown(path, inside))
+    return decode_text(read_bytes(path, limit, what, inside), shown_name(path, inside))
 
 
 # JSON strings, found in two linear passes (one regex with alternation backtracks over an
@@ -281,7 +281,7 @@ def load_json(
     inside: str | os.PathLike[str] | None = None,
 ) -> Any:
     """A bounded, depth-checked JSON file."""
-    return parse_json(read_text(path, limit, what, inside), _shown(path, inside))
+    return parse_json(read_text(path, limit, what, inside), shown_name(path, inside))
 
 
 def load_npz(
@@ -301,7 +301,7 @@ def load_npz(
     no bound of their own). keys: read only these members (those present). inside: see
     `open_regular`. A damaged archive is a FileError.
     """
-    name = _shown(path, inside)
+    name = shown_name(path, inside)
     small = dict(small or {})
     try:
         with open_regular(path, member_limit * 4, what, inside) as fh:

@@ -365,6 +365,7 @@ class Session:
         Rank 0 sends the resolved options and their sources, and for a resumed run its
         config.json and checkpoint.npz, so that every rank trains from the same state.
         """
+        from fcnet.runs import reader
         from fcnet.runs.layout import RESUME_FILES
 
         if self.is_main:
@@ -378,9 +379,9 @@ class Session:
             files = {}
             if run.resuming:
                 for name in RESUME_FILES:  # what a resumed run reads, sent to the other ranks
-                    path = run.out_dir / name
-                    if path.is_file():
-                        files[name] = base64.b64encode(path.read_bytes()).decode("ascii")
+                    if (run.out_dir / name).is_file():
+                        data = reader.read_file(run.out_dir, name)
+                        files[name] = base64.b64encode(data).decode("ascii")
             shared = {
                 "options": run.options,
                 "sources": run.sources,

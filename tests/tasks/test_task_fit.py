@@ -196,3 +196,18 @@ def test_mse_scorer_gives_the_models_own_loss_from_one_forward_pass(reduction):
     assert score["loss"] == pytest.approx(model.evaluate(x, y)["loss"], rel=1e-5)
     err = model.predict(x).astype(np.float64) - y
     assert score["mse"] == pytest.approx(4.0 * np.mean(err * err), rel=1e-9)
+
+
+def test_the_scale_goes_back_to_the_users_units():
+    """`Scale` is the scaling `fcnet fit` and the studio's Fit train in; raw_x and raw_y
+    are its inverse (the studio draws the curve and the kinks with them)."""
+    from fcnet.studio import training
+    from fcnet.tasks.fit import Scale
+
+    assert training.Scale is Scale
+    s = Scale.of([(-2.0, 6.0)], np.array([1.0, 5.0, 9.0]))
+    x = np.array([[-2.0], [2.0], [6.0]])
+    assert np.array_equal(s.x(x), np.array([[-1.0], [0.0], [1.0]], np.float32))
+    assert np.array_equal(s.raw_x(s.x(x)), x)
+    y = np.array([1.0, 5.0, 9.0])
+    assert np.allclose(s.raw_y(s.y(y)), y, rtol=1e-6)

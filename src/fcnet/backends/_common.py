@@ -16,9 +16,10 @@ from fcnet._fileio import KiB, MiB, atomic_write, load_npz, open_regular, scalar
 from fcnet.i18n import N_
 from fcnet.spec import NetSpec, SpecError
 
-# The text entries of a portable .npz, and the most bytes each may hold.
+# The text entries of a portable .npz, and the most bytes each may hold (every reader of
+# the file uses these: `read_model_npz`, and `fcnet.runs.read_model_spec` for `__spec__`).
 # the `__sklearn__` entry: `fcnet.sklearn`'s estimator data (parameters, curves, classes)
-_NPZ_SMALL = {
+NPZ_TEXT_LIMITS = {
     "__spec__": 1 * MiB,
     "__format__": 1 * KiB,
     "__backend__": 1 * KiB,
@@ -247,20 +248,20 @@ def read_model_npz(
     path: str | os.PathLike[str], texts: tuple[str, ...] = ()
 ) -> tuple[NetSpec, dict[str, np.ndarray], str | None, dict[str, str]]:
     """`read_npz`'s three, plus the text entries named in `texts` that the file holds (each
-    bounded as `_NPZ_SMALL` says, read once with the rest); the file is read once."""
+    bounded as `NPZ_TEXT_LIMITS` says, read once with the rest); the file is read once."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(2, "no such model file", str(path))
     kind = sniff(path)
     if kind != "npz":
         raise ValueError(f"{path}: expected a portable fcnet .npz, got {_WHAT[kind]}")
-    arrays = load_npz(path, N_("model file"), small=_NPZ_SMALL)
+    arrays = load_npz(path, N_("model file"), small=NPZ_TEXT_LIMITS)
     if "__spec__" not in arrays:
         raise ValueError(
             f"{path}: not an fcnet model file (no __spec__ key; keys: "
             f"{', '.join(sorted(arrays)[:6])})"
         )
-    for key in _NPZ_SMALL:
+    for key in NPZ_TEXT_LIMITS:
         if key in arrays:
             arrays[key] = np.array(scalar_text(arrays, key, str(path)))
     found = {key: str(arrays.pop(key)) for key in texts if key in arrays}

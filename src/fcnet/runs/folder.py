@@ -1,5 +1,5 @@
 """The run folder's writer (`Run`: every file a task writes goes through it) and the
-reading of a finished run's model (`load_model`).
+loading of a finished run's model (`load_model`, through `fcnet.runs.reader`).
 
 The folder is made on the first file written (with its run.json), so input that fails
 to load leaves nothing behind; a Ctrl-C outside the training loop is answered by
@@ -26,7 +26,8 @@ from fcnet._fileio import atomic_write_text
 from fcnet.backends._common import NATIVE_SUFFIX
 from fcnet.i18n import gettext as _
 from fcnet.interrupt import pipe_closed, sigint_handler
-from fcnet.runs.layout import CHECKPOINT, CONFIG, METRICS_LOG, MODEL, RESULT, RUN_JSON
+from fcnet.runs import reader
+from fcnet.runs.layout import CHECKPOINT, CONFIG, METRICS_LOG, RESULT, RUN_JSON
 from fcnet.runs.records import read_run
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -259,13 +260,8 @@ def load_model(
     from fcnet.backends import load
 
     saved = read_run(run_dir, task)
-    path = Path(run_dir) / MODEL
-    if not path.is_file():
-        raise ValueError(
-            _("{run_dir}: has no model.npz (did the run finish?)").format(run_dir=run_dir)
-        )
     backend = "torch" if device.startswith("cuda") else "numpy"
-    return load(path, backend=backend, device=device), saved
+    return load(reader.model_path(run_dir), backend=backend, device=device), saved
 
 
 __all__ = ["Run", "interrupted_message", "jsonable", "load_model", "silent_run"]

@@ -7,10 +7,10 @@ runs folder, "/"-separated.
 
 Every name that comes from a request is checked here before it touches the file system:
 each part a plain folder name (no `..`, nothing hidden), the folder inside the runs
-folder. Every file is read through `fcnet._fileio` with `inside=` the run: a regular file,
-bounded in size and JSON depth, inside its run (a link leading out is refused). A run
-whose files cannot be read is skipped and listed with its problem; it never breaks the
-list.
+folder. Every file is read through the run folder's one reader, `fcnet.runs.reader`,
+with `inside=` the run: a regular file, bounded in size and JSON depth, inside its run (a
+link leading out is refused). A run whose files cannot be read is skipped and listed with
+its problem; it never breaks the list.
 """
 
 from __future__ import annotations
@@ -20,25 +20,16 @@ import math
 import os
 import re
 import stat
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fcnet._fileio import (
-    FileError,
-    MiB,
-    decode_text,
-    load_json,
-    load_npz,
-    parse_json,
-    read_bytes,
-    resolve_inside,
-    scalar_text,
-)
+from fcnet._fileio import FileError, MiB
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
+from fcnet.runs import reader
 from fcnet.runs.layout import CONFIG, METRICS_LOG, MODEL, RESULT, RUN_JSON
-from fcnet.runs.layout import RUN_FILES as LAYOUT_RUN_FILES
 
 _PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=+-]{0,127}")
 _PLOT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=+-]{0,127}\.png")
@@ -47,14 +38,8 @@ MAX_DEPTH = 3
 # At most this many folders are looked at, and this many runs listed, per listing.
 MAX_SCANNED = 5000
 MAX_RUNS = 1000
-# Bytes read of each file: the listing reads little, a run's own page more.
-_MAX_LIST_BYTES = 1024 * 1024
-_MAX_TEXT_BYTES = 4 * 1024 * 1024
-_MAX_METRIC_LINES = 5000
-# The model file the tasks write (portable npz, spec JSON under "__spec__"), and the files
-# that make a folder a run: `fcnet.runs.layout`'s
-MODEL_FILE = MODEL
-RUN_FILES = LAYOUT_RUN_FILES
+# A model.npz the studio loads: its members may hold at most this many bytes in all.
+MAX_MODEL_BYTES = 256 * MiB
 # The metric a run is known by, per task (the first one present is shown in its label).
 _HEADLINE = {
     "fit": ("test_mse",),
@@ -143,96 +128,26 @@ def plot_path(runs_dir: Path, name: str, plot: str) -> Path:
     return path
 
 
-def _problem(file: str, exc: OSError) -> str:
-    return _("{name}: cannot be read ({strerror})").format(name=file, strerror=exc.strerror)
-
-
-def _read(run: Path, file: str, limit: int, problems: list[str]) -> Any:
-    """A JSON file of the run (None when absent); a problem is noted and None returned."""
-    path = run / file
-    if not os.path.lexists(path):
+def _read(run: Path, file: str, problems: list[str], read: Callable[..., Any] | None = None) -> Any:
+    """File `file` of the run read by `read` (one of `fcnet.runs.reader`'s, confined to the
+    run; `read_json` unless named), NaN and inf made null; None when absent, or refused
+    with its problem noted."""
+    if not os.path.lexists(run / file):
         return None
     try:
-        return _clean(load_json(path, limit, inside=run))
+        return _clean((read or reader.read_json)(run, file, inside=run))
     except FileError as exc:
         problems.append(str(exc))
     except OSError as exc:
-        problems.append(_problem(file, exc))
+        problems.append(
+            _("{name}: cannot be read ({strerror})").format(name=file, strerror=exc.strerror)
+        )
     return None
 
 
-def _check_regular(run: Path, file: str, problems: list[str]) -> None:
-    """Note a problem when `file` of the run is there but is a link out or not a regular file."""
-    path = run / file
-    if not os.path.lexists(path):
-        return
-    try:
-        resolved = resolve_inside(path, run)
-        if not stat.S_ISREG(resolved.stat().st_mode):
-            raise FileError(_("{file}: is not a regular file").format(file=file))
-    except FileError as exc:
-        problems.append(str(exc))
-    except OSError as exc:
-        problems.append(_problem(file, exc))
-
-
-def read_metrics(path: Path, problems: list[str] | None = None) -> list[dict[str, Any]]:
-    """The records of a metrics.jsonl file (one JSON object a line); bad lines are skipped."""
-    if not os.path.lexists(path):
-        return []
-    try:
-        text = decode_text(read_bytes(path, _MAX_TEXT_BYTES, inside=path.parent), path.name)
-    except (FileError, OSError) as exc:
-        if problems is not None:
-            problems.append(str(exc) if isinstance(exc, FileError) else _problem(path.name, exc))
-        return []
-    records = []
-    for line in text.splitlines()[:_MAX_METRIC_LINES]:
-        try:
-            record = parse_json(line, path.name)
-        except FileError:
-            continue
-        if isinstance(record, dict):
-            records.append(_clean(record))
-    return records
-
-
-# A model.npz the studio loads: its members may hold at most this many bytes in all.
-MAX_MODEL_BYTES = 256 * MiB
-# The spec JSON inside a model.npz (a few hundred bytes in practice).
-MAX_SPEC_BYTES = MiB
-
-
-def read_model_spec(path: Path) -> dict[str, Any]:
-    """The spec stored in a run's model.npz (its `__spec__` text, the weights unread);
-    FileError when it cannot be read safely."""
-    arrays = load_npz(
-        path,
-        N_("model file"),
-        small={"__spec__": MAX_SPEC_BYTES},
-        keys=("__spec__",),
-        total_limit=MAX_MODEL_BYTES,
-        inside=path.parent,
-    )
-    spec = parse_json(scalar_text(arrays, "__spec__", path.name), f"{path.name} __spec__")
-    if not isinstance(spec, dict):
-        raise FileError(_("{name}: __spec__ is not a JSON object").format(name=path.name))
-    return spec
-
-
-def check_model_file(path: Path) -> Path:
-    """`path` resolved, once its npz holds at most MAX_MODEL_BYTES (FileError otherwise)."""
-    resolved = resolve_inside(path, path.parent)
-    load_npz(
-        resolved, N_("model file"), keys=(), total_limit=MAX_MODEL_BYTES, inside=path.parent
-    )  # sizes checked, nothing read
-    return resolved
-
-
-def is_run(path: Path) -> bool:
-    """A run folder holds at least one of the files the tasks write (of any type: a broken
-    one makes the run listed as skipped, with its problem)."""
-    return any(os.path.lexists(path / f) for f in RUN_FILES)
+def _has_model(run: Path) -> bool:
+    model = run / MODEL
+    return os.path.lexists(model) and not model.is_symlink() and model.is_file()
 
 
 def _walk(root: Path) -> tuple[list[tuple[str, Path]], bool]:
@@ -260,26 +175,31 @@ def _walk(root: Path) -> tuple[list[tuple[str, Path]], bool]:
                 continue
             name = prefix + entry.name
             path = Path(entry.path)
-            if is_run(path):
+            if reader.is_run(path):
                 found.append((name, path))
             elif depth + 1 < MAX_DEPTH:
                 queue.append((name + "/", path, depth + 1))
     return found, False
 
 
+def _sizes(spec: Any) -> list[int] | None:
+    """[input, *hidden widths, output] of a spec as JSON (a config.json, a model's
+    `__spec__`); None when it does not say."""
+    if not isinstance(spec, dict):
+        return None
+    hidden = spec.get("hidden")
+    if not isinstance(hidden, list | None):
+        return None
+    widths = [h.get("width") if isinstance(h, dict) else h for h in hidden or []]
+    sizes = [spec.get("input_size"), *widths, spec.get("output_size")]
+    ints = [s for s in sizes if isinstance(s, int) and not isinstance(s, bool)]
+    return ints if len(ints) == len(sizes) else None
+
+
 def _network(config: Any) -> str | None:
     """784-64-10 from a config.json (None when it does not say)."""
-    if not isinstance(config, dict):
-        return None
-    hidden = config.get("hidden")
-    widths = []
-    for h in hidden if isinstance(hidden, list) else []:
-        w = h.get("width") if isinstance(h, dict) else h
-        widths.append(w)
-    sizes = [config.get("input_size"), *widths, config.get("output_size")]
-    if not all(isinstance(s, int) and not isinstance(s, bool) for s in sizes):
-        return None
-    return "-".join(str(s) for s in sizes)
+    sizes = _sizes(config)
+    return "-".join(str(s) for s in sizes) if sizes is not None else None
 
 
 def _fmt(v: float) -> str:
@@ -322,11 +242,11 @@ def describe(task: str, options: Any, result: Any, config: Any, metrics: dict) -
 def _summary(name: str, path: Path) -> dict[str, Any]:
     """One run's line in the list; FileError when one of its files is refused."""
     problems: list[str] = []
-    result = _read(path, RESULT, _MAX_LIST_BYTES, problems)
-    meta = _read(path, RUN_JSON, _MAX_LIST_BYTES, problems)
-    config = _read(path, CONFIG, _MAX_LIST_BYTES, problems)
-    for name_ in (METRICS_LOG, MODEL_FILE):  # not read here, but checked
-        _check_regular(path, name_, problems)
+    result = _read(path, RESULT, problems)
+    meta = _read(path, RUN_JSON, problems)
+    config = _read(path, CONFIG, problems)
+    for file in (METRICS_LOG, MODEL):  # not read here, but checked
+        _read(path, file, problems, reader.check_file)
     if problems:
         raise FileError("; ".join(problems))
     metrics = result.get("metrics") if isinstance(result, dict) else None
@@ -341,14 +261,13 @@ def _summary(name: str, path: Path) -> dict[str, Any]:
         task = name.rsplit("/", 1)[-1].split("-", 1)[0]
     options = meta.get("options") if isinstance(meta, dict) else None
     mtime = path.stat().st_mtime
-    model = path / MODEL_FILE
     return {
         "name": name,
         "task": task[:40],
         **describe(task[:40], options, result, config, metrics),
         "modified": datetime.fromtimestamp(mtime, UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "mtime": mtime,
-        "has_model": os.path.lexists(model) and not model.is_symlink() and model.is_file(),
+        "has_model": _has_model(path),
         "metrics": metrics,
     }
 
@@ -385,10 +304,10 @@ def run_detail(runs_dir: Path, name: str) -> dict[str, Any]:
                 continue
             plots.append(p.name)
     problems: list[str] = []
-    meta = _read(path, RUN_JSON, _MAX_TEXT_BYTES, problems)
-    config = _read(path, CONFIG, _MAX_TEXT_BYTES, problems)
-    result = _read(path, RESULT, _MAX_TEXT_BYTES, problems)
-    metrics_log = read_metrics(path / METRICS_LOG, problems)
+    meta = _read(path, RUN_JSON, problems)
+    config = _read(path, CONFIG, problems)
+    result = _read(path, RESULT, problems)
+    metrics_log = _read(path, METRICS_LOG, problems, reader.read_metrics) or []
     task = meta.get("task") if isinstance(meta, dict) else None
     if not isinstance(task, str):
         task = result.get("task") if isinstance(result, dict) else None
@@ -396,7 +315,6 @@ def run_detail(runs_dir: Path, name: str) -> dict[str, Any]:
     metrics = result.get("metrics") if isinstance(result, dict) else None
     metrics = metrics if isinstance(metrics, dict) else {}
     options = meta.get("options") if isinstance(meta, dict) else None
-    model = path / MODEL_FILE
     return {
         "name": name,
         "task": task[:40],
@@ -408,25 +326,19 @@ def run_detail(runs_dir: Path, name: str) -> dict[str, Any]:
         "result": result,
         "metrics": metrics_log,
         "plots": plots,
-        "has_model": os.path.lexists(model) and not model.is_symlink() and model.is_file(),
+        "has_model": _has_model(path),
         "problems": problems,
     }
 
 
 def _mnist_widths(spec: dict[str, Any]) -> list[int] | None:
     """The hidden widths of a 784-input, 10-class spec with a sane size; None otherwise."""
-    if spec.get("input_size") != 784 or spec.get("output_size") != 10:
+    sizes = _sizes(spec)
+    if sizes is None or sizes[0] != 784 or sizes[-1] != 10 or len(sizes) > 2 + 16:
         return None
-    hidden = spec.get("hidden", [])
-    if not isinstance(hidden, list) or len(hidden) > 16:
+    widths = sizes[1:-1]
+    if not all(1 <= w <= 65536 for w in widths):
         return None
-    widths: list[int] = []
-    for h in hidden:
-        w = h.get("width") if isinstance(h, dict) else h
-        if not isinstance(w, int) or isinstance(w, bool) or not 1 <= w <= 65536:
-            return None
-        widths.append(w)
-    sizes = [784, *widths, 10]
     params = sum(a * b + b for a, b in itertools.pairwise(sizes))
     return widths if params * 4 <= MAX_MODEL_BYTES else None
 
@@ -449,11 +361,11 @@ def mnist_models(runs_dir: Path) -> dict[str, Any]:
     scan = scan_runs(runs_dir)
     models, skipped = [], list(scan["skipped"])
     for run in scan["runs"]:
-        model = runs_dir.resolve() / run["name"] / MODEL_FILE
-        if not os.path.lexists(model):
+        path = runs_dir.resolve() / run["name"]
+        if not os.path.lexists(path / MODEL):
             continue
         try:
-            spec = read_model_spec(model)
+            spec = reader.read_model_spec(path, limit=MAX_MODEL_BYTES, inside=path)
         except (FileError, OSError) as exc:
             skipped.append({"name": run["name"], "problem": str(exc)})
             continue

@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 
 from fcnet._fileio import FileError
 from fcnet.i18n import gettext as _
+from fcnet.runs import MODEL, reader
 from fcnet.studio import runs as runs_mod
 from fcnet.studio.sessions import SessionRegistry, TrainingSession
 from fcnet.studio.training import ModelStore
@@ -71,17 +72,15 @@ class Studio:
                 )
             )
         name = model_id[4:]
-        path = runs_mod.run_path(self.runs_dir, name) / runs_mod.MODEL_FILE
-        if not os.path.lexists(path):
+        run = runs_mod.run_path(self.runs_dir, name)
+        if not os.path.lexists(run / MODEL):
             raise NotFound(
-                _("model: run {name!r} has no {model_file}").format(
-                    name=name, model_file=runs_mod.MODEL_FILE
-                )
+                _("model: run {name!r} has no {model_file}").format(name=name, model_file=MODEL)
             )
-        try:
-            spec = runs_mod.read_model_spec(path)  # bounded; says what is wrong
+        try:  # bounded, every size checked; says what is wrong
+            spec = reader.read_model_spec(run, limit=runs_mod.MAX_MODEL_BYTES, inside=run)
             runs_mod.check_mnist_spec(name, spec)
-            resolved = runs_mod.check_model_file(path)
+            resolved = reader.model_path(run, inside=run)
         except FileError as exc:
             raise ValueError(_("model: run {name!r}: {exc}").format(name=name, exc=exc)) from None
         mtime = resolved.stat().st_mtime

@@ -28,7 +28,7 @@ from fcnet.i18n import gettext as _
 from fcnet.nn.losses import softmax
 from fcnet.spec import Activation, LayerSpec, Loss, NetSpec, Optimizer, OptimizerSpec
 from fcnet.studio.sessions import TrainingSession
-from fcnet.tasks.fit import _Scale as Scale
+from fcnet.tasks.fit import Scale
 from fcnet.train import Callback, train
 
 # Points of the curve sent to the page (the fit is drawn on this grid).
@@ -242,8 +242,7 @@ class FitSession(TrainingSession):
 
     def _curve(self, model) -> np.ndarray:
         xg = self.scale.x(self.grid[:, None])  # (G, 1)
-        pred = np.asarray(model.predict(xg), dtype=np.float64).reshape(-1)  # (G,)
-        return pred * self.scale.sigma + self.scale.mu
+        return self.scale.raw_y(model.predict(xg)).reshape(-1)  # (G,)
 
     def _kinks(self, model) -> list[float]:
         """x = -b_i / w_i for each first-layer unit with w_i != 0, inside the range."""
@@ -253,7 +252,7 @@ class FitSession(TrainingSession):
         w = np.asarray(weights["0.weight"], dtype=np.float64).reshape(-1)  # (width,)
         b = np.asarray(weights.get("0.bias", np.zeros_like(w)), dtype=np.float64).reshape(-1)
         on = w != 0
-        xk = self.scale.c[0] + self.scale.h[0] * (-b[on] / w[on])
+        xk = self.scale.raw_x(-b[on] / w[on])  # (k,): one variable
         xk = xk[(xk >= self.req.x_min) & (xk <= self.req.x_max)]
         return _round(np.sort(xk))
 

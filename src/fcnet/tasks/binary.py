@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fcnet.i18n import gettext as _
-from fcnet.runs.layout import CONFIG
+from fcnet.runs import reader
 from fcnet.runs.records import register_task
 from fcnet.spec import NetSpec
 from fcnet.tasks import _common
@@ -113,7 +113,7 @@ def binary(
 
     d = x_train.shape[1]
     if run.resuming:
-        spec = NetSpec.load(run.path(CONFIG))
+        spec = reader.read_spec(run.out_dir)
     else:
         base = NetSpec(
             input_size=d,

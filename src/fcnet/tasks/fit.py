@@ -29,6 +29,7 @@ import numpy as np
 from fcnet.data.synthetic import function_grid, function_samples
 from fcnet.expr import Expression, check_overflow, parse
 from fcnet.i18n import gettext as _
+from fcnet.runs import reader
 from fcnet.runs.layout import CHECKPOINT, CONFIG, METRICS_LOG
 from fcnet.runs.records import register_task
 from fcnet.spec import NetSpec
@@ -155,24 +156,42 @@ def _data(o: dict[str, Any], f: Expression, ranges: list[tuple[float, float]]):
     return train, val, grid, grid_points
 
 
-class _Scale:
-    """x -> (x - c) / h into [-1, 1]; y -> (y - mu) / sigma; folded into the weights at the end."""
+class Scale:
+    """How `fcnet fit` (and the studio's Fit page) scales a function's samples to train on:
+    x -> (x - c) / h into [-1, 1]; y -> (y - mu) / sigma. `raw_x` and `raw_y` take them
+    back to the user's units; `fold` writes the scaling into a trained model's weights.
+
+    >>> s = Scale.of([(0.0, 4.0)], np.array([1.0, 3.0]))
+    >>> s.x(np.array([[4.0]])), s.raw_y(s.y(np.array([3.0])))
+    (array([[1.]], dtype=float32), array([3.]))
+    """
 
     def __init__(self, c: np.ndarray, h: np.ndarray, mu: float, sigma: float) -> None:
         self.c, self.h, self.mu, self.sigma = c, h, mu, sigma
 
     @classmethod
-    def of(cls, ranges: list[tuple[float, float]], y: np.ndarray) -> _Scale:
+    def of(cls, ranges: list[tuple[float, float]], y: np.ndarray) -> Scale:
+        """The scaling of samples `y` taken over the box `ranges` (one (lo, hi) a variable)."""
         lo = np.array([r[0] for r in ranges])
         hi = np.array([r[1] for r in ranges])
         sigma = float(y.std())
         return cls((lo + hi) / 2, (hi - lo) / 2, float(y.mean()), sigma if sigma > 0 else 1.0)
 
     def x(self, x: np.ndarray) -> np.ndarray:
+        """Inputs (N, d) in the user's units, scaled: float32."""
         return ((x - self.c) / self.h).astype(np.float32)
 
     def y(self, y: np.ndarray) -> np.ndarray:
+        """Targets in the user's units, standardised: float32."""
         return ((y - self.mu) / self.sigma).astype(np.float32)
+
+    def raw_x(self, x: np.ndarray) -> np.ndarray:
+        """Scaled inputs back in the user's units: c + h x (`x`'s inverse)."""
+        return self.c + self.h * np.asarray(x, dtype=np.float64)
+
+    def raw_y(self, y: np.ndarray) -> np.ndarray:
+        """A model's scaled outputs back in the user's units: mu + sigma y (`y`'s inverse)."""
+        return self.mu + self.sigma * np.asarray(y, dtype=np.float64)
 
     def fold(self, model: Model) -> None:
         """Rewrite the weights so the model takes raw x and gives raw y.
@@ -231,11 +250,11 @@ def _train_one(
     scaling (a sweep's: one hidden layer of `width`, files named w<width>-)."""
     o = run.options
     train, val, test, _points = data
-    scale = _Scale.of(ranges, train[1])
+    scale = Scale.of(ranges, train[1])
     stem = f"w{width}-" if width is not None else ""
     d = len(f.variables) if f.variables else 1
     if run.resuming:
-        spec = NetSpec.load(run.path(stem + CONFIG))
+        spec = reader.read_spec(run.out_dir, stem + CONFIG)
     else:
         steps = math.ceil(o["samples"] / o["batch_size"])
         spec = resolve_spec(
@@ -402,4 +421,4 @@ def _sweep(run: Run, f: Expression, ranges, callbacks) -> TaskResult:
     return finish(run, model, history, metrics, details, notes, save=False)
 
 
-__all__ = ["PRESET", "FitOptions", "evaluate_run", "fit", "mse_scorer"]
+__all__ = ["PRESET", "FitOptions", "Scale", "evaluate_run", "fit", "mse_scorer"]

@@ -36,7 +36,7 @@ import numpy as np
 from fcnet.data.augment import distort_images, shift_images
 from fcnet.data.digits import digit_field, grey_levels
 from fcnet.i18n import gettext as _
-from fcnet.runs.layout import CONFIG
+from fcnet.runs import reader
 from fcnet.runs.records import register_task
 from fcnet.spec import NetSpec
 from fcnet.tasks import _common
@@ -122,7 +122,7 @@ def mnist(
     x_train, y_train = x_train[keep], y_train[keep]
 
     if run.resuming:
-        spec = NetSpec.load(run.path(CONFIG))
+        spec = reader.read_spec(run.out_dir)
     else:
         steps = -(-len(x_train) // o["batch_size"])
         spec = resolve_spec(
