@@ -170,7 +170,7 @@ def check(
                 levels[c.name] = next_level(levels, c.name)
                 hints[c.name] = hint_text(report.exercise, c.name, levels[c.name])
     try:
-        progress.record_report(file, report, levels)
+        progress.record_report(file, report, levels, record=old)
     except OSError as exc:  # a read-only folder: the check itself still counts
         click.echo(
             _("warning: progress not kept ({why})").format(why=exc.strerror or exc), err=True

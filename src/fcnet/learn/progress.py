@@ -107,12 +107,19 @@ def load(folder: str | os.PathLike[str]) -> Record:
     return record
 
 
-def record_report(path: str | os.PathLike[str], report: Any, hints: dict[str, int] | None = None):
+def record_report(
+    path: str | os.PathLike[str],
+    report: Any,
+    hints: dict[str, int] | None = None,
+    *,
+    record: Record | None = None,
+):
     """Keep `report`'s result (a `fcnet.learn.core.Report`) for the file `path` in its
-    folder's record; `hints`: the hint levels to keep (default: those already there).
+    folder's record; `hints`: the hint levels to keep (default: those already there);
+    `record`: the folder's record as the caller loaded it (default: read now).
     Returns the `Record` (its `warning` set when an old one was unreadable)."""
     path = Path(path)
-    record = load(path.parent)
+    record = load(path.parent) if record is None else record
     old = record.entries.get(report.exercise)
     if hints is None:
         hints = old.hints if old is not None else {}
