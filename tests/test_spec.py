@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 
+from fcnet.i18n import use_language
 from fcnet.spec import LayerSpec, NetSpec, OptimizerSpec, ScheduleSpec, SpecError
 
 
@@ -62,13 +64,13 @@ def test_hidden_accepts_bare_widths():
     [
         ({"foo": 1}, r"unknown key 'foo' \(allowed: input_size, hidden"),
         ({"loss": "hinge"}, r"loss: expected one of 'mse', 'cross_entropy'.*got 'hinge'"),
-        ({"dtype": "float16"}, r"dtype: expected one of 'float32' or 'float64', got 'float16'"),
+        ({"dtype": "float16"}, r"dtype: expected one of 'float32', 'float64', got 'float16'"),
         ({"init": "zeros"}, r"init: expected one of 'normal'.*got 'zeros'"),
         ({"hidden": [{"width": 4, "activation": "gelu"}]}, r"hidden\[0\]\.activation: .*'relu'"),
         ({"hidden": [{"width": 4, "act": "relu"}]}, r"hidden\[0\]: unknown key 'act'"),
-        ({"hidden": [{"width": 0}]}, r"hidden\[0\]\.width: .*greater than or equal to 1"),
+        ({"hidden": [{"width": 0}]}, r"hidden\[0\]\.width: expected a number of at least 1"),
         ({"hidden": [{"width": 4, "dropout": 1.0}]}, r"hidden\[0\]\.dropout: .*less than 1"),
-        ({"input_size": 0}, r"input_size: .*greater than or equal to 1, got 0"),
+        ({"input_size": 0}, r"input_size: expected a number of at least 1, got 0"),
         ({"optimizer": {"name": "lbfgs"}}, r"optimizer\.name: expected one of 'sgd'"),
         ({"optimizer": {"lr": 0}}, r"optimizer\.lr: .*greater than 0"),
         ({"optimizer": {"name": "adam", "momentum": 0.9}}, r"optimizer\.momentum: only 'sgd'"),
@@ -94,6 +96,50 @@ def test_bad_values_name_the_key_and_the_allowed_values(data, pattern):
         NetSpec.from_dict(d)
     assert "\n" not in str(info.value)
     assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("data", "english", "chinese"),
+    [
+        (
+            {"dtype": "float16"},
+            "dtype: expected one of 'float32', 'float64', got 'float16'",
+            "dtype: 应为 'float32', 'float64' 之一，实际为 'float16'",
+        ),
+        (
+            {"input_size": "x"},
+            "input_size: expected a whole number, got 'x'",
+            "input_size: 应为整数，实际为 'x'",
+        ),
+        (
+            {"optimizer": {"lr": 0}},
+            "optimizer.lr: expected a number greater than 0, got 0",
+            "optimizer.lr: 应为大于 0 的数，实际为 0",
+        ),
+        (
+            {"hidden": [{"width": 4, "dropout": 1.0}]},
+            "hidden[0].dropout: expected a number less than 1, got 1.0",
+            "hidden[0].dropout: 应为小于 1 的数，实际为 1.0",
+        ),
+        (
+            {"hidden": [{"width": 4, "bias": []}]},
+            "hidden[0].bias: expected true or false, got []",
+            "hidden[0].bias: 应为 true 或 false，实际为 []",
+        ),
+    ],
+)
+def test_pydantics_errors_are_said_in_fcnets_words_in_each_language(data, english, chinese):
+    """The studio's wording (fcnet._pydantic_errors), never pydantic's English msg; the
+    key's ": " stays ASCII so a nested spec's path joins."""
+    d = {"input_size": 5, "hidden": [8], "output_size": 3, "loss": "cross_entropy"}
+    d.update(data)
+    with pytest.raises(SpecError) as info:
+        NetSpec.from_dict(d)
+    assert str(info.value) == english
+    with use_language("zh"), pytest.raises(SpecError) as info:
+        NetSpec.from_dict(d)
+    assert str(info.value) == chinese
+    assert not re.search(r"Input|should|valid| or |expected|got", str(info.value))
 
 
 def test_constructor_and_assignment_raise_spec_error_and_leave_the_spec_unchanged():

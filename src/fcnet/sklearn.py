@@ -70,9 +70,11 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from fcnet._fileio import FileError, atomic_write, parse_json
+from fcnet._pydantic_errors import reason, shown
 from fcnet.backends import BACKENDS, build
 from fcnet.backends._common import FORMAT, read_model_npz
 from fcnet.backends.numpy_backend import Model as _NumpyBackendModel
+from fcnet.i18n import gettext as _
 from fcnet.limits import MAX_WIDTH, check_network
 from fcnet.nn.activations import sigmoid
 from fcnet.nn.losses import loss as _loss_fn
@@ -960,9 +962,11 @@ def _read_saved(
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or _META_KEY
-        shown = repr(err.get("input"))
-        shown = shown if len(shown) <= 40 else shown[:40] + "..."
-        raise FileError(f"{path}: {_META_KEY} field {where!r}: {err['msg']}, got {shown}") from None
+        why = _("{path}: {entry} field {field!r}: {why}").format(
+            path=path, entry=_META_KEY, field=where, why=reason(err, quoted=True)
+        )
+        got = _(", got {value}").format(value=shown(err.get("input"), 40))
+        raise FileError(why + ("" if err["type"] == "missing" else got)) from None
     return spec, weights, meta
 
 

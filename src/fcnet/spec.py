@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from fcnet._fileio import FileError, atomic_write_text, parse_json, parse_toml, read_text
+from fcnet._pydantic_errors import reason, shown
 from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
 from fcnet.limits import check_widths
@@ -422,21 +423,16 @@ def _describe(exc: ValidationError, model: type[BaseModel]) -> str:
         )
     if kind == "missing":
         return _("{key}: required key is missing").format(key=_key(loc)) + more
-    if kind == "literal_error":
-        return (
-            _("{key}: expected one of {expected}, got {value!r}").format(
-                key=_key(loc), expected=ctx.get("expected"), value=value
-            )
-            + more
-        )
     if kind == "value_error" and "error" in ctx:
         text = str(ctx["error"])
         if not loc:
             return f"{text}{more}"
         sep = "." if re.match(r"^[\w\[\]]+(\.[\w\[\]]+)*: ", text) else ": "
         return f"{_key(loc)}{sep}{text}{more}"
-    msg = err.get("msg", "invalid value")
-    return f"{_key(loc)}: {msg[:1].lower() + msg[1:]}, got {value!r}{more}"
+    # any other type in the words the studio uses too, never pydantic's English msg; the
+    # key's ": " stays ASCII in every language, so a nested spec's error joins its path
+    got = _(", got {value}").format(value=shown(value))
+    return f"{_key(loc)}: {reason(err, quoted=True)}{got}{more}"
 
 
 __all__ = [

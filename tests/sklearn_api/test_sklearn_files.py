@@ -118,3 +118,63 @@ def test_the_module_load_reads_the_file_once(tmp_path, monkeypatch):
     est = fs.load(path)
     assert isinstance(est, FCNetRegressor) and est.predict(X).shape == (40,)
     assert len(reads) == 1
+
+
+def _with_meta(saved, out, **changes):
+    """A copy of the saved estimator `saved` whose __sklearn__ entry has `changes`
+    (None: the key taken out)."""
+    import json
+
+    with np.load(saved) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["__sklearn__"]))
+    for key, value in changes.items():
+        if value is None:
+            del meta[key]
+        else:
+            meta[key] = value
+    arrays["__sklearn__"] = np.array(json.dumps(meta))
+    np.savez_compressed(out, **arrays)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("changes", "english", "chinese"),
+    [
+        (
+            {"n_iter": True},
+            "__sklearn__ field 'n_iter': expected a whole number, got True",
+            "__sklearn__ 的字段 'n_iter'：应为整数，实际为 True",
+        ),
+        (
+            {"loss_curve": "x" * 100},
+            "__sklearn__ field 'loss_curve': expected a list, got '" + "x" * 39 + "...",
+            "__sklearn__ 的字段 'loss_curve'：应为列表，实际为 '" + "x" * 39 + "...",
+        ),
+        (
+            {"estimator": "MLP"},
+            "__sklearn__ field 'estimator': expected one of 'FCNetClassifier', "
+            "'FCNetRegressor', got 'MLP'",
+            "__sklearn__ 的字段 'estimator'：应为 'FCNetClassifier', 'FCNetRegressor' 之一，"
+            "实际为 'MLP'",
+        ),
+        ({"t": None}, "__sklearn__ field 't': required", "__sklearn__ 的字段 't'：必填"),
+    ],
+)
+def test_a_bad_estimator_entry_is_named_in_fcnets_words(
+    tmp_path, blobs3, changes, english, chinese
+):
+    """Never pydantic's English msg ("Input should be ..."), in English and in Chinese."""
+    from fcnet.i18n import use_language
+
+    X, y = blobs3
+    saved = tmp_path / "clf.npz"
+    FCNetClassifier(**SMALL).fit(X, y).save(saved)
+    path = _with_meta(saved, tmp_path / "bad.npz", **changes)
+    with pytest.raises(ValueError) as info:
+        FCNetClassifier.load(path)
+    assert str(info.value) == f"{path}: {english}"
+    with use_language("zh"), pytest.raises(ValueError) as info:
+        FCNetClassifier.load(path)
+    assert str(info.value) == f"{path}：{chinese}"
+    assert not any(word in str(info.value) for word in ("Input", "should", "field", "got"))

@@ -10,9 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from studio_support import LOCAL_BASE_URL, local_client
 
+from fcnet._pydantic_errors import WHY as _WHY
 from fcnet.i18n import use_language
 from fcnet.studio import create_app
-from fcnet.studio.app import _WHY, _describe
+from fcnet.studio.app import _describe
 from fcnet.studio.training import StrictRequest
 
 ZH = {"Cookie": "fcnet_lang=zh"}
@@ -197,6 +198,67 @@ def test_our_validators_messages_are_kept_as_they_are(client, headers, body, exp
     assert r.json()["error"].startswith(expected)
 
 
+# ----- a boolean is no number -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "english", "chinese"),
+    [
+        (
+            "/api/fit",
+            {"expr": "x", "width": True},
+            "width: expected a whole number",
+            "width：应为整数",
+        ),
+        ("/api/fit", {"expr": "x", "lr": False}, "lr: expected a number", "lr：应为数值"),
+        (
+            "/api/digits/train",
+            {"epochs": True},
+            "epochs: expected a whole number",
+            "epochs：应为整数",
+        ),
+        (
+            "/api/backprop/step",
+            {"sizes": [2, 1], "x": [1, True], "y": 0.5},
+            "x[1]: expected a number",
+            "x[1]：应为数值",
+        ),
+        (
+            "/api/backprop/step",
+            {"sizes": [2, True], "x": [1, 2], "y": 0.5},
+            "sizes[1]: expected a whole number",
+            "sizes[1]：应为整数",
+        ),
+    ],
+)
+def test_a_boolean_where_a_number_is_expected_is_refused(client, path, body, english, chinese):
+    got = ", got " + repr(body_value(body))
+    r = client.post(path, json=body)
+    assert (r.status_code, r.json()["error"]) == (422, english + got)
+    r = client.post(path, json=body, headers=ZH)
+    assert (r.status_code, r.json()["error"]) == (422, chinese + "，实际为 " + got[6:])
+    assert_chinese(r.json()["error"])
+
+
+def body_value(body: dict):
+    """The one boolean in `body` (at the top or in a list)."""
+    for value in body.values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, bool):
+                return item
+    raise AssertionError(body)
+
+
+def test_json_integers_still_fill_number_fields_and_strings_their_choices():
+    from fcnet.studio.backprop import StepRequest
+    from fcnet.studio.training import FitRequest
+
+    fit = FitRequest.model_validate({"expr": "x", "lr": 1, "x_min": -2, "activation": "tanh"})
+    assert (fit.lr, fit.x_min, fit.activation) == (1.0, -2.0, "tanh")
+    step = StepRequest.model_validate({"sizes": [2, 1], "x": [1, 2], "y": 1})
+    assert (step.x, step.y) == ([1.0, 2.0], 1)
+
+
 # ----- the table covers what the models give ---------------------------------------------------
 
 
@@ -234,11 +296,11 @@ def test_every_error_the_studios_models_give_is_in_the_table():
     assert {
         "missing",
         "extra_forbidden",
-        "int_from_float",
-        "float_parsing",
+        "int_type",
+        "float_type",
         "less_than_equal",
     } < seen
-    assert {"literal_error", "string_too_long", "too_long", "bool_parsing", "model_type"} < seen
+    assert {"literal_error", "string_too_long", "too_long", "bool_type", "model_type"} < seen
 
 
 def _error(kind: str, value, **ctx) -> RequestValidationError:
@@ -286,5 +348,139 @@ def test_an_overflow_inside_the_studio_is_a_500_whose_traceback_reaches_the_serv
 
     with TestClient(app, base_url=LOCAL_BASE_URL, raise_server_exceptions=False) as c:
         r = c.get("/api/overflow")
+        assert r.status_code == 500
+        assert r.json()["error"].startswith("internal error: OverflowError: cannot convert")
+        # the handler runs outside the middlewares: it picks the request's language itself
+        r = c.get("/api/overflow", headers=ZH)
     assert r.status_code == 500
-    assert r.json()["error"].startswith("internal error: OverflowError: cannot convert")
+    assert r.json()["error"].startswith("内部错误：OverflowError: cannot convert")
+
+
+# ----- the server's own refusals ---------------------------------------------------------------
+
+HUGE = b'{"expr": "x", "seed": ' + b"9" * 5000 + b"}"  # json.loads: over 4300 digits
+DEEP = b"[" * 200_000 + b"]" * 200_000  # json.loads: RecursionError
+
+
+@pytest.mark.parametrize(
+    ("raw", "english", "chinese"),
+    [
+        (
+            HUGE,
+            "request body: expected numbers of at most 4300 digits",
+            "请求体：数字最多只能有 4300 位",
+        ),
+        (DEEP, "request body: nested too deeply", "请求体：嵌套太深"),
+    ],
+)
+def test_a_body_fastapi_cannot_parse_is_said_in_fcnets_words(client, raw, english, chinese):
+    r = client.post("/api/fit", content=raw, headers=JSON)
+    assert (r.status_code, r.json()["error"]) == (400, english)
+    r = client.post("/api/fit", content=raw, headers={**JSON, **ZH})
+    assert (r.status_code, r.json()["error"]) == (400, chinese)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "english", "chinese"),
+    [
+        (
+            "post",
+            "/api/fit",
+            {"content": b"x" * (2 << 20), "headers": JSON},
+            413,
+            "request body: expected at most 1048576 bytes",
+            "请求体：最多只允许 1048576 字节",
+        ),
+        (
+            "post",
+            "/api/fit",
+            {"content": b"{}", "headers": {"Content-Type": "text/plain"}},
+            415,
+            "Content-Type: expected application/json, got 'text/plain'",
+            "Content-Type：应为 application/json，实际为 'text/plain'",
+        ),
+        (
+            "post",
+            "/api/fit",
+            {"json": {}, "headers": {"Origin": "http://evil.example"}},
+            403,
+            "Origin: expected this studio's own page, got 'http://evil.example'",
+            "Origin：应为本 studio 自己的页面，实际为 'http://evil.example'",
+        ),
+        (
+            "get",
+            "/api/runs",
+            {"headers": {"Sec-Fetch-Site": "cross-site"}},
+            403,
+            "Sec-Fetch-Site: expected same-origin, got 'cross-site' (cross-site)",
+            "Sec-Fetch-Site：应为 same-origin，实际为 'cross-site'（跨站请求）",
+        ),
+        (
+            "get",
+            "/api/options",
+            {"headers": {"Host": "evil.example"}},
+            400,
+            "Host: expected one of ['127.0.0.1', '::1', 'localhost'], got 'evil.example'",
+            "Host：应为 ['127.0.0.1', '::1', 'localhost'] 之一，实际为 'evil.example'",
+        ),
+        (
+            "get",
+            "/api/nothing",
+            {},
+            404,
+            "/api/nothing: no such page",
+            "/api/nothing：没有这个页面",
+        ),
+        (
+            "get",
+            "/api/fit",
+            {},
+            405,
+            "/api/fit: method GET not allowed",
+            "/api/fit：不允许使用 GET 方法",
+        ),
+    ],
+)
+def test_the_middlewares_and_starlettes_refusals_speak_the_requests_language(
+    client, method, path, kwargs, status, english, chinese
+):
+    r = getattr(client, method)(path, **kwargs)
+    assert (r.status_code, r.json()["error"]) == (status, english)
+    headers = {**kwargs.get("headers", {}), **ZH}
+    r = getattr(client, method)(path, **{**kwargs, "headers": headers})
+    assert (r.status_code, r.json()["error"]) == (status, chinese)
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("en", "Content-Length: expected an integer"), ("zh", "Content-Length：应为整数")],
+)
+def test_a_content_length_that_is_no_integer_is_refused_in_the_language(lang, expected):
+    import asyncio
+    import json
+    import threading
+
+    from fcnet.studio.middleware import BodyLimit
+
+    async def never(scope, receive, send):
+        raise AssertionError("passed on")
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    scope = {"type": "http", "method": "POST", "headers": [(b"content-length", b"12x")]}
+
+    def run() -> None:  # in a thread: a browser test may hold a running loop in this one
+        with use_language(lang):
+            asyncio.run(BodyLimit(never)(scope, receive, send))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert sent[0]["status"] == 400
+    assert json.loads(sent[1]["body"]) == {"error": expected}

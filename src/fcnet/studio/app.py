@@ -11,8 +11,7 @@ with `{"error": "..."}`, one line the page shows, and no request can take the se
 
 from __future__ import annotations
 
-import math
-import re
+import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fcnet import __version__
+from fcnet._pydantic_errors import INVALID, kind_of, reason, shown
 from fcnet.expr import ExprError
-from fcnet.i18n import N_
 from fcnet.i18n import gettext as _
+from fcnet.i18n import use_language
 from fcnet.studio import classroom
 from fcnet.studio import i18n as studio_i18n
 from fcnet.studio.backprop import router as backprop_router
@@ -51,35 +51,6 @@ from fcnet.studio.training import available_backends, item_path
 __all__ = ["LOCAL_HOSTS", "MAX_BODY_BYTES", "STATIC_DIR", "create_app"]
 
 
-# What each pydantic error type means, in fcnet's words (translated when shown); the
-# placeholders are the error's ctx. Any other type: _INVALID.
-_WHY = {
-    kind: why
-    for kinds, why in (
-        ("missing", N_("required")),
-        ("extra_forbidden", N_("unknown field")),
-        ("int_type int_parsing int_from_float", N_("expected a whole number")),
-        ("float_type float_parsing", N_("expected a number")),
-        ("finite_number", N_("expected a finite number")),
-        ("bool_type bool_parsing", N_("expected true or false")),
-        ("string_type", N_("expected text")),
-        ("string_too_short", N_("expected at least {min_length} character(s)")),
-        ("string_too_long", N_("expected at most {max_length} characters")),
-        ("greater_than", N_("expected a number greater than {gt}")),
-        ("greater_than_equal", N_("expected a number of at least {ge}")),
-        ("less_than", N_("expected a number less than {lt}")),
-        ("less_than_equal", N_("expected a number of at most {le}")),
-        ("literal_error enum", N_("expected one of {expected}")),
-        ("list_type", N_("expected a list")),
-        ("too_short", N_("expected at least {min_length} item(s)")),
-        ("too_long", N_("expected at most {max_length} items")),
-        ("json_invalid", N_("not valid JSON")),
-        ("dict_type model_type model_attributes_type", N_("expected a JSON object")),
-    )
-    for kind in kinds.split()
-}
-_INVALID = N_("invalid value")
-_BOUNDS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
 # No "got ...": nothing came, the body is no JSON, or our validator's message says it.
 _NO_GOT = ("missing", "json_invalid", "value_error")
 
@@ -105,20 +76,6 @@ def _where(loc: tuple[Any, ...], body: Any, kind: str) -> str:
     return where
 
 
-def _ctx(err: Any) -> dict[str, str]:
-    """The error's ctx as the message shows it: 10, not 10.0; a choice's values listed
-    without pydantic's English "or"."""
-    shown = {}
-    for key, value in (err.get("ctx") or {}).items():
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        shown[key] = str(value)
-    if "expected" in shown:  # "'relu', 'tanh' or 'identity'"
-        listed = re.findall(r"'([^']*)'", shown["expected"])
-        shown["expected"] = ", ".join(listed) or shown["expected"]
-    return shown
-
-
 def _describe(exc: RequestValidationError) -> str:
     """One line from pydantic's errors, in fcnet's words and the request's language: for up
     to 3 fields, where, what is wrong, what came. A union's alternatives for one field
@@ -126,38 +83,56 @@ def _describe(exc: RequestValidationError) -> str:
     body = getattr(exc, "body", None)
     found: dict[tuple[str, str], list[str]] = {}
     for err in exc.errors():
-        kind = str(err.get("type", ""))
+        kind = kind_of(err)
         got = err.get("input")
-        if kind in _BOUNDS and isinstance(got, float) and math.isnan(got):
-            kind = "finite_number"  # not "at most 10": NaN compares with nothing
         # json_invalid's loc holds a position; a value_error of the whole body stands alone
         where = "" if kind == "json_invalid" else _where(tuple(err.get("loc", ())), body, kind)
         if not where and kind != "value_error":
             where = _("request body")
-        if kind == "value_error":  # a ValueError of our validators: its text, translated
-            error = (err.get("ctx") or {}).get("error")
-            why = str(error) if error is not None else str(err.get("msg", ""))
-        else:
-            try:
-                why = _(_WHY.get(kind, _INVALID)).format(**_ctx(err))
-            except (KeyError, IndexError):  # a ctx without the placeholder
-                why = _(_INVALID)
-        shown = ""
+        why = reason(err)  # a ValueError of our validators: its text, translated
+        got_text = ""
         if kind not in _NO_GOT and not isinstance(got, dict):
-            shown = repr(got)
-            shown = shown[:60] + "..." if len(shown) > 60 else shown
-        key = (where, shown)
+            got_text = shown(got)
+        key = (where, got_text)
         if key not in found and len(found) == 3:
             break
         whys = found.setdefault(key, [])
         if why not in whys:
             whys.append(why)
     parts = []
-    for (where, shown), whys in found.items():
+    for (where, got_text), whys in found.items():
         why = _(" or ").join(whys)
         text = _("{field}: {why}").format(field=where, why=why) if where else why
-        parts.append(text + (_(", got {value}").format(value=shown) if shown else ""))
-    return "; ".join(parts) or _(_INVALID)
+        parts.append(text + (_(", got {value}").format(value=got_text) if got_text else ""))
+    return "; ".join(parts) or _(INVALID)
+
+
+# FastAPI's own 400 when the body is JSON that Python cannot read (its detail is English).
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"
+
+
+def _http_detail(request: Request, exc: StarletteHTTPException) -> str:
+    """An HTTPException's line in fcnet's words: ours as they are; FastAPI's and
+    Starlette's English ones (a body it cannot parse, 404, 405) said again."""
+    detail = str(exc.detail)
+    if exc.status_code == 400 and detail == _FASTAPI_BODY_ERROR:
+        cause = exc.__cause__
+        if isinstance(cause, RecursionError):
+            why = _("nested too deeply")
+        elif isinstance(cause, ValueError) and "digits" in str(cause):
+            # json.loads refuses an integer longer than int's string limit (4300 digits)
+            why = _("expected numbers of at most {limit} digits").format(
+                limit=sys.get_int_max_str_digits()
+            )
+        else:
+            why = _("cannot be read")
+        return _("{field}: {why}").format(field=_("request body"), why=why)
+    path = request.url.path[:80]
+    if exc.status_code == 404 and detail == "Not Found":
+        return _("{path}: no such page").format(path=path)
+    if exc.status_code == 405 and detail == "Method Not Allowed":
+        return _("{path}: method {method} not allowed").format(path=path, method=request.method)
+    return detail
 
 
 def _errors(app: FastAPI) -> None:
@@ -169,7 +144,7 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, exc.detail)
+        return error_response(exc.status_code, _http_detail(request, exc))
 
     @app.exception_handler(ValueError)
     async def _value(request: Request, exc: ValueError) -> JSONResponse:
@@ -191,9 +166,13 @@ def _errors(app: FastAPI) -> None:
     # No OverflowError handler: no request value reaches one (StrictRequest refuses JSON
     # integers beyond 19 digits, fcnet.expr and explain.trace catch their own), so one is a
     # bug: a 500 here, its traceback in the server's log (Starlette raises it on).
+    # Starlette calls this one outside the middlewares, LanguageMiddleware's too: the
+    # request's language is chosen here again.
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        return error_response(500, f"internal error: {type(exc).__name__}: {exc}")
+        with use_language(studio_i18n.request_language(dict(request.headers))):
+            text = _("internal error: {error}").format(error=f"{type(exc).__name__}: {exc}")
+        return error_response(500, text)
 
 
 def create_app(

@@ -5,7 +5,8 @@ parses every request's cookies on the event loop with `http.cookies`, in quadrat
 over backslashes: CVE-2024-7592), `HostCheck` answers only the loopback names (DNS
 rebinding), `SameOrigin` refuses cross-site requests to the API and every state-changing
 request, and `BodyLimit` refuses request bodies over 1 MiB. Each refusal is
-`{"error": "..."}` with a 4xx, one line. None of them parses more than a header's worth
+`{"error": "..."}` with a 4xx, one line in the request's language (they run inside
+`i18n.LanguageMiddleware`). None of them parses more than a header's worth
 of bytes, each in linear time.
 """
 
@@ -16,6 +17,7 @@ import re
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fcnet.i18n import gettext as _
 from fcnet.studio.i18n import COOKIE
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -47,12 +49,14 @@ class BodyLimit:
             return
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
-        too_big = error_response(413, f"request body: expected at most {self.max_bytes} bytes")
+        too_big = error_response(
+            413, _("request body: expected at most {limit} bytes").format(limit=self.max_bytes)
+        )
         if length is not None:
             try:
                 declared = int(length[:20])
             except ValueError:
-                await error_response(400, "Content-Length: expected an integer")(
+                await error_response(400, _("Content-Length: expected an integer"))(
                     scope, receive, send
                 )
                 return
@@ -154,7 +158,10 @@ class HostCheck:
             if host_name(host) not in self.hosts:
                 shown = host[:80]
                 await error_response(
-                    400, f"Host: expected one of {sorted(self.hosts)}, got {shown!r}"
+                    400,
+                    _("Host: expected one of {hosts}, got {host!r}").format(
+                        hosts=sorted(self.hosts), host=shown
+                    ),
                 )(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -191,17 +198,23 @@ class SameOrigin:
             site = headers.get(b"sec-fetch-site")
             if site is not None and site.lower() not in _SAME_SITE:
                 shown = site.decode("latin-1")[:40]
-                return 403, f"Sec-Fetch-Site: expected same-origin, got {shown!r} (cross-site)"
+                return 403, _(
+                    "Sec-Fetch-Site: expected same-origin, got {site!r} (cross-site)"
+                ).format(site=shown)
             origin = headers.get(b"origin")
             if origin is not None:
                 host = headers.get(b"host", b"").decode("latin-1").lower()
                 allowed = {f"http://{host}", f"https://{host}"}
                 if origin.decode("latin-1").lower() not in allowed:
                     shown = origin.decode("latin-1")[:80]
-                    return 403, f"Origin: expected this studio's own page, got {shown!r}"
+                    return 403, _("Origin: expected this studio's own page, got {origin!r}").format(
+                        origin=shown
+                    )
             if method == b"POST":
                 kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
                 if kind != b"application/json":
                     shown = kind.decode("latin-1")[:60]
-                    return 415, f"Content-Type: expected application/json, got {shown!r}"
+                    return 415, _("Content-Type: expected application/json, got {kind!r}").format(
+                        kind=shown
+                    )
         return None

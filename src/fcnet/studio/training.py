@@ -71,9 +71,13 @@ def item_path(parent: str, key: Any) -> str:
 
 
 class StrictRequest(BaseModel):
-    """A request body: unknown keys refused, and no integer beyond +-MAX_INT anywhere."""
+    """A request body: unknown keys refused, and no integer beyond +-MAX_INT anywhere.
 
-    model_config = ConfigDict(extra="forbid")
+    Strict (pydantic's strict mode): a JSON boolean is no number (`{"width": true}` is
+    refused, not read as 1), nor a string one; a number field takes JSON integers too.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     @model_validator(mode="before")
     @classmethod
