@@ -134,3 +134,21 @@ def test_forbidden_libraries_are_found_where_they_are_installed():
     assert "sklearn" in get("auc").forbidden and "torch" in get("backprop").forbidden
     for name in ("fit", "mnist", "torch", "tensorflow"):
         assert get(name).forbidden == ()  # any network, any framework they ask for
+
+
+def test_every_copy_of_a_forbidden_library_is_found(tmp_path, monkeypatch):
+    """A library installed twice on the path: both copies, so a learner cannot put the
+    second first on sys.path and import it."""
+    for folder in ("one", "two"):
+        (tmp_path / folder / "fcnet_fake_lib").mkdir(parents=True)
+        (tmp_path / folder / "fcnet_fake_lib" / "__init__.py").write_text("")
+    (tmp_path / "three").mkdir()
+    (tmp_path / "three" / "fcnet_fake_mod.py").write_text("")
+    for folder in ("one", "two", "three"):
+        monkeypatch.syspath_prepend(str(tmp_path / folder))
+    found = reach.library_paths.__wrapped__(("fcnet_fake_lib", "fcnet_fake_mod"))
+    assert set(found) == {
+        (tmp_path / "one" / "fcnet_fake_lib").resolve(),
+        (tmp_path / "two" / "fcnet_fake_lib").resolve(),
+        (tmp_path / "three" / "fcnet_fake_mod.py").resolve(),
+    }

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import ast
 import functools
-import importlib.util
+import importlib.machinery
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -134,19 +135,22 @@ def child_files(exercise: str, uses: tuple[str, ...] = ()) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=32)
 def library_paths(names: tuple[str, ...]) -> tuple[Path, ...]:
-    """Where the libraries `names` (top-level, e.g. "sklearn") are installed, as this
-    process would import them: their package folders, or their module files; a library
-    that is not installed has none. Nothing is imported."""
+    """Where the libraries `names` (top-level, e.g. "sklearn") are installed in any folder
+    of this process's import path (the child's is the same, less the current and test
+    folders): every copy, not only the one an import finds first, so that moving a second
+    copy to the front of sys.path reaches nothing. Package folders or module files; nothing
+    is imported."""
     paths: list[Path] = []
     for name in names:
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            continue
-        if spec is None:
-            continue
-        if spec.submodule_search_locations:
-            paths += [Path(p).resolve() for p in spec.submodule_search_locations]
-        elif spec.origin and spec.has_location:
-            paths.append(Path(spec.origin).resolve())
-    return tuple(paths)
+        for entry in sys.path:
+            try:
+                spec = importlib.machinery.PathFinder.find_spec(name, [entry or "."])
+            except (ImportError, ValueError, OSError):
+                continue
+            if spec is None:
+                continue
+            if spec.submodule_search_locations:
+                paths += [Path(p).resolve() for p in spec.submodule_search_locations]
+            elif spec.origin and spec.has_location:
+                paths.append(Path(spec.origin).resolve())
+    return tuple(dict.fromkeys(paths))
